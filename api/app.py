@@ -1,0 +1,41 @@
+"""The FastAPI application. No request waits for a Prefect flow run: commands are applied
+in-process, in one database transaction, by the same handlers the flows call."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from fastapi import FastAPI
+
+from api.deps import Clock
+from api.errors import install_error_handlers
+from api.routes import cases, pathways
+from infra.bootstrap import Service
+from infra.logging import configure_logging
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_app(service: Service | None = None, clock: Clock = _utc_now) -> FastAPI:
+    """The API over ``service`` (default: built from the environment's settings)."""
+    configure_logging()
+    app = FastAPI(
+        title="Leerlingroute API",
+        version="0.1.0",
+        description="Pupil support pathways in passend onderwijs: cases, commands, deadlines. "
+                    "Errors are problem+json with a Dutch `detail`.",
+    )
+    app.state.service = service or Service.from_settings()
+    app.state.clock = clock
+    install_error_handlers(app)
+    app.include_router(cases.router)
+    app.include_router(pathways.router)
+
+    @app.get("/health", tags=["health"])
+    def health() -> dict[str, str]:
+        """Liveness: the process answers."""
+        return {"status": "ok"}
+
+    return app

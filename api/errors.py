@@ -1,0 +1,80 @@
+"""The one error mapper: domain errors and bad requests as RFC 9457 problem+json.
+
+``title`` is English; ``detail`` is the Dutch sentence a person reads.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from domain.errors import (
+    ConcurrencyConflict,
+    DomainError,
+    GuardFailed,
+    IdempotencyKeyReused,
+    InvalidCommand,
+    NotFound,
+    RoleNotAllowed,
+    TransitionNotAllowed,
+)
+
+PROBLEM = "application/problem+json"
+_STATUS: list[tuple[type[DomainError], int]] = [
+    (NotFound, 404),
+    (TransitionNotAllowed, 409),
+    (ConcurrencyConflict, 409),
+    (RoleNotAllowed, 403),
+    (GuardFailed, 422),
+    (InvalidCommand, 422),
+    (IdempotencyKeyReused, 422),
+]
+
+
+def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> JSONResponse:
+    """A problem+json response."""
+    body = {"type": f"https://leerlingroute.nl/problems/{code}", "title": title, "status": status,
+            "detail": detail, **extra}
+    return JSONResponse(body, status_code=status, media_type=PROBLEM)
+
+
+def _extra(error: DomainError) -> dict[str, Any]:
+    if isinstance(error, TransitionNotAllowed):
+        return {"stage": error.stage, "allowed": list(error.allowed)}
+    if isinstance(error, GuardFailed):
+        return {"missing": [{"code": m.code, "detail": m.detail_nl} for m in error.missing]}
+    if isinstance(error, InvalidCommand):
+        return {"problems": list(error.problems)}
+    if isinstance(error, RoleNotAllowed):
+        return {"roles": list(error.roles)}
+    return {}
+
+
+async def _domain_error(_: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, DomainError)  # noqa: S101 - registered for DomainError only
+    status = next((code for kind, code in _STATUS if isinstance(error, kind)), 400)
+    return problem(status, error.code, error.message, error.detail_nl, **_extra(error))
+
+
+async def _validation_error(_: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)  # noqa: S101 - registered for this type only
+    problems = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in error.errors()]
+    detail = "De aanvraag is onvolledig of onjuist: " + "; ".join(
+        f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in problems)
+    return problem(422, "invalid-request", "Malformed request", detail, problems=problems)
+
+
+async def _http_error(_: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, StarletteHTTPException)  # noqa: S101 - registered for this type only
+    return problem(error.status_code, "http-error", str(error.detail), str(error.detail))
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the mapper on ``app``."""
+    app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -1,0 +1,65 @@
+"""Cases: open one, send it commands, read its status and history."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Response, status
+
+from api.deps import ActorDep, NowDep, ServiceDep
+from api.schemas import CaseStatusOut, CommandIn, HistoryEntryOut, OpenCase, OutcomeOut, Problem
+from domain.case import Command
+from domain.handlers import NewCase
+
+router = APIRouter(prefix="/cases", tags=["cases"])
+IdempotencyKey = Annotated[str | None, Header(
+    max_length=200, description="Send the same key again to get the first result without a second write")]
+IfMatch = Annotated[str | None, Header(
+    pattern=r'^"?[0-9]+"?$', description="Apply only if the case is still at this version (its ETag)")]
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": Problem, "content": {"application/problem+json": {}}} for code in (403, 404, 409, 422)
+}
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=OutcomeOut, responses=_ERRORS)
+def open_case(
+    body: OpenCase, actor: ActorDep, service: ServiceDep, now: NowDep, response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> OutcomeOut:
+    """Open a case with the pathway's start command."""
+    start = service.registry.get(body.pathway).start.command
+    command = Command(start, actor, body.payload, body.occurred_at)
+    outcome = service.open_case(NewCase(body.pathway, body.school_brin, body.pupil_id), command, now,
+                                idempotency_key)
+    response.headers["Location"] = f"/cases/{outcome.case_id}"
+    return OutcomeOut(**asdict(outcome))
+
+
+@router.post("/{case_id}/commands", response_model=OutcomeOut, responses=_ERRORS)
+def send_command(  # noqa: PLR0913 - the request's parts
+    case_id: str, body: CommandIn, actor: ActorDep, service: ServiceDep, now: NowDep,
+    idempotency_key: IdempotencyKey = None, if_match: IfMatch = None,
+) -> OutcomeOut:
+    """Apply a command. 409 names the commands allowed now; 422 names what is missing."""
+    expected = int(if_match.strip('"')) if if_match else None
+    outcome = service.handle(case_id, Command(body.command, actor, body.payload, body.occurred_at), now,
+                             idempotency_key, expected)
+    return OutcomeOut(**asdict(outcome))
+
+
+@router.get("/{case_id}", response_model=CaseStatusOut, responses=_ERRORS)
+def case_status(case_id: str, _: ActorDep, service: ServiceDep, now: NowDep, response: Response) -> CaseStatusOut:
+    """The case's stage, open deadlines with due dates, and the commands allowed next."""
+    found = service.status(case_id, now)
+    response.headers["ETag"] = f'"{found.version}"'
+    data = asdict(found)
+    for command in data["next_commands"]:
+        command["fields"] = [{**f, "choices": list(f["choices"])} for f in command["fields"]]
+    return CaseStatusOut(**data)
+
+
+@router.get("/{case_id}/history", response_model=list[HistoryEntryOut], responses=_ERRORS)
+def case_history(case_id: str, _: ActorDep, service: ServiceDep) -> list[HistoryEntryOut]:
+    """Every event of the case in order, with when it happened and when it was recorded."""
+    return [HistoryEntryOut(**asdict(e)) for e in service.history(case_id)]

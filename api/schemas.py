@@ -1,0 +1,164 @@
+"""Pydantic schemas at the edge: what the API takes and gives, with examples for OpenAPI."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+BRIN = r"^[0-9]{2}[A-Z]{2}([0-9]{2})?$"
+PSEUDONYM = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details; ``detail`` is Dutch."""
+
+    model_config = ConfigDict(extra="allow")
+    type: str
+    title: str
+    status: int
+    detail: str
+
+
+class OpenCase(BaseModel):
+    """Open a case on a pathway with the pathway's start command."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "pathway": "opp", "school_brin": "14PS03", "pupil_id": "lln-7f3a9c",
+        "payload": {"extra_ondersteuning_sinds": "2026-09-01"}}]})
+    pathway: str = Field(min_length=1, max_length=40)
+    school_brin: str = Field(pattern=BRIN, description="BRIN code of the pupil's school")
+    pupil_id: str = Field(pattern=PSEUDONYM, description="Pseudonymous pupil id (never a name or BSN)")
+    payload: dict[str, Any] = Field(default_factory=dict)
+    occurred_at: AwareDatetime | None = Field(default=None, description="When it happened; default now")
+
+
+class CommandIn(BaseModel):
+    """A command for a case; ``occurred_at`` may lie in the past (a meeting recorded the next day)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "command": "registreer_instemming",
+        "payload": {"gegeven_door": "ouders", "handelingsdeel_versie": 1},
+        "occurred_at": "2026-10-01T10:00:00+02:00"}]})
+    command: str = Field(min_length=1, max_length=60)
+    payload: dict[str, Any] = Field(default_factory=dict)
+    occurred_at: AwareDatetime | None = None
+
+
+class OutcomeOut(BaseModel):
+    """What a command did. ``replayed``: an earlier request with the same idempotency key did it."""
+
+    case_id: str
+    pathway: str
+    seq: int
+    event: str
+    stage: str
+    replayed: bool
+
+
+class FieldOut(BaseModel):
+    """A field a command takes."""
+
+    name: str
+    type: str
+    label: str
+    required: bool
+    choices: list[str]
+
+
+class CommandOut(BaseModel):
+    """A command the case accepts now."""
+
+    command: str
+    label: str
+    roles: list[str]
+    fields: list[FieldOut]
+    target: str
+
+
+class TimerOut(BaseModel):
+    """An open deadline."""
+
+    name: str
+    label: str
+    due_at: AwareDatetime
+    overdue: bool
+
+
+class CaseStatusOut(BaseModel):
+    """A case's stage, open deadlines and the commands allowed next."""
+
+    case_id: str
+    pathway: str
+    definition_version: int
+    school_brin: str
+    pupil_id: str
+    stage: str
+    stage_label: str
+    final: bool
+    stage_entered_at: AwareDatetime
+    opened_at: AwareDatetime
+    version: int
+    open_timers: list[TimerOut]
+    next_commands: list[CommandOut]
+    on_record: list[str]
+
+
+class HistoryEntryOut(BaseModel):
+    """One event of a case."""
+
+    seq: int
+    type: str
+    command: str
+    stage_from: str | None
+    stage_to: str
+    actor_role: str
+    occurred_at: AwareDatetime
+    recorded_at: AwareDatetime
+    definition_version: int
+    payload: dict[str, Any]
+
+
+class StageOut(BaseModel):
+    """A stage of a pathway."""
+
+    name: str
+    label: str
+    final: bool
+    requires: list[str]
+
+
+class TimerSpecOut(BaseModel):
+    """A timer of a pathway."""
+
+    name: str
+    label: str
+    starts_on: str
+    cancelled_on: list[str]
+    after: dict[str, int]
+    fires: str
+
+
+class TransitionOut(BaseModel):
+    """A transition of a pathway."""
+
+    command: str
+    label: str
+    sources: list[str]
+    target: str | None
+    event: str
+    roles: list[str]
+    guards: list[str]
+
+
+class PathwayOut(BaseModel):
+    """A pathway definition at one version."""
+
+    pathway: str
+    version: int
+    title: str
+    source: str
+    initial: str
+    stages: list[StageOut]
+    transitions: list[TransitionOut]
+    timers: list[TimerSpecOut]

@@ -1,0 +1,1 @@
+"""The pathway engine: pure Python, standard library only, no I/O, no clock reads."""

@@ -1,0 +1,241 @@
+"""The Case aggregate: one pupil's trajectory on one pathway, moved only by commands.
+
+Handling is check first, mutate second: find the transition (else an error naming
+the stage and the allowed commands) -> role -> payload -> guards -> new stage ->
+event -> timers started and cancelled. ``now`` is always passed in; no clock is read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from domain.definition import PathwayDefinition, TimerSpec, Transition
+from domain.durations import start_of_day
+from domain.errors import GuardFailed, InvalidCommand, Missing, RoleNotAllowed, TransitionNotAllowed
+from domain.fields import clean_payload
+from domain.roles import SYSTEEM
+from domain.rules import EFFECTS, GUARDS
+
+JSON = Any
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who issues a command: a role and a pseudonymous user id (never a name)."""
+
+    role: str
+    id: str
+
+
+@dataclass(frozen=True)
+class Command:
+    """A request to move a case. ``occurred_at`` is when it happened in the world (default: now)."""
+
+    name: str
+    actor: Actor
+    payload: Mapping[str, JSON] = field(default_factory=dict)
+    occurred_at: datetime | None = None
+    timer_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Timer:
+    """A running timer of a case: when it falls due, it fires ``fires`` as the system."""
+
+    id: str
+    case_id: str
+    name: str
+    fires: str
+    due_at: datetime
+
+
+@dataclass(frozen=True)
+class Event:
+    """What happened to a case: append-only, numbered per case, with both instants."""
+
+    case_id: str
+    seq: int
+    type: str
+    command: str
+    stage_from: str | None
+    stage_to: str
+    payload: Mapping[str, JSON]
+    actor: Actor
+    pathway: str
+    definition_version: int
+    occurred_at: datetime
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The outcome of one command: its event and the timers it started, cancelled or fired."""
+
+    event: Event
+    started: tuple[Timer, ...] = ()
+    cancelled: tuple[Timer, ...] = ()
+    fired: Timer | None = None
+
+
+@dataclass
+class Case:
+    """A pupil's case on one pathway, at the definition version it was opened under."""
+
+    id: str
+    pathway: str
+    definition_version: int
+    school_brin: str
+    pupil_id: str
+    stage: str
+    opened_at: datetime
+    stage_entered_at: datetime
+    version: int = 0
+    artifacts: dict[str, dict[str, JSON]] = field(default_factory=dict)
+    timers: dict[str, Timer] = field(default_factory=dict)
+
+    @classmethod
+    def open(  # noqa: PLR0913 - a case is opened with all that identifies it
+        cls, case_id: str, definition: PathwayDefinition, school_brin: str, pupil_id: str,
+        command: Command, now: datetime,
+    ) -> tuple[Case, Decision]:
+        """Open a case with the pathway's start command; the case begins in its initial stage."""
+        start = definition.start
+        if command.name != start.command:
+            raise TransitionNotAllowed(command.name, "(nieuw)", [start.command])
+        occurred = _occurred_at(command, now)
+        case = cls(case_id, definition.pathway, definition.version, school_brin, pupil_id,
+                   definition.initial, occurred, occurred)
+        payload = case._checked(definition, start, command, now)
+        return case, case._apply(definition, start, command, payload, occurred, now, opening=True)
+
+    def handle(self, definition: PathwayDefinition, command: Command, now: datetime) -> Decision:
+        """Apply ``command`` at ``now``; raise a DomainError and change nothing if it is refused."""
+        transition = definition.transition(self.stage, command.name)
+        if transition is None:
+            raise TransitionNotAllowed(command.name, self.stage, self.allowed_commands(definition))
+        payload = self._checked(definition, transition, command, now)
+        return self._apply(definition, transition, command, payload, _occurred_at(command, now), now)
+
+    def allowed_commands(self, definition: PathwayDefinition, role: str | None = None) -> list[str]:
+        """The commands people may issue now (optionally: that ``role`` may issue); a timer's own
+        commands are left out, since only the system issues them."""
+        return [t.command for t in definition.commands_from(self.stage)
+                if t.roles - {SYSTEEM} and (role is None or role in t.roles)]
+
+    def _checked(
+        self, definition: PathwayDefinition, transition: Transition, command: Command, now: datetime,
+    ) -> dict[str, JSON]:
+        if command.actor.role not in transition.roles:
+            raise RoleNotAllowed(command.name, command.actor.role, sorted(transition.roles))
+        payload, problems = clean_payload(transition.fields, command.payload)
+        problems += self._timer_problems(command)
+        if command.occurred_at is not None:
+            problems += _instant_problems(command.occurred_at, now)
+        if problems:
+            raise InvalidCommand(problems)
+        missing = [m for g in transition.guards for m in GUARDS[g](self, payload)]
+        missing += self._missing_requirements(definition, transition, payload)
+        if missing:
+            raise GuardFailed(command.name, _first_per_code(missing))
+        return payload
+
+    def _timer_problems(self, command: Command) -> list[str]:
+        if command.timer_id is None or any(t.id == command.timer_id for t in self.timers.values()):
+            return []
+        return [f"Termijn {command.timer_id} loopt niet (meer) voor dit dossier."]
+
+    def _missing_requirements(
+        self, definition: PathwayDefinition, transition: Transition, payload: Mapping[str, JSON],
+    ) -> list[Missing]:
+        target = definition.stages[transition.target_from(self.stage)]
+        recorded = set(self.artifacts) | ({transition.records} if transition.records else set())
+        recorded |= {name for e in transition.effects for name in EFFECTS[e](self, payload)}
+        return [Missing(f"{a}-ontbreekt", f"{definition.artifacts[a].label[:1].upper()}"
+                        f"{definition.artifacts[a].label[1:]} ontbreekt.")
+                for a in target.requires if a not in recorded]
+
+    def _apply(  # noqa: PLR0913 - the parts of one decision
+        self, definition: PathwayDefinition, transition: Transition, command: Command,
+        payload: dict[str, JSON], occurred: datetime, now: datetime, *, opening: bool = False,
+    ) -> Decision:
+        source = None if opening else self.stage
+        target = transition.target_from(self.stage)
+        entered = opening or target != self.stage
+        recorded = self._record(transition, payload, occurred)
+        fired = self._fire(command.timer_id)
+        self.stage, self.version = target, self.version + 1
+        if entered:
+            self.stage_entered_at = occurred
+        cancelled = self._cancel(definition, target) if entered else ()
+        started = self._start(definition, target, occurred) if entered else ()
+        event = Event(self.id, self.version, transition.event, command.name, source, target,
+                      {**payload, **recorded}, command.actor, self.pathway, self.definition_version,
+                      occurred, now)
+        return Decision(event, started, cancelled, fired)
+
+    def _record(self, transition: Transition, payload: Mapping[str, JSON], occurred: datetime) -> dict[str, JSON]:
+        """Store the artifacts this transition records; return what effects added to the event."""
+        added: dict[str, JSON] = {}
+        for effect in transition.effects:
+            for name, values in EFFECTS[effect](self, payload).items():
+                self.artifacts[name] = {**values, "occurred_at": occurred.isoformat()}
+                added.update({f"{name}_{key}": value for key, value in values.items()})
+        if transition.records:
+            self.artifacts[transition.records] = {**payload, "occurred_at": occurred.isoformat()}
+        return added
+
+    def _fire(self, timer_id: str | None) -> Timer | None:
+        timer = next((t for t in self.timers.values() if t.id == timer_id), None)
+        if timer is not None:
+            del self.timers[timer.name]
+        return timer
+
+    def _cancel(self, definition: PathwayDefinition, target: str) -> tuple[Timer, ...]:
+        cancelled = tuple(t for t in self.timers.values() if target in definition.timer(t.name).cancelled_on)
+        for timer in cancelled:
+            del self.timers[timer.name]
+        return cancelled
+
+    def _start(self, definition: PathwayDefinition, target: str, occurred: datetime) -> tuple[Timer, ...]:
+        specs = [s for s in definition.timers if s.starts_on == target and s.name not in self.timers]
+        for spec in specs:
+            due = spec.after.after(self._anchor(spec) or occurred)
+            self.timers[spec.name] = Timer(f"{self.id}:{self.version}:{spec.name}", self.id, spec.name,
+                                           spec.fires, due)
+        return tuple(self.timers[s.name] for s in specs)
+
+    def _anchor(self, spec: TimerSpec) -> datetime | None:
+        """The latest anchor on record: an artifact's occurred_at or one of its date fields."""
+        found = [_anchor_instant(self.artifacts.get(name.split(".")[0]), name) for name in spec.anchor]
+        instants = [i for i in found if i is not None]
+        return max(instants) if instants else None
+
+
+def _anchor_instant(artifact: Mapping[str, JSON] | None, name: str) -> datetime | None:
+    if artifact is None:
+        return None
+    key = name.split(".", 1)[1] if "." in name else "occurred_at"
+    value = str(artifact[key])
+    return datetime.fromisoformat(value) if "T" in value else start_of_day(date.fromisoformat(value))
+
+
+def _first_per_code(missing: list[Missing]) -> list[Missing]:
+    seen: dict[str, Missing] = {}
+    for item in missing:
+        seen.setdefault(item.code, item)
+    return list(seen.values())
+
+
+def _occurred_at(command: Command, now: datetime) -> datetime:
+    return command.occurred_at or now
+
+
+def _instant_problems(occurred_at: datetime, now: datetime) -> list[str]:
+    if occurred_at.tzinfo is None:
+        return ["Het tijdstip 'occurred_at' mist een tijdzone."]
+    if occurred_at > now:
+        return ["Het tijdstip 'occurred_at' ligt in de toekomst."]
+    return []

@@ -1,0 +1,110 @@
+"""Pathway definitions are data: stages, transitions, guards, artifacts, timers, roles, a version.
+
+A definition is validated when loaded (after python-statemachine's graph checks):
+every stage reachable, no dead end or trap except final stages, every timer leads
+to a declared transition in every stage where it can be running, every role,
+guard, effect and artifact named is known. Each defect is named in the error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+
+from domain.durations import Duration
+from domain.fields import FieldSpec
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A stage of a pathway; ``requires`` names artifacts that must be on record to enter it."""
+
+    name: str
+    label: str
+    final: bool = False
+    requires: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Transition:
+    """``command`` moves a case from any of ``sources`` to ``target`` (``None``: it stays)."""
+
+    command: str
+    sources: tuple[str, ...]
+    target: str | None
+    event: str
+    label: str
+    roles: frozenset[str]
+    fields: Mapping[str, FieldSpec] = field(default_factory=dict)
+    guards: tuple[str, ...] = ()
+    effects: tuple[str, ...] = ()
+    records: str | None = None
+
+    def target_from(self, stage: str) -> str:
+        """The stage a case in ``stage`` ends up in."""
+        return self.target or stage
+
+
+@dataclass(frozen=True)
+class TimerSpec:
+    """A timer started on entering ``starts_on``; cancelled on entering any of ``cancelled_on``.
+
+    It falls due ``after`` the latest anchor on record (an artifact's occurred_at, or
+    ``artifact.field`` for a date field), else after the entering event's occurred_at,
+    and then fires ``fires`` as the system.
+    """
+
+    name: str
+    label: str
+    starts_on: str
+    cancelled_on: tuple[str, ...]
+    after: Duration
+    fires: str
+    anchor: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ArtifactSpec:
+    """Something recorded on a case that stages and guards can require (e.g. an instemming)."""
+
+    name: str
+    label: str
+
+
+@dataclass(frozen=True)
+class PathwayDefinition:
+    """A validated pathway graph at one version. Build it with ``domain.loading.load_definition``."""
+
+    pathway: str
+    version: int
+    title: str
+    source: str
+    initial: str
+    start: Transition
+    stages: Mapping[str, Stage]
+    transitions: tuple[Transition, ...]
+    timers: tuple[TimerSpec, ...]
+    artifacts: Mapping[str, ArtifactSpec]
+    _index: Mapping[tuple[str, str], Transition] = field(repr=False, compare=False, default_factory=dict)
+
+    def transition(self, stage: str, command: str) -> Transition | None:
+        """The transition ``command`` takes from ``stage``, if declared."""
+        return self._index.get((stage, command))
+
+    def commands_from(self, stage: str) -> list[Transition]:
+        """Every transition declared from ``stage``, in declaration order."""
+        return [t for t in self.transitions if stage in t.sources]
+
+    def timer(self, name: str) -> TimerSpec:
+        """The timer spec named ``name``."""
+        return next(t for t in self.timers if t.name == name)
+
+    def with_durations(self, durations: Mapping[str, Duration]) -> PathwayDefinition:
+        """The same definition with some timer durations replaced (a region's profile)."""
+        unknown = sorted(set(durations) - {t.name for t in self.timers})
+        if unknown:
+            msg = f"pathway {self.pathway!r} has no timer(s) {unknown}"
+            raise ValueError(msg)
+        timers = tuple(replace(t, after=durations.get(t.name, t.after)) for t in self.timers)
+        return replace(self, timers=timers)
+

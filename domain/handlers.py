@@ -1,0 +1,178 @@
+"""Command handlers: the one path by which the API, the flows and the demo change a case.
+
+Each handler runs in one unit of work. With an idempotency key, a repeated request
+returns the first outcome and writes nothing new; the same key on a different request
+is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from domain.case import Actor, Case, Command
+from domain.errors import ConcurrencyConflict, DomainError, IdempotencyKeyReused
+from domain.ports import OutboxItem, UnitOfWork
+from domain.registry import PathwayRegistry
+from domain.roles import SYSTEEM
+
+TIMER_ACTOR = Actor(SYSTEEM, "termijnbewaking")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a command did: the case, the event's sequence number and type, the stage after it."""
+
+    case_id: str
+    pathway: str
+    seq: int
+    event: str
+    stage: str
+    replayed: bool = False
+
+
+@dataclass(frozen=True)
+class NewCase:
+    """Where a new case belongs: its pathway, the school (BRIN) and the pseudonymous pupil id."""
+
+    pathway: str
+    school_brin: str
+    pupil_id: str
+
+
+def open_case(
+    uow: UnitOfWork, registry: PathwayRegistry, new: NewCase, command: Command, now: datetime,
+    idempotency_key: str | None = None,
+) -> Outcome:
+    """Open a case on the latest version of ``new.pathway`` with its start command."""
+    definition = registry.get(new.pathway)
+
+    def write() -> Outcome:
+        case, decision = Case.open(str(uuid.uuid4()), definition, new.school_brin, new.pupil_id, command, now)
+        uow.add_case(case, decision)
+        return Outcome(case.id, case.pathway, decision.event.seq, decision.event.type, case.stage)
+
+    return _once(uow, idempotency_key, lambda: {"open": asdict(new), **_describe(command)}, write, now)
+
+
+def handle_command(  # noqa: PLR0913 - the command and how it is to be applied
+    uow: UnitOfWork, registry: PathwayRegistry, case_id: str, command: Command, now: datetime,
+    idempotency_key: str | None = None, expected_version: int | None = None,
+) -> Outcome:
+    """Apply ``command`` to the case at ``now``; raise a DomainError and write nothing if refused.
+
+    With ``expected_version`` the command applies only to the case as the sender saw it.
+    """
+
+    def write() -> Outcome:
+        case = uow.get_case(case_id)
+        if expected_version is not None and expected_version != case.version:
+            raise ConcurrencyConflict(case_id)
+        decision = case.handle(registry.get(case.pathway, case.definition_version), command, now)
+        uow.save_case(case, decision)
+        return Outcome(case.id, case.pathway, decision.event.seq, decision.event.type, case.stage)
+
+    return _once(uow, idempotency_key, lambda: {"case_id": case_id, **_describe(command)}, write, now)
+
+
+def _once(
+    uow: UnitOfWork, key: str | None, request: Callable[[], dict[str, Any]], write: Callable[[], Outcome],
+    now: datetime,
+) -> Outcome:
+    """Run ``write`` in one unit of work; with a key, at most once per distinct request."""
+    fingerprint = _fingerprint(request()) if key is not None else ""
+    try:
+        with uow:
+            if key is not None and (earlier := _recalled(uow, key, fingerprint)):
+                return earlier
+            outcome = write()
+            if key is not None:
+                uow.remember(key, fingerprint, asdict(outcome), now)
+            uow.commit()
+            return outcome
+    except ConcurrencyConflict:
+        if key is None:
+            raise
+        with uow:  # the same request may have won the race: then its outcome is ours
+            if earlier := _recalled(uow, key, fingerprint):
+                return earlier
+        raise
+
+
+def _fingerprint(request: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(request, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _recalled(uow: UnitOfWork, key: str, fingerprint: str) -> Outcome | None:
+    recalled = uow.recall(key)
+    if recalled is None:
+        return None
+    if recalled.fingerprint != fingerprint:
+        raise IdempotencyKeyReused(key)
+    return Outcome(**{**recalled.outcome, "replayed": True})
+
+
+def _describe(command: Command) -> dict[str, Any]:
+    occurred = command.occurred_at.isoformat() if command.occurred_at else None
+    return {"command": command.name, "actor": asdict(command.actor), "payload": dict(command.payload),
+            "occurred_at": occurred}
+
+
+def relay_outbox(
+    uow: UnitOfWork, emit: Callable[[Sequence[OutboxItem]], None], now: datetime, batch_size: int = 500,
+) -> int:
+    """Hand pending outbox items to ``emit`` a batch at a time; mark a batch relayed only after
+    ``emit`` returned, so an unreachable receiver loses nothing (it is offered again next time)."""
+    relayed = 0
+    while True:
+        with uow:
+            items = uow.pending_outbox(batch_size)
+            if not items:
+                return relayed
+            emit(items)
+            uow.mark_relayed([item.id for item in items], now)
+            uow.commit()
+            relayed += len(items)
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    """What one sweep of due timers did."""
+
+    fired: int = 0
+    refused: int = 0
+    batches: int = 0
+
+
+def fire_due_timers(
+    uow: UnitOfWork, registry: PathwayRegistry, as_of: datetime, batch_size: int = 500,
+) -> SweepReport:
+    """Fire every timer due at ``as_of``, a batch per transaction, through the same case handling.
+
+    A timer fires once: firing marks it, in the same transaction as the case's event, and a
+    later sweep only sees running timers. A command the case refuses marks the timer as
+    refused with the reason (a domain error is never retried).
+    """
+    fired = refused = batches = 0
+    while True:
+        with uow:
+            timers = uow.claim_due_timers(as_of, batch_size)
+            if not timers:
+                return SweepReport(fired, refused, batches)
+            for timer in timers:
+                case = uow.get_case(timer.case_id)
+                command = Command(timer.fires, TIMER_ACTOR, occurred_at=timer.due_at, timer_id=timer.id)
+                try:
+                    uow.save_case(case, case.handle(registry.get(case.pathway, case.definition_version),
+                                                    command, as_of))
+                    fired += 1
+                except DomainError as error:
+                    uow.fail_timer(timer, error.message, as_of)
+                    refused += 1
+            uow.commit()
+            batches += 1

@@ -1,0 +1,107 @@
+"""The storage port: what the handlers need from a store. Fakes and SQL stores implement it.
+
+One unit of work is one transaction: the case, its event, its outbox row, its timer
+changes and an idempotency record commit together or not at all.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Self
+
+from domain.case import Case, Decision, Event, Timer
+
+
+@dataclass(frozen=True)
+class Recalled:
+    """What an idempotency key remembers: the request's fingerprint and its first outcome."""
+
+    fingerprint: str
+    outcome: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """An event waiting to be relayed; carries ids and stages only, never payload content."""
+
+    id: int
+    case_id: str
+    seq: int
+    type: str
+    pathway: str
+    stage_from: str | None
+    stage_to: str
+    occurred_at: datetime
+
+
+class UnitOfWork(ABC):
+    """A transaction against the store; leaving the ``with`` block without commit rolls back."""
+
+    def __enter__(self) -> Self:
+        self.begin()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None,
+    ) -> None:
+        self.rollback()
+
+    @abstractmethod
+    def begin(self) -> None:
+        """Start a transaction."""
+
+    @abstractmethod
+    def commit(self) -> None:
+        """Make everything done in this unit durable; raise ConcurrencyConflict if a write lost a race."""
+
+    @abstractmethod
+    def rollback(self) -> None:
+        """Forget everything not committed (a no-op after commit)."""
+
+    @abstractmethod
+    def get_case(self, case_id: str) -> Case:
+        """The case with its running timers; raise CaseNotFound."""
+
+    @abstractmethod
+    def add_case(self, case: Case, decision: Decision) -> None:
+        """Store a newly opened case with its first event."""
+
+    @abstractmethod
+    def save_case(self, case: Case, decision: Decision) -> None:
+        """Store the case's new state and the decision; ConcurrencyConflict if it changed meanwhile."""
+
+    @abstractmethod
+    def history(self, case_id: str) -> list[Event]:
+        """Every event of the case in sequence order."""
+
+    @abstractmethod
+    def recall(self, key: str) -> Recalled | None:
+        """The outcome first recorded under ``key``, if any."""
+
+    @abstractmethod
+    def remember(self, key: str, fingerprint: str, outcome: Mapping[str, Any], now: datetime) -> None:
+        """Record ``outcome`` under ``key``; ConcurrencyConflict if the key was taken meanwhile."""
+
+    @abstractmethod
+    def claim_due_timers(self, as_of: datetime, limit: int) -> list[Timer]:
+        """Up to ``limit`` running timers due at ``as_of``, oldest first, locked for this unit."""
+
+    @abstractmethod
+    def fail_timer(self, timer: Timer, reason: str, now: datetime) -> None:
+        """Mark a timer whose command the case refused, so it is not tried again."""
+
+    @abstractmethod
+    def pending_outbox(self, limit: int) -> list[OutboxItem]:
+        """Up to ``limit`` events not yet relayed, in the order they were recorded."""
+
+    @abstractmethod
+    def mark_relayed(self, ids: Sequence[int], now: datetime) -> None:
+        """Mark outbox items as relayed."""
+
+    @abstractmethod
+    def stage_counts(self, pathway: str) -> dict[str, int]:
+        """How many cases of ``pathway`` are in each stage."""

@@ -1,0 +1,15 @@
+"""The service a flow run uses, built once per process from the environment's settings."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from infra.bootstrap import Service
+from infra.logging import configure_logging
+
+
+@cache
+def service() -> Service:
+    """The process-wide service (engine pool, registry)."""
+    configure_logging()
+    return Service.from_settings()

@@ -1,0 +1,1 @@
+"""Adapters: the SQL store, settings, logging, the Prefect adapter, the CLI and wiring."""

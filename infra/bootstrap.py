@@ -1,0 +1,115 @@
+"""Wiring: settings -> engine -> registry -> the service the API, flows, demo and CLI share.
+
+Every command goes through :class:`Service`, which logs one canonical line per command
+(case id, pathway, command, outcome, duration; never personal data).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeVar
+
+import structlog
+from sqlalchemy import Engine
+
+from domain import handlers
+from domain.case import Command
+from domain.errors import DomainError
+from domain.handlers import NewCase, Outcome, SweepReport
+from domain.ports import OutboxItem
+from domain.registry import PathwayRegistry
+from domain.views import CaseStatus, HistoryEntry, case_status, history_entry
+from infra.db import make_engine
+from infra.settings import Settings
+from infra.sql import SqlUnitOfWork
+
+log = structlog.get_logger("leerlingroute")
+T = TypeVar("T")
+
+
+@dataclass
+class Service:
+    """The engine as the outside world uses it."""
+
+    engine: Engine
+    registry: PathwayRegistry
+    settings: Settings
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None) -> Service:
+        """Build the service from settings (default: the environment)."""
+        settings = settings or Settings()
+        return cls(make_engine(settings.url), PathwayRegistry.builtin(settings.durations()), settings)
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[SqlUnitOfWork]:
+        """A unit of work whose connection is returned to the pool afterwards."""
+        uow = SqlUnitOfWork(self.engine)
+        try:
+            yield uow
+        finally:
+            uow.close()
+
+    def open_case(self, new: NewCase, command: Command, now: datetime, key: str | None = None) -> Outcome:
+        """Open a case (see :func:`domain.handlers.open_case`)."""
+        with self.unit_of_work() as uow:
+            return _logged(new.pathway, "(nieuw)", command.name,
+                           lambda: handlers.open_case(uow, self.registry, new, command, now, key))
+
+    def handle(  # noqa: PLR0913 - passes the handler's arguments through
+        self, case_id: str, command: Command, now: datetime, key: str | None = None,
+        expected_version: int | None = None,
+    ) -> Outcome:
+        """Apply a command to a case (see :func:`domain.handlers.handle_command`)."""
+        with self.unit_of_work() as uow:
+            return _logged(None, case_id, command.name, lambda: handlers.handle_command(
+                uow, self.registry, case_id, command, now, key, expected_version))
+
+    def status(self, case_id: str, now: datetime) -> CaseStatus:
+        """A case's status at ``now``."""
+        with self.unit_of_work() as uow, uow:
+            case = uow.get_case(case_id)
+        return case_status(case, self.registry.get(case.pathway, case.definition_version), now)
+
+    def history(self, case_id: str) -> list[HistoryEntry]:
+        """A case's events in order; CaseNotFound for an unknown case."""
+        with self.unit_of_work() as uow, uow:
+            uow.get_case(case_id)
+            return [history_entry(e) for e in uow.history(case_id)]
+
+    def fire_due_timers(self, as_of: datetime) -> SweepReport:
+        """Fire every timer due at ``as_of``."""
+        with self.unit_of_work() as uow:
+            return handlers.fire_due_timers(uow, self.registry, as_of, self.settings.sweep_batch_size)
+
+    def relay(self, emit: Callable[[Sequence[OutboxItem]], None], now: datetime) -> int:
+        """Relay the outbox through ``emit``."""
+        with self.unit_of_work() as uow:
+            return handlers.relay_outbox(uow, emit, now, self.settings.relay_batch_size)
+
+    def stage_counts(self, pathway: str) -> dict[str, int]:
+        """Cases per stage of ``pathway``."""
+        with self.unit_of_work() as uow, uow:
+            return uow.stage_counts(pathway)
+
+
+def _logged(pathway: str | None, case_id: str, command: str, run: Callable[[], Outcome]) -> Outcome:
+    started = time.perf_counter()
+    fields = {"case_id": case_id, "pathway": pathway, "command": command}
+    try:
+        outcome = run()
+    except DomainError as error:
+        log.info("command", **fields, outcome=error.code, duration_ms=_ms(started))
+        raise
+    fields.update(case_id=outcome.case_id, pathway=outcome.pathway)
+    log.info("command", **fields, outcome="replayed" if outcome.replayed else "applied",
+             seq=outcome.seq, stage=outcome.stage, duration_ms=_ms(started))
+    return outcome
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 2)

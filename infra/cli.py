@@ -1,0 +1,128 @@
+"""The one console script, ``leerlingroute``. Messages meant for coordinators are Dutch."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+
+from infra import migrate
+from infra.bootstrap import Service
+from infra.logging import configure_logging
+from infra.settings import Settings
+from infra.supervisor import Supervisor, child_env, prefect_env, python_module, wait_healthy
+
+app = typer.Typer(help="Leerlingroute: ondersteuningsroutes van leerlingen in passend onderwijs.",
+                  no_args_is_help=True)
+db = typer.Typer(help="Database.", no_args_is_help=True)
+app.add_typer(db, name="db")
+
+AsOf = Annotated[datetime | None, typer.Option(help="Peilmoment (ISO 8601, met tijdzone); standaard nu")]
+
+
+def _when(as_of: datetime | None) -> datetime:
+    if as_of is None:
+        return datetime.now(UTC)
+    return as_of if as_of.tzinfo else as_of.replace(tzinfo=UTC)
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Breng de database naar de nieuwste versie (Alembic-migraties)."""
+    settings = Settings()
+    migrate.upgrade(settings.url)
+    typer.echo(f"Database bijgewerkt: {_safe(settings.url)}")
+
+
+@app.command("api")
+def run_api() -> None:
+    """Start alleen de API (uvicorn)."""
+    import uvicorn  # noqa: PLC0415 - only this command needs it
+
+    settings = Settings()
+    uvicorn.run("api.app:create_app", factory=True, host=settings.api_host, port=settings.api_port,
+                log_level="warning")
+
+
+@app.command("fire-timers")
+def fire_timers(as_of: AsOf = None) -> None:
+    """Laat alle termijnen aflopen die op het peilmoment verstreken zijn."""
+    configure_logging()
+    report = Service.from_settings().fire_due_timers(_when(as_of))
+    typer.echo(f"Termijnen afgegaan: {report.fired}, geweigerd: {report.refused}")
+
+
+@app.command("relay")
+def relay() -> None:
+    """Stuur wachtende gebeurtenissen uit de outbox door naar Prefect."""
+    from infra.prefect_events import emit_to_prefect  # noqa: PLC0415 - importing prefect is slow
+
+    configure_logging()
+    count = Service.from_settings().relay(emit_to_prefect, datetime.now(UTC))
+    typer.echo(f"Gebeurtenissen doorgestuurd: {count}")
+
+
+@app.command("demo")
+def demo(
+    pupils: Annotated[int, typer.Option(min=1, help="Aantal leerlingen met een OPP")] = 300,
+    seed: Annotated[int, typer.Option(help="Startwaarde van het toeval (zelfde waarde, zelfde jaar)")] = 2026,
+) -> None:
+    """Maak een demo-samenwerkingsverband en laat OPP's een gesimuleerd jaar doorlopen."""
+    from infra.demo import run_demo  # noqa: PLC0415 - only this command needs it
+
+    settings = Settings()
+    migrate.upgrade(settings.url)
+    run_demo(Service.from_settings(settings), pupils, seed, relay=bool(os.environ.get("PREFECT_API_URL")))
+
+
+@app.command("serve")
+def serve(
+    demo_data: Annotated[bool, typer.Option("--demo/--no-demo", help="Vul een lege database met de demo")] = True,
+) -> None:
+    """Start alles: Prefect-server (tenzij PREFECT_API_URL gezet is), API en de geplande flows."""
+    settings = Settings()
+    extra = {} if os.environ.get("PREFECT_API_URL") else prefect_env(settings)
+    os.environ.update(extra)
+    supervisor = Supervisor(child_env(extra), typer.echo)
+    supervisor.handle_signals()
+    try:
+        _start_everything(supervisor, settings, extra, demo_data=demo_data)
+    except RuntimeError as error:
+        typer.echo(f"Starten mislukt: {error}", err=True)
+        supervisor.stop_all()
+        raise typer.Exit(1) from error
+    raise typer.Exit(supervisor.watch())
+
+
+def _start_everything(supervisor: Supervisor, settings: Settings, extra: dict[str, str], *, demo_data: bool) -> None:
+    if extra:
+        typer.echo("Lokale Prefect-server starten...")
+        supervisor.start("prefect-server", python_module("prefect", "server", "start", "--host", "127.0.0.1",
+                                                          "--port", str(settings.prefect_port)))
+        server = supervisor.children[-1][1]
+        wait_healthy(f"{extra['PREFECT_API_URL']}/health", 180, lambda: server.poll() is None)
+    migrate.upgrade(settings.url)
+    if demo_data and _empty(settings):
+        demo(pupils=300, seed=2026)
+    supervisor.start("api", python_module("uvicorn", "api.app:create_app", "--factory", "--host",
+                                          settings.api_host, "--port", str(settings.api_port), "--log-level",
+                                          "warning"))
+    supervisor.start("flows", python_module("flows.serve"))
+    api = supervisor.children[-2][1]
+    wait_healthy(f"http://{settings.api_host}:{settings.api_port}/health", 60, lambda: api.poll() is None)
+    prefect_ui = os.environ["PREFECT_API_URL"].removesuffix("/api")
+    typer.echo(f"\nLeerlingroute draait.\n  API-documentatie: http://{settings.api_host}:{settings.api_port}/docs\n"
+               f"  Prefect UI:       {prefect_ui}\nStoppen: Ctrl-C\n")
+
+
+def _empty(settings: Settings) -> bool:
+    return not Service.from_settings(settings).stage_counts("opp")
+
+
+def _safe(url: str) -> str:
+    """A database URL without its password."""
+    from sqlalchemy.engine import make_url  # noqa: PLC0415
+
+    return make_url(url).render_as_string(hide_password=True)

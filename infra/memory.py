@@ -1,0 +1,173 @@
+"""An in-memory store behind the same port: the fake the contract suite runs beside SQL.
+
+A unit of work works on a private copy and commits with optimistic checks, so two
+units that touch the same case behave as they do on a database: one wins.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from domain.case import Case, Decision, Event, Timer
+from domain.errors import CaseNotFound, ConcurrencyConflict
+from domain.ports import OutboxItem, Recalled, UnitOfWork
+
+
+@dataclass
+class _TimerRecord:
+    timer: Timer
+    state: str = "pending"
+    reason: str | None = None
+
+
+@dataclass
+class _State:
+    cases: dict[str, Case] = field(default_factory=dict)
+    events: dict[str, list[Event]] = field(default_factory=dict)
+    timers: dict[str, _TimerRecord] = field(default_factory=dict)
+    outbox: list[tuple[OutboxItem, datetime | None]] = field(default_factory=list)
+    keys: dict[str, Recalled] = field(default_factory=dict)
+
+
+class MemoryStore:
+    """The shared state that memory units of work commit to."""
+
+    def __init__(self) -> None:
+        self.state = _State()
+        self.lock = threading.Lock()
+
+
+class MemoryUnitOfWork(UnitOfWork):
+    """A unit of work over a :class:`MemoryStore`."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        self.store = store
+        self._work = _State()
+        self._expect: dict[str, int | None] = {}
+        self._timers_touched: set[str] = set()
+        self._keys_added: set[str] = set()
+        self._new_events: list[Event] = []
+        self._relayed: set[int] = set()
+
+    def begin(self) -> None:
+        with self.store.lock:
+            self._work = copy.deepcopy(self.store.state)
+        self._expect, self._timers_touched, self._keys_added = {}, set(), set()
+        self._new_events, self._relayed = [], set()
+
+    def commit(self) -> None:
+        with self.store.lock:
+            self._check(self.store.state)
+            self._apply(self.store.state)
+        self.begin()
+
+    def rollback(self) -> None:
+        self.begin()
+
+    def _check(self, state: _State) -> None:
+        for case_id, version in self._expect.items():
+            stored = state.cases.get(case_id)
+            if (stored.version if stored else None) != version:
+                raise ConcurrencyConflict(case_id)
+        for timer_id in self._timers_touched:
+            if timer_id in state.timers and state.timers[timer_id].state != "pending":
+                raise ConcurrencyConflict(state.timers[timer_id].timer.case_id)
+        if self._keys_added & set(state.keys):
+            raise ConcurrencyConflict("(idempotency key)")
+
+    def _apply(self, state: _State) -> None:
+        for case_id in self._expect:
+            state.cases[case_id] = copy.deepcopy(self._work.cases[case_id])
+        for event in self._new_events:
+            state.events.setdefault(event.case_id, []).append(event)
+            state.outbox.append((_outbox_item(len(state.outbox) + 1, event), None))
+        for timer_id in self._timers_touched:
+            state.timers[timer_id] = copy.deepcopy(self._work.timers[timer_id])
+        for key in self._keys_added:
+            state.keys[key] = self._work.keys[key]
+        state.outbox = [(item, self._work_relayed(item.id) or at) for item, at in state.outbox]
+
+    def _work_relayed(self, outbox_id: int) -> datetime | None:
+        if outbox_id not in self._relayed:
+            return None
+        return next(at for item, at in self._work.outbox if item.id == outbox_id)
+
+    def get_case(self, case_id: str) -> Case:
+        case = self._work.cases.get(case_id)
+        if case is None:
+            raise CaseNotFound(case_id)
+        found = copy.deepcopy(case)
+        found.timers = {r.timer.name: r.timer for r in self._work.timers.values()
+                        if r.timer.case_id == case_id and r.state == "pending"}
+        return found
+
+    def add_case(self, case: Case, decision: Decision) -> None:
+        self._expect.setdefault(case.id, None)
+        self._store(case, decision)
+
+    def save_case(self, case: Case, decision: Decision) -> None:
+        self._expect.setdefault(case.id, case.version - 1)
+        if decision.fired is not None:
+            record = self._work.timers.get(decision.fired.id)
+            if record is None or record.state != "pending":
+                raise ConcurrencyConflict(case.id)
+            self._set_timer(decision.fired, "fired")
+        self._store(case, decision)
+
+    def _store(self, case: Case, decision: Decision) -> None:
+        self._work.cases[case.id] = replace(copy.deepcopy(case), timers={})
+        self._work.events.setdefault(case.id, []).append(decision.event)
+        self._new_events.append(decision.event)
+        for timer in decision.cancelled:
+            self._set_timer(timer, "cancelled")
+        for timer in decision.started:
+            self._work.timers[timer.id] = _TimerRecord(timer)
+            self._timers_touched.add(timer.id)
+
+    def _set_timer(self, timer: Timer, state: str, reason: str | None = None) -> None:
+        self._work.timers[timer.id] = _TimerRecord(timer, state, reason)
+        self._timers_touched.add(timer.id)
+
+    def history(self, case_id: str) -> list[Event]:
+        return list(self._work.events.get(case_id, []))
+
+    def recall(self, key: str) -> Recalled | None:
+        return self._work.keys.get(key)
+
+    def remember(self, key: str, fingerprint: str, outcome: Mapping[str, Any], now: datetime) -> None:
+        if key in self._work.keys:
+            raise ConcurrencyConflict("(idempotency key)")
+        self._work.keys[key] = Recalled(fingerprint, dict(outcome))
+        self._keys_added.add(key)
+
+    def claim_due_timers(self, as_of: datetime, limit: int) -> list[Timer]:
+        due = [r.timer for r in self._work.timers.values() if r.state == "pending" and r.timer.due_at <= as_of]
+        return sorted(due, key=lambda t: (t.due_at, t.id))[:limit]
+
+    def fail_timer(self, timer: Timer, reason: str, now: datetime) -> None:
+        self._set_timer(timer, "refused", reason)
+
+    def pending_outbox(self, limit: int) -> list[OutboxItem]:
+        return [item for item, at in self._work.outbox if at is None][:limit]
+
+    def mark_relayed(self, ids: Sequence[int], now: datetime) -> None:
+        wanted = set(ids)
+        self._work.outbox = [(item, now if item.id in wanted else at) for item, at in self._work.outbox]
+        self._relayed |= wanted
+
+    def stage_counts(self, pathway: str) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for case in self._work.cases.values():
+            if case.pathway == pathway:
+                counts[case.stage] = counts.get(case.stage, 0) + 1
+        return counts
+
+
+def _outbox_item(outbox_id: int, event: Event) -> OutboxItem:
+    return OutboxItem(outbox_id, event.case_id, event.seq, event.type, event.pathway,
+                      event.stage_from, event.stage_to, event.occurred_at)

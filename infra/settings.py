@@ -1,0 +1,39 @@
+"""Settings from the environment (prefix ``LEERLINGROUTE_``), with safe embedded defaults."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from domain.durations import Duration
+
+
+class Settings(BaseSettings):
+    """Where data lives and how the engine's regional numbers are set."""
+
+    model_config = SettingsConfigDict(env_prefix="LEERLINGROUTE_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(default=Path("data"), description="Folder for the SQLite database and Prefect's home")
+    database_url: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite in data_dir")
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    prefect_port: int = 4200
+    opp_termijn_weken: int = Field(default=6, ge=1, description="OPP in werking within N weeks (law: 6)")
+    opp_evaluatie_maanden: int = Field(default=12, ge=1, description="evaluate the OPP every N months (law: 12)")
+    sweep_batch_size: int = Field(default=500, ge=1)
+    relay_batch_size: int = Field(default=500, ge=1)
+
+    @cached_property
+    def url(self) -> str:
+        """The database URL in force."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'leerlingroute.db').resolve()}"
+
+    def durations(self) -> dict[str, dict[str, Duration]]:
+        """Timer durations per pathway, as the registry takes them."""
+        return {"opp": {"opp_termijn": Duration(weeks=self.opp_termijn_weken),
+                        "evaluatie": Duration(months=self.opp_evaluatie_maanden)}}

@@ -1,0 +1,222 @@
+"""The SQL store: one unit of work is one database transaction on SQLite or PostgreSQL.
+
+Optimistic concurrency: a case row is updated only at the version it was read at, and
+a timer is fired only while still pending, so of two racing commands exactly one wins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, RootTransaction, Row, Select, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from domain.case import Actor, Case, Decision, Event, Timer
+from domain.errors import CaseNotFound, ConcurrencyConflict
+from domain.ports import OutboxItem, Recalled, UnitOfWork
+from infra.statements import CASE_FIELDS, Statements
+from infra.tables import case_events, cases, idempotency_keys, outbox, timers
+
+_TIMER_COLUMNS = [timers.c.id, timers.c.case_id, timers.c.name, timers.c.fires, timers.c.due_at]
+_PENDING = "pending"
+
+
+class SqlUnitOfWork(UnitOfWork):
+    """A unit of work on an SQLAlchemy engine; re-enterable, one transaction per ``with``."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sqlite = engine.dialect.name == "sqlite"
+        self.statements = Statements(engine.dialect)
+        self._integrity_errors = _integrity_errors(engine)
+        self._conn: Connection | None = None
+        self._tx: RootTransaction | None = None
+
+    @property
+    def conn(self) -> Connection:
+        """The connection of the running transaction."""
+        if self._conn is None or self._tx is None:
+            msg = "use the unit of work in a with-block"
+            raise RuntimeError(msg)
+        return self._conn
+
+    def begin(self) -> None:
+        if self._conn is None:
+            self._conn = self.engine.connect()
+        self._tx = self._conn.begin()
+
+    def commit(self) -> None:
+        if self._tx is None:
+            return
+        try:
+            self._tx.commit()
+        except IntegrityError as exc:
+            raise ConcurrencyConflict("(commit)") from exc
+        finally:
+            self._close()
+
+    def rollback(self) -> None:
+        if self._tx is not None and self._tx.is_active:
+            self._tx.rollback()
+        self._close()
+
+    def _close(self) -> None:
+        self._tx = None
+
+    def close(self) -> None:
+        """Give the connection back to the pool (the unit of work stays usable)."""
+        if self._conn is not None:
+            self._conn.close()
+        self._conn = None
+
+    def _run(self, name: str, values: Mapping[str, Any]) -> Any:
+        cursor = self.conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        cursor.execute(self.statements.sql[name], self.statements.params(values))
+        return cursor
+
+    def get_case(self, case_id: str) -> Case:
+        rows = self._run("get_case", {"id": case_id}).fetchall()
+        if not rows:
+            raise CaseNotFound(case_id)
+        found = dict(zip(CASE_FIELDS, rows[0], strict=False))
+        s, n = self.statements, len(CASE_FIELDS)
+        running = [Timer(*r[n:n + 4], s.instant(r[n + 4])) for r in rows if r[n] is not None]
+        return Case(**{**found, "opened_at": s.instant(found["opened_at"]),
+                       "stage_entered_at": s.instant(found["stage_entered_at"]),
+                       "artifacts": s.document(found["artifacts"]),
+                       "timers": {t.name: t for t in running}})
+
+    def add_case(self, case: Case, decision: Decision) -> None:
+        try:
+            self._run("insert_case", _case_values(case, decision))
+        except self._integrity_errors as exc:
+            raise ConcurrencyConflict(case.id) from exc
+        self._record(decision)
+
+    def save_case(self, case: Case, decision: Decision) -> None:
+        values = {**_case_values(case, decision, only_state=True), "case_id": case.id,
+                  "expected_version": case.version - 1}
+        if self._run("update_case", values).rowcount != 1:
+            raise ConcurrencyConflict(case.id)
+        if decision.fired is not None:
+            self._finish_timer(decision.fired, "fired", decision.event.recorded_at)
+        self._record(decision)
+
+    def _record(self, decision: Decision) -> None:
+        event = decision.event
+        try:
+            self._run("insert_event", _event_values(event))
+        except self._integrity_errors as exc:
+            raise ConcurrencyConflict(event.case_id) from exc
+        self._run("insert_outbox", _outbox_values(event))
+        for timer in decision.cancelled:
+            self._finish_timer(timer, "cancelled", event.recorded_at)
+        for timer in decision.started:
+            self._run("insert_timer", _timer_values(timer))
+
+    def _finish_timer(self, timer: Timer, state: str, now: datetime, reason: str | None = None) -> None:
+        values = {"timer_id": timer.id, "state": state, "finished_at": now, "reason": reason}
+        if self._run("finish_timer", values).rowcount != 1:
+            raise ConcurrencyConflict(timer.case_id)
+
+    def history(self, case_id: str) -> list[Event]:
+        rows = self.conn.execute(
+            select(case_events).where(case_events.c.case_id == case_id).order_by(case_events.c.seq),
+        )
+        return [_event(r) for r in rows]
+
+    def recall(self, key: str) -> Recalled | None:
+        row = self.conn.execute(
+            select(idempotency_keys.c.fingerprint, idempotency_keys.c.outcome)
+            .where(idempotency_keys.c.key == key),
+        ).first()
+        return Recalled(row.fingerprint, row.outcome) if row else None
+
+    def remember(self, key: str, fingerprint: str, outcome: Mapping[str, Any], now: datetime) -> None:
+        try:
+            self.conn.execute(insert(idempotency_keys), {
+                "key": key, "fingerprint": fingerprint, "outcome": dict(outcome), "created_at": now,
+            })
+        except IntegrityError as exc:
+            raise ConcurrencyConflict("(idempotency key)") from exc
+
+    def claim_due_timers(self, as_of: datetime, limit: int) -> list[Timer]:
+        query = (select(*_TIMER_COLUMNS)
+                 .where(timers.c.state == _PENDING, timers.c.due_at <= as_of)
+                 .order_by(timers.c.due_at, timers.c.id).limit(limit))
+        return [_timer(r) for r in self.conn.execute(self._locked(query))]
+
+    def _locked(self, query: Select[Any]) -> Select[Any]:
+        """Rows this unit works through alone: on PostgreSQL locked, others skipped
+        (several workers share the work); on SQLite the write lock is taken first."""
+        if self._sqlite:
+            if not self.conn.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
+                self.conn.exec_driver_sql("BEGIN IMMEDIATE")
+            return query
+        return query.with_for_update(skip_locked=True)
+
+    def fail_timer(self, timer: Timer, reason: str, now: datetime) -> None:
+        self._finish_timer(timer, "refused", now, reason)
+
+    def pending_outbox(self, limit: int) -> list[OutboxItem]:
+        query = select(outbox).where(outbox.c.relayed_at.is_(None)).order_by(outbox.c.id).limit(limit)
+        rows = self.conn.execute(self._locked(query))
+        return [OutboxItem(r.id, r.case_id, r.seq, r.type, r.pathway, r.stage_from, r.stage_to, r.occurred_at)
+                for r in rows]
+
+    def mark_relayed(self, ids: Sequence[int], now: datetime) -> None:
+        if ids:
+            self.conn.execute(update(outbox).where(outbox.c.id.in_(ids)), {"relayed_at": now})
+
+    def stage_counts(self, pathway: str) -> dict[str, int]:
+        rows = self.conn.execute(
+            select(cases.c.stage, func.count()).where(cases.c.pathway == pathway).group_by(cases.c.stage),
+        )
+        return {stage: count for stage, count in rows}
+
+
+def _case_values(case: Case, decision: Decision, *, only_state: bool = False) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "stage": case.stage, "version": case.version, "artifacts": case.artifacts,
+        "stage_entered_at": case.stage_entered_at, "updated_at": decision.event.recorded_at,
+    }
+    if only_state:
+        return values
+    return {**values, "id": case.id, "pathway": case.pathway, "definition_version": case.definition_version,
+            "school_brin": case.school_brin, "pupil_id": case.pupil_id, "opened_at": case.opened_at}
+
+
+def _event_values(e: Event) -> dict[str, Any]:
+    return {
+        "case_id": e.case_id, "seq": e.seq, "type": e.type, "command": e.command,
+        "stage_from": e.stage_from, "stage_to": e.stage_to, "payload": dict(e.payload),
+        "actor_role": e.actor.role, "actor_id": e.actor.id, "pathway": e.pathway,
+        "definition_version": e.definition_version, "occurred_at": e.occurred_at, "recorded_at": e.recorded_at,
+    }
+
+
+def _outbox_values(e: Event) -> dict[str, Any]:
+    return {"case_id": e.case_id, "seq": e.seq, "type": e.type, "pathway": e.pathway,
+            "stage_from": e.stage_from, "stage_to": e.stage_to, "occurred_at": e.occurred_at}
+
+
+def _timer_values(t: Timer) -> dict[str, Any]:
+    return {"id": t.id, "case_id": t.case_id, "name": t.name, "fires": t.fires, "due_at": t.due_at,
+            "state": _PENDING}
+
+
+def _timer(row: Row[Any]) -> Timer:
+    return Timer(row.id, row.case_id, row.name, row.fires, row.due_at)
+
+
+def _event(r: Row[Any]) -> Event:
+    return Event(r.case_id, r.seq, r.type, r.command, r.stage_from, r.stage_to, r.payload,
+                 Actor(r.actor_role, r.actor_id), r.pathway, r.definition_version, r.occurred_at, r.recorded_at)
+
+
+def _integrity_errors(engine: Engine) -> tuple[type[Exception], ...]:
+    """The driver's own integrity error (raised on the raw cursor) and SQLAlchemy's wrapper."""
+    driver = engine.dialect.dbapi
+    return (IntegrityError, driver.IntegrityError) if driver is not None else (IntegrityError,)

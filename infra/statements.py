@@ -1,0 +1,87 @@
+"""The hot-path statements, rendered once per dialect from the Core schema and run on the
+driver's cursor: a command costs a few driver calls, not SQLAlchemy's per-call compilation.
+
+Values are converted exactly as SQLAlchemy stores them (SQLite: naive UTC text
+``YYYY-MM-DD HH:MM:SS.ffffff``; JSON as text), so Core queries read the same rows.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Dialect, bindparam, insert, literal_column, select, update
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.sql import Executable
+
+from infra.tables import case_events, cases, outbox, timers
+
+_SQLITE_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
+_CASE_FIELDS = ("id", "pathway", "definition_version", "school_brin", "pupil_id", "stage", "opened_at",
+                "stage_entered_at", "version", "artifacts")
+_TIMER_FIELDS = ("id", "case_id", "name", "fires", "due_at")
+
+_PENDING = literal_column("'pending'")
+
+_STATEMENTS: dict[str, Executable] = {
+    "get_case": select(*(cases.c[f] for f in _CASE_FIELDS), *(timers.c[f] for f in _TIMER_FIELDS[:-1]),
+                       timers.c.due_at)
+    .select_from(cases.outerjoin(timers, (timers.c.case_id == cases.c.id) & (timers.c.state == _PENDING)))
+    .where(cases.c.id == bindparam("id")),
+    "insert_case": insert(cases),
+    "update_case": update(cases)
+    .where(cases.c.id == bindparam("case_id"), cases.c.version == bindparam("expected_version"))
+    .values(stage=bindparam("stage"), version=bindparam("version"), artifacts=bindparam("artifacts"),
+            stage_entered_at=bindparam("stage_entered_at"), updated_at=bindparam("updated_at")),
+    "insert_event": insert(case_events),
+    "insert_outbox": insert(outbox).inline().values(
+        case_id=bindparam("case_id"), seq=bindparam("seq"), type=bindparam("type"),
+        pathway=bindparam("pathway"), stage_from=bindparam("stage_from"), stage_to=bindparam("stage_to"),
+        occurred_at=bindparam("occurred_at")),
+    "insert_timer": insert(timers).values(
+        id=bindparam("id"), case_id=bindparam("case_id"), name=bindparam("name"), fires=bindparam("fires"),
+        due_at=bindparam("due_at"), state=bindparam("state")),
+    "finish_timer": update(timers)
+    .where(timers.c.id == bindparam("timer_id"), timers.c.state == _PENDING)
+    .values(state=bindparam("state"), finished_at=bindparam("finished_at"), reason=bindparam("reason")),
+}
+
+
+class Statements:
+    """The statements for one dialect, with the value conversions that dialect needs."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        self.sqlite = dialect.name == "sqlite"
+        render_as = sqlite.dialect(paramstyle="named") if self.sqlite else dialect
+        self.sql = {name: str(stmt.compile(dialect=render_as)) for name, stmt in _STATEMENTS.items()}
+
+    def params(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """Driver parameters: instants in UTC, JSON as text."""
+        return {k: self._bind(v) for k, v in values.items()}
+
+    def _bind(self, value: Any) -> Any:
+        if isinstance(value, datetime):
+            utc = value.astimezone(UTC)
+            return utc.strftime(_SQLITE_FORMAT) if self.sqlite else utc
+        if isinstance(value, dict):
+            return json.dumps(value, separators=(",", ":"))
+        return value
+
+    def instant(self, value: Any) -> datetime:
+        """An instant as read from the driver, made aware in UTC."""
+        if isinstance(value, str):
+            return datetime.fromisoformat(value).replace(tzinfo=UTC)
+        result: datetime = value
+        return result.astimezone(UTC)
+
+    @staticmethod
+    def document(value: Any) -> dict[str, Any]:
+        """A JSON column as read from the driver."""
+        loaded: dict[str, Any] = json.loads(value) if isinstance(value, str) else value
+        return loaded
+
+
+CASE_FIELDS = _CASE_FIELDS
+TIMER_FIELDS = _TIMER_FIELDS

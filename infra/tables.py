@@ -1,0 +1,126 @@
+"""The SQL schema (SQLAlchemy Core). Alembic migrations create it; this is its single description."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC instants on every backend (SQLite stores them naive, in UTC)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            msg = "naive datetimes are not stored; give a timezone"
+            raise ValueError(msg)
+        utc = value.astimezone(UTC)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        result: datetime = value
+        return result.replace(tzinfo=UTC) if result.tzinfo is None else result.astimezone(UTC)
+
+
+BigId = BigInteger().with_variant(Integer, "sqlite")
+
+metadata = MetaData(naming_convention={
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+})
+
+cases = Table(
+    "cases", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("pathway", String(40), nullable=False),
+    Column("definition_version", Integer, nullable=False),
+    Column("school_brin", String(8), nullable=False),
+    Column("pupil_id", String(64), nullable=False),
+    Column("stage", String(60), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("artifacts", JSON, nullable=False),
+    Column("opened_at", UTCDateTime, nullable=False),
+    Column("stage_entered_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_cases_school", "school_brin"),
+    Index("ix_cases_pupil", "pupil_id"),
+    Index("ix_cases_pathway_stage", "pathway", "stage"),
+)
+
+case_events = Table(
+    "case_events", metadata,
+    Column("case_id", String(36), ForeignKey("cases.id"), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("type", String(60), nullable=False),
+    Column("command", String(60), nullable=False),
+    Column("stage_from", String(60)),
+    Column("stage_to", String(60), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("actor_role", String(30), nullable=False),
+    Column("actor_id", String(64), nullable=False),
+    Column("pathway", String(40), nullable=False),
+    Column("definition_version", Integer, nullable=False),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
+)
+
+timers = Table(
+    "timers", metadata,
+    Column("id", String(120), primary_key=True),
+    Column("case_id", String(36), ForeignKey("cases.id"), nullable=False),
+    Column("name", String(60), nullable=False),
+    Column("fires", String(60), nullable=False),
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("state", String(12), nullable=False),
+    Column("finished_at", UTCDateTime),
+    Column("reason", Text),
+    Index("ix_timers_state_due", "state", "due_at"),
+    Index("ix_timers_case_state", "case_id", "state"),
+)
+
+outbox = Table(
+    "outbox", metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("case_id", String(36), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("type", String(60), nullable=False),
+    Column("pathway", String(40), nullable=False),
+    Column("stage_from", String(60)),
+    Column("stage_to", String(60), nullable=False),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Column("relayed_at", UTCDateTime),
+)
+Index("ix_outbox_pending", outbox.c.id,
+      sqlite_where=outbox.c.relayed_at.is_(None), postgresql_where=outbox.c.relayed_at.is_(None))
+
+idempotency_keys = Table(
+    "idempotency_keys", metadata,
+    Column("key", String(200), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("outcome", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
