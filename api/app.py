@@ -1,5 +1,6 @@
 """The FastAPI application. No request waits for a Prefect flow run: commands are applied
-in-process, in one database transaction, by the same handlers the flows call."""
+in-process, in one database transaction, by the same handlers the flows call.
+"""
 
 from __future__ import annotations
 

@@ -97,7 +97,7 @@ class Case:
     timers: dict[str, Timer] = field(default_factory=dict)
 
     @classmethod
-    def open(  # noqa: PLR0913 - a case is opened with all that identifies it
+    def open(
         cls, case_id: str, definition: PathwayDefinition, school_brin: str, pupil_id: str,
         command: Command, now: datetime,
     ) -> tuple[Case, Decision]:
@@ -121,7 +121,8 @@ class Case:
 
     def allowed_commands(self, definition: PathwayDefinition, role: str | None = None) -> list[str]:
         """The commands people may issue now (optionally: that ``role`` may issue); a timer's own
-        commands are left out, since only the system issues them."""
+        commands are left out, since only the system issues them.
+        """
         return [t.command for t in definition.commands_from(self.stage)
                 if t.roles - {SYSTEEM} and (role is None or role in t.roles)]
 
@@ -157,7 +158,7 @@ class Case:
                         f"{definition.artifacts[a].label[1:]} ontbreekt.")
                 for a in target.requires if a not in recorded]
 
-    def _apply(  # noqa: PLR0913 - the parts of one decision
+    def _apply(
         self, definition: PathwayDefinition, transition: Transition, command: Command,
         payload: dict[str, JSON], occurred: datetime, now: datetime, *, opening: bool = False,
     ) -> Decision:

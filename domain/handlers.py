@@ -60,7 +60,7 @@ def open_case(
     return _once(uow, idempotency_key, lambda: {"open": asdict(new), **_describe(command)}, write, now)
 
 
-def handle_command(  # noqa: PLR0913 - the command and how it is to be applied
+def handle_command(
     uow: UnitOfWork, registry: PathwayRegistry, case_id: str, command: Command, now: datetime,
     idempotency_key: str | None = None, expected_version: int | None = None,
 ) -> Outcome:
@@ -127,7 +127,8 @@ def relay_outbox(
     uow: UnitOfWork, emit: Callable[[Sequence[OutboxItem]], None], now: datetime, batch_size: int = 500,
 ) -> int:
     """Hand pending outbox items to ``emit`` a batch at a time; mark a batch relayed only after
-    ``emit`` returned, so an unreachable receiver loses nothing (it is offered again next time)."""
+    ``emit`` returned, so an unreachable receiver loses nothing (it is offered again next time).
+    """
     relayed = 0
     while True:
         with uow:

@@ -105,3 +105,7 @@ class UnitOfWork(ABC):
     @abstractmethod
     def stage_counts(self, pathway: str) -> dict[str, int]:
         """How many cases of ``pathway`` are in each stage."""
+
+    @abstractmethod
+    def event_counts(self, pathway: str) -> dict[str, int]:
+        """How many events of each type cases of ``pathway`` have recorded."""

@@ -1,0 +1,1 @@
+"""Prefect flows: thin; they call the same handlers as the API. One file per flow."""

@@ -18,7 +18,8 @@ log = structlog.get_logger("leerlingroute.flows")
 def fire_due_timers(as_of: datetime | None = None) -> dict[str, int]:
     """Fire due timers in batches. A timer fires once even if this flow runs twice; a command
     the case refuses marks its timer refused (domain errors are not retried; only
-    infrastructure errors reach the flow's retries)."""
+    infrastructure errors reach the flow's retries).
+    """
     started = time.perf_counter()
     report = service().fire_due_timers(as_of or datetime.now(UTC))
     log.info("flow_run", flow="fire_due_timers", **asdict(report),

@@ -60,7 +60,7 @@ class Service:
             return _logged(new.pathway, "(nieuw)", command.name,
                            lambda: handlers.open_case(uow, self.registry, new, command, now, key))
 
-    def handle(  # noqa: PLR0913 - passes the handler's arguments through
+    def handle(
         self, case_id: str, command: Command, now: datetime, key: str | None = None,
         expected_version: int | None = None,
     ) -> Outcome:
@@ -95,6 +95,11 @@ class Service:
         """Cases per stage of ``pathway``."""
         with self.unit_of_work() as uow, uow:
             return uow.stage_counts(pathway)
+
+    def event_counts(self, pathway: str) -> dict[str, int]:
+        """Events per type of ``pathway``."""
+        with self.unit_of_work() as uow, uow:
+            return uow.event_counts(pathway)
 
 
 def _logged(pathway: str | None, case_id: str, command: str, run: Callable[[], Outcome]) -> Outcome:

@@ -1,5 +1,6 @@
 """structlog, configured once: JSON off a terminal, pretty on one. No personal data is logged:
-cases by id, actors by role, never names or payload content."""
+cases by id, actors by role, never names or payload content.
+"""
 
 from __future__ import annotations
 

@@ -139,7 +139,7 @@ class MemoryUnitOfWork(UnitOfWork):
     def recall(self, key: str) -> Recalled | None:
         return self._work.keys.get(key)
 
-    def remember(self, key: str, fingerprint: str, outcome: Mapping[str, Any], now: datetime) -> None:
+    def remember(self, key: str, fingerprint: str, outcome: Mapping[str, Any], now: datetime) -> None:  # noqa: ARG002 - the fake keeps no timestamps
         if key in self._work.keys:
             raise ConcurrencyConflict("(idempotency key)")
         self._work.keys[key] = Recalled(fingerprint, dict(outcome))
@@ -149,7 +149,7 @@ class MemoryUnitOfWork(UnitOfWork):
         due = [r.timer for r in self._work.timers.values() if r.state == "pending" and r.timer.due_at <= as_of]
         return sorted(due, key=lambda t: (t.due_at, t.id))[:limit]
 
-    def fail_timer(self, timer: Timer, reason: str, now: datetime) -> None:
+    def fail_timer(self, timer: Timer, reason: str, now: datetime) -> None:  # noqa: ARG002 - the fake keeps no timestamps
         self._set_timer(timer, "refused", reason)
 
     def pending_outbox(self, limit: int) -> list[OutboxItem]:
@@ -165,6 +165,12 @@ class MemoryUnitOfWork(UnitOfWork):
         for case in self._work.cases.values():
             if case.pathway == pathway:
                 counts[case.stage] = counts.get(case.stage, 0) + 1
+        return counts
+
+    def event_counts(self, pathway: str) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for event in (e for events in self._work.events.values() for e in events if e.pathway == pathway):
+            counts[event.type] = counts.get(event.type, 0) + 1
         return counts
 
 

@@ -29,7 +29,7 @@ class SqlUnitOfWork(UnitOfWork):
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sqlite = engine.dialect.name == "sqlite"
-        self.statements = Statements(engine.dialect)
+        self.statements = Statements.for_dialect(engine.dialect)
         self._integrity_errors = _integrity_errors(engine)
         self._conn: Connection | None = None
         self._tx: RootTransaction | None = None
@@ -82,7 +82,7 @@ class SqlUnitOfWork(UnitOfWork):
             raise CaseNotFound(case_id)
         found = dict(zip(CASE_FIELDS, rows[0], strict=False))
         s, n = self.statements, len(CASE_FIELDS)
-        running = [Timer(*r[n:n + 4], s.instant(r[n + 4])) for r in rows if r[n] is not None]
+        running = [Timer(r[n], r[n + 1], r[n + 2], r[n + 3], s.instant(r[n + 4])) for r in rows if r[n] is not None]
         return Case(**{**found, "opened_at": s.instant(found["opened_at"]),
                        "stage_entered_at": s.instant(found["stage_entered_at"]),
                        "artifacts": s.document(found["artifacts"]),
@@ -150,7 +150,8 @@ class SqlUnitOfWork(UnitOfWork):
 
     def _locked(self, query: Select[Any]) -> Select[Any]:
         """Rows this unit works through alone: on PostgreSQL locked, others skipped
-        (several workers share the work); on SQLite the write lock is taken first."""
+        (several workers share the work); on SQLite the write lock is taken first.
+        """
         if self._sqlite:
             if not self.conn.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
                 self.conn.exec_driver_sql("BEGIN IMMEDIATE")
@@ -174,7 +175,14 @@ class SqlUnitOfWork(UnitOfWork):
         rows = self.conn.execute(
             select(cases.c.stage, func.count()).where(cases.c.pathway == pathway).group_by(cases.c.stage),
         )
-        return {stage: count for stage, count in rows}
+        return {stage: count for stage, count in rows.tuples()}
+
+    def event_counts(self, pathway: str) -> dict[str, int]:
+        rows = self.conn.execute(
+            select(case_events.c.type, func.count()).where(case_events.c.pathway == pathway)
+            .group_by(case_events.c.type),
+        )
+        return {kind: count for kind, count in rows.tuples()}
 
 
 def _case_values(case: Case, decision: Decision, *, only_state: bool = False) -> dict[str, Any]:

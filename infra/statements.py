@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import Dialect, bindparam, insert, literal_column, select, update
 from sqlalchemy.dialects import sqlite
-from sqlalchemy.sql import Executable
+from sqlalchemy.sql import ClauseElement, ColumnElement
 
 from infra.tables import case_events, cases, outbox, timers
 
@@ -23,9 +23,9 @@ _CASE_FIELDS = ("id", "pathway", "definition_version", "school_brin", "pupil_id"
                 "stage_entered_at", "version", "artifacts")
 _TIMER_FIELDS = ("id", "case_id", "name", "fires", "due_at")
 
-_PENDING = literal_column("'pending'")
+_PENDING: ColumnElement[str] = literal_column("'pending'")
 
-_STATEMENTS: dict[str, Executable] = {
+_STATEMENTS: dict[str, ClauseElement] = {
     "get_case": select(*(cases.c[f] for f in _CASE_FIELDS), *(timers.c[f] for f in _TIMER_FIELDS[:-1]),
                        timers.c.due_at)
     .select_from(cases.outerjoin(timers, (timers.c.case_id == cases.c.id) & (timers.c.state == _PENDING)))
@@ -51,6 +51,16 @@ _STATEMENTS: dict[str, Executable] = {
 
 class Statements:
     """The statements for one dialect, with the value conversions that dialect needs."""
+
+    _rendered: ClassVar[dict[tuple[str, str], Statements]] = {}
+
+    @classmethod
+    def for_dialect(cls, dialect: Dialect) -> Statements:
+        """The statements for ``dialect``, rendered on first use and kept for the process."""
+        key = (dialect.name, dialect.driver)
+        if key not in cls._rendered:
+            cls._rendered[key] = cls(dialect)
+        return cls._rendered[key]
 
     def __init__(self, dialect: Dialect) -> None:
         self.sqlite = dialect.name == "sqlite"

@@ -1,5 +1,6 @@
 """The main job: a local Prefect server (unless PREFECT_API_URL points at one), the API and the
-flow runner, as child processes. SIGINT/SIGTERM stops them all, newest first."""
+flow runner, as child processes. SIGINT/SIGTERM stops them all, newest first.
+"""
 
 from __future__ import annotations
 
@@ -97,10 +98,10 @@ def wait_healthy(url: str, timeout: float, alive: Callable[[], bool]) -> None:
 
 
 def python_module(module: str, *args: str) -> list[str]:
-    """argv to run ``module`` with this interpreter."""
+    """Argv to run ``module`` with this interpreter."""
     return [sys.executable, "-m", module, *args]
 
 
 def child_env(extra: dict[str, str]) -> dict[str, str]:
-    """This process's environment plus ``extra``."""
+    """The environment of the current process plus ``extra``."""
     return {**os.environ, **extra}

@@ -37,7 +37,7 @@ def open_case(
 
 
 @router.post("/{case_id}/commands", response_model=OutcomeOut, responses=_ERRORS)
-def send_command(  # noqa: PLR0913 - the request's parts
+def send_command(
     case_id: str, body: CommandIn, actor: ActorDep, service: ServiceDep, now: NowDep,
     idempotency_key: IdempotencyKey = None, if_match: IfMatch = None,
 ) -> OutcomeOut:

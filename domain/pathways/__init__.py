@@ -1,0 +1,1 @@
+"""Pathway definitions as JSON data, one file per pathway version."""
