@@ -390,12 +390,18 @@ def run_prefect(tmp: Path, sample: int) -> PrefectResult:
 # --------------------------------------------------------------------------- report
 
 
+def _loads(values: Sequence[float]) -> str:
+    return "/".join(f"{v:.2f}" for v in values)
+
+
 def _fmt_rate(value: float) -> str:
     return f"{value:>12,.0f}"
 
 
-def report(args: argparse.Namespace, eng: EngineResult, raw: Phase, pf: PrefectResult,
-           rss: dict[str, float], profile: str | None) -> dict[str, Any]:
+def report(
+    args: argparse.Namespace, eng: EngineResult, raw: Phase, pf: PrefectResult, rss: dict[str, float],
+    load: dict[str, list[float]], profile: str | None,
+) -> dict[str, Any]:
     raw_share = eng.commands.per_second / raw.per_second if raw.per_second else 0.0
     naive_ratio = eng.commands.per_second / pf.per_second if pf.per_second else 0.0
     targets = [
@@ -406,7 +412,7 @@ def report(args: argparse.Namespace, eng: EngineResult, raw: Phase, pf: PrefectR
     env: dict[str, Any] = {
         "python": platform.python_version(), "implementation": platform.python_implementation(),
         "platform": platform.platform(), "machine": platform.machine(), "cores": cores(),
-        "sqlite": sqlite3.sqlite_version, "prefect": pf.prefect_version,
+        "sqlite": sqlite3.sqlite_version, "prefect": pf.prefect_version, "loadavg": load,
     }
     lines = [
         "",
@@ -414,6 +420,8 @@ def report(args: argparse.Namespace, eng: EngineResult, raw: Phase, pf: PrefectR
          f"(open + {len(HAPPY_PATH)} commands), fixed now={NOW.isoformat()}"),
         (f"python {env['python']} | {env['platform']} | cores: {env['cores']['logical']} logical, "
          f"{env['cores']['usable']} usable | sqlite {env['sqlite']} | prefect {env['prefect']}"),
+        (f"load average (1/5/15 min) at start {_loads(load['start'])}, at end {_loads(load['end'])} "
+         "(other processes on this machine compete for its cores and disk)"),
         "",
         f"{'measurement':<44}{'transitions':>12}{'seconds':>10}{'trans/s':>12}{'us/trans':>11}",
         "-" * 89,
@@ -511,6 +519,7 @@ def _at_least(minimum: int) -> Callable[[str], int]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    load = {"start": list(os.getloadavg())}
     TMP_PARENT.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="throughput-", dir=TMP_PARENT))
     if not args.keep_tmp:
@@ -531,7 +540,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     rss["final"] = peak_rss_mib()
     rss["children"] = peak_rss_mib(resource.RUSAGE_CHILDREN)
 
-    results = report(args, eng, raw, pf, rss, profile)
+    load["end"] = list(os.getloadavg())
+    results = report(args, eng, raw, pf, rss, load, profile)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
     print(f"\nresults written to {args.out}")

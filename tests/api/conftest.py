@@ -87,10 +87,11 @@ def _pg_base_url() -> str:
     pytest.skip(message)
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
     """A fresh, migrated database: a SQLite file, or a newly created PostgreSQL database that is
-    dropped again at the end of the session."""
+    dropped again at the end of the session.
+    """
     kind: str = request.param
     if kind == "sqlite":
         path = tmp_path_factory.mktemp("sqlite") / "leerlingroute.db"

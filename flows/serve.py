@@ -1,0 +1,48 @@
+"""Serve every deployment declared in prefect.yaml (same names, schedules, parameters) in this
+process: the flow runner of ``leerlingroute serve``. Run as ``python -m flows.serve``."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Any
+
+import yaml
+from prefect import Flow, serve
+from prefect.deployments.runner import RunnerDeployment
+
+PREFECT_YAML = Path(__file__).resolve().parent.parent / "prefect.yaml"
+
+
+def declared_deployments(path: Path = PREFECT_YAML) -> list[dict[str, Any]]:
+    """The deployments prefect.yaml declares."""
+    spec: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    deployments: list[dict[str, Any]] = spec["deployments"]
+    return deployments
+
+
+def flow_at(entrypoint: str) -> Flow[Any, Any]:
+    """The flow object an entrypoint such as ``flows/relay_events.py:relay_events`` names."""
+    file, name = entrypoint.split(":")
+    module = importlib.import_module(file.removesuffix(".py").replace("/", "."))
+    found: Flow[Any, Any] = getattr(module, name)
+    return found
+
+
+def runner_deployment(declared: dict[str, Any]) -> RunnerDeployment:
+    """One declared deployment, ready to serve."""
+    intervals = [s["interval"] for s in declared.get("schedules", []) if "interval" in s]
+    crons = [s["cron"] for s in declared.get("schedules", []) if "cron" in s]
+    return flow_at(declared["entrypoint"]).to_deployment(
+        name=declared["name"], interval=intervals or None, cron=crons or None,
+        parameters=declared.get("parameters") or {}, description=declared.get("description"),
+    )
+
+
+def main() -> None:
+    """Serve until SIGTERM/SIGINT; schedules pause while nobody serves them."""
+    serve(*(runner_deployment(d) for d in declared_deployments()), print_starting_message=False)
+
+
+if __name__ == "__main__":
+    main()
