@@ -43,8 +43,10 @@ class Duration:
         return {unit: getattr(self, unit) for unit in _UNITS if getattr(self, unit)}
 
     def after(self, instant: datetime) -> datetime:
-        """The instant this duration after ``instant``."""
-        return add_months(instant, self.months) + timedelta(weeks=self.weeks, days=self.days)
+        """The instant this duration after ``instant``, counted on the Dutch wall clock
+        (12 months after 1 October 10:00 is 1 October 10:00, whatever summer time did)."""
+        local = instant.astimezone(NL)
+        return add_months(local, self.months) + timedelta(weeks=self.weeks, days=self.days)
 
 
 def add_months(instant: datetime, months: int) -> datetime:

@@ -1,0 +1,56 @@
+"""Test databases: SQLite files always; PostgreSQL when LEERLINGROUTE_TEST_PG_URL names a server.
+
+On CI (CI=true) a missing PostgreSQL is a failure, never a silent skip.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from infra import migrate
+
+PG_URL_VARIABLE = "LEERLINGROUTE_TEST_PG_URL"
+BACKENDS = ["sqlite", "postgres"]
+
+
+def pg_base_url() -> str:
+    """The PostgreSQL server to create test databases on; skip (or fail on CI) without one."""
+    url = os.environ.get(PG_URL_VARIABLE, "").strip()
+    if url:
+        return url
+    message = f"{PG_URL_VARIABLE} is not set: no PostgreSQL to test against (run tests via .ci/with-postgres)"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@contextmanager
+def fresh_pg_database() -> Iterator[str]:
+    """A new, migrated PostgreSQL database for this test session; dropped afterwards."""
+    base = make_url(pg_base_url())
+    name = f"lr_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = base.set(database=name).render_as_string(hide_password=False)
+    try:
+        migrate.upgrade(url)
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def migrated_sqlite(folder: str) -> str:
+    """A new, migrated SQLite database file in ``folder``."""
+    url = f"sqlite:///{folder}/leerlingroute-{uuid.uuid4().hex[:8]}.db"
+    migrate.upgrade(url)
+    return url

@@ -1,0 +1,176 @@
+"""Loading a pathway definition validates it and names each defect."""
+
+from __future__ import annotations
+
+import copy
+import json
+from importlib import resources
+from typing import Any
+
+import pytest
+
+from domain.errors import DefinitionError
+from domain.loading import load_definition
+from domain.roles import ROLES
+from domain.rules import EFFECTS, GUARDS
+
+
+def minimal() -> dict[str, Any]:
+    """A small valid pathway: open -> bezig -> klaar, with a timer that escalates while bezig."""
+    return {
+        "pathway": "proef", "version": 1, "initial": "open",
+        "start": {"command": "begin", "event": "begonnen", "roles": ["zorgcoordinator"]},
+        "artifacts": {"besluit": {"label": "het besluit"}},
+        "stages": [{"name": "open"}, {"name": "bezig"}, {"name": "klaar", "final": True}],
+        "transitions": [
+            {"command": "pak_op", "from": ["open"], "to": "bezig", "event": "opgepakt", "roles": ["zorgcoordinator"]},
+            {"command": "rond_af", "from": ["bezig"], "to": "klaar", "event": "afgerond", "roles": ["zorgcoordinator"]},
+            {"command": "escaleer", "from": ["bezig"], "to": None, "event": "geescaleerd", "roles": ["systeem"]},
+        ],
+        "timers": [{"name": "termijn", "starts_on": "bezig", "cancelled_on": ["klaar"], "after": {"weeks": 4},
+                    "fires": "escaleer"}],
+    }
+
+
+def load(data: dict[str, Any]) -> None:
+    load_definition(data, roles=ROLES, guards=GUARDS, effects=EFFECTS)
+
+
+def defects_of(data: dict[str, Any]) -> list[str]:
+    with pytest.raises(DefinitionError) as caught:
+        load(data)
+    return list(caught.value.defects)
+
+
+def test_a_valid_definition_loads() -> None:
+    """The minimal pathway has no defects."""
+    load(minimal())
+
+
+def test_the_shipped_opp_definition_loads() -> None:
+    """The OPP pathway as shipped is valid."""
+    text = resources.files("domain.pathways").joinpath("opp.v1.json").read_text(encoding="utf-8")
+    load(json.loads(text))
+
+
+def test_an_unreachable_stage_is_named() -> None:
+    """A stage no transition leads to is reported as unreachable from the initial stage."""
+    data = minimal()
+    data["stages"].append({"name": "vergeten", "final": True})
+    assert defects_of(data) == ["stage 'vergeten' is unreachable from 'open'"]
+
+
+def test_a_dead_end_that_is_not_final_is_named() -> None:
+    """A non-final stage without a way out is a dead end."""
+    data = minimal()
+    data["stages"].append({"name": "vast"})
+    data["transitions"].append({"command": "loop_vast", "from": ["open"], "to": "vast", "event": "vastgelopen",
+                                "roles": ["zorgcoordinator"]})
+    assert defects_of(data) == ["stage 'vast' is a dead end but not final"]
+
+
+def test_a_stage_that_only_loops_to_itself_is_a_dead_end() -> None:
+    """Transitions that stay in the stage do not count as a way out."""
+    data = minimal()
+    data["stages"].append({"name": "cirkel"})
+    data["transitions"] += [
+        {"command": "ga_rond", "from": ["open"], "to": "cirkel", "event": "rond", "roles": ["zorgcoordinator"]},
+        {"command": "blijf", "from": ["cirkel"], "to": None, "event": "gebleven", "roles": ["zorgcoordinator"]},
+    ]
+    assert defects_of(data) == ["stage 'cirkel' is a dead end but not final"]
+
+
+def test_a_cycle_with_no_way_to_a_final_stage_is_named() -> None:
+    """Two stages that only lead to each other can never finish."""
+    data = minimal()
+    data["stages"] += [{"name": "heen"}, {"name": "terug"}]
+    data["transitions"] += [
+        {"command": "ga_heen", "from": ["open"], "to": "heen", "event": "heen", "roles": ["zorgcoordinator"]},
+        {"command": "ga_terug", "from": ["heen"], "to": "terug", "event": "terug", "roles": ["zorgcoordinator"]},
+        {"command": "nog_eens", "from": ["terug"], "to": "heen", "event": "nogmaals", "roles": ["zorgcoordinator"]},
+    ]
+    assert defects_of(data) == ["stage 'heen' can never reach a final stage",
+                                "stage 'terug' can never reach a final stage"]
+
+
+def test_a_timer_leading_to_no_declared_transition_is_named() -> None:
+    """A timer must fire a command declared from every stage where it can be running."""
+    data = minimal()
+    data["timers"][0]["fires"] = "bestaat_niet"
+    assert defects_of(data) == [
+        "timer 'termijn' fires 'bestaat_niet', which is not a declared transition from stage 'bezig' "
+        "where the timer can be running",
+    ]
+
+
+def test_a_timer_still_running_in_a_later_stage_needs_its_transition_there_too() -> None:
+    """If the timer is not cancelled on entering a stage, that stage must accept its command as well."""
+    data = minimal()
+    data["timers"][0]["starts_on"] = "open"
+    assert defects_of(data) == [
+        "timer 'termijn' fires 'escaleer', which is not a declared transition from stage 'open' "
+        "where the timer can be running",
+    ]
+
+
+def test_a_timer_whose_command_the_system_may_not_issue_is_named() -> None:
+    """Timers fire as the system, so the system's role must be allowed."""
+    data = minimal()
+    data["transitions"][2]["roles"] = ["zorgcoordinator"]
+    assert defects_of(data) == [
+        "timer 'termijn' fires 'escaleer', which role 'systeem' may not issue from stage 'bezig'",
+    ]
+
+
+def test_an_unknown_role_is_named() -> None:
+    """Roles must be ones the engine knows."""
+    data = minimal()
+    data["transitions"][0]["roles"] = ["conciërge"]
+    assert defects_of(data) == ["transition 'pak_op' allows unknown role 'conciërge'"]
+
+
+@pytest.mark.parametrize(("change", "defect"), [
+    (lambda d: d["transitions"][0].update(to="nergens"), "transition 'pak_op' names unknown stage 'nergens'"),
+    (lambda d: d["transitions"][0].update(guards=["geen_idee"]), "transition 'pak_op' uses unknown guard 'geen_idee'"),
+    (lambda d: d["transitions"][0].update(effects=["toverij"]), "transition 'pak_op' uses unknown effect 'toverij'"),
+    (lambda d: d["transitions"][0].update(records="dossier"), "transition 'pak_op' records unknown artifact 'dossier'"),
+    (lambda d: d["stages"][1].update(requires=["dossier"]), "stage 'bezig' requires unknown artifact 'dossier'"),
+    (lambda d: d.update(initial="begin"), "initial stage 'begin' is not a declared stage"),
+    (lambda d: d["timers"][0].update(cancelled_on=["ooit"]), "timer 'termijn' names unknown stage 'ooit'"),
+    (lambda d: d["transitions"].append(copy.deepcopy(d["transitions"][0])),
+     "command 'pak_op' is declared twice from stage 'open'"),
+])
+def test_a_reference_to_something_undeclared_is_named(change: Any, defect: str) -> None:
+    """Every name a definition uses must be declared."""
+    data = minimal()
+    change(data)
+    assert defect in defects_of(data)
+
+
+def test_a_final_stage_with_outgoing_transitions_is_named() -> None:
+    """Final means final."""
+    data = minimal()
+    data["transitions"].append({"command": "heropen", "from": ["klaar"], "to": "open", "event": "heropend",
+                                "roles": ["zorgcoordinator"]})
+    assert defects_of(data) == ["final stage 'klaar' has outgoing transitions"]
+
+
+@pytest.mark.parametrize(("after", "reason"), [
+    ({"weken": 4}, "unknown duration unit(s) ['weken']"),
+    ({"weeks": -1}, "duration values must be whole numbers >= 0"),
+    ({}, "a duration is an object like"),
+])
+def test_a_malformed_duration_is_named(after: dict[str, int], reason: str) -> None:
+    """Durations are data and are checked like the rest."""
+    data = minimal()
+    data["timers"][0]["after"] = after
+    [defect] = defects_of(data)
+    assert defect.startswith("malformed definition: ")
+    assert reason in defect
+
+
+def test_a_missing_key_is_named() -> None:
+    """A definition without transitions says which key is missing."""
+    data = minimal()
+    del data["transitions"]
+    assert defects_of(data) == ["malformed definition: missing key 'transitions'"]
