@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -35,11 +36,13 @@ _STATUS: list[tuple[type[DomainError], int]] = [
 ]
 
 
-def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> JSONResponse:
+def problem(
+    status: int, code: str, title: str, detail: str, headers: Mapping[str, str] | None = None, **extra: Any,
+) -> JSONResponse:
     """A problem+json response."""
     body = {"type": f"https://leerlingroute.nl/problems/{code}", "title": title, "status": status,
             "detail": detail, **extra}
-    return JSONResponse(body, status_code=status, media_type=PROBLEM)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
 def _extra(error: DomainError) -> dict[str, Any]:
@@ -70,7 +73,7 @@ async def _validation_error(_: Request, error: Exception) -> JSONResponse:
 
 async def _http_error(_: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, StarletteHTTPException)  # noqa: S101 - registered for this type only
-    return problem(error.status_code, "http-error", str(error.detail), str(error.detail))
+    return problem(error.status_code, "http-error", str(error.detail), str(error.detail), error.headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:

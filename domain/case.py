@@ -135,6 +135,7 @@ class Case:
         problems += self._timer_problems(command)
         if command.occurred_at is not None:
             problems += _instant_problems(command.occurred_at, now)
+            problems += self._before_stage_problems(command.occurred_at, definition)
         if problems:
             raise InvalidCommand(problems)
         missing = [m for g in transition.guards for m in GUARDS[g](self, payload)]
@@ -142,6 +143,14 @@ class Case:
         if missing:
             raise GuardFailed(command.name, _first_per_code(missing))
         return payload
+
+    def _before_stage_problems(self, occurred_at: datetime, definition: PathwayDefinition) -> list[str]:
+        """A step from a stage cannot have happened before the case entered that stage."""
+        if self.version == 0 or occurred_at.tzinfo is None or occurred_at >= self.stage_entered_at:
+            return []
+        label = definition.stages[self.stage].label
+        entered = self.stage_entered_at.isoformat()
+        return [f"Het tijdstip 'occurred_at' ligt vóór {entered}, toen het dossier in fase '{label}' kwam."]
 
     def _timer_problems(self, command: Command) -> list[str]:
         if command.timer_id is None or any(t.id == command.timer_id for t in self.timers.values()):

@@ -44,7 +44,8 @@ class Duration:
 
     def after(self, instant: datetime) -> datetime:
         """The instant this duration after ``instant``, counted on the Dutch wall clock
-        (12 months after 1 October 10:00 is 1 October 10:00, whatever summer time did)."""
+        (12 months after 1 October 10:00 is 1 October 10:00, whatever summer time did).
+        """
         local = instant.astimezone(NL)
         return add_months(local, self.months) + timedelta(weeks=self.weeks, days=self.days)
 

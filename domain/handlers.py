@@ -167,7 +167,8 @@ def fire_due_timers(
                 return SweepReport(fired, refused, batches)
             for timer in timers:
                 case = uow.get_case(timer.case_id)
-                command = Command(timer.fires, TIMER_ACTOR, occurred_at=timer.due_at, timer_id=timer.id)
+                occurred = max(timer.due_at, case.stage_entered_at)  # a deadline may predate the case
+                command = Command(timer.fires, TIMER_ACTOR, occurred_at=occurred, timer_id=timer.id)
                 try:
                     uow.save_case(case, case.handle(registry.get(case.pathway, case.definition_version),
                                                     command, as_of))

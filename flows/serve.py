@@ -1,5 +1,6 @@
 """Serve every deployment declared in prefect.yaml (same names, schedules, parameters) in this
-process: the flow runner of ``leerlingroute serve``. Run as ``python -m flows.serve``."""
+process: the flow runner of ``leerlingroute serve``. Run as ``python -m flows.serve``.
+"""
 
 from __future__ import annotations
 
@@ -33,10 +34,14 @@ def runner_deployment(declared: dict[str, Any]) -> RunnerDeployment:
     """One declared deployment, ready to serve."""
     intervals = [s["interval"] for s in declared.get("schedules", []) if "interval" in s]
     crons = [s["cron"] for s in declared.get("schedules", []) if "cron" in s]
-    return flow_at(declared["entrypoint"]).to_deployment(
+    built = flow_at(declared["entrypoint"]).to_deployment(
         name=declared["name"], interval=intervals or None, cron=crons or None,
         parameters=declared.get("parameters") or {}, description=declared.get("description"),
     )
+    if not isinstance(built, RunnerDeployment):  # to_deployment is async only inside an event loop
+        msg = "build deployments outside an event loop"
+        raise TypeError(msg)
+    return built
 
 
 def main() -> None:

@@ -23,6 +23,9 @@ def make_engine(url: str, **options: Any) -> Engine:
 
 def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
     cursor = dbapi_connection.cursor()
-    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=30000"):
+    # A checkpoint every 10,000 WAL pages (~40 MiB) instead of SQLite's 1,000: each checkpoint
+    # costs two fsyncs on the commit that triggers it (bench/README.md has the measurements).
+    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=30000",
+                   "wal_autocheckpoint=10000"):
         cursor.execute(f"PRAGMA {pragma}")
     cursor.close()

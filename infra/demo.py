@@ -98,7 +98,8 @@ def _simulate_day(service: Service, roster: list[DemoPupil], day: date, rng: ran
 
 def _open(service: Service, pupil: DemoPupil, now: datetime, summary: DemoSummary) -> None:
     """Open the pupil's OPP; one that began before the simulated year is recorded after the fact,
-    with each step's real date as its occurred_at."""
+    with each step's real date as its occurred_at.
+    """
     began = datetime.combine(pupil.starts_on, time(10), NL)
     backlog = began + timedelta(days=14) < now
     command = Command("start_opp", _actor(pupil), {"extra_ondersteuning_sinds": pupil.starts_on.isoformat()},
@@ -118,9 +119,10 @@ def _open(service: Service, pupil: DemoPupil, now: datetime, summary: DemoSummar
 def _next_step(service: Service, pupil: DemoPupil, now: datetime, rng: random.Random, summary: DemoSummary) -> None:
     assert pupil.case_id is not None  # noqa: S101 - only opened pupils take steps
     stage = service.status(pupil.case_id, now).stage
-    for name, payload in _choose(stage, rng):
+    for name, chosen in _choose(stage, rng):
+        payload = dict(chosen)
         if name == "registreer_instemming":  # for the version presented last, as parents see it
-            payload = {**payload, "handelingsdeel_versie": pupil.versie}
+            payload["handelingsdeel_versie"] = pupil.versie
         try:
             service.handle(pupil.case_id, Command(name, _actor(pupil), payload), now)
             summary.commands += 1
@@ -133,7 +135,8 @@ def _next_step(service: Service, pupil: DemoPupil, now: datetime, rng: random.Ra
 
 def _choose(stage: str, rng: random.Random) -> list[tuple[str, dict[str, object]]]:
     """What a school does next in ``stage`` (the zorgcoördinator's usual choices)."""
-    agree = [("registreer_instemming", {"gegeven_door": "ouders"}), ("stel_in_werking", {})]
+    agree: list[tuple[str, dict[str, object]]] = [("registreer_instemming", {"gegeven_door": "ouders"}),
+                                                  ("stel_in_werking", {})]
     roll = rng.random()
     steps: dict[str, list[tuple[str, dict[str, object]]]] = {
         "concept": [("leg_handelingsdeel_voor", {})],

@@ -175,14 +175,14 @@ class SqlUnitOfWork(UnitOfWork):
         rows = self.conn.execute(
             select(cases.c.stage, func.count()).where(cases.c.pathway == pathway).group_by(cases.c.stage),
         )
-        return {stage: count for stage, count in rows.tuples()}
+        return dict(rows.tuples().all())
 
     def event_counts(self, pathway: str) -> dict[str, int]:
         rows = self.conn.execute(
             select(case_events.c.type, func.count()).where(case_events.c.pathway == pathway)
             .group_by(case_events.c.type),
         )
-        return {kind: count for kind, count in rows.tuples()}
+        return dict(rows.tuples().all())
 
 
 def _case_values(case: Case, decision: Decision, *, only_state: bool = False) -> dict[str, Any]:

@@ -2,7 +2,8 @@
 driver's cursor: a command costs a few driver calls, not SQLAlchemy's per-call compilation.
 
 Values are converted exactly as SQLAlchemy stores them (SQLite: naive UTC text
-``YYYY-MM-DD HH:MM:SS.ffffff``; JSON as text), so Core queries read the same rows.
+``YYYY-MM-DD HH:MM:SS.ffffff``, always with microseconds so text order is time order; JSON as
+text), so Core queries read the same rows.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from sqlalchemy.sql import ClauseElement, ColumnElement
 
 from infra.tables import case_events, cases, outbox, timers
 
-_SQLITE_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
 _CASE_FIELDS = ("id", "pathway", "definition_version", "school_brin", "pupil_id", "stage", "opened_at",
                 "stage_entered_at", "version", "artifacts")
 _TIMER_FIELDS = ("id", "case_id", "name", "fires", "due_at")
@@ -74,7 +74,7 @@ class Statements:
     def _bind(self, value: Any) -> Any:
         if isinstance(value, datetime):
             utc = value.astimezone(UTC)
-            return utc.strftime(_SQLITE_FORMAT) if self.sqlite else utc
+            return utc.replace(tzinfo=None).isoformat(" ", "microseconds") if self.sqlite else utc
         if isinstance(value, dict):
             return json.dumps(value, separators=(",", ":"))
         return value

@@ -14,7 +14,7 @@ from domain.handlers import NewCase
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 IdempotencyKey = Annotated[str | None, Header(
-    max_length=200, description="Send the same key again to get the first result without a second write")]
+    min_length=1, max_length=200, description="Send the same key again to get the first result without a second write")]
 IfMatch = Annotated[str | None, Header(
     pattern=r'^"?[0-9]+"?$', description="Apply only if the case is still at this version (its ETag)")]
 _ERRORS: dict[int | str, dict[str, Any]] = {

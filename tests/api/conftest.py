@@ -8,11 +8,9 @@ opens its own cases, so tests do not depend on each other or on their order.
 
 from __future__ import annotations
 
-import os
 import socket
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,15 +18,12 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 import uvicorn
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from api.app import create_app
-from infra import migrate
 from infra.bootstrap import Service
 from infra.settings import Settings
+from tests.databases import fresh_pg_database, migrated_sqlite
 
-PG_URL_VARIABLE = "LEERLINGROUTE_TEST_PG_URL"
 DEFAULT_NOW = datetime(2026, 9, 3, 9, 0, tzinfo=UTC)
 """Where the clock stands at the start of every test (a Thursday morning, school year 2026-27)."""
 ZORGCOORDINATOR = {"X-Actor-Role": "zorgcoordinator", "X-Actor-Id": "u1"}
@@ -74,19 +69,6 @@ class RunningApi:
     database: Database
 
 
-def _pg_base_url() -> str:
-    url = os.environ.get(PG_URL_VARIABLE, "").strip()
-    if url:
-        return url
-    message = (f"{PG_URL_VARIABLE} is not set, so the PostgreSQL variant of the API tests cannot run; "
-               f"set it to a SQLAlchemy URL such as "
-               f"postgresql+psycopg://postgres@127.0.0.1:5432/leerlingroute_test "
-               f"(or run the tests through .ci/with-postgres)")
-    if os.environ.get("CI", "").strip().lower() == "true":
-        pytest.fail(f"CI=true: {message}", pytrace=False)
-    pytest.skip(message)
-
-
 @pytest.fixture(scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
     """A fresh, migrated database: a SQLite file, or a newly created PostgreSQL database that is
@@ -94,27 +76,10 @@ def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     """
     kind: str = request.param
     if kind == "sqlite":
-        path = tmp_path_factory.mktemp("sqlite") / "leerlingroute.db"
-        url = f"sqlite:///{path}"
-        migrate.upgrade(url)
-        yield Database(kind, url)
+        yield Database(kind, migrated_sqlite(str(tmp_path_factory.mktemp("sqlite"))))
         return
-
-    base = make_url(_pg_base_url())
-    name = f"leerlingroute_api_{uuid.uuid4().hex[:16]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = base.set(database=name).render_as_string(hide_password=False)
-        try:
-            migrate.upgrade(url)
-            yield Database(kind, url)
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-    finally:
-        admin.dispose()
+    with fresh_pg_database() as url:
+        yield Database(kind, url)
 
 
 def _free_socket() -> socket.socket:

@@ -714,3 +714,21 @@ def test_the_health_endpoint_answers(api: httpx.Client) -> None:
 
     assert response.status_code == httpx.codes.OK
     assert response.json() == {"status": "ok"}
+
+
+def test_an_empty_idempotency_key_is_refused_as_malformed(api: httpx.Client) -> None:
+    """An empty key would be shared by every request that sends one; it is 422 and nothing is written."""
+    case_id = open_case(api)
+    before = history(api, case_id)
+    response = send(api, case_id, "leg_handelingsdeel_voor", headers={"Idempotency-Key": ""})
+    assert response.status_code == 422
+    assert history(api, case_id) == before
+
+
+def test_a_method_the_resource_does_not_allow_says_which_it_does(api: httpx.Client) -> None:
+    """405 as problem+json, with the Allow header."""
+    case_id = open_case(api)
+    response = api.delete(f"/cases/{case_id}")
+    assert response.status_code == 405
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["allow"] == "GET"

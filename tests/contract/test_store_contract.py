@@ -1,6 +1,7 @@
 """What every store promises the handlers: one unit of work commits all of a command or none
 of it; a key makes a command idempotent; of two racing commands exactly one wins; a due timer
-fires once; the outbox hands out what was recorded, in order, until it is relayed."""
+fires once; the outbox hands out what was recorded, in order, until it is relayed.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +11,11 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from domain.case import Actor, Case, Command
+from domain.case import Actor, Case, Command, Decision
 from domain.durations import NL
 from domain.errors import CaseNotFound, ConcurrencyConflict, DomainError, IdempotencyKeyReused
 from domain.handlers import NewCase, fire_due_timers, handle_command, open_case, relay_outbox
-from domain.ports import OutboxItem
+from domain.ports import OutboxItem, UnitOfWork
 from domain.registry import PathwayRegistry
 from tests.contract.conftest import UowFactory
 
@@ -136,11 +137,17 @@ def test_of_two_commands_on_one_case_at_the_same_moment_exactly_one_wins(new_uow
         opp = REGISTRY.get("opp")
         first.save_case(one, one.handle(opp, Command("leg_handelingsdeel_voor", ZC), NOW))
         first.commit()
+        closing = other.handle(opp, Command("sluit_af", ZC, {"reden": "verhuisd"}), NOW)
         with pytest.raises(ConcurrencyConflict):
-            second.save_case(other, other.handle(opp, Command("sluit_af", ZC, {"reden": "verhuisd"}), NOW))
-            second.commit()
+            _save_and_commit(second, other, closing)
     assert read(new_uow, case_id).stage == "wacht_op_instemming"
     assert events(new_uow, case_id) == ["opp_gestart", "handelingsdeel_voorgelegd"]
+
+
+def _save_and_commit(uow: UnitOfWork, case: Case, decision: Decision) -> None:
+    """On SQL the conflict shows at the UPDATE; on the fake at commit. Either way it raises."""
+    uow.save_case(case, decision)
+    uow.commit()
 
 
 def test_racing_threads_on_one_case_leave_exactly_one_winner(new_uow: UowFactory) -> None:
@@ -216,8 +223,8 @@ def test_the_outbox_is_relayed_in_order_and_marked_only_after_delivery(new_uow: 
 def test_history_keeps_when_each_event_happened_and_when_it_was_recorded(new_uow: UowFactory) -> None:
     """occurred_at and recorded_at survive the round trip."""
     case_id = start(new_uow)
-    held = NOW - timedelta(days=1)
-    handle_command(new_uow(), REGISTRY, case_id, Command("leg_handelingsdeel_voor", ZC, occurred_at=held), NOW)
+    held, recorded = NOW + timedelta(days=1), NOW + timedelta(days=2)
+    handle_command(new_uow(), REGISTRY, case_id, Command("leg_handelingsdeel_voor", ZC, occurred_at=held), recorded)
     with new_uow() as uow:
         last = uow.history(case_id)[-1]
-    assert (last.occurred_at, last.recorded_at, last.actor) == (held, NOW, ZC)
+    assert (last.occurred_at, last.recorded_at, last.actor) == (held, recorded, ZC)

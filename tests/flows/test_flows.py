@@ -1,5 +1,6 @@
 """The flows, run by Prefect: timers fire once however often the sweep runs; the outbox reaches
-Prefect as events with deterministic ids, and nothing is marked relayed that did not arrive."""
+Prefect as events with deterministic ids, and nothing is marked relayed that did not arrive.
+"""
 
 from __future__ import annotations
 
@@ -67,7 +68,8 @@ def test_the_relay_flow_delivers_every_outbox_event_to_prefect_with_deterministi
 def test_with_prefect_unreachable_nothing_is_marked_relayed() -> None:
     """The relay raises and every event stays in the outbox, to be relayed when Prefect is back."""
     open_opp(datetime.now(UTC))
-    with temporary_settings({PREFECT_API_URL: "http://127.0.0.1:9/api"}), pytest.raises(OSError):
+    closed_port = "http://127.0.0.1:9/api"
+    with temporary_settings({PREFECT_API_URL: closed_port}), pytest.raises(OSError, match=r"Connect call failed"):
         service().relay(emit_to_prefect, datetime.now(UTC))
     assert pending_count() == 1
 

@@ -1,5 +1,6 @@
 """The schema as Alembic creates it: it matches the tables the code uses, case events cannot be
-changed or deleted, and the migrations run down and up again."""
+changed or deleted, and the migrations run down and up again.
+"""
 
 from __future__ import annotations
 

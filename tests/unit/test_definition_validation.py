@@ -98,8 +98,8 @@ def test_a_timer_leading_to_no_declared_transition_is_named() -> None:
     data = minimal()
     data["timers"][0]["fires"] = "bestaat_niet"
     assert defects_of(data) == [
-        "timer 'termijn' fires 'bestaat_niet', which is not a declared transition from stage 'bezig' "
-        "where the timer can be running",
+        ("timer 'termijn' fires 'bestaat_niet', which is not a declared transition from stage 'bezig' "
+         "where the timer can be running"),
     ]
 
 
@@ -108,8 +108,8 @@ def test_a_timer_still_running_in_a_later_stage_needs_its_transition_there_too()
     data = minimal()
     data["timers"][0]["starts_on"] = "open"
     assert defects_of(data) == [
-        "timer 'termijn' fires 'escaleer', which is not a declared transition from stage 'open' "
-        "where the timer can be running",
+        ("timer 'termijn' fires 'escaleer', which is not a declared transition from stage 'open' "
+         "where the timer can be running"),
     ]
 
 

@@ -146,7 +146,8 @@ def test_a_changed_handelingsdeel_needs_a_new_instemming_before_it_is_in_force()
         send(case, "stel_in_werking", START + timedelta(days=201))
     assert refused.value.detail_nl == ("De instemming van ouders met versie 2 van het handelingsdeel ontbreekt; "
                                        "er is alleen instemming met versie 1.")
-    send(case, "registreer_instemming", START + timedelta(days=205), {"gegeven_door": "ouders", "handelingsdeel_versie": 2})
+    send(case, "registreer_instemming", START + timedelta(days=205),
+         {"gegeven_door": "ouders", "handelingsdeel_versie": 2})
     send(case, "stel_in_werking", START + timedelta(days=205))
     assert case.stage == "in_werking"
 
@@ -177,7 +178,8 @@ def test_people_cannot_issue_the_timers_commands() -> None:
 
 @pytest.mark.parametrize(("payload", "problem"), [
     ({}, "Veld 'gegeven_door' (instemming gegeven door) ontbreekt."),
-    ({"gegeven_door": "buurman", "handelingsdeel_versie": 1}, "moet een van ouders, ouder, voogd, leerling_18_plus zijn"),
+    ({"gegeven_door": "buurman", "handelingsdeel_versie": 1},
+     "moet een van ouders, ouder, voogd, leerling_18_plus zijn"),
     ({"gegeven_door": "ouders", "handelingsdeel_versie": "een"}, "moet een geheel getal zijn"),
     ({"gegeven_door": "ouders", "handelingsdeel_versie": 1, "naam": "Jan"}, "Onbekend veld 'naam'."),
 ])
@@ -234,3 +236,16 @@ def test_calendar_months_clamp_to_the_end_of_a_shorter_month() -> None:
     """31 January plus one month is the last day of February."""
     assert add_months(datetime(2027, 1, 31, tzinfo=UTC), 1) == datetime(2027, 2, 28, tzinfo=UTC)
     assert add_months(datetime(2028, 1, 31, tzinfo=UTC), 1) == datetime(2028, 2, 29, tzinfo=UTC)
+
+
+def test_a_step_cannot_have_happened_before_the_case_entered_its_stage() -> None:
+    """An instemming dated before the handelingsdeel was presented is refused, saying why."""
+    case, _ = opened()
+    send(case, "leg_handelingsdeel_voor", START + timedelta(days=7))
+    with pytest.raises(InvalidCommand) as refused:
+        send(case, "registreer_instemming", START + timedelta(days=8), {"gegeven_door": "ouders",
+             "handelingsdeel_versie": 1}, occurred_at=START + timedelta(days=6))
+    presented = (START + timedelta(days=7)).isoformat()
+    expected = (f"Het tijdstip 'occurred_at' ligt vóór {presented}, toen het dossier in fase "
+                "'Handelingsdeel wacht op instemming van ouders' kwam.")
+    assert refused.value.problems == (expected,)
