@@ -53,7 +53,7 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere: the project pack
 from domain.case import Actor, Command  # noqa: E402 - after the sys.path fix above
 from domain.handlers import NewCase, Outcome, handle_command, open_case  # noqa: E402
 from domain.registry import PathwayRegistry  # noqa: E402
-from infra.db import make_engine  # noqa: E402
+from infra.db import SQLITE_PRAGMAS, make_engine  # noqa: E402
 from infra.migrate import upgrade  # noqa: E402
 from infra.sql import SqlUnitOfWork  # noqa: E402
 
@@ -283,7 +283,7 @@ def run_raw(tmp: Path, cases: int, transitions: int) -> Phase:
     time across all cases like the engine run; one commit per transition."""
     path, _ = fresh_db(tmp, "raw")
     conn = sqlite3.connect(path, timeout=30)
-    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=30000"):
+    for pragma in SQLITE_PRAGMAS:  # exactly the engine's connection settings
         conn.execute(f"PRAGMA {pragma}")
     now_text, now_iso = _stored(NOW), _iso(NOW)
     ids = [f"00000000-0000-4000-8000-{i:012d}" for i in range(cases)]

@@ -11,13 +11,14 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, ClassVar
 
-from sqlalchemy import Dialect, bindparam, insert, literal_column, select, update
+from sqlalchemy import JSON, Dialect, bindparam, insert, literal_column, select, update
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.sql import ClauseElement, ColumnElement
 
-from infra.tables import case_events, cases, outbox, timers
+from infra.tables import UTCDateTime, case_events, cases, outbox, timers
 
 _CASE_FIELDS = ("id", "pathway", "definition_version", "school_brin", "pupil_id", "stage", "opened_at",
                 "stage_entered_at", "version", "artifacts")
@@ -68,16 +69,15 @@ class Statements:
         self.sql = {name: str(stmt.compile(dialect=render_as)) for name, stmt in _STATEMENTS.items()}
 
     def params(self, values: Mapping[str, Any]) -> dict[str, Any]:
-        """Driver parameters: instants in UTC, JSON as text."""
-        return {k: self._bind(v) for k, v in values.items()}
-
-    def _bind(self, value: Any) -> Any:
-        if isinstance(value, datetime):
-            utc = value.astimezone(UTC)
-            return utc.replace(tzinfo=None).isoformat(" ", "microseconds") if self.sqlite else utc
-        if isinstance(value, dict):
-            return json.dumps(value, separators=(",", ":"))
-        return value
+        """Driver parameters: instants in UTC, JSON as text (only the columns that hold them)."""
+        bound = dict(values)
+        convert = _sqlite_instant if self.sqlite else _utc
+        for key in _INSTANT_KEYS.intersection(bound):
+            if bound[key] is not None:
+                bound[key] = convert(bound[key])
+        for key in _DOCUMENT_KEYS.intersection(bound):
+            bound[key] = json.dumps(bound[key], separators=(",", ":"))
+        return bound
 
     def instant(self, value: Any) -> datetime:
         """An instant as read from the driver, made aware in UTC."""
@@ -93,5 +93,18 @@ class Statements:
         return loaded
 
 
+@lru_cache(maxsize=256)
+def _sqlite_instant(value: datetime) -> str:
+    """As SQLAlchemy stores it on SQLite; cached, since one command repeats its ``now`` often."""
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+_INSTANT_KEYS = frozenset(c.name for t in (cases, case_events, outbox, timers) for c in t.columns
+                          if isinstance(c.type, UTCDateTime))
+_DOCUMENT_KEYS = frozenset(c.name for t in (cases, case_events) for c in t.columns if isinstance(c.type, JSON))
 CASE_FIELDS = _CASE_FIELDS
 TIMER_FIELDS = _TIMER_FIELDS
