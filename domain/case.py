@@ -8,10 +8,11 @@ event -> timers started and cancelled. ``now`` is always passed in; no clock is 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
+from domain.context import DEFAULT_PROFILE, Context
 from domain.definition import PathwayDefinition, TimerSpec, Transition
 from domain.durations import start_of_day
 from domain.errors import GuardFailed, InvalidCommand, Missing, RoleNotAllowed, TransitionNotAllowed
@@ -20,6 +21,8 @@ from domain.roles import SYSTEEM
 from domain.rules import EFFECTS, GUARDS
 
 JSON = Any
+_ONCE = "_eenmalig"
+"""Artifact recording which once-only commands a case has used (e.g. an extension)."""
 
 
 @dataclass(frozen=True)
@@ -95,29 +98,34 @@ class Case:
     version: int = 0
     artifacts: dict[str, dict[str, JSON]] = field(default_factory=dict)
     timers: dict[str, Timer] = field(default_factory=dict)
+    profile: str = DEFAULT_PROFILE
 
     @classmethod
     def open(
         cls, case_id: str, definition: PathwayDefinition, school_brin: str, pupil_id: str,
-        command: Command, now: datetime,
+        command: Command, now: datetime, context: Context | None = None,
     ) -> tuple[Case, Decision]:
         """Open a case with the pathway's start command; the case begins in its initial stage."""
         start = definition.start
         if command.name != start.command:
             raise TransitionNotAllowed(command.name, "(nieuw)", [start.command])
         occurred = _occurred_at(command, now)
+        context = context or Context()
         case = cls(case_id, definition.pathway, definition.version, school_brin, pupil_id,
-                   definition.initial, occurred, occurred)
-        payload = case._checked(definition, start, command, now)
-        return case, case._apply(definition, start, command, payload, occurred, now, opening=True)
+                   definition.initial, occurred, occurred, profile=context.profile.code)
+        payload = case._checked(definition, start, command, now, context)
+        return case, case._apply(definition, start, command, payload, occurred, now, context, opening=True)
 
-    def handle(self, definition: PathwayDefinition, command: Command, now: datetime) -> Decision:
+    def handle(
+        self, definition: PathwayDefinition, command: Command, now: datetime, context: Context | None = None,
+    ) -> Decision:
         """Apply ``command`` at ``now``; raise a DomainError and change nothing if it is refused."""
         transition = definition.transition(self.stage, command.name)
         if transition is None:
             raise TransitionNotAllowed(command.name, self.stage, self.allowed_commands(definition))
-        payload = self._checked(definition, transition, command, now)
-        return self._apply(definition, transition, command, payload, _occurred_at(command, now), now)
+        context = context or Context()
+        payload = self._checked(definition, transition, command, now, context)
+        return self._apply(definition, transition, command, payload, _occurred_at(command, now), now, context)
 
     def allowed_commands(self, definition: PathwayDefinition, role: str | None = None) -> list[str]:
         """The commands people may issue now (optionally: that ``role`` may issue); a timer's own
@@ -128,6 +136,7 @@ class Case:
 
     def _checked(
         self, definition: PathwayDefinition, transition: Transition, command: Command, now: datetime,
+        context: Context,
     ) -> dict[str, JSON]:
         if command.actor.role not in transition.roles:
             raise RoleNotAllowed(command.name, command.actor.role, sorted(transition.roles))
@@ -138,8 +147,11 @@ class Case:
             problems += self._before_stage_problems(command.occurred_at, definition)
         if problems:
             raise InvalidCommand(problems)
-        missing = [m for g in transition.guards for m in GUARDS[g](self, payload)]
-        missing += self._missing_requirements(definition, transition, payload)
+        missing = [m for g in transition.guards for m in GUARDS[g](self, payload, context)]
+        missing += self._missing_requirements(definition, transition, payload, context)
+        if transition.once and transition.command in self.artifacts.get(_ONCE, {}):
+            missing.append(Missing(f"{transition.command}-al-gebruikt",
+                                   f"'{transition.label}' kan maar één keer; dat is al gebeurd."))
         if missing:
             raise GuardFailed(command.name, _first_per_code(missing))
         return payload
@@ -158,39 +170,44 @@ class Case:
         return [f"Termijn {command.timer_id} loopt niet (meer) voor dit dossier."]
 
     def _missing_requirements(
-        self, definition: PathwayDefinition, transition: Transition, payload: Mapping[str, JSON],
+        self, definition: PathwayDefinition, transition: Transition, payload: Mapping[str, JSON], context: Context,
     ) -> list[Missing]:
         target = definition.stages[transition.target_from(self.stage)]
         recorded = set(self.artifacts) | ({transition.records} if transition.records else set())
-        recorded |= {name for e in transition.effects for name in EFFECTS[e](self, payload)}
+        recorded |= {name for e in transition.effects for name in EFFECTS[e](self, payload, context)}
         return [Missing(f"{a}-ontbreekt", f"{definition.artifacts[a].label[:1].upper()}"
                         f"{definition.artifacts[a].label[1:]} ontbreekt.")
                 for a in target.requires if a not in recorded]
 
     def _apply(
         self, definition: PathwayDefinition, transition: Transition, command: Command,
-        payload: dict[str, JSON], occurred: datetime, now: datetime, *, opening: bool = False,
+        payload: dict[str, JSON], occurred: datetime, now: datetime, context: Context, *, opening: bool = False,
     ) -> Decision:
         source = None if opening else self.stage
         target = transition.target_from(self.stage)
         entered = opening or target != self.stage
-        recorded = self._record(transition, payload, occurred)
+        recorded = self._record(transition, payload, occurred, context)
         fired = self._fire(command.timer_id)
         self.stage, self.version = target, self.version + 1
         if entered:
             self.stage_entered_at = occurred
         cancelled = self._cancel(definition, target) if entered else ()
-        started = self._start(definition, target, occurred) if entered else ()
+        extended_from, extended = self._extend(transition)
+        started = (self._start(definition, target, occurred) if entered else ()) + extended
         event = Event(self.id, self.version, transition.event, command.name, source, target,
                       {**payload, **recorded}, command.actor, self.pathway, self.definition_version,
                       occurred, now)
-        return Decision(event, started, cancelled, fired)
+        return Decision(event, started, cancelled + extended_from, fired)
 
-    def _record(self, transition: Transition, payload: Mapping[str, JSON], occurred: datetime) -> dict[str, JSON]:
+    def _record(
+        self, transition: Transition, payload: Mapping[str, JSON], occurred: datetime, context: Context,
+    ) -> dict[str, JSON]:
         """Store the artifacts this transition records; return what effects added to the event."""
         added: dict[str, JSON] = {}
+        if transition.once:
+            self.artifacts[_ONCE] = {**self.artifacts.get(_ONCE, {}), transition.command: occurred.isoformat()}
         for effect in transition.effects:
-            for name, values in EFFECTS[effect](self, payload).items():
+            for name, values in EFFECTS[effect](self, payload, context).items():
                 self.artifacts[name] = {**values, "occurred_at": occurred.isoformat()}
                 added.update({f"{name}_{key}": value for key, value in values.items()})
         if transition.records:
@@ -209,10 +226,19 @@ class Case:
             del self.timers[timer.name]
         return cancelled
 
+    def _extend(self, transition: Transition) -> tuple[tuple[Timer, ...], tuple[Timer, ...]]:
+        """Running timers this transition pushes back: the old ones end, new ones take their place."""
+        old = tuple(self.timers[name] for name in transition.extends if name in self.timers)
+        for timer in old:
+            due = transition.extends[timer.name].after(timer.due_at)
+            self.timers[timer.name] = replace(timer, id=f"{self.id}:{self.version}:{timer.name}", due_at=due)
+        return old, tuple(self.timers[t.name] for t in old)
+
     def _start(self, definition: PathwayDefinition, target: str, occurred: datetime) -> tuple[Timer, ...]:
         specs = [s for s in definition.timers if s.starts_on == target and s.name not in self.timers]
         for spec in specs:
-            due = spec.after.after(self._anchor(spec) or occurred)
+            anchor = self._anchor(spec) or occurred
+            due = spec.after.before(anchor) if spec.before else spec.after.after(anchor)
             self.timers[spec.name] = Timer(f"{self.id}:{self.version}:{spec.name}", self.id, spec.name,
                                            spec.fires, due)
         return tuple(self.timers[s.name] for s in specs)

@@ -27,7 +27,11 @@ class Stage:
 
 @dataclass(frozen=True)
 class Transition:
-    """``command`` moves a case from any of ``sources`` to ``target`` (``None``: it stays)."""
+    """``command`` moves a case from any of ``sources`` to ``target`` (``None``: it stays).
+
+    ``extends`` pushes running timers' due dates back (a legal extension); ``once`` allows the
+    command only once per case (an extension that may be used once).
+    """
 
     command: str
     sources: tuple[str, ...]
@@ -39,6 +43,8 @@ class Transition:
     guards: tuple[str, ...] = ()
     effects: tuple[str, ...] = ()
     records: str | None = None
+    extends: Mapping[str, Duration] = field(default_factory=dict)
+    once: bool = False
 
     def target_from(self, stage: str) -> str:
         """The stage a case in ``stage`` ends up in."""
@@ -50,8 +56,9 @@ class TimerSpec:
     """A timer started on entering ``starts_on``; cancelled on entering any of ``cancelled_on``.
 
     It falls due ``after`` the latest anchor on record (an artifact's occurred_at, or
-    ``artifact.field`` for a date field), else after the entering event's occurred_at,
-    and then fires ``fires`` as the system.
+    ``artifact.field`` for a date field), else after the entering event's occurred_at, and then
+    fires ``fires`` as the system. With ``before`` set, it falls due that long *before* the
+    anchor (the orientation phase 5 months before a planned transfer).
     """
 
     name: str
@@ -61,6 +68,7 @@ class TimerSpec:
     after: Duration
     fires: str
     anchor: tuple[str, ...] = ()
+    before: bool = False
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,12 @@ class Duration:
         return add_months(local, self.months) + timedelta(weeks=self.weeks, days=self.days)
 
 
+    def before(self, instant: datetime) -> datetime:
+        """The instant this duration before ``instant``, on the Dutch wall clock."""
+        local = instant.astimezone(NL)
+        return add_months(local, -self.months) - timedelta(weeks=self.weeks, days=self.days)
+
+
 def add_months(instant: datetime, months: int) -> datetime:
     """Add calendar months, clamping the day to the target month's length."""
     month_index = instant.month - 1 + months

@@ -76,18 +76,24 @@ def _transition(data: Data) -> Transition:
         guards=tuple(data.get("guards", ())),
         effects=tuple(data.get("effects", ())),
         records=data.get("records"),
+        extends={name: Duration.from_data(by) for name, by in data.get("extends", {}).items()},
+        once=bool(data.get("once", False)),
     )
 
 
 def _timer(data: Data) -> TimerSpec:
+    if ("after" in data) == ("before" in data):
+        msg = f"timer {data.get('name')!r} needs exactly one of 'after' and 'before'"
+        raise ValueError(msg)
     return TimerSpec(
         name=str(data["name"]),
         label=str(data.get("label", data["name"])),
         starts_on=str(data["starts_on"]),
         cancelled_on=tuple(data.get("cancelled_on", ())),
-        after=Duration.from_data(data["after"]),
+        after=Duration.from_data(data.get("after", data.get("before"))),
         fires=str(data["fires"]),
         anchor=tuple(data.get("anchor", ())),
+        before="before" in data,
     )
 
 
@@ -112,6 +118,8 @@ def _reference_defects(d: PathwayDefinition, roles: set[str], guards: set[str], 
                   if s not in d.stages]
         found += [f"timer {timer.name!r} anchors on unknown artifact {a!r}" for a in timer.anchor
                   if a.split(".")[0] not in d.artifacts]
+        if timer.before and not timer.anchor:
+            found.append(f"timer {timer.name!r} falls due before an anchor but names none")
     return found
 
 
@@ -136,6 +144,8 @@ def _transition_defects(
     found += [f"{where} uses unknown effect {e!r}" for e in t.effects if e not in effects]
     if t.records and t.records not in d.artifacts:
         found.append(f"{where} records unknown artifact {t.records!r}")
+    timers = {timer.name for timer in d.timers}
+    found += [f"{where} extends unknown timer {name!r}" for name in t.extends if name not in timers]
     if not t.roles:
         found.append(f"{where} allows no role")
     return found

@@ -1,29 +1,25 @@
-"""Named guards and effects that pathway definitions refer to.
-
-A guard returns what is missing (empty: the command may proceed). An effect returns
-artifacts to record, derived from the case and the payload. Both are pure.
-"""
+"""Guards and effects of the OPP pathway (DOMAIN.md §3 OPP)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from domain.errors import Missing
 
 if TYPE_CHECKING:
     from domain.case import Case
+    from domain.context import Context
+    from domain.rules import Effect, Guard
 
 JSON = Any
-Guard = Callable[["Case", Mapping[str, JSON]], list[Missing]]
-Effect = Callable[["Case", Mapping[str, JSON]], dict[str, dict[str, JSON]]]
 
 
 def _handelingsdeel_versie(case: Case) -> int:
     return int(case.artifacts.get("handelingsdeel", {}).get("versie", 0))
 
 
-def instemming_betreft_voorgelegde_versie(case: Case, payload: Mapping[str, JSON]) -> list[Missing]:
+def instemming_betreft_voorgelegde_versie(case: Case, payload: Mapping[str, JSON], _: Context) -> list[Missing]:
     """Parents consent to one version of the handelingsdeel: the one now presented (law, WPO/WVO)."""
     current, given = _handelingsdeel_versie(case), payload.get("handelingsdeel_versie")
     if given == current:
@@ -33,7 +29,7 @@ def instemming_betreft_voorgelegde_versie(case: Case, payload: Mapping[str, JSON
                     f"maar de voorgelegde versie is {current}.")]
 
 
-def instemming_voor_huidig_handelingsdeel(case: Case, _: Mapping[str, JSON]) -> list[Missing]:
+def instemming_voor_huidig_handelingsdeel(case: Case, _: Mapping[str, JSON], __: Context) -> list[Missing]:
     """The handelingsdeel is only in force with parental instemming for its current version (law since 2017)."""
     current = _handelingsdeel_versie(case)
     instemming = case.artifacts.get("instemming")
@@ -48,14 +44,14 @@ def instemming_voor_huidig_handelingsdeel(case: Case, _: Mapping[str, JSON]) -> 
     return []
 
 
-def ouders_betrokken(_: Case, payload: Mapping[str, JSON]) -> list[Missing]:
+def ouders_betrokken(_: Case, payload: Mapping[str, JSON], __: Context) -> list[Missing]:
     """The OPP is evaluated with the parents, at least yearly (law)."""
     if payload.get("met_ouders_besproken") is True:
         return []
     return [Missing("ouders-niet-betrokken", "De evaluatie van het OPP is niet met de ouders besproken.")]
 
 
-def nieuwe_handelingsdeel_versie(case: Case, _: Mapping[str, JSON]) -> dict[str, dict[str, JSON]]:
+def nieuwe_handelingsdeel_versie(case: Case, _: Mapping[str, JSON], __: Context) -> dict[str, dict[str, JSON]]:
     """Presenting or changing the handelingsdeel makes a new version, which needs a new instemming."""
     return {"handelingsdeel": {"versie": _handelingsdeel_versie(case) + 1}}
 

@@ -1,0 +1,52 @@
+"""What a guard may look at beyond the case itself: the SWV's profile and the pupil's other
+trajectories (an OPP running while a TLV is requested)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from domain.durations import Duration
+
+if TYPE_CHECKING:
+    from domain.case import Case
+
+DEFAULT_PROFILE = "standaard"
+
+
+@dataclass(frozen=True)
+class Profile:
+    """An SWV's regional choices: timer durations per pathway and named settings (cascade levels,
+    which levels must precede a TLV, the TLV's minimum duration, the PO-VO dates, ...)."""
+
+    code: str
+    name: str
+    durations: Mapping[str, Mapping[str, Duration]] = field(default_factory=dict)
+    settings: Mapping[str, Any] = field(default_factory=dict)
+
+    def setting(self, key: str, default: Any = None) -> Any:
+        """A named setting of this profile."""
+        return self.settings.get(key, default)
+
+
+STANDAARD = Profile(DEFAULT_PROFILE, "Wettelijke standaard")
+
+
+class Context:
+    """The profile and, loaded only when a guard asks, the pupil's other trajectories."""
+
+    def __init__(self, profile: Profile = STANDAARD, siblings: Callable[[], list[Case]] | None = None) -> None:
+        self.profile = profile
+        self._load = siblings or list
+
+    @cached_property
+    def siblings(self) -> list[Case]:
+        """The pupil's other trajectories, oldest first."""
+        return self._load()
+
+    def trajectory(self, pathway: str, stages: set[str] | None = None) -> Case | None:
+        """The pupil's most recent other trajectory on ``pathway`` (optionally: in one of ``stages``)."""
+        found = [c for c in self.siblings if c.pathway == pathway and (stages is None or c.stage in stages)]
+        return found[-1] if found else None
