@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from api.deps import Clock
 from api.errors import install_error_handlers
-from api.routes import cases, pathways
+from api.routes import cases, pathways, pupils
 from infra.bootstrap import Service
 from infra.logging import configure_logging
 
@@ -33,6 +33,7 @@ def create_app(service: Service | None = None, clock: Clock = _utc_now) -> FastA
     install_error_handlers(app)
     app.include_router(cases.router)
     app.include_router(pathways.router)
+    app.include_router(pupils.router)
 
     @app.get("/health", tags=["health"])
     def health() -> dict[str, str]:

@@ -22,6 +22,7 @@ from domain.errors import (
     NotFound,
     RoleNotAllowed,
     TransitionNotAllowed,
+    UnknownProfile,
 )
 
 PROBLEM = "application/problem+json"
@@ -33,6 +34,7 @@ _STATUS: list[tuple[type[DomainError], int]] = [
     (GuardFailed, 422),
     (InvalidCommand, 422),
     (IdempotencyKeyReused, 422),
+    (UnknownProfile, 422),
 ]
 
 

@@ -29,6 +29,8 @@ class OpenCase(BaseModel):
     pathway: str = Field(min_length=1, max_length=40)
     school_brin: str = Field(pattern=BRIN, description="BRIN code of the pupil's school")
     pupil_id: str = Field(pattern=PSEUDONYM, description="Pseudonymous pupil id (never a name or BSN)")
+    profile: str = Field(default="standaard", max_length=40,
+                         description="SWV profile whose rules and deadlines the case runs under")
     payload: dict[str, Any] = Field(default_factory=dict)
     occurred_at: AwareDatetime | None = Field(default=None, description="When it happened; default now")
 
@@ -43,6 +45,13 @@ class CommandIn(BaseModel):
     command: str = Field(min_length=1, max_length=60)
     payload: dict[str, Any] = Field(default_factory=dict)
     occurred_at: AwareDatetime | None = None
+
+
+class TransferIn(BaseModel):
+    """The pupil changes school; all trajectories go along with what is on record."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"school_brin": "14PS00"}]})
+    school_brin: str = Field(pattern=BRIN)
 
 
 class OutcomeOut(BaseModel):
@@ -91,6 +100,7 @@ class CaseStatusOut(BaseModel):
     case_id: str
     pathway: str
     definition_version: int
+    profile: str
     school_brin: str
     pupil_id: str
     stage: str
@@ -162,3 +172,12 @@ class PathwayOut(BaseModel):
     stages: list[StageOut]
     transitions: list[TransitionOut]
     timers: list[TimerSpecOut]
+
+
+class TimelineOut(BaseModel):
+    """One pupil, one timeline: every trajectory, the active ones first."""
+
+    pupil_id: str
+    school_brin: str
+    active: list[CaseStatusOut]
+    closed: list[CaseStatusOut]

@@ -21,6 +21,7 @@ from domain.roles import SYSTEEM
 from domain.rules import EFFECTS, GUARDS
 
 JSON = Any
+TRANSFER_ROLES = frozenset({"zorgcoordinator", "swv_coordinator"})
 _ONCE = "_eenmalig"
 """Artifact recording which once-only commands a case has used (e.g. an extension)."""
 
@@ -126,6 +127,23 @@ class Case:
         context = context or Context()
         payload = self._checked(definition, transition, command, now, context)
         return self._apply(definition, transition, command, payload, _occurred_at(command, now), now, context)
+
+    def transfer(self, school_brin: str, actor: Actor, now: datetime, occurred_at: datetime | None = None) -> Decision:
+        """The pupil changes school: the case goes along, with everything on record (consents,
+        instemming); the stage and running deadlines stay as they are.
+        """
+        if actor.role not in TRANSFER_ROLES:
+            raise RoleNotAllowed("plaats_over", actor.role, sorted(TRANSFER_ROLES))
+        occurred = occurred_at or now
+        problems = _instant_problems(occurred, now)
+        if school_brin == self.school_brin:
+            problems.append(f"De leerling staat al ingeschreven op school {school_brin}.")
+        if problems:
+            raise InvalidCommand(problems)
+        payload = {"van_school": self.school_brin, "naar_school": school_brin}
+        self.school_brin, self.version = school_brin, self.version + 1
+        return Decision(Event(self.id, self.version, "leerling_overgeplaatst", "plaats_over", self.stage, self.stage,
+                              payload, actor, self.pathway, self.definition_version, occurred, now))
 
     def allowed_commands(self, definition: PathwayDefinition, role: str | None = None) -> list[str]:
         """The commands people may issue now (optionally: that ``role`` may issue); a timer's own

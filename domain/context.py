@@ -1,5 +1,6 @@
 """What a guard may look at beyond the case itself: the SWV's profile and the pupil's other
-trajectories (an OPP running while a TLV is requested)."""
+trajectories (an OPP running while a TLV is requested).
+"""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ DEFAULT_PROFILE = "standaard"
 @dataclass(frozen=True)
 class Profile:
     """An SWV's regional choices: timer durations per pathway and named settings (cascade levels,
-    which levels must precede a TLV, the TLV's minimum duration, the PO-VO dates, ...)."""
+    which levels must precede a TLV, the TLV's minimum duration, the PO-VO dates, ...).
+    """
 
     code: str
     name: str

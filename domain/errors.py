@@ -37,6 +37,15 @@ class CaseNotFound(NotFound):
         self.case_id = case_id
 
 
+class PupilNotFound(NotFound):
+    """No trajectory for this pupil (or none visible)."""
+
+    code = "pupil-not-found"
+
+    def __init__(self, pupil_id: str) -> None:
+        super().__init__(f"No case for pupil {pupil_id}", f"Voor leerling {pupil_id} is geen dossier bekend.")
+
+
 class UnknownPathway(NotFound):
     """No pathway definition by this name (and version)."""
 
@@ -45,6 +54,17 @@ class UnknownPathway(NotFound):
     def __init__(self, pathway: str, version: int | None = None) -> None:
         which = pathway if version is None else f"{pathway} v{version}"
         super().__init__(f"No pathway definition {which}", f"Route {which} bestaat niet.")
+
+
+class UnknownProfile(DomainError):
+    """No SWV profile by this code."""
+
+    code = "unknown-profile"
+
+    def __init__(self, profile: str, known: Sequence[str]) -> None:
+        listed = ", ".join(known)
+        super().__init__(f"No SWV profile {profile!r}; known: {listed}",
+                         f"Profiel '{profile}' bestaat niet; bekend zijn: {listed}.")
 
 
 class TransitionNotAllowed(DomainError):

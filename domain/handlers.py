@@ -16,7 +16,9 @@ from datetime import datetime
 from typing import Any
 
 from domain.case import Actor, Case, Command
-from domain.errors import ConcurrencyConflict, DomainError, IdempotencyKeyReused
+from domain.context import DEFAULT_PROFILE, Context
+from domain.definition import PathwayDefinition
+from domain.errors import ConcurrencyConflict, DomainError, IdempotencyKeyReused, InvalidCommand, PupilNotFound
 from domain.ports import OutboxItem, UnitOfWork
 from domain.registry import PathwayRegistry
 from domain.roles import SYSTEEM
@@ -38,11 +40,14 @@ class Outcome:
 
 @dataclass(frozen=True)
 class NewCase:
-    """Where a new case belongs: its pathway, the school (BRIN) and the pseudonymous pupil id."""
+    """Where a new case belongs: its pathway, the school (BRIN), the pseudonymous pupil id and
+    the SWV profile whose rules and deadlines it runs under.
+    """
 
     pathway: str
     school_brin: str
     pupil_id: str
+    profile: str = DEFAULT_PROFILE
 
 
 def open_case(
@@ -50,10 +55,13 @@ def open_case(
     idempotency_key: str | None = None,
 ) -> Outcome:
     """Open a case on the latest version of ``new.pathway`` with its start command."""
-    definition = registry.get(new.pathway)
+    definition = registry.for_profile(new.pathway, None, new.profile)
+    profile = registry.profile(new.profile)
 
     def write() -> Outcome:
-        case, decision = Case.open(str(uuid.uuid4()), definition, new.school_brin, new.pupil_id, command, now)
+        context = Context(profile, lambda: uow.trajectories_of(new.pupil_id))
+        case, decision = Case.open(str(uuid.uuid4()), definition, new.school_brin, new.pupil_id, command, now,
+                                   context)
         uow.add_case(case, decision)
         return Outcome(case.id, case.pathway, decision.event.seq, decision.event.type, case.stage)
 
@@ -73,7 +81,8 @@ def handle_command(
         case = uow.get_case(case_id)
         if expected_version is not None and expected_version != case.version:
             raise ConcurrencyConflict(case_id)
-        decision = case.handle(registry.get(case.pathway, case.definition_version), command, now)
+        definition, context = _running(uow, registry, case)
+        decision = case.handle(definition, command, now, context)
         uow.save_case(case, decision)
         return Outcome(case.id, case.pathway, decision.event.seq, decision.event.type, case.stage)
 
@@ -104,6 +113,13 @@ def _once(
         raise
 
 
+def _running(uow: UnitOfWork, registry: PathwayRegistry, case: Case) -> tuple[PathwayDefinition, Context]:
+    """The definition a case runs under (its version, its profile) and what its guards may see."""
+    definition = registry.for_profile(case.pathway, case.definition_version, case.profile)
+    siblings = lambda: [c for c in uow.trajectories_of(case.pupil_id) if c.id != case.id]  # noqa: E731
+    return definition, Context(registry.profile(case.profile), siblings)
+
+
 def _fingerprint(request: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(request, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -121,6 +137,28 @@ def _describe(command: Command) -> dict[str, Any]:
     occurred = command.occurred_at.isoformat() if command.occurred_at else None
     return {"command": command.name, "actor": asdict(command.actor), "payload": dict(command.payload),
             "occurred_at": occurred}
+
+
+def transfer_pupil(
+    uow: UnitOfWork, pupil_id: str, school_brin: str, actor: Actor, now: datetime,
+) -> list[Outcome]:
+    """Move all of a pupil's trajectories to another school, in one unit of work. Sending it
+    again is refused (the pupil is already there), so a retry cannot move anything twice.
+    """
+    with uow:
+        trajectories = uow.trajectories_of(pupil_id)
+        if not trajectories:
+            raise PupilNotFound(pupil_id)
+        moving = [case for case in trajectories if case.school_brin != school_brin]
+        if not moving:
+            raise InvalidCommand([f"De leerling staat al ingeschreven op school {school_brin}."])
+        outcomes = []
+        for case in moving:
+            decision = case.transfer(school_brin, actor, now)
+            uow.save_case(case, decision)
+            outcomes.append(Outcome(case.id, case.pathway, decision.event.seq, decision.event.type, case.stage))
+        uow.commit()
+        return outcomes
 
 
 def relay_outbox(
@@ -169,9 +207,9 @@ def fire_due_timers(
                 case = uow.get_case(timer.case_id)
                 occurred = max(timer.due_at, case.stage_entered_at)  # a deadline may predate the case
                 command = Command(timer.fires, TIMER_ACTOR, occurred_at=occurred, timer_id=timer.id)
+                definition, context = _running(uow, registry, case)
                 try:
-                    uow.save_case(case, case.handle(registry.get(case.pathway, case.definition_version),
-                                                    command, as_of))
+                    uow.save_case(case, case.handle(definition, command, as_of, context))
                     fired += 1
                 except DomainError as error:
                     uow.fail_timer(timer, error.message, as_of)

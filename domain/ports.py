@@ -67,6 +67,10 @@ class UnitOfWork(ABC):
         """The case with its running timers; raise CaseNotFound."""
 
     @abstractmethod
+    def trajectories_of(self, pupil_id: str) -> list[Case]:
+        """Every trajectory (case) of the pupil, oldest first, with running timers."""
+
+    @abstractmethod
     def add_case(self, case: Case, decision: Decision) -> None:
         """Store a newly opened case with its first event."""
 

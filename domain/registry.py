@@ -10,9 +10,10 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 
+from domain.context import DEFAULT_PROFILE, STANDAARD, Profile
 from domain.definition import PathwayDefinition
 from domain.durations import Duration
-from domain.errors import UnknownPathway
+from domain.errors import UnknownPathway, UnknownProfile
 from domain.loading import load_definition
 from domain.roles import ROLES
 from domain.rules import EFFECTS, GUARDS
@@ -20,19 +21,53 @@ from domain.rules import EFFECTS, GUARDS
 
 @dataclass(frozen=True)
 class PathwayRegistry:
-    """Definitions by (pathway, version)."""
+    """Definitions by (pathway, version), and the SWV profiles whose durations they run with."""
 
     definitions: Mapping[tuple[str, int], PathwayDefinition] = field(default_factory=dict)
+    profiles: Mapping[str, Profile] = field(default_factory=lambda: {DEFAULT_PROFILE: STANDAARD})
+    _profiled: dict[tuple[str, int, str], PathwayDefinition] = field(default_factory=dict, compare=False,
+                                                                      repr=False)
 
     @classmethod
-    def builtin(cls, durations: Mapping[str, Mapping[str, Duration]] | None = None) -> PathwayRegistry:
-        """The shipped definitions, with timer durations overridden per pathway where given."""
+    def builtin(
+        cls, durations: Mapping[str, Mapping[str, Duration]] | None = None,
+        profiles: Mapping[str, Profile] | None = None,
+    ) -> PathwayRegistry:
+        """The shipped definitions, with timer durations overridden per pathway where given, and the
+        profiles cases may run under (default: only the law's standard).
+        """
         found = {}
         for entry in resources.files("domain.pathways").iterdir():
             if entry.name.endswith(".json"):
                 definition = parse(entry.read_text(encoding="utf-8"))
                 found[(definition.pathway, definition.version)] = definition
-        return cls(found).with_durations(durations or {})
+        registry = cls(found, dict(profiles or {DEFAULT_PROFILE: STANDAARD})).with_durations(durations or {})
+        registry.check_profiles()
+        return registry
+
+    def check_profiles(self) -> None:
+        """Every profile's durations name a pathway and timer that exist; raise ValueError if not."""
+        for profile in self.profiles.values():
+            for pathway, timers in profile.durations.items():
+                try:
+                    self.get(pathway).with_durations(timers)
+                except (ValueError, UnknownPathway) as error:
+                    msg = f"profile {profile.code!r}: {error}"
+                    raise ValueError(msg) from error
+
+    def profile(self, code: str) -> Profile:
+        """The profile named ``code``; raise UnknownProfile."""
+        if code not in self.profiles:
+            raise UnknownProfile(code, sorted(self.profiles))
+        return self.profiles[code]
+
+    def for_profile(self, pathway: str, version: int | None, profile: str) -> PathwayDefinition:
+        """The definition as it runs in ``profile``: that SWV's timer durations applied."""
+        base = self.get(pathway, version)
+        key = (base.pathway, base.version, profile)
+        if key not in self._profiled:
+            self._profiled[key] = base.with_durations(self.profile(profile).durations.get(pathway, {}))
+        return self._profiled[key]
 
     def with_durations(self, durations: Mapping[str, Mapping[str, Duration]]) -> PathwayRegistry:
         """A registry whose definitions use these timer durations (``{pathway: {timer: duration}}``)."""
@@ -41,7 +76,7 @@ class PathwayRegistry:
             msg = f"no pathway(s) {unknown} to set durations for"
             raise ValueError(msg)
         return PathwayRegistry({key: d.with_durations(durations.get(key[0], {}))
-                                for key, d in self.definitions.items()})
+                                for key, d in self.definitions.items()}, self.profiles)
 
     def get(self, pathway: str, version: int | None = None) -> PathwayDefinition:
         """The definition at ``version`` (default: the latest); raise UnknownPathway."""

@@ -39,6 +39,7 @@ class CaseStatus:
     case_id: str
     pathway: str
     definition_version: int
+    profile: str
     school_brin: str
     pupil_id: str
     stage: str
@@ -59,7 +60,7 @@ def case_status(case: Case, definition: PathwayDefinition, now: datetime) -> Cas
                            for t in case.timers.values()), key=lambda t: t.due_at))
     commands = tuple(command_view(t, case.stage) for t in definition.commands_from(case.stage)
                      if t.roles != {SYSTEEM})
-    return CaseStatus(case.id, case.pathway, case.definition_version, case.school_brin, case.pupil_id,
+    return CaseStatus(case.id, case.pathway, case.definition_version, case.profile, case.school_brin, case.pupil_id,
                       case.stage, stage.label, stage.final, case.stage_entered_at, case.opened_at,
                       case.version, timers, commands, tuple(sorted(case.artifacts)))
 

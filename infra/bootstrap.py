@@ -17,13 +17,14 @@ import structlog
 from sqlalchemy import Engine
 
 from domain import handlers
-from domain.case import Command
-from domain.errors import DomainError
+from domain.case import Actor, Command
+from domain.errors import DomainError, PupilNotFound
 from domain.handlers import NewCase, Outcome, SweepReport
 from domain.ports import OutboxItem
 from domain.registry import PathwayRegistry
 from domain.views import CaseStatus, HistoryEntry, case_status, history_entry
 from infra.db import make_engine
+from infra.profiles import load_profiles
 from infra.settings import Settings
 from infra.sql import SqlUnitOfWork
 
@@ -43,7 +44,8 @@ class Service:
     def from_settings(cls, settings: Settings | None = None) -> Service:
         """Build the service from settings (default: the environment)."""
         settings = settings or Settings()
-        return cls(make_engine(settings.url), PathwayRegistry.builtin(settings.durations()), settings)
+        profiles = load_profiles(*([settings.profiles_dir] if settings.profiles_dir else []))
+        return cls(make_engine(settings.url), PathwayRegistry.builtin(settings.durations(), profiles), settings)
 
     @contextmanager
     def unit_of_work(self) -> Iterator[SqlUnitOfWork]:
@@ -73,7 +75,25 @@ class Service:
         """A case's status at ``now``."""
         with self.unit_of_work() as uow, uow:
             case = uow.get_case(case_id)
-        return case_status(case, self.registry.get(case.pathway, case.definition_version), now)
+        return case_status(case, self.registry.for_profile(case.pathway, case.definition_version, case.profile), now)
+
+    def timeline(self, pupil_id: str, now: datetime) -> list[CaseStatus]:
+        """Every trajectory of the pupil, oldest first; PupilNotFound if there is none."""
+        with self.unit_of_work() as uow, uow:
+            trajectories = uow.trajectories_of(pupil_id)
+        if not trajectories:
+            raise PupilNotFound(pupil_id)
+        return [case_status(c, self.registry.for_profile(c.pathway, c.definition_version, c.profile), now)
+                for c in trajectories]
+
+    def transfer(self, pupil_id: str, school_brin: str, actor: Actor, now: datetime) -> list[Outcome]:
+        """Move the pupil's trajectories to another school."""
+        with self.unit_of_work() as uow:
+            outcomes = handlers.transfer_pupil(uow, pupil_id, school_brin, actor, now)
+        for outcome in outcomes:
+            log.info("command", case_id=outcome.case_id, pathway=outcome.pathway, command="plaats_over",
+                     outcome="applied", seq=outcome.seq)
+        return outcomes
 
     def history(self, case_id: str) -> list[HistoryEntry]:
         """A case's events in order; CaseNotFound for an unknown case."""

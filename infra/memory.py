@@ -106,6 +106,10 @@ class MemoryUnitOfWork(UnitOfWork):
                         if r.timer.case_id == case_id and r.state == "pending"}
         return found
 
+    def trajectories_of(self, pupil_id: str) -> list[Case]:
+        mine = sorted((c for c in self._work.cases.values() if c.pupil_id == pupil_id), key=lambda c: c.opened_at)
+        return [self.get_case(c.id) for c in mine]
+
     def add_case(self, case: Case, decision: Decision) -> None:
         self._expect.setdefault(case.id, None)
         self._store(case, decision)

@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     prefect_port: int = 4200
     opp_termijn_weken: int = Field(default=6, ge=1, description="OPP in werking within N weeks (law: 6)")
     opp_evaluatie_maanden: int = Field(default=12, ge=1, description="evaluate the OPP every N months (law: 12)")
+    profiles_dir: Path | None = Field(default=None, description="Extra folder of SWV profile files (*.yaml)")
     sweep_batch_size: int = Field(default=500, ge=1)
     relay_batch_size: int = Field(default=500, ge=1)
 

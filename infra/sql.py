@@ -88,6 +88,12 @@ class SqlUnitOfWork(UnitOfWork):
                        "artifacts": s.document(found["artifacts"]),
                        "timers": {t.name: t for t in running}})
 
+    def trajectories_of(self, pupil_id: str) -> list[Case]:
+        ids = self.conn.execute(
+            select(cases.c.id).where(cases.c.pupil_id == pupil_id).order_by(cases.c.opened_at, cases.c.id),
+        ).scalars().all()
+        return [self.get_case(case_id) for case_id in ids]
+
     def add_case(self, case: Case, decision: Decision) -> None:
         try:
             self._run("insert_case", _case_values(case, decision))
@@ -193,7 +199,8 @@ def _case_values(case: Case, decision: Decision, *, only_state: bool = False) ->
     if only_state:
         return values
     return {**values, "id": case.id, "pathway": case.pathway, "definition_version": case.definition_version,
-            "school_brin": case.school_brin, "pupil_id": case.pupil_id, "opened_at": case.opened_at}
+            "school_brin": case.school_brin, "pupil_id": case.pupil_id, "opened_at": case.opened_at,
+            "profile": case.profile}
 
 
 def _event_values(e: Event) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from sqlalchemy.sql import ClauseElement, ColumnElement
 from infra.tables import UTCDateTime, case_events, cases, outbox, timers
 
 _CASE_FIELDS = ("id", "pathway", "definition_version", "school_brin", "pupil_id", "stage", "opened_at",
-                "stage_entered_at", "version", "artifacts")
+                "stage_entered_at", "version", "artifacts", "profile")
 _TIMER_FIELDS = ("id", "case_id", "name", "fires", "due_at")
 
 _PENDING: ColumnElement[str] = literal_column("'pending'")

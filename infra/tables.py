@@ -66,6 +66,7 @@ cases = Table(
     Column("opened_at", UTCDateTime, nullable=False),
     Column("stage_entered_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    Column("profile", String(40), nullable=False, server_default="standaard"),
     Index("ix_cases_school", "school_brin"),
     Index("ix_cases_pupil", "pupil_id"),
     Index("ix_cases_pathway_stage", "pathway", "stage"),

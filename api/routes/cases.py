@@ -11,18 +11,19 @@ from api.deps import ActorDep, NowDep, ServiceDep
 from api.schemas import CaseStatusOut, CommandIn, HistoryEntryOut, OpenCase, OutcomeOut, Problem
 from domain.case import Command
 from domain.handlers import NewCase
+from domain.views import CaseStatus
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 IdempotencyKey = Annotated[str | None, Header(
     min_length=1, max_length=200, description="Send the same key again to get the first result without a second write")]
 IfMatch = Annotated[str | None, Header(
     pattern=r'^"?[0-9]+"?$', description="Apply only if the case is still at this version (its ETag)")]
-_ERRORS: dict[int | str, dict[str, Any]] = {
+ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": Problem, "content": {"application/problem+json": {}}} for code in (403, 404, 409, 422)
 }
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=OutcomeOut, responses=_ERRORS)
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=OutcomeOut, responses=ERRORS)
 def open_case(
     body: OpenCase, actor: ActorDep, service: ServiceDep, now: NowDep, response: Response,
     idempotency_key: IdempotencyKey = None,
@@ -30,13 +31,13 @@ def open_case(
     """Open a case with the pathway's start command."""
     start = service.registry.get(body.pathway).start.command
     command = Command(start, actor, body.payload, body.occurred_at)
-    outcome = service.open_case(NewCase(body.pathway, body.school_brin, body.pupil_id), command, now,
-                                idempotency_key)
+    new = NewCase(body.pathway, body.school_brin, body.pupil_id, body.profile)
+    outcome = service.open_case(new, command, now, idempotency_key)
     response.headers["Location"] = f"/cases/{outcome.case_id}"
     return OutcomeOut(**asdict(outcome))
 
 
-@router.post("/{case_id}/commands", response_model=OutcomeOut, responses=_ERRORS)
+@router.post("/{case_id}/commands", response_model=OutcomeOut, responses=ERRORS)
 def send_command(
     case_id: str, body: CommandIn, actor: ActorDep, service: ServiceDep, now: NowDep,
     idempotency_key: IdempotencyKey = None, if_match: IfMatch = None,
@@ -48,18 +49,23 @@ def send_command(
     return OutcomeOut(**asdict(outcome))
 
 
-@router.get("/{case_id}", response_model=CaseStatusOut, responses=_ERRORS)
+@router.get("/{case_id}", response_model=CaseStatusOut, responses=ERRORS)
 def case_status(case_id: str, _: ActorDep, service: ServiceDep, now: NowDep, response: Response) -> CaseStatusOut:
     """The case's stage, open deadlines with due dates, and the commands allowed next."""
     found = service.status(case_id, now)
     response.headers["ETag"] = f'"{found.version}"'
+    return status_out(found)
+
+
+def status_out(found: CaseStatus) -> CaseStatusOut:
+    """The schema of a case's status."""
     data = asdict(found)
     for command in data["next_commands"]:
         command["fields"] = [{**f, "choices": list(f["choices"])} for f in command["fields"]]
     return CaseStatusOut(**data)
 
 
-@router.get("/{case_id}/history", response_model=list[HistoryEntryOut], responses=_ERRORS)
+@router.get("/{case_id}/history", response_model=list[HistoryEntryOut], responses=ERRORS)
 def case_history(case_id: str, _: ActorDep, service: ServiceDep) -> list[HistoryEntryOut]:
     """Every event of the case in order, with when it happened and when it was recorded."""
     return [HistoryEntryOut(**asdict(e)) for e in service.history(case_id)]

@@ -1,0 +1,125 @@
+"""SWV profiles: one YAML file per samenwerkingsverband, validated at the edge.
+
+A profile sets the region's cascade levels, its TLV rules, the PO-VO dates and any timer
+duration per pathway. A third SWV is added by dropping a file in the profiles folder. A bad file
+is refused with its name, the key and what is wrong.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from domain.context import STANDAARD, Profile
+from domain.durations import Duration
+
+SHIPPED = Path(__file__).parent / "profiles"
+
+
+class ProfileError(ValueError):
+    """A profile file is missing, unreadable or invalid; the message names file and key."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Cascade(_Strict):
+    levels: list[str] = Field(min_length=2)
+    requiring_opp: list[str] = []
+    requiring_tlv: list[str] = []
+    required_before_tlv: list[str] = []
+
+    @model_validator(mode="after")
+    def _known_levels(self) -> _Cascade:
+        for key in ("requiring_opp", "requiring_tlv", "required_before_tlv"):
+            unknown = [lvl for lvl in getattr(self, key) if lvl not in self.levels]
+            if unknown:
+                msg = f"{key} names levels not in levels: {unknown}"
+                raise ValueError(msg)
+        return self
+
+
+class _Tlv(_Strict):
+    min_months: int = Field(default=12, ge=1, le=120)
+    rto_required: bool = False
+
+
+class _PoVoDates(_Strict):
+    voorlopig_advies: date
+    doorstroomtoets: date
+    definitief_advies: date
+    aanmelding: date
+
+
+class _ProfileFile(_Strict):
+    code: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,39}$")
+    name: str = Field(min_length=3)
+    sector: Literal["po", "vo"]
+    swv_codes: list[str] = []
+    cascade: _Cascade
+    tlv: _Tlv = _Tlv()
+    po_vo_dates: dict[str, _PoVoDates] = {}
+    durations: dict[str, dict[str, dict[str, int]]] = {}
+
+    @field_validator("durations")
+    @classmethod
+    def _durations(cls, value: dict[str, dict[str, dict[str, int]]]) -> dict[str, dict[str, dict[str, int]]]:
+        for pathway, timers in value.items():
+            for timer, data in timers.items():
+                try:
+                    Duration.from_data(data)
+                except ValueError as error:
+                    msg = f"{pathway}.{timer}: {error}"
+                    raise ValueError(msg) from error
+        return value
+
+
+def load_profile(path: Path) -> Profile:
+    """Read and validate one profile file."""
+    try:
+        raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        msg = f"{path}: cannot be read as YAML: {error}"
+        raise ProfileError(msg) from error
+    try:
+        parsed = _ProfileFile.model_validate(raw)
+    except ValidationError as error:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '(file)'}: {e['msg']}" for e in error.errors())
+        msg = f"{path}: {problems}"
+        raise ProfileError(msg) from error
+    if parsed.code != path.stem:
+        msg = f"{path}: code {parsed.code!r} must match the file name {path.stem!r}"
+        raise ProfileError(msg)
+    return _to_domain(parsed)
+
+
+def _to_domain(parsed: _ProfileFile) -> Profile:
+    durations = {p: {t: Duration.from_data(d) for t, d in timers.items()} for p, timers in parsed.durations.items()}
+    settings: dict[str, Any] = {
+        "sector": parsed.sector,
+        "swv_codes": list(parsed.swv_codes),
+        "cascade_levels": list(parsed.cascade.levels),
+        "levels_requiring_opp": list(parsed.cascade.requiring_opp),
+        "levels_requiring_tlv": list(parsed.cascade.requiring_tlv),
+        "cascade_required_for_tlv": list(parsed.cascade.required_before_tlv),
+        "tlv_min_months": parsed.tlv.min_months,
+        "rto_required_for_tlv": parsed.tlv.rto_required,
+        "po_vo_dates": {year: {k: v.isoformat() for k, v in d.model_dump().items()}
+                        for year, d in parsed.po_vo_dates.items()},
+    }
+    return Profile(parsed.code, parsed.name, durations, settings)
+
+
+def load_profiles(*folders: Path, standaard: Profile = STANDAARD) -> dict[str, Profile]:
+    """The standard profile plus every ``*.yaml`` in the shipped folder and ``folders``."""
+    found = {standaard.code: standaard}
+    for folder in (SHIPPED, *folders):
+        for path in sorted(folder.glob("*.yaml")):
+            profile = load_profile(path)
+            found[profile.code] = profile
+    return found
