@@ -42,6 +42,13 @@ class Duration:
         """The inverse of :meth:`from_data`, omitting zero units."""
         return {unit: getattr(self, unit) for unit in _UNITS if getattr(self, unit)}
 
+    def iso(self) -> str:
+        """ISO 8601: ``P12M``, ``P6W``; weeks become days when combined with other units."""
+        if self.weeks and not (self.months or self.days):
+            return f"P{self.weeks}W"
+        days = self.days + 7 * self.weeks
+        return "P" + (f"{self.months}M" if self.months else "") + (f"{days}D" if days else "")
+
     def after(self, instant: datetime) -> datetime:
         """The instant this duration after ``instant``, counted on the Dutch wall clock
         (12 months after 1 October 10:00 is 1 October 10:00, whatever summer time did).

@@ -19,6 +19,7 @@ from domain.case import Actor, Case, Command
 from domain.context import DEFAULT_PROFILE, Context
 from domain.definition import PathwayDefinition
 from domain.errors import ConcurrencyConflict, DomainError, IdempotencyKeyReused, InvalidCommand, PupilNotFound
+from domain.migration import MigrationStep, migrate, plan_step
 from domain.ports import OutboxItem, UnitOfWork
 from domain.registry import PathwayRegistry
 from domain.roles import SYSTEEM
@@ -159,6 +160,26 @@ def transfer_pupil(
             outcomes.append(Outcome(case.id, case.pathway, decision.event.seq, decision.event.type, case.stage))
         uow.commit()
         return outcomes
+
+
+def migrate_cases(
+    uow: UnitOfWork, registry: PathwayRegistry, pathway: str, to_version: int, actor: Actor, now: datetime,
+    *, dry_run: bool,
+) -> list[MigrationStep]:
+    """Plan (and unless ``dry_run``, apply in one unit of work) moving every case of ``pathway`` on an
+    older version to ``to_version``. Cases that cannot move are reported and left as they are.
+    """
+    with uow:
+        steps = []
+        for case in uow.cases_on(pathway, below_version=to_version):
+            current = registry.for_profile(pathway, case.definition_version, case.profile)
+            step = plan_step(case, current, registry.for_profile(pathway, to_version, case.profile))
+            steps.append(step)
+            if step.movable and not dry_run:
+                uow.save_case(case, migrate(case, step, actor, now))
+        if not dry_run:
+            uow.commit()
+        return steps
 
 
 def relay_outbox(

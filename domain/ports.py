@@ -71,6 +71,10 @@ class UnitOfWork(ABC):
         """Every trajectory (case) of the pupil, oldest first, with running timers."""
 
     @abstractmethod
+    def cases_on(self, pathway: str, below_version: int) -> list[Case]:
+        """Every case of ``pathway`` running under a definition version below ``below_version``."""
+
+    @abstractmethod
     def add_case(self, case: Case, decision: Decision) -> None:
         """Store a newly opened case with its first event."""
 

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
 
+from domain import handlers
+from domain.case import Actor
+from domain.describe import as_data
+from domain.errors import DomainError
+from domain.roles import ADMIN
+from infra import docs as pathway_docs
 from infra import migrate
 from infra.bootstrap import Service
 from infra.logging import configure_logging
@@ -18,6 +25,8 @@ app = typer.Typer(help="Leerlingroute: ondersteuningsroutes van leerlingen in pa
                   no_args_is_help=True)
 db = typer.Typer(help="Database.", no_args_is_help=True)
 app.add_typer(db, name="db")
+definitions = typer.Typer(help="Routedefinities.", invoke_without_command=True)
+app.add_typer(definitions, name="definitions")
 
 AsOf = Annotated[datetime | None, typer.Option(help="Peilmoment (ISO 8601, met tijdzone); standaard nu")]
 
@@ -34,6 +43,76 @@ def db_upgrade() -> None:
     settings = Settings()
     migrate.upgrade(settings.url)
     typer.echo(f"Database bijgewerkt: {_safe(settings.url)}")
+
+
+@definitions.callback()
+def show_definitions(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Alles als JSON (ISO 8601-termijnen)")] = False,
+    profile: Annotated[str, typer.Option(help="Profiel van het samenwerkingsverband")] = "standaard",
+) -> None:
+    """Toon elke route (fasen, overgangen, voorwaarden, termijnen, rollen) voor een profiel."""
+    if ctx.invoked_subcommand is not None:
+        return
+    registry = Service.from_settings().registry
+    try:
+        described = [as_data(registry.for_profile(d.pathway, d.version, profile), profile)
+                     for d in registry.latest()]
+    except DomainError as error:
+        typer.echo(error.detail_nl, err=True)
+        raise typer.Exit(2) from error
+    if as_json:
+        typer.echo(json.dumps(described, ensure_ascii=False, indent=2))
+        return
+    for d in described:
+        typer.echo(f"{d['pathway']} v{d['version']}: {d['title']} — {len(d['stages'])} fasen, "
+                   f"{len(d['transitions'])} overgangen, {len(d['timers'])} termijnen")
+
+
+@definitions.command("migrate")
+def migrate_definitions(
+    pathway: Annotated[str, typer.Option(help="Route, bijvoorbeeld opp")],
+    to: Annotated[int, typer.Option("--to", help="Doelversie")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Alleen laten zien wat er zou veranderen")] = False,
+) -> None:
+    """Zet lopende dossiers over naar een nieuwere versie van een route (eerst met --dry-run)."""
+    configure_logging()
+    service = Service.from_settings()
+    try:
+        service.registry.get(pathway, to)
+        with service.unit_of_work() as uow:
+            steps = handlers.migrate_cases(uow, service.registry, pathway, to, Actor(ADMIN, "cli"),
+                                           datetime.now(UTC), dry_run=dry_run)
+    except DomainError as error:
+        typer.echo(error.detail_nl, err=True)
+        raise typer.Exit(2) from error
+    for step in steps:
+        verdict = "gaat over" if step.movable else "blijft staan: " + "; ".join(step.problems)
+        changes = [f"termijnen vervallen: {', '.join(step.timers_ending)}"] if step.timers_ending else []
+        changes += [f"vervallen opdrachten: {', '.join(step.commands_gone)}"] if step.commands_gone else []
+        changes += [f"nieuwe opdrachten: {', '.join(step.commands_new)}"] if step.commands_new else []
+        typer.echo(f"{step.case_id} ({step.stage}, v{step.from_version} → v{step.to_version}): {verdict}"
+                   + (f" [{'; '.join(changes)}]" if changes else ""))
+    moved = sum(s.movable for s in steps)
+    mode = "zouden overgaan (proefrun, niets gewijzigd)" if dry_run else "overgezet"
+    typer.echo(f"{moved} van {len(steps)} dossiers {mode}.")
+
+
+@app.command("docs")
+def docs(
+    check: Annotated[bool, typer.Option("--check", help="Alleen controleren of docs/ bij is")] = False,
+) -> None:
+    """Genereer docs/pathways/ (een Mermaid-diagram per route) uit de definities."""
+    registry = Service.from_settings().registry
+    if check:
+        stale = pathway_docs.stale(registry)
+        if stale:
+            typer.echo(f"docs/pathways loopt achter op de definities: {', '.join(stale)}; draai `leerlingroute docs`.",
+                       err=True)
+            raise typer.Exit(1)
+        typer.echo("docs/pathways is bij.")
+        return
+    typer.echo("Geschreven: " + ", ".join(pathway_docs.write(registry)))
 
 
 @app.command("api")

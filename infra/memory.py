@@ -110,6 +110,10 @@ class MemoryUnitOfWork(UnitOfWork):
         mine = sorted((c for c in self._work.cases.values() if c.pupil_id == pupil_id), key=lambda c: c.opened_at)
         return [self.get_case(c.id) for c in mine]
 
+    def cases_on(self, pathway: str, below_version: int) -> list[Case]:
+        return [self.get_case(c.id) for c in self._work.cases.values()
+                if c.pathway == pathway and c.definition_version < below_version]
+
     def add_case(self, case: Case, decision: Decision) -> None:
         self._expect.setdefault(case.id, None)
         self._store(case, decision)

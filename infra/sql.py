@@ -94,6 +94,13 @@ class SqlUnitOfWork(UnitOfWork):
         ).scalars().all()
         return [self.get_case(case_id) for case_id in ids]
 
+    def cases_on(self, pathway: str, below_version: int) -> list[Case]:
+        ids = self.conn.execute(
+            select(cases.c.id).where(cases.c.pathway == pathway, cases.c.definition_version < below_version)
+            .order_by(cases.c.id),
+        ).scalars().all()
+        return [self.get_case(case_id) for case_id in ids]
+
     def add_case(self, case: Case, decision: Decision) -> None:
         try:
             self._run("insert_case", _case_values(case, decision))
@@ -194,12 +201,13 @@ class SqlUnitOfWork(UnitOfWork):
 def _case_values(case: Case, decision: Decision, *, only_state: bool = False) -> dict[str, Any]:
     values: dict[str, Any] = {
         "stage": case.stage, "version": case.version, "artifacts": case.artifacts,
+        "definition_version": case.definition_version,
         "stage_entered_at": case.stage_entered_at, "updated_at": decision.event.recorded_at,
     }
     if only_state:
         return values
-    return {**values, "id": case.id, "pathway": case.pathway, "definition_version": case.definition_version,
-            "school_brin": case.school_brin, "pupil_id": case.pupil_id, "opened_at": case.opened_at,
+    return {**values, "id": case.id, "pathway": case.pathway, "school_brin": case.school_brin,
+            "pupil_id": case.pupil_id, "opened_at": case.opened_at,
             "profile": case.profile}
 
 
