@@ -201,12 +201,12 @@ class SqlUnitOfWork(UnitOfWork):
 def _case_values(case: Case, decision: Decision, *, only_state: bool = False) -> dict[str, Any]:
     values: dict[str, Any] = {
         "stage": case.stage, "version": case.version, "artifacts": case.artifacts,
-        "definition_version": case.definition_version,
+        "definition_version": case.definition_version, "school_brin": case.school_brin,
         "stage_entered_at": case.stage_entered_at, "updated_at": decision.event.recorded_at,
     }
     if only_state:
         return values
-    return {**values, "id": case.id, "pathway": case.pathway, "school_brin": case.school_brin,
+    return {**values, "id": case.id, "pathway": case.pathway,
             "pupil_id": case.pupil_id, "opened_at": case.opened_at,
             "profile": case.profile}
 

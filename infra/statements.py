@@ -35,7 +35,7 @@ _STATEMENTS: dict[str, ClauseElement] = {
     "update_case": update(cases)
     .where(cases.c.id == bindparam("case_id"), cases.c.version == bindparam("expected_version"))
     .values(stage=bindparam("stage"), version=bindparam("version"), artifacts=bindparam("artifacts"),
-            definition_version=bindparam("definition_version"),
+            definition_version=bindparam("definition_version"), school_brin=bindparam("school_brin"),
             stage_entered_at=bindparam("stage_entered_at"), updated_at=bindparam("updated_at")),
     "insert_event": insert(case_events),
     "insert_outbox": insert(outbox).inline().values(

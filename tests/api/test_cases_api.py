@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
+from domain.registry import PathwayRegistry
+
 NL = ZoneInfo("Europe/Amsterdam")
 PROBLEM_JSON = "application/problem+json"
 PROBLEMS = "https://leerlingroute.nl/problems/"
@@ -680,11 +682,13 @@ def test_the_opp_pathway_lists_its_stages_in_order(api: httpx.Client) -> None:
 
 
 def test_the_pathway_list_names_every_pathway_at_its_latest_version(api: httpx.Client) -> None:
-    """GET /pathways returns the OPP pathway at version 1."""
+    """GET /pathways returns every shipped pathway once, at its latest version, in name order."""
     response = api.get("/pathways")
 
     assert response.status_code == httpx.codes.OK
-    assert [(p["pathway"], p["version"]) for p in response.json()] == [("opp", 1)]
+    expected = sorted((d.pathway, d.version) for d in PathwayRegistry.builtin().latest())
+    assert [(p["pathway"], p["version"]) for p in response.json()] == expected
+    assert ("opp", 1) in expected
 
 
 def test_an_unknown_pathway_is_not_found(api: httpx.Client) -> None:

@@ -1,0 +1,154 @@
+"""SWV profiles, ISO durations, definition migration and the generated documentation."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from domain.case import Actor, Case, Command
+from domain.context import Context, Profile
+from domain.describe import as_data, mermaid
+from domain.durations import Duration
+from domain.handlers import NewCase, migrate_cases, open_case
+from domain.registry import PathwayRegistry
+from infra import docs
+from infra.memory import MemoryStore, MemoryUnitOfWork
+from infra.profiles import ProfileError, load_profile, load_profiles
+
+NOW = datetime(2026, 9, 1, 9, tzinfo=UTC)
+ZC = Actor("zorgcoordinator", "zc-1")
+
+
+def test_the_two_shipped_profiles_load() -> None:
+    """zuid-limburg-po (levels 1-5) and vo-31-02 (basis ... vso) are there, beside the law's standard."""
+    profiles = load_profiles()
+    assert set(profiles) == {"standaard", "zuid-limburg-po", "vo-31-02"}
+    assert profiles["zuid-limburg-po"].setting("cascade_levels") == ["1", "2", "3", "4", "5"]
+    assert profiles["vo-31-02"].setting("cascade_levels") == ["basis", "extra_in_school", "extra_swv", "vso"]
+    assert profiles["vo-31-02"].setting("rto_required_for_tlv") is True
+
+
+def test_a_third_swv_is_added_by_a_file_alone(tmp_path: Path) -> None:
+    """A profile file in the configured folder is picked up as it is."""
+    (tmp_path / "po-2801.yaml").write_text(
+        "code: po-2801\nname: SWV PO 28-01\nsector: po\ncascade:\n  levels: [a, b, c]\n"
+        "durations:\n  opp:\n    evaluatie: {months: 6}\n", encoding="utf-8")
+    profiles = load_profiles(tmp_path)
+    registry = PathwayRegistry.builtin(profiles=profiles)
+    assert registry.for_profile("opp", None, "po-2801").timer("evaluatie").after == Duration(months=6)
+    assert registry.for_profile("opp", None, "standaard").timer("evaluatie").after == Duration(months=12)
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ("code: x-1\nname: SWV X\nsector: mbo\ncascade: {levels: [a, b]}\n", "x-1.yaml: sector: Input should be 'po' or 'vo'"),
+    ("code: x-1\nname: SWV X\nsector: po\ncascade: {levels: [a, b], requiring_opp: [z]}\n",
+     "x-1.yaml: cascade: Value error, requiring_opp names levels not in levels: ['z']"),
+    ("code: x-1\nname: SWV X\nsector: po\ncascade: {levels: [a, b]}\ndurations: {opp: {evaluatie: {jaren: 1}}}\n",
+     "x-1.yaml: durations: Value error, opp.evaluatie: unknown duration unit(s) ['jaren']"),
+    ("code: x-1\nname: SWV X\nsector: po\ncascade: {levels: [a, b]}\nkleur: rood\n",
+     "x-1.yaml: kleur: Extra inputs are not permitted"),
+    ("code: y-2\nname: SWV X\nsector: po\ncascade: {levels: [a, b]}\n",
+     "x-1.yaml: code 'y-2' must match the file name 'x-1'"),
+])
+def test_a_bad_profile_file_is_refused_naming_the_file_and_the_key(tmp_path: Path, content: str, message: str) -> None:
+    """The error says which file, which key and what is wrong."""
+    path = tmp_path / "x-1.yaml"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(ProfileError) as refused:
+        load_profile(path)
+    assert message in str(refused.value)
+
+
+def test_a_profile_naming_a_timer_that_does_not_exist_is_refused() -> None:
+    """Durations must name real timers of real pathways."""
+    wrong = Profile("fout", "Fout", {"opp": {"bestaat_niet": Duration(weeks=1)}})
+    with pytest.raises(ValueError, match="profile 'fout': pathway 'opp' has no timer"):
+        PathwayRegistry.builtin(profiles={"fout": wrong})
+
+
+@pytest.mark.parametrize(("duration", "iso"), [
+    (Duration(months=12), "P12M"), (Duration(weeks=6), "P6W"), (Duration(months=1, weeks=2), "P1M14D"),
+    (Duration(days=3), "P3D"),
+])
+def test_durations_are_written_in_iso_8601(duration: Duration, iso: str) -> None:
+    """Weeks stand alone or become days."""
+    assert duration.iso() == iso
+
+
+def test_the_json_dump_has_stages_transitions_guards_timers_and_roles() -> None:
+    """What `leerlingroute definitions --json` prints, for one pathway."""
+    data = as_data(PathwayRegistry.builtin().get("opp"), "standaard")
+    json.dumps(data)
+    assert [t["duration"] for t in data["timers"]] == ["P6W", "P12M"]
+    stel = next(t for t in data["transitions"] if t["command"] == "stel_in_werking")
+    assert stel["guards"] == ["instemming_voor_huidig_handelingsdeel"]
+    assert stel["roles"] == ["zorgcoordinator"]
+
+
+def test_the_mermaid_diagram_has_every_stage_and_transition() -> None:
+    """The generated diagram is a state diagram of the definition itself."""
+    diagram = mermaid(PathwayRegistry.builtin().get("opp"))
+    assert diagram.startswith("stateDiagram-v2\n    [*] --> concept: start_opp\n")
+    assert "    wacht_op_instemming --> in_werking: stel_in_werking\n" in diagram
+    assert "    afgesloten --> [*]\n" in diagram
+
+
+def test_the_checked_in_docs_match_the_definitions() -> None:
+    """docs/pathways never drifts: regenerate with `leerlingroute docs`."""
+    assert docs.stale(PathwayRegistry.builtin()) == []
+
+
+def _with_version_2(drop_stage: str | None = None) -> PathwayRegistry:
+    """The shipped registry plus an OPP v2 that renames nothing but drops one stage (optionally)."""
+    registry = PathwayRegistry.builtin()
+    v1 = registry.get("opp")
+    stages = {k: v for k, v in v1.stages.items() if k != drop_stage}
+    v2 = v1.__class__(**{**{f: getattr(v1, f) for f in v1.__dataclass_fields__}, "version": 2, "stages": stages})
+    return PathwayRegistry({**registry.definitions, ("opp", 2): v2}, registry.profiles)
+
+
+def _open(store: MemoryStore, registry: PathwayRegistry) -> str:
+    command = Command("start_opp", ZC, {"extra_ondersteuning_sinds": "2026-09-01"})
+    return open_case(MemoryUnitOfWork(store), registry, NewCase("opp", "14PS03", "lln-1"), command, NOW).case_id
+
+
+def test_a_dry_run_reports_what_would_change_and_moves_nothing() -> None:
+    """The plan names each case; the cases keep their version."""
+    store, registry = MemoryStore(), _with_version_2()
+    case_id = _open(store, PathwayRegistry.builtin())
+    [step] = migrate_cases(MemoryUnitOfWork(store), registry, "opp", 2, Actor("admin", "a"), NOW, dry_run=True)
+    assert (step.case_id, step.movable, step.from_version, step.to_version) == (case_id, True, 1, 2)
+    with MemoryUnitOfWork(store) as uow:
+        assert uow.get_case(case_id).definition_version == 1
+
+
+def test_a_case_moves_to_the_new_version_with_an_event_saying_so() -> None:
+    """After the migration the case runs under v2 and its history records the move."""
+    store, registry = MemoryStore(), _with_version_2()
+    case_id = _open(store, PathwayRegistry.builtin())
+    migrate_cases(MemoryUnitOfWork(store), registry, "opp", 2, Actor("admin", "a"), NOW, dry_run=False)
+    with MemoryUnitOfWork(store) as uow:
+        case = uow.get_case(case_id)
+        assert (case.definition_version, uow.history(case_id)[-1].type) == (2, "definitie_gemigreerd")
+
+
+def test_a_case_whose_stage_the_new_version_lacks_stays_where_it_is() -> None:
+    """Nothing moves silently: the step says why it cannot move."""
+    store, registry = MemoryStore(), _with_version_2(drop_stage="concept")
+    case_id = _open(store, PathwayRegistry.builtin())
+    [step] = migrate_cases(MemoryUnitOfWork(store), registry, "opp", 2, Actor("admin", "a"), NOW, dry_run=False)
+    assert (step.movable, step.problems) == (False, ("stage 'concept' does not exist in version 2",))
+    with MemoryUnitOfWork(store) as uow:
+        assert uow.get_case(case_id).definition_version == 1
+
+
+def test_a_case_records_the_profile_it_runs_under_and_uses_its_durations() -> None:
+    """Opened under a profile whose evaluation is half-yearly, the case keeps that profile."""
+    half = Profile("half", "Halfjaarlijks", {"opp": {"evaluatie": Duration(months=6)}})
+    registry = PathwayRegistry.builtin(profiles={"standaard": load_profiles()["standaard"], "half": half})
+    case, _ = Case.open("c", registry.for_profile("opp", None, "half"), "14PS03", "lln-1",
+                        Command("start_opp", ZC, {"extra_ondersteuning_sinds": "2026-09-01"}), NOW, Context(half))
+    assert case.profile == "half"
