@@ -43,7 +43,8 @@ def test_a_third_swv_is_added_by_a_file_alone(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("content", "message"), [
-    ("code: x-1\nname: SWV X\nsector: mbo\ncascade: {levels: [a, b]}\n", "x-1.yaml: sector: Input should be 'po' or 'vo'"),
+    ("code: x-1\nname: SWV X\nsector: mbo\ncascade: {levels: [a, b]}\n",
+     "x-1.yaml: sector: Input should be 'po' or 'vo'"),
     ("code: x-1\nname: SWV X\nsector: po\ncascade: {levels: [a, b], requiring_opp: [z]}\n",
      "x-1.yaml: cascade: Value error, requiring_opp names levels not in levels: ['z']"),
     ("code: x-1\nname: SWV X\nsector: po\ncascade: {levels: [a, b]}\ndurations: {opp: {evaluatie: {jaren: 1}}}\n",
