@@ -1,12 +1,13 @@
 """One pupil from the first signal to a stable place, through HTTP: signalering, knooppunt, cascade,
 OPP, TLV, VSO placement, herbeoordeling and the VSO→VO transfer, checking the timeline at each step.
-Time moves by setting the API's clock and sweeping due timers at that instant."""
+Time moves by setting the API's clock and sweeping due timers at that instant.
+"""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import httpx
