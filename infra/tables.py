@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Dialect,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    true,
 )
 from sqlalchemy.types import TypeDecorator
 
@@ -125,3 +127,33 @@ idempotency_keys = Table(
     Column("outcome", JSON, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
 )
+
+webhook_subscriptions = Table(
+    "webhook_subscriptions", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("secret", String(64), nullable=False),
+    Column("description", String(200), nullable=False, server_default=""),
+    Column("active", Boolean, nullable=False, server_default=true()),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("cursor", BigId, nullable=False, server_default="0"),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", UTCDateTime),
+    Column("failing_since", UTCDateTime),
+    Column("last_error", Text),
+    Column("delivered", BigId, nullable=False, server_default="0"),
+)
+"""A receiver of case events. ``cursor`` is the last outbox id it has received: each subscriber
+reads the outbox at its own pace, so a dead one blocks neither the others nor the outbox."""
+
+digests = Table(
+    "digests", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("profile", String(40), nullable=False),
+    Column("week", String(8), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("as_of", UTCDateTime, nullable=False),
+    Column("content", JSON, nullable=False),
+    Index("ix_digests_profile_week", "profile", "week", unique=True),
+)
+"""The weekly report of stalled pathways per SWV profile (ISO week, e.g. 2026-W47)."""
