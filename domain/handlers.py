@@ -15,12 +15,12 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from domain.case import Actor, Case, Command
+from domain.case import Actor, Case, Command, Timer
 from domain.context import DEFAULT_PROFILE, Context
 from domain.definition import PathwayDefinition
 from domain.errors import ConcurrencyConflict, DomainError, IdempotencyKeyReused, InvalidCommand, PupilNotFound
 from domain.migration import MigrationStep, migrate, plan_step
-from domain.ports import OutboxItem, UnitOfWork
+from domain.ports import Change, OutboxItem, UnitOfWork
 from domain.registry import PathwayRegistry
 from domain.roles import SYSTEEM
 
@@ -224,16 +224,28 @@ def fire_due_timers(
             timers = uow.claim_due_timers(as_of, batch_size)
             if not timers:
                 return SweepReport(fired, refused, batches)
-            for timer in timers:
-                case = uow.get_case(timer.case_id)
-                occurred = max(timer.due_at, case.stage_entered_at)  # a deadline may predate the case
-                command = Command(timer.fires, TIMER_ACTOR, occurred_at=occurred, timer_id=timer.id)
-                definition, context = _running(uow, registry, case)
-                try:
-                    uow.save_case(case, case.handle(definition, command, as_of, context))
-                    fired += 1
-                except DomainError as error:
-                    uow.fail_timer(timer, error.message, as_of)
-                    refused += 1
+            changes, refusals = _fire_batch(uow, registry, timers, as_of)
+            uow.save_changes(changes, refusals, as_of)
             uow.commit()
+            fired += sum(len(c.decisions) for c in changes)
+            refused += len(refusals)
             batches += 1
+
+
+def _fire_batch(
+    uow: UnitOfWork, registry: PathwayRegistry, timers: Sequence[Timer], as_of: datetime,
+) -> tuple[list[Change], list[tuple[Timer, str]]]:
+    """Each timer's command on its case, in memory; several timers of one case apply in turn."""
+    cases = uow.get_cases({t.case_id for t in timers})
+    changes = {case_id: Change(case, case.version, []) for case_id, case in cases.items()}
+    refusals: list[tuple[Timer, str]] = []
+    for timer in timers:
+        case = cases[timer.case_id]
+        occurred = max(timer.due_at, case.stage_entered_at)  # a deadline may predate the case
+        command = Command(timer.fires, TIMER_ACTOR, occurred_at=occurred, timer_id=timer.id)
+        definition, context = _running(uow, registry, case)
+        try:
+            changes[case.id].decisions.append(case.handle(definition, command, as_of, context))
+        except DomainError as error:
+            refusals.append((timer, error.message))
+    return [c for c in changes.values() if c.decisions], refusals

@@ -7,7 +7,7 @@ changes and an idempotency record commit together or not at all.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
@@ -38,6 +38,15 @@ class OutboxItem:
     occurred_at: datetime
 
 
+@dataclass
+class Change:
+    """What a batch did to one case: its state now, the version it was read at, its decisions."""
+
+    case: Case
+    read_at_version: int
+    decisions: list[Decision]
+
+
 class UnitOfWork(ABC):
     """A transaction against the store; leaving the ``with`` block without commit rolls back."""
 
@@ -65,6 +74,15 @@ class UnitOfWork(ABC):
     @abstractmethod
     def get_case(self, case_id: str) -> Case:
         """The case with its running timers; raise CaseNotFound."""
+
+    @abstractmethod
+    def get_cases(self, case_ids: Collection[str]) -> dict[str, Case]:
+        """Several cases at once, by id, with their running timers (missing ids are left out)."""
+
+    @abstractmethod
+    def save_changes(self, changes: Sequence[Change], refused: Sequence[tuple[Timer, str]], now: datetime) -> None:
+        """Store a batch: each case's final state (ConcurrencyConflict if any changed since it was
+        read), all their events, outbox rows and timer changes, and the timers whose command was refused."""
 
     @abstractmethod
     def trajectories_of(self, pupil_id: str) -> list[Case]:

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from domain.case import Case, Decision, Event, Timer
 from domain.errors import CaseNotFound, ConcurrencyConflict
-from domain.ports import OutboxItem, Recalled, UnitOfWork
+from domain.ports import Change, OutboxItem, Recalled, UnitOfWork
 
 
 @dataclass
@@ -105,6 +105,19 @@ class MemoryUnitOfWork(UnitOfWork):
         found.timers = {r.timer.name: r.timer for r in self._work.timers.values()
                         if r.timer.case_id == case_id and r.state == "pending"}
         return found
+
+    def get_cases(self, case_ids: Collection[str]) -> dict[str, Case]:
+        return {case_id: self.get_case(case_id) for case_id in case_ids if case_id in self._work.cases}
+
+    def save_changes(self, changes: Sequence[Change], refused: Sequence[tuple[Timer, str]], now: datetime) -> None:
+        for change in changes:
+            self._expect.setdefault(change.case.id, change.read_at_version)
+            for decision in change.decisions:
+                if decision.fired is not None:
+                    self._set_timer(decision.fired, "fired")
+                self._store(change.case, decision)
+        for timer, reason in refused:
+            self.fail_timer(timer, reason, now)
 
     def trajectories_of(self, pupil_id: str) -> list[Case]:
         mine = sorted((c for c in self._work.cases.values() if c.pupil_id == pupil_id), key=lambda c: c.opened_at)

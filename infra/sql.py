@@ -6,7 +6,7 @@ a timer is fired only while still pending, so of two racing commands exactly one
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -15,8 +15,8 @@ from sqlalchemy.exc import IntegrityError
 
 from domain.case import Actor, Case, Decision, Event, Timer
 from domain.errors import CaseNotFound, ConcurrencyConflict
-from domain.ports import OutboxItem, Recalled, UnitOfWork
-from infra.statements import CASE_FIELDS, Statements
+from domain.ports import Change, OutboxItem, Recalled, UnitOfWork
+from infra.statements import CASE_FIELDS, TIMER_FIELDS, Statements
 from infra.tables import case_events, cases, idempotency_keys, outbox, timers
 
 _TIMER_COLUMNS = [timers.c.id, timers.c.case_id, timers.c.name, timers.c.fires, timers.c.due_at]
@@ -73,20 +73,65 @@ class SqlUnitOfWork(UnitOfWork):
 
     def _run(self, name: str, values: Mapping[str, Any]) -> Any:
         cursor = self.conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        cursor.execute(self.statements.sql[name], self.statements.params(values))
+        cursor.execute(self.statements.sql[name], self.statements.params(name, values))
         return cursor
 
     def get_case(self, case_id: str) -> Case:
-        rows = self._run("get_case", {"id": case_id}).fetchall()
-        if not rows:
+        found = self._cases(self._run("get_case", {"id": case_id}).fetchall())
+        if case_id not in found:
             raise CaseNotFound(case_id)
-        found = dict(zip(CASE_FIELDS, rows[0], strict=False))
+        return found[case_id]
+
+    def get_cases(self, case_ids: Collection[str]) -> dict[str, Case]:
+        if not case_ids:
+            return {}
+        sql, names = self.statements.cases_in(len(case_ids))
+        cursor = self.conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        cursor.execute(sql, dict(zip(names, case_ids, strict=True)))
+        return self._cases(cursor.fetchall())
+
+    def _cases(self, rows: Sequence[Sequence[Any]]) -> dict[str, Case]:
+        """Cases from rows of case columns followed by (possibly null) running-timer columns."""
         s, n = self.statements, len(CASE_FIELDS)
-        running = [Timer(r[n], r[n + 1], r[n + 2], r[n + 3], s.instant(r[n + 4])) for r in rows if r[n] is not None]
-        return Case(**{**found, "opened_at": s.instant(found["opened_at"]),
-                       "stage_entered_at": s.instant(found["stage_entered_at"]),
-                       "artifacts": s.document(found["artifacts"]),
-                       "timers": {t.name: t for t in running}})
+        found: dict[str, Case] = {}
+        for row in rows:
+            case = found.get(row[0])
+            if case is None:
+                values = dict(zip(CASE_FIELDS, row[:n], strict=True))
+                case = found[row[0]] = Case(**{
+                    **values, "opened_at": s.instant(values["opened_at"]),
+                    "stage_entered_at": s.instant(values["stage_entered_at"]),
+                    "artifacts": s.document(values["artifacts"])})
+            if row[n] is not None:
+                case.timers[row[n + 2]] = Timer(row[n], row[n + 1], row[n + 2], row[n + 3], s.instant(row[n + 4]))
+        return found
+
+    def save_changes(self, changes: Sequence[Change], refused: Sequence[tuple[Timer, str]], now: datetime) -> None:
+        decisions = [d for change in changes for d in change.decisions]
+        updates = [{**_case_values(c.case, c.decisions[-1], only_state=True), "case_id": c.case.id,
+                    "expected_version": c.read_at_version} for c in changes]
+        if self._run_many("update_case", updates) != len(updates):
+            raise ConcurrencyConflict(", ".join(c.case.id for c in changes[:3]))
+        finishing = [_finish_values(d.fired, "fired", d.event.recorded_at) for d in decisions if d.fired]
+        finishing += [_finish_values(t, "cancelled", d.event.recorded_at) for d in decisions for t in d.cancelled]
+        finishing += [_finish_values(t, "refused", now, reason) for t, reason in refused]
+        if self._run_many("finish_timer", finishing) != len(finishing):
+            raise ConcurrencyConflict("(timers claimed elsewhere)")
+        try:
+            self._run_many("insert_event", [_event_values(d.event) for d in decisions])
+        except self._integrity_errors as exc:
+            raise ConcurrencyConflict("(events)") from exc
+        self._run_many("insert_outbox", [_outbox_values(d.event) for d in decisions])
+        self._run_many("insert_timer", [_timer_values(t) for d in decisions for t in d.started])
+
+    def _run_many(self, name: str, rows: Sequence[Mapping[str, Any]]) -> int:
+        """Run one statement for many rows in one driver call; the rows it changed."""
+        if not rows:
+            return 0
+        cursor = self.conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        cursor.executemany(self.statements.sql[name], [self.statements.params(name, r) for r in rows])
+        count: int = cursor.rowcount
+        return count
 
     def trajectories_of(self, pupil_id: str) -> list[Case]:
         ids = self.conn.execute(
@@ -130,8 +175,7 @@ class SqlUnitOfWork(UnitOfWork):
             self._run("insert_timer", _timer_values(timer))
 
     def _finish_timer(self, timer: Timer, state: str, now: datetime, reason: str | None = None) -> None:
-        values = {"timer_id": timer.id, "state": state, "finished_at": now, "reason": reason}
-        if self._run("finish_timer", values).rowcount != 1:
+        if self._run("finish_timer", _finish_values(timer, state, now, reason)).rowcount != 1:
             raise ConcurrencyConflict(timer.case_id)
 
     def history(self, case_id: str) -> list[Event]:
@@ -228,6 +272,10 @@ def _outbox_values(e: Event) -> dict[str, Any]:
 def _timer_values(t: Timer) -> dict[str, Any]:
     return {"id": t.id, "case_id": t.case_id, "name": t.name, "fires": t.fires, "due_at": t.due_at,
             "state": _PENDING}
+
+
+def _finish_values(timer: Timer, state: str, now: datetime, reason: str | None = None) -> dict[str, Any]:
+    return {"timer_id": timer.id, "state": state, "finished_at": now, "reason": reason}
 
 
 def _timer(row: Row[Any]) -> Timer:

@@ -26,11 +26,14 @@ _TIMER_FIELDS = ("id", "case_id", "name", "fires", "due_at")
 
 _PENDING: ColumnElement[str] = literal_column("'pending'")
 
-_STATEMENTS: dict[str, ClauseElement] = {
-    "get_case": select(*(cases.c[f] for f in _CASE_FIELDS), *(timers.c[f] for f in _TIMER_FIELDS[:-1]),
-                       timers.c.due_at)
+_CASES_WITH_TIMERS = (
+    select(*(cases.c[f] for f in _CASE_FIELDS), *(timers.c[f] for f in _TIMER_FIELDS))
     .select_from(cases.outerjoin(timers, (timers.c.case_id == cases.c.id) & (timers.c.state == _PENDING)))
-    .where(cases.c.id == bindparam("id")),
+)
+
+_STATEMENTS: dict[str, ClauseElement] = {
+    "get_case": _CASES_WITH_TIMERS.where(cases.c.id == bindparam("id")),
+    "get_cases": _CASES_WITH_TIMERS,
     "insert_case": insert(cases),
     "update_case": update(cases)
     .where(cases.c.id == bindparam("case_id"), cases.c.version == bindparam("expected_version"))
@@ -67,16 +70,26 @@ class Statements:
     def __init__(self, dialect: Dialect) -> None:
         self.sqlite = dialect.name == "sqlite"
         render_as = sqlite.dialect(paramstyle="named") if self.sqlite else dialect
-        self.sql = {name: str(stmt.compile(dialect=render_as)) for name, stmt in _STATEMENTS.items()}
+        compiled = {name: stmt.compile(dialect=render_as) for name, stmt in _STATEMENTS.items()}
+        self.sql = {name: str(c) for name, c in compiled.items()}
+        self._instants = {name: tuple(k for k in c.params if k in _INSTANT_KEYS) for name, c in compiled.items()}
+        self._documents = {name: tuple(k for k in c.params if k in _DOCUMENT_KEYS) for name, c in compiled.items()}
 
-    def params(self, values: Mapping[str, Any]) -> dict[str, Any]:
-        """Driver parameters: instants in UTC, JSON as text (only the columns that hold them)."""
+    def cases_in(self, count: int) -> tuple[str, list[str]]:
+        """SQL reading ``count`` cases (with running timers) by id, and its parameter names."""
+        names = [f"id{i}" for i in range(count)]
+        marks = ", ".join(f":{n}" if self.sqlite else f"%({n})s" for n in names)
+        return f"{self.sql['get_cases']} WHERE cases.id IN ({marks})", names
+
+    def params(self, name: str, values: Mapping[str, Any]) -> dict[str, Any]:
+        """Driver parameters for statement ``name``: instants in UTC, JSON as text."""
         bound = dict(values)
         convert = _sqlite_instant if self.sqlite else _utc
-        for key in _INSTANT_KEYS.intersection(bound):
-            if bound[key] is not None:
-                bound[key] = convert(bound[key])
-        for key in _DOCUMENT_KEYS.intersection(bound):
+        for key in self._instants[name]:
+            value = bound.get(key)
+            if value is not None:
+                bound[key] = convert(value)
+        for key in self._documents[name]:
             bound[key] = json.dumps(bound[key], separators=(",", ":"))
         return bound
 
