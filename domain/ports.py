@@ -82,7 +82,8 @@ class UnitOfWork(ABC):
     @abstractmethod
     def save_changes(self, changes: Sequence[Change], refused: Sequence[tuple[Timer, str]], now: datetime) -> None:
         """Store a batch: each case's final state (ConcurrencyConflict if any changed since it was
-        read), all their events, outbox rows and timer changes, and the timers whose command was refused."""
+        read), all their events, outbox rows and timer changes, and the timers whose command was refused.
+        """
 
     @abstractmethod
     def trajectories_of(self, pupil_id: str) -> list[Case]:

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from domain.case import Actor, Case, Decision, Event, Timer
 from domain.errors import CaseNotFound, ConcurrencyConflict
 from domain.ports import Change, OutboxItem, Recalled, UnitOfWork
-from infra.statements import CASE_FIELDS, TIMER_FIELDS, Statements
+from infra.statements import CASE_FIELDS, Statements
 from infra.tables import case_events, cases, idempotency_keys, outbox, timers
 
 _TIMER_COLUMNS = [timers.c.id, timers.c.case_id, timers.c.name, timers.c.fires, timers.c.due_at]
