@@ -98,6 +98,10 @@ class UnitOfWork(ABC):
         """Store a newly opened case with its first event."""
 
     @abstractmethod
+    def add_cases(self, opened: Sequence[tuple[Case, Decision]]) -> None:
+        """Store many newly opened cases at once (imports, seeding)."""
+
+    @abstractmethod
     def save_case(self, case: Case, decision: Decision) -> None:
         """Store the case's new state and the decision; ConcurrencyConflict if it changed meanwhile."""
 

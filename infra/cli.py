@@ -129,7 +129,9 @@ def run_api() -> None:
 def fire_timers(as_of: AsOf = None) -> None:
     """Laat alle termijnen aflopen die op het peilmoment verstreken zijn."""
     configure_logging()
-    report = Service.from_settings().fire_due_timers(_when(as_of))
+    settings = Settings()
+    migrate.upgrade(settings.url)
+    report = Service.from_settings(settings).fire_due_timers(_when(as_of))
     typer.echo(f"Termijnen afgegaan: {report.fired}, geweigerd: {report.refused}")
 
 
@@ -139,7 +141,9 @@ def relay() -> None:
     from infra.prefect_events import emit_to_prefect  # noqa: PLC0415 - importing prefect is slow
 
     configure_logging()
-    count = Service.from_settings().relay(emit_to_prefect, datetime.now(UTC))
+    settings = Settings()
+    migrate.upgrade(settings.url)
+    count = Service.from_settings(settings).relay(emit_to_prefect, datetime.now(UTC))
     typer.echo(f"Gebeurtenissen doorgestuurd: {count}")
 
 

@@ -131,6 +131,10 @@ class MemoryUnitOfWork(UnitOfWork):
         self._expect.setdefault(case.id, None)
         self._store(case, decision)
 
+    def add_cases(self, opened: Sequence[tuple[Case, Decision]]) -> None:
+        for case, decision in opened:
+            self.add_case(case, decision)
+
     def save_case(self, case: Case, decision: Decision) -> None:
         self._expect.setdefault(case.id, case.version - 1)
         if decision.fired is not None:

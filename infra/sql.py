@@ -153,6 +153,15 @@ class SqlUnitOfWork(UnitOfWork):
             raise ConcurrencyConflict(case.id) from exc
         self._record(decision)
 
+    def add_cases(self, opened: Sequence[tuple[Case, Decision]]) -> None:
+        try:
+            self._run_many("insert_case", [_case_values(case, decision) for case, decision in opened])
+            self._run_many("insert_event", [_event_values(d.event) for _, d in opened])
+        except self._integrity_errors as exc:
+            raise ConcurrencyConflict("(cases)") from exc
+        self._run_many("insert_outbox", [_outbox_values(d.event) for _, d in opened])
+        self._run_many("insert_timer", [_timer_values(t) for _, d in opened for t in d.started])
+
     def save_case(self, case: Case, decision: Decision) -> None:
         values = {**_case_values(case, decision, only_state=True), "case_id": case.id,
                   "expected_version": case.version - 1}
