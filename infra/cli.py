@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -158,6 +159,15 @@ def demo(
     settings = Settings()
     migrate.upgrade(settings.url)
     run_demo(Service.from_settings(settings), pupils, seed, relay=bool(os.environ.get("PREFECT_API_URL")))
+
+
+@app.command("deploy")
+def deploy() -> None:
+    """Registreer de flows uit prefect.yaml bij de Prefect-server van PREFECT_API_URL, in hun werkpool."""
+    if not os.environ.get("PREFECT_API_URL"):
+        typer.echo("PREFECT_API_URL is niet gezet: geef het adres van de Prefect-server.", err=True)
+        raise typer.Exit(2)
+    raise typer.Exit(subprocess.call(python_module("flows.register")))  # noqa: S603
 
 
 @app.command("serve")
