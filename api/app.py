@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from api.deps import Clock
 from api.errors import install_error_handlers
-from api.routes import cases, pathways, pupils
+from api.routes import cases, digests, pathways, pupils, webhooks
 from infra.bootstrap import Service
 from infra.logging import configure_logging
 
@@ -34,6 +34,8 @@ def create_app(service: Service | None = None, clock: Clock = _utc_now) -> FastA
     app.include_router(cases.router)
     app.include_router(pathways.router)
     app.include_router(pupils.router)
+    app.include_router(webhooks.router)
+    app.include_router(digests.router)
 
     @app.get("/health", tags=["health"])
     def health() -> dict[str, str]:

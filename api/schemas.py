@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl
 
 BRIN = r"^[0-9]{2}[A-Z]{2}([0-9]{2})?$"
 PSEUDONYM = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
@@ -181,3 +181,39 @@ class TimelineOut(BaseModel):
     school_brin: str
     active: list[CaseStatusOut]
     closed: list[CaseStatusOut]
+
+
+class WebhookIn(BaseModel):
+    """Register a receiver of case events (ids, types, stages and instants only; no personal data)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "url": "https://dashboard.swv-voorbeeld.nl/leerlingroute/events", "description": "Dashboard SWV"}]})
+    url: HttpUrl = Field(description="http(s) address the events are POSTed to")
+    description: str = Field(default="", max_length=200)
+
+
+class WebhookOut(BaseModel):
+    """A webhook subscriber and where its delivery stands: ``cursor`` is the last outbox id it
+    received; while it fails, ``attempts``, ``failing_since``, ``last_error`` and ``next_attempt_at``
+    say so.
+    """
+
+    id: str
+    url: str
+    description: str
+    active: bool
+    created_at: AwareDatetime
+    delivered: int
+    cursor: int
+    attempts: int
+    failing_since: AwareDatetime | None
+    last_error: str | None
+    next_attempt_at: AwareDatetime | None
+
+
+class WebhookCreatedOut(WebhookOut):
+    """A new subscriber with its secret, shown this once: the key of the HMAC-SHA256 in the
+    ``X-Leerlingroute-Signature: sha256=<hex>`` header of every delivery.
+    """
+
+    secret: str

@@ -17,6 +17,7 @@ from domain.errors import UnknownPathway, UnknownProfile
 from domain.loading import load_definition
 from domain.roles import ROLES
 from domain.rules import EFFECTS, GUARDS
+from domain.stalled import stage_norms
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,9 @@ class PathwayRegistry:
         return registry
 
     def check_profiles(self) -> None:
-        """Every profile's durations name a pathway and timer that exist; raise ValueError if not."""
+        """Every profile's durations name a pathway and timer that exist, and its stage norms a
+        pathway and a stage that is not final; raise ValueError if not.
+        """
         for profile in self.profiles.values():
             for pathway, timers in profile.durations.items():
                 try:
@@ -54,6 +57,24 @@ class PathwayRegistry:
                 except (ValueError, UnknownPathway) as error:
                     msg = f"profile {profile.code!r}: {error}"
                     raise ValueError(msg) from error
+            self._check_norms(profile)
+
+    def _check_norms(self, profile: Profile) -> None:
+        """A norm names a stage of a shipped pathway that a case can get stuck in (not a final one)."""
+        for pathway, stages in stage_norms(profile).items():
+            if not any(p == pathway for p, _ in self.definitions):
+                msg = f"profile {profile.code!r}: norms name pathway {pathway!r}, which does not exist"
+                raise ValueError(msg)
+            known = self.get(pathway).stages
+            for stage in stages:
+                if stage not in known:
+                    msg = (f"profile {profile.code!r}: norms: pathway {pathway!r} has no stage {stage!r}; "
+                           f"its stages: {', '.join(known)}")
+                    raise ValueError(msg)
+                if known[stage].final:
+                    msg = (f"profile {profile.code!r}: norms: stage {stage!r} of pathway {pathway!r} is final; "
+                           "a closed case never stalls, so it takes no norm")
+                    raise ValueError(msg)
 
     def profile(self, code: str) -> Profile:
         """The profile named ``code``; raise UnknownProfile."""

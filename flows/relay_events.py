@@ -1,4 +1,6 @@
-"""Flow: relay the outbox to Prefect events (deterministic ids, resource ``leerlingroute.case.<id>``)."""
+"""Flow: relay the outbox to Prefect events (deterministic ids, resource ``leerlingroute.case.<id>``),
+then deliver the new events to the webhook subscribers.
+"""
 
 from __future__ import annotations
 
@@ -16,9 +18,22 @@ log = structlog.get_logger("leerlingroute.flows")
 
 @flow(name="relay_events", retries=2, retry_delay_seconds=5)
 def relay_events() -> int:
-    """Relay every pending outbox item; rows are marked relayed only after Prefect confirmed them."""
+    """Relay every pending outbox item (rows are marked relayed only after Prefect confirmed them),
+    then deliver webhooks. An unreachable Prefect does not hold up the webhooks: its error is
+    raised after they were delivered, so the run is marked failed and retried.
+    """
     started = time.perf_counter()
-    relayed = service().relay(emit_to_prefect, datetime.now(UTC))
-    log.info("flow_run", flow="relay_events", relayed=relayed,
+    relayed, prefect_error = 0, None
+    try:
+        relayed = service().relay(emit_to_prefect, datetime.now(UTC))
+    except Exception as error:  # noqa: BLE001 - raised again below, once the webhooks are out
+        prefect_error = error
+    webhooks = service().deliver_webhooks(datetime.now(UTC))
+    log.info("flow_run", flow="relay_events", outcome="failed" if prefect_error else "ok", relayed=relayed,
+             prefect_error=type(prefect_error).__name__ if prefect_error else None,
+             webhook_subscribers=webhooks.subscribers, webhooks_delivered=webhooks.delivered,
+             webhooks_failed=webhooks.failed, webhooks_postponed=webhooks.postponed,
              duration_ms=round((time.perf_counter() - started) * 1000, 1))
+    if prefect_error is not None:
+        raise prefect_error
     return relayed

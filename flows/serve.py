@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 from prefect import Flow, serve
 from prefect.deployments.runner import RunnerDeployment
+from prefect.schedules import Cron, Interval, Schedule
 
 PREFECT_YAML = Path(__file__).resolve().parent.parent / "prefect.yaml"
 
@@ -30,12 +31,22 @@ def flow_at(entrypoint: str) -> Flow[Any, Any]:
     return found
 
 
+def schedules_of(declared: dict[str, Any]) -> list[Schedule]:
+    """The declared schedules: ``interval`` (seconds) or ``cron``, each with an optional ``timezone``
+    (a weekly report at Monday 06:00 means 06:00 in the Netherlands, summer and winter).
+    """
+    found = []
+    for spec in declared.get("schedules", []):
+        timezone = spec.get("timezone")
+        found.append(Cron(spec["cron"], timezone=timezone) if "cron" in spec
+                     else Interval(spec["interval"], timezone=timezone))
+    return found
+
+
 def runner_deployment(declared: dict[str, Any]) -> RunnerDeployment:
     """One declared deployment, ready to serve."""
-    intervals = [s["interval"] for s in declared.get("schedules", []) if "interval" in s]
-    crons = [s["cron"] for s in declared.get("schedules", []) if "cron" in s]
     built = flow_at(declared["entrypoint"]).to_deployment(
-        name=declared["name"], interval=intervals or None, cron=crons or None,
+        name=declared["name"], schedules=schedules_of(declared) or None,
         parameters=declared.get("parameters") or {}, description=declared.get("description"),
     )
     if not isinstance(built, RunnerDeployment):  # to_deployment is async only inside an event loop

@@ -22,11 +22,15 @@ from domain.errors import DomainError, PupilNotFound
 from domain.handlers import NewCase, Outcome, SweepReport
 from domain.ports import OutboxItem
 from domain.registry import PathwayRegistry
+from domain.stalled import Digest, DigestNotFound, build_digest, stage_norms
 from domain.views import CaseStatus, HistoryEntry, case_status, history_entry
+from infra import digests as digest_store
 from infra.db import make_engine
+from infra.digests import StoredDigest
 from infra.profiles import load_profiles
 from infra.settings import Settings
 from infra.sql import SqlUnitOfWork
+from infra.webhooks import DeliveryReport, Registered, Subscription, Webhooks, require_manager
 
 log = structlog.get_logger("leerlingroute")
 T = TypeVar("T")
@@ -111,6 +115,33 @@ class Service:
         with self.unit_of_work() as uow:
             return handlers.relay_outbox(uow, emit, now, self.settings.relay_batch_size)
 
+    def register_webhook(self, actor: Actor, url: str, description: str, now: datetime) -> Registered:
+        """Register a webhook subscriber (SWV coordinator or admin); its secret is returned only here."""
+        require_manager(actor)
+        registered = Webhooks(self.engine).register(url, description, now)
+        log.info("webhook", action="registered", subscription_id=registered.subscription.id, actor_role=actor.role)
+        return registered
+
+    def webhooks(self, actor: Actor) -> list[Subscription]:
+        """Every webhook subscription with its delivery state (without secrets)."""
+        require_manager(actor)
+        return Webhooks(self.engine).all()
+
+    def webhook(self, actor: Actor, subscription_id: str) -> Subscription:
+        """One webhook subscription; WebhookNotFound for an unknown id."""
+        require_manager(actor)
+        return Webhooks(self.engine).get(subscription_id)
+
+    def deactivate_webhook(self, actor: Actor, subscription_id: str) -> None:
+        """Stop delivering to a webhook subscriber."""
+        require_manager(actor)
+        Webhooks(self.engine).deactivate(subscription_id)
+        log.info("webhook", action="deactivated", subscription_id=subscription_id, actor_role=actor.role)
+
+    def deliver_webhooks(self, now: datetime) -> DeliveryReport:
+        """Deliver new outbox events to every webhook subscriber due at ``now``."""
+        return Webhooks(self.engine).deliver(now)
+
     def stage_counts(self, pathway: str) -> dict[str, int]:
         """Cases per stage of ``pathway``."""
         with self.unit_of_work() as uow, uow:
@@ -120,6 +151,36 @@ class Service:
         """Events per type of ``pathway``."""
         with self.unit_of_work() as uow, uow:
             return uow.event_counts(pathway)
+
+    def write_digest(self, profile: str, as_of: datetime, now: datetime) -> Digest:
+        """Build the stalled-pathways digest of ``profile`` at ``as_of`` and store it as that
+        week's (replacing an earlier one); UnknownProfile for an unknown code. Read and write are
+        separate transactions: on SQLite a read that turns into a write fails at once if a command
+        committed in between, and the digest needs no lock on the cases.
+        """
+        norms = stage_norms(self.registry.profile(profile))
+        with self.engine.connect() as conn:
+            candidates = digest_store.stalled_candidates(conn, profile, norms, as_of)
+            overdue = digest_store.overdue_timers(conn, profile, as_of)
+        digest = build_digest(profile, norms, candidates, overdue, self.registry.definitions, as_of)
+        with self.engine.begin() as conn:
+            digest_store.store_digest(conn, digest, now)
+        return digest
+
+    def digests(self, profile: str | None, limit: int, offset: int) -> list[StoredDigest]:
+        """Stored digests, the latest week first (of one profile: UnknownProfile if it is unknown)."""
+        if profile is not None:
+            self.registry.profile(profile)
+        with self.engine.connect() as conn:
+            return digest_store.list_digests(conn, profile, limit, offset)
+
+    def latest_digest(self, profile: str) -> StoredDigest:
+        """The profile's digest of its latest week; DigestNotFound if none was written."""
+        with self.engine.connect() as conn:
+            found = digest_store.latest_digest(conn, profile)
+        if found is None:
+            raise DigestNotFound(profile)
+        return found
 
 
 def _logged(pathway: str | None, case_id: str, command: str, run: Callable[[], Outcome]) -> Outcome:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -132,7 +133,10 @@ def fire_timers(as_of: AsOf = None) -> None:
     configure_logging()
     settings = Settings()
     migrate.upgrade(settings.url)
-    report = Service.from_settings(settings).fire_due_timers(_when(as_of))
+    service = Service.from_settings(settings)
+    typer.echo("Verstreken termijnen worden nagelopen...")
+    sys.stdout.flush()
+    report = service.fire_due_timers(_when(as_of))
     typer.echo(f"Termijnen afgegaan: {report.fired}, geweigerd: {report.refused}")
 
 

@@ -1,8 +1,9 @@
 """SWV profiles: one YAML file per samenwerkingsverband, validated at the edge.
 
-A profile sets the region's cascade levels, its TLV rules, the PO-VO dates and any timer
-duration per pathway. A third SWV is added by dropping a file in the profiles folder. A bad file
-is refused with its name, the key and what is wrong.
+A profile sets the region's cascade levels, its TLV rules, the PO-VO dates, any timer
+duration per pathway and the stage norms of the weekly stalled-pathways digest. A third SWV is
+added by dropping a file in the profiles folder. A bad file is refused with its name, the key and
+what is wrong.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from domain.context import STANDAARD, Profile
 from domain.durations import Duration
+from domain.stalled import STAGE_NORMS
 
 SHIPPED = Path(__file__).parent / "profiles"
 
@@ -65,8 +67,11 @@ class _ProfileFile(_Strict):
     tlv: _Tlv = _Tlv()
     po_vo_dates: dict[str, _PoVoDates] = {}
     durations: dict[str, dict[str, dict[str, int]]] = {}
+    norms: dict[str, dict[str, dict[str, int]]] = {}
+    """How long a case may stay in a stage, per pathway, before the weekly digest lists it as stalled.
+    That the pathways and stages exist (and are not final) is checked where the registry is built."""
 
-    @field_validator("durations")
+    @field_validator("durations", "norms")
     @classmethod
     def _durations(cls, value: dict[str, dict[str, dict[str, int]]]) -> dict[str, dict[str, dict[str, int]]]:
         for pathway, timers in value.items():
@@ -111,6 +116,7 @@ def _to_domain(parsed: _ProfileFile) -> Profile:
         "rto_required_for_tlv": parsed.tlv.rto_required,
         "po_vo_dates": {year: {k: v.isoformat() for k, v in d.model_dump().items()}
                         for year, d in parsed.po_vo_dates.items()},
+        STAGE_NORMS: {p: {s: Duration.from_data(d) for s, d in stages.items()} for p, stages in parsed.norms.items()},
     }
     return Profile(parsed.code, parsed.name, durations, settings)
 

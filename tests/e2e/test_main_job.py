@@ -67,11 +67,11 @@ def test_serve_runs_api_prefect_and_the_scheduled_flows_and_ctrl_c_stops_everyth
     assert _answers(f"{prefect}/health")
     deadline = time.monotonic() + 60
     names: set[str] = set()
-    while names != {"fire-due-timers", "relay-events"} and time.monotonic() < deadline:
+    while names != {"fire-due-timers", "relay-events", "report-stalled-pathways"} and time.monotonic() < deadline:
         found = httpx.post(f"{prefect}/deployments/filter", json={"limit": 10}, timeout=5).json()
         names = {d["name"] for d in found}
         time.sleep(1)
-    assert names == {"fire-due-timers", "relay-events"}
+    assert names == {"fire-due-timers", "relay-events", "report-stalled-pathways"}
     process.send_signal(signal.SIGINT)
     output, _ = process.communicate(timeout=90)
     assert process.returncode == 0, output

@@ -1,0 +1,55 @@
+"""Webhooks: register, list, read and deactivate the receivers of case events.
+
+Only an SWV coordinator or an admin manages them. A new subscriber's secret is returned once,
+on creation; deliveries carry ``X-Leerlingroute-Signature: sha256=<HMAC-SHA256 of the body>``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from fastapi import APIRouter, Response, status
+
+from api.deps import ActorDep, NowDep, ServiceDep
+from api.schemas import Problem, WebhookCreatedOut, WebhookIn, WebhookOut
+from infra.webhooks import Subscription
+
+router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": Problem, "content": {"application/problem+json": {}}} for code in (403, 404, 422)
+}
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=WebhookCreatedOut, responses=ERRORS)
+def register_webhook(
+    body: WebhookIn, actor: ActorDep, service: ServiceDep, now: NowDep, response: Response,
+) -> WebhookCreatedOut:
+    """Register a receiver; it gets the events recorded from now on. Keep the secret: it is not shown again."""
+    registered = service.register_webhook(actor, str(body.url), body.description, now)
+    response.headers["Location"] = f"/webhooks/{registered.subscription.id}"
+    return WebhookCreatedOut(**asdict(registered.subscription), secret=registered.secret)
+
+
+@router.get("", response_model=list[WebhookOut], responses=ERRORS)
+def list_webhooks(actor: ActorDep, service: ServiceDep) -> list[WebhookOut]:
+    """Every subscriber, oldest first, with its delivery state (never its secret)."""
+    return [_out(s) for s in service.webhooks(actor)]
+
+
+@router.get("/{subscription_id}", response_model=WebhookOut, responses=ERRORS)
+def get_webhook(subscription_id: str, actor: ActorDep, service: ServiceDep) -> WebhookOut:
+    """One subscriber with its delivery state."""
+    return _out(service.webhook(actor, subscription_id))
+
+
+@router.delete("/{subscription_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response,
+               responses=ERRORS)
+def deactivate_webhook(subscription_id: str, actor: ActorDep, service: ServiceDep) -> Response:
+    """Stop delivering to the subscriber; it stays listed as inactive."""
+    service.deactivate_webhook(actor, subscription_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+def _out(subscription: Subscription) -> WebhookOut:
+    return WebhookOut(**asdict(subscription))

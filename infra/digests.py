@@ -1,0 +1,93 @@
+"""The stalled-pathways digests in SQL: what a digest reads, and the one row per profile and week.
+
+Reading is kept to what can be stalled: per (pathway, stage) that has a norm, the profile's cases
+that entered it before ``as_of`` minus that norm (the ``ix_cases_pathway_stage`` index), and the
+profile's pending timers due before ``as_of`` (``ix_timers_state_due``). The domain then decides
+in whole days (:func:`domain.stalled.build_digest`).
+
+Writing is an upsert on the unique (profile, week) index: re-running a week replaces its digest,
+also when two runs race.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from domain.stalled import CaseSummary, Digest, Norms, PendingTimer
+from infra.tables import cases, digests, timers
+
+_PENDING = "pending"
+
+
+@dataclass(frozen=True)
+class StoredDigest:
+    """A digest as stored: its row and its content (:meth:`domain.stalled.Digest.to_data`)."""
+
+    id: str
+    profile: str
+    week: str
+    created_at: datetime
+    as_of: datetime
+    content: dict[str, Any]
+
+
+def stalled_candidates(conn: Connection, profile: str, norms: Norms, as_of: datetime) -> list[CaseSummary]:
+    """The profile's cases that have been in a stage with a norm for longer than that norm."""
+    longer_than_norm = [and_(cases.c.pathway == pathway, cases.c.stage == stage,
+                             cases.c.stage_entered_at < norm.before(as_of))
+                        for pathway, stages in norms.items() for stage, norm in stages.items()]
+    if not longer_than_norm:
+        return []
+    rows = conn.execute(
+        select(cases.c.id, cases.c.pathway, cases.c.definition_version, cases.c.stage, cases.c.stage_entered_at,
+               cases.c.school_brin, cases.c.profile)
+        .where(cases.c.profile == profile, or_(*longer_than_norm)).order_by(cases.c.id),
+    )
+    return [CaseSummary(r.id, r.pathway, r.definition_version, r.stage, r.stage_entered_at, r.school_brin, r.profile)
+            for r in rows]
+
+
+def overdue_timers(conn: Connection, profile: str, as_of: datetime) -> list[PendingTimer]:
+    """The pending timers of the profile's cases that fell due before ``as_of``."""
+    rows = conn.execute(
+        select(timers.c.case_id, cases.c.pathway, cases.c.definition_version, cases.c.school_brin, cases.c.profile,
+               timers.c.name, timers.c.due_at)
+        .join(cases, cases.c.id == timers.c.case_id)
+        .where(timers.c.state == _PENDING, timers.c.due_at < as_of, cases.c.profile == profile)
+        .order_by(timers.c.due_at, timers.c.id),
+    )
+    return [PendingTimer(r.case_id, r.pathway, r.definition_version, r.school_brin, r.profile, r.name, r.due_at)
+            for r in rows]
+
+
+def store_digest(conn: Connection, digest: Digest, now: datetime) -> str:
+    """Store ``digest`` as its profile's digest of its week, replacing an earlier one; its new id."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    digest_id = str(uuid.uuid4())
+    statement = dialect.insert(digests).values(
+        id=digest_id, profile=digest.profile, week=digest.week, created_at=now, as_of=digest.as_of,
+        content=digest.to_data())
+    conn.execute(statement.on_conflict_do_update(
+        index_elements=[digests.c.profile, digests.c.week],
+        set_={name: statement.excluded[name] for name in ("id", "created_at", "as_of", "content")}))
+    return digest_id
+
+
+def list_digests(conn: Connection, profile: str | None, limit: int, offset: int) -> list[StoredDigest]:
+    """Stored digests, the latest week first (optionally of one profile only)."""
+    query = select(digests).order_by(digests.c.week.desc(), digests.c.profile).limit(limit).offset(offset)
+    if profile is not None:
+        query = query.where(digests.c.profile == profile)
+    return [StoredDigest(r.id, r.profile, r.week, r.created_at, r.as_of, r.content) for r in conn.execute(query)]
+
+
+def latest_digest(conn: Connection, profile: str) -> StoredDigest | None:
+    """The profile's digest of its latest week, if any was written."""
+    found = list_digests(conn, profile, limit=1, offset=0)
+    return found[0] if found else None
