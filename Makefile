@@ -31,6 +31,7 @@ pytest: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/throughput.py
+	.ci/with-postgres $(BIN)/python bench/sweep.py
 
 demo: $(STAMP)
 	$(BIN)/leerlingroute demo
