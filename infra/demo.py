@@ -28,6 +28,8 @@ from infra.logging import configure_logging
 PACES = {"vlot": 2.0, "gemiddeld": 1.0, "traag": 0.4, "stil": 0.02}
 """Chance per week that a school takes the next step on a pupil's OPP."""
 DAYS = 365
+DEMO_PROFILE = "vo-31-02"
+"""The demo region is SWV VO 31-02: its cases run under that SWV's profile."""
 
 
 @dataclass
@@ -104,7 +106,8 @@ def _open(service: Service, pupil: DemoPupil, now: datetime, summary: DemoSummar
     backlog = began + timedelta(days=14) < now
     command = Command("start_opp", _actor(pupil), {"extra_ondersteuning_sinds": pupil.starts_on.isoformat()},
                       began if backlog else None)
-    pupil.case_id = service.open_case(NewCase("opp", pupil.school_brin, pupil.id), command, now).case_id
+    new = NewCase("opp", pupil.school_brin, pupil.id, DEMO_PROFILE)
+    pupil.case_id = service.open_case(new, command, now).case_id
     summary.commands += 1
     if backlog:
         pupil.versie = 1
