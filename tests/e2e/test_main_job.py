@@ -18,6 +18,7 @@ import pytest
 
 SCRIPT = str(Path(sys.executable).parent / "leerlingroute")
 STARTUP_SECONDS = 240
+DEPLOYMENTS = {"fire-due-timers", "relay-events", "report-stalled-pathways"}
 
 
 def _free_port() -> int:
@@ -39,18 +40,36 @@ def _answers(url: str) -> bool:
         return False
 
 
-@pytest.fixture
-def serving(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], int, int]]:
-    """`leerlingroute serve --no-demo` on free ports, until it answers; killed if a test leaves it running."""
-    api_port, prefect_port = _free_port(), _free_port()
-    env = _environment(tmp_path, LEERLINGROUTE_API_PORT=str(api_port), LEERLINGROUTE_PREFECT_PORT=str(prefect_port))
-    process = subprocess.Popen([SCRIPT, "serve", "--no-demo"], env=env, cwd=tmp_path, text=True,  # noqa: S603
+def _serve(folder: Path, api_port: int, prefect_port: int) -> subprocess.Popen[str]:
+    """`leerlingroute serve --no-demo` with its data in ``folder``, once the API answers."""
+    env = _environment(folder, LEERLINGROUTE_API_PORT=str(api_port), LEERLINGROUTE_PREFECT_PORT=str(prefect_port))
+    process = subprocess.Popen([SCRIPT, "serve", "--no-demo"], env=env, cwd=folder, text=True,  # noqa: S603
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.monotonic() + STARTUP_SECONDS
     while not _answers(f"http://127.0.0.1:{api_port}/health"):
         assert process.poll() is None, f"serve stopped while starting:\n{process.communicate()[0]}"
         assert time.monotonic() < deadline, "serve did not start in time"
         time.sleep(1)
+    return process
+
+
+def _deployments(prefect: str) -> dict[str, bool]:
+    """Deployments and whether each is paused, once all three are served unpaused (or after a minute:
+    a restart finds them paused by the previous stop until `serve` has registered them again).
+    """
+    deadline, found = time.monotonic() + 60, dict.fromkeys(DEPLOYMENTS, True)
+    while (set(found) != DEPLOYMENTS or any(found.values())) and time.monotonic() < deadline:
+        found = {d["name"]: d["paused"] for d in httpx.post(f"{prefect}/deployments/filter", json={"limit": 10},
+                                                            timeout=5).json()}
+        time.sleep(1)
+    return found
+
+
+@pytest.fixture
+def serving(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], int, int]]:
+    """Serve on free ports; killed if a test leaves it running."""
+    api_port, prefect_port = _free_port(), _free_port()
+    process = _serve(tmp_path, api_port, prefect_port)
     yield process, api_port, prefect_port
     if process.poll() is None:
         os.killpg(process.pid, signal.SIGKILL)
@@ -59,25 +78,31 @@ def serving(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], int, int]]:
 
 @pytest.mark.prefect
 def test_serve_runs_api_prefect_and_the_scheduled_flows_and_ctrl_c_stops_everything(
-    serving: tuple[subprocess.Popen[str], int, int],
+    serving: tuple[subprocess.Popen[str], int, int], tmp_path: Path,
 ) -> None:
-    """The API and the Prefect UI answer, both deployments are served; SIGINT ends every process."""
+    """The API and the Prefect UI answer, the deployments are served; SIGINT ends every process; a
+    restart on the same data folder serves them again, unpaused.
+    """
     process, api_port, prefect_port = serving
     prefect = f"http://127.0.0.1:{prefect_port}/api"
     assert _answers(f"{prefect}/health")
-    deadline = time.monotonic() + 60
-    names: set[str] = set()
-    while names != {"fire-due-timers", "relay-events", "report-stalled-pathways"} and time.monotonic() < deadline:
-        found = httpx.post(f"{prefect}/deployments/filter", json={"limit": 10}, timeout=5).json()
-        names = {d["name"] for d in found}
-        time.sleep(1)
-    assert names == {"fire-due-timers", "relay-events", "report-stalled-pathways"}
+    assert _deployments(prefect) == dict.fromkeys(DEPLOYMENTS, False)
+    _interrupt(process)
+    assert not _answers(f"http://127.0.0.1:{api_port}/health")
+    assert not _answers(f"{prefect}/health")
+    again = _serve(tmp_path, api_port, prefect_port)
+    try:
+        assert _deployments(prefect) == dict.fromkeys(DEPLOYMENTS, False)
+    finally:
+        _interrupt(again)
+
+
+def _interrupt(process: subprocess.Popen[str]) -> None:
+    """Ctrl-C: every part stops and says so."""
     process.send_signal(signal.SIGINT)
     output, _ = process.communicate(timeout=90)
     assert process.returncode == 0, output
     assert "alles wordt netjes gestopt" in output
-    assert not _answers(f"http://127.0.0.1:{api_port}/health")
-    assert not _answers(f"{prefect}/health")
 
 
 def test_the_demo_runs_a_simulated_year_and_summarises_it(tmp_path: Path) -> None:
