@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from api.deps import Clock
 from api.errors import install_error_handlers
-from api.routes import cases, digests, pathways, pupils, webhooks
+from api.routes import audit, cases, digests, pathways, pupils, webhooks
 from infra.bootstrap import Service
 from infra.logging import configure_logging
 
@@ -26,7 +26,8 @@ def create_app(service: Service | None = None, clock: Clock = _utc_now) -> FastA
         title="Leerlingroute API",
         version="0.1.0",
         description="Pupil support pathways in passend onderwijs: cases, commands, deadlines. "
-                    "Errors are problem+json with a Dutch `detail`.",
+                    "Errors are problem+json with a Dutch `detail`. Authenticate with "
+                    "`Authorization: Bearer <token>` (a token from `leerlingroute users create`).",
     )
     app.state.service = service or Service.from_settings()
     app.state.clock = clock
@@ -36,6 +37,7 @@ def create_app(service: Service | None = None, clock: Clock = _utc_now) -> FastA
     app.include_router(pupils.router)
     app.include_router(webhooks.router)
     app.include_router(digests.router)
+    app.include_router(audit.router)
 
     @app.get("/health", tags=["health"])
     def health() -> dict[str, str]:

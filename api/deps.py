@@ -1,4 +1,8 @@
-"""Typed dependencies: the service, the clock and the acting user."""
+"""Typed dependencies: the service, the clock and the authenticated user.
+
+Who acts comes only from ``Authorization: Bearer <token>``: the token is looked up (by its
+SHA-256) in the accounts table; a missing, unknown, expired or revoked token is 401.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +11,15 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from domain.access import Principal
 from domain.case import Actor
-from domain.errors import InvalidCommand
-from domain.roles import ROLES, SYSTEEM
+from domain.errors import NotAuthenticated
 from infra.bootstrap import Service
 
 Clock = Callable[[], datetime]
+_bearer = HTTPBearer(auto_error=False, description="API token from `leerlingroute users create`")
 
 
 def _service(request: Request) -> Service:
@@ -26,16 +32,28 @@ def _now(request: Request) -> datetime:
     return clock()
 
 
-def _actor(
-    x_actor_role: Annotated[str, Header(description="Role of the person acting, e.g. zorgcoordinator")],
-    x_actor_id: Annotated[str, Header(pattern=r"^[A-Za-z0-9_-]{1,64}$", description="Pseudonymous user id")],
-) -> Actor:
-    """The acting user. Until accounts and tokens exist (see README), the caller states its role."""
-    if x_actor_role not in ROLES - {SYSTEEM}:
-        raise InvalidCommand([f"Onbekende rol '{x_actor_role}'; bekend: {', '.join(sorted(ROLES - {SYSTEEM}))}."])
-    return Actor(x_actor_role, x_actor_id)
-
-
 ServiceDep = Annotated[Service, Depends(_service)]
 NowDep = Annotated[datetime, Depends(_now)]
+
+
+def _principal(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)], service: ServiceDep, now: NowDep,
+) -> Principal:
+    """The user the bearer token belongs to; NotAuthenticated (401) without a valid one."""
+    if credentials is None or not credentials.credentials:
+        raise NotAuthenticated("Stuur een API-token mee in de header 'Authorization: Bearer <token>'.")
+    return service.authenticate(credentials.credentials, now)
+
+
+PrincipalDep = Annotated[Principal, Depends(_principal)]
+
+
+def _actor(principal: PrincipalDep) -> Actor:
+    """The authenticated user as the engine records who acted (role and user id)."""
+    return principal.actor
+
+
 ActorDep = Annotated[Actor, Depends(_actor)]
+PurposeDep = Annotated[str | None, Header(
+    alias="X-Purpose", min_length=1, max_length=200,
+    description="Why you read or change this (recorded in the audit log); a default per action otherwise")]

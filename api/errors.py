@@ -19,7 +19,9 @@ from domain.errors import (
     GuardFailed,
     IdempotencyKeyReused,
     InvalidCommand,
+    NotAuthenticated,
     NotFound,
+    OutOfScope,
     RoleNotAllowed,
     TransitionNotAllowed,
     UnknownProfile,
@@ -27,7 +29,9 @@ from domain.errors import (
 
 PROBLEM = "application/problem+json"
 _STATUS: list[tuple[type[DomainError], int]] = [
+    (NotAuthenticated, 401),
     (NotFound, 404),
+    (OutOfScope, 403),
     (TransitionNotAllowed, 409),
     (ConcurrencyConflict, 409),
     (RoleNotAllowed, 403),
@@ -62,7 +66,8 @@ def _extra(error: DomainError) -> dict[str, Any]:
 async def _domain_error(_: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, DomainError)  # noqa: S101 - registered for DomainError only
     status = next((code for kind, code in _STATUS if isinstance(error, kind)), 400)
-    return problem(status, error.code, error.message, error.detail_nl, **_extra(error))
+    headers = {"WWW-Authenticate": "Bearer"} if isinstance(error, NotAuthenticated) else None
+    return problem(status, error.code, error.message, error.detail_nl, headers, **_extra(error))
 
 
 async def _validation_error(_: Request, error: Exception) -> JSONResponse:

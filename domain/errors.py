@@ -95,6 +95,23 @@ class RoleNotAllowed(DomainError):
         self.roles = tuple(roles)
 
 
+class NotAuthenticated(DomainError):
+    """No valid API token: none sent, unknown, expired or revoked (401)."""
+
+    code = "not-authenticated"
+
+    def __init__(self, reason_nl: str) -> None:
+        super().__init__("Authentication required", reason_nl)
+
+
+class OutOfScope(DomainError):
+    """The user's role may act here, but not for this school or SWV (403, for new cases only:
+    an existing case out of scope reads as not found).
+    """
+
+    code = "out-of-scope"
+
+
 @dataclass(frozen=True)
 class Missing:
     """One thing a guard found missing: a stable code and the Dutch sentence."""

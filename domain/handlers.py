@@ -72,14 +72,18 @@ def open_case(
 def handle_command(
     uow: UnitOfWork, registry: PathwayRegistry, case_id: str, command: Command, now: datetime,
     idempotency_key: str | None = None, expected_version: int | None = None,
+    authorize: Callable[[Case], None] | None = None,
 ) -> Outcome:
     """Apply ``command`` to the case at ``now``; raise a DomainError and write nothing if refused.
 
-    With ``expected_version`` the command applies only to the case as the sender saw it.
+    With ``expected_version`` the command applies only to the case as the sender saw it; ``authorize``
+    sees the case first, in the same transaction, and may refuse it by raising.
     """
 
     def write() -> Outcome:
         case = uow.get_case(case_id)
+        if authorize is not None:
+            authorize(case)
         if expected_version is not None and expected_version != case.version:
             raise ConcurrencyConflict(case_id)
         definition, context = _running(uow, registry, case)
@@ -142,14 +146,18 @@ def _describe(command: Command) -> dict[str, Any]:
 
 def transfer_pupil(
     uow: UnitOfWork, pupil_id: str, school_brin: str, actor: Actor, now: datetime,
+    authorize: Callable[[list[Case]], None] | None = None,
 ) -> list[Outcome]:
     """Move all of a pupil's trajectories to another school, in one unit of work. Sending it
     again is refused (the pupil is already there), so a retry cannot move anything twice.
+    ``authorize`` sees the trajectories first and may refuse by raising.
     """
     with uow:
         trajectories = uow.trajectories_of(pupil_id)
         if not trajectories:
             raise PupilNotFound(pupil_id)
+        if authorize is not None:
+            authorize(trajectories)
         moving = [case for case in trajectories if case.school_brin != school_brin]
         if not moving:
             raise InvalidCommand([f"De leerling staat al ingeschreven op school {school_brin}."])

@@ -17,14 +17,19 @@ import structlog
 from sqlalchemy import Engine
 
 from domain import handlers
-from domain.case import Actor, Command
-from domain.errors import DomainError, PupilNotFound
+from domain.access import Principal, sees_case
+from domain.access import check_may_open as _check_may_open
+from domain.case import Actor, Case, Command
+from domain.errors import CaseNotFound, DomainError, NotFound, OutOfScope, PupilNotFound, RoleNotAllowed
 from domain.handlers import NewCase, Outcome, SweepReport
 from domain.ports import OutboxItem
 from domain.registry import PathwayRegistry
+from domain.roles import ADMIN
 from domain.stalled import Digest, DigestNotFound, build_digest, stage_norms
 from domain.views import CaseStatus, HistoryEntry, case_status, history_entry
+from infra import accounts, audit
 from infra import digests as digest_store
+from infra.audit import AuditEntry
 from infra.db import make_engine
 from infra.digests import StoredDigest
 from infra.profiles import load_profiles
@@ -34,6 +39,15 @@ from infra.webhooks import DeliveryReport, Registered, Subscription, Webhooks, r
 
 log = structlog.get_logger("leerlingroute")
 T = TypeVar("T")
+PURPOSES = {
+    "case.read": "Dossier inzien",
+    "case.history": "Geschiedenis van het dossier inzien",
+    "pupil.read": "Tijdlijn van de leerling inzien",
+    "case.open": "Dossier openen",
+    "case.command": "Stap in het dossier vastleggen",
+    "pupil.transfer": "Leerling overplaatsen naar een andere school",
+}
+"""The purpose recorded in the audit log when the caller states none (``X-Purpose``)."""
 
 
 @dataclass
@@ -104,6 +118,118 @@ class Service:
         with self.unit_of_work() as uow, uow:
             uow.get_case(case_id)
             return [history_entry(e) for e in uow.history(case_id)]
+
+    # --- on behalf of a user: scope-checked and audited ------------------------------------------
+
+    def authenticate(self, token: str, now: datetime) -> Principal:
+        """The user behind an API token; NotAuthenticated if it is unknown, expired or revoked."""
+        return accounts.authenticate(self.engine, token, now)
+
+    def swv_codes(self) -> set[str]:
+        """Every SWV code some profile names (what an SWV coordinator's or BTO's scope may be)."""
+        return {code for p in self.registry.profiles.values() for code in p.setting("swv_codes", ())}
+
+    def sees(self, principal: Principal, case: Case) -> bool:
+        """Whether ``case`` is in the principal's scope."""
+        return sees_case(principal, case.school_brin, self.registry.profile(case.profile))
+
+    def _in_scope(self, principal: Principal, case: Case) -> None:
+        if not self.sees(principal, case):
+            raise CaseNotFound(case.id)
+
+    def read_status(self, principal: Principal, case_id: str, now: datetime, purpose: str | None) -> CaseStatus:
+        """A case's status, if in scope (else CaseNotFound, as for an unknown case); audited."""
+        def run() -> CaseStatus:
+            with self.unit_of_work() as uow, uow:
+                case = uow.get_case(case_id)
+            self._in_scope(principal, case)
+            return case_status(case, self.registry.for_profile(case.pathway, case.definition_version, case.profile),
+                               now)
+        return self._audited(principal, "case.read", f"case:{case_id}", purpose, now, run)
+
+    def read_history(self, principal: Principal, case_id: str, now: datetime, purpose: str | None,
+                     ) -> list[HistoryEntry]:
+        """A case's events, if in scope; audited."""
+        def run() -> list[HistoryEntry]:
+            with self.unit_of_work() as uow, uow:
+                self._in_scope(principal, uow.get_case(case_id))
+                return [history_entry(e) for e in uow.history(case_id)]
+        return self._audited(principal, "case.history", f"case:{case_id}", purpose, now, run)
+
+    def read_timeline(self, principal: Principal, pupil_id: str, now: datetime, purpose: str | None,
+                      ) -> list[CaseStatus]:
+        """The pupil's trajectories in scope, oldest first; PupilNotFound if none is; audited."""
+        def run() -> list[CaseStatus]:
+            with self.unit_of_work() as uow, uow:
+                visible = [c for c in uow.trajectories_of(pupil_id) if self.sees(principal, c)]
+            if not visible:
+                raise PupilNotFound(pupil_id)
+            return [case_status(c, self.registry.for_profile(c.pathway, c.definition_version, c.profile), now)
+                    for c in visible]
+        return self._audited(principal, "pupil.read", f"pupil:{pupil_id}", purpose, now, run)
+
+    def open_case_as(self, principal: Principal, new: NewCase, command: Command, now: datetime,
+                     key: str | None, purpose: str | None) -> Outcome:
+        """Open a case for a school / under a profile in the principal's scope (else OutOfScope); audited."""
+        def run() -> Outcome:
+            _check_may_open(principal, new.school_brin, self.registry.profile(new.profile))
+            return self.open_case(new, command, now, key)
+        return self._audited(principal, "case.open", f"pupil:{new.pupil_id}", purpose, now, run,
+                             lambda o: f"case:{o.case_id}")
+
+    def handle_as(self, principal: Principal, case_id: str, command: Command, now: datetime, key: str | None,
+                  expected_version: int | None, purpose: str | None) -> Outcome:
+        """Apply a command to a case in scope (out of scope: CaseNotFound, nothing written); audited."""
+        def run() -> Outcome:
+            with self.unit_of_work() as uow:
+                return _logged(None, case_id, command.name, lambda: handlers.handle_command(
+                    uow, self.registry, case_id, command, now, key, expected_version,
+                    lambda case: self._in_scope(principal, case)))
+        return self._audited(principal, f"case.command:{command.name}", f"case:{case_id}",
+                             purpose or f"{PURPOSES['case.command']}: {command.name}", now, run)
+
+    def transfer_as(self, principal: Principal, pupil_id: str, school_brin: str, now: datetime,
+                    purpose: str | None) -> list[Outcome]:
+        """Move the pupil to another school if the principal sees every trajectory; audited. None in
+        scope reads as an unknown pupil (404); some but not all is OutOfScope (403).
+        """
+        def authorize(trajectories: list[Case]) -> None:
+            visible = [c for c in trajectories if self.sees(principal, c)]
+            if not visible:
+                raise PupilNotFound(pupil_id)
+            if len(visible) < len(trajectories):
+                raise OutOfScope("Not every trajectory of the pupil is in the user's scope",
+                                 "Niet alle trajecten van deze leerling vallen onder uw account; overplaatsen "
+                                 "kan alleen wie ze allemaal mag zien.")
+
+        def run() -> list[Outcome]:
+            with self.unit_of_work() as uow:
+                outcomes = handlers.transfer_pupil(uow, pupil_id, school_brin, principal.actor, now, authorize)
+            for outcome in outcomes:
+                log.info("command", case_id=outcome.case_id, pathway=outcome.pathway, command="plaats_over",
+                         outcome="applied", seq=outcome.seq)
+            return outcomes
+        return self._audited(principal, "pupil.transfer", f"pupil:{pupil_id}", purpose, now, run)
+
+    def audit_entries(self, principal: Principal, resource: str | None, user_id: str | None, limit: int,
+                      offset: int) -> list[AuditEntry]:
+        """The audit log, newest first (admins only: RoleNotAllowed otherwise)."""
+        if principal.role != ADMIN:
+            raise RoleNotAllowed("lees_auditlog", principal.role, [ADMIN])
+        return audit.entries(self.engine, resource, user_id, limit, offset)
+
+    def _audited(self, principal: Principal, action: str, resource: str, purpose: str | None, now: datetime,
+                 run: Callable[[], T], resource_of: Callable[[T], str] | None = None) -> T:
+        why = purpose or PURPOSES.get(action, action)
+        try:
+            result = run()
+        except DomainError as error:
+            audit.append(self.engine, at=now, user_id=principal.user_id, role=principal.role, action=action,
+                         resource=resource, purpose=why, outcome=_outcome(error))
+            raise
+        audit.append(self.engine, at=now, user_id=principal.user_id, role=principal.role, action=action,
+                     resource=resource_of(result) if resource_of else resource, purpose=why, outcome="ok")
+        return result
 
     def fire_due_timers(self, as_of: datetime) -> SweepReport:
         """Fire every timer due at ``as_of``."""
@@ -195,6 +321,14 @@ def _logged(pathway: str | None, case_id: str, command: str, run: Callable[[], O
     log.info("command", **fields, outcome="replayed" if outcome.replayed else "applied",
              seq=outcome.seq, stage=outcome.stage, duration_ms=_ms(started))
     return outcome
+
+
+def _outcome(error: DomainError) -> str:
+    if isinstance(error, NotFound):
+        return "not-found"
+    if isinstance(error, RoleNotAllowed | OutOfScope):
+        return "forbidden"
+    return error.code
 
 
 def _ms(started: float) -> float:

@@ -16,8 +16,8 @@ from domain.case import Actor
 from domain.describe import as_data
 from domain.errors import DomainError
 from domain.roles import ADMIN
+from infra import accounts, audit, migrate
 from infra import docs as pathway_docs
-from infra import migrate
 from infra.bootstrap import Service
 from infra.logging import configure_logging
 from infra.settings import Settings
@@ -29,6 +29,11 @@ db = typer.Typer(help="Database.", no_args_is_help=True)
 app.add_typer(db, name="db")
 definitions = typer.Typer(help="Routedefinities.", invoke_without_command=True)
 app.add_typer(definitions, name="definitions")
+
+users = typer.Typer(help="Gebruikers en hun API-tokens.", no_args_is_help=True)
+app.add_typer(users, name="users")
+audit_app = typer.Typer(help="Het auditlog (wie las of wijzigde welk dossier).", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
 
 AsOf = Annotated[datetime | None, typer.Option(help="Peilmoment (ISO 8601, met tijdzone); standaard nu")]
 
@@ -45,6 +50,73 @@ def db_upgrade() -> None:
     settings = Settings()
     migrate.upgrade(settings.url)
     typer.echo(f"Database bijgewerkt: {_safe(settings.url)}")
+
+
+def _migrated_service() -> Service:
+    settings = Settings()
+    migrate.upgrade(settings.url)
+    return Service.from_settings(settings)
+
+
+@users.command("create")
+def users_create(
+    role: Annotated[str, typer.Option(help="zorgcoordinator, swv_coordinator, bto, leerplicht, deskundige of admin")],
+    scope: Annotated[list[str] | None, typer.Option(
+        help="BRIN-code (zorgcoordinator), SWV-code of 'standaard' (swv_coordinator, bto), CBS-code "
+             "(leerplicht); herhaalbaar")] = None,
+    name: Annotated[str | None, typer.Option(help="Gebruikersnaam (geen volledige naam)")] = None,
+    days: Annotated[int, typer.Option(help="Dagen dat het token geldig is")] = accounts.DEFAULT_DAYS,
+) -> None:
+    """Maak een gebruiker en toon zijn API-token (alleen nu)."""
+    service = _migrated_service()
+    try:
+        user, token = accounts.create_user(service.engine, role, scope or [], datetime.now(UTC),
+                                           service.swv_codes(), name=name, days=days)
+    except accounts.AccountError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from error
+    scopes = ", ".join(user.scopes) or "geen"
+    typer.echo(f"Gebruiker {user.name} ({user.role}; scope: {scopes}) aangemaakt met id {user.id}.")
+    typer.echo(f"Geldig tot {user.expires_at:%Y-%m-%d %H:%M} UTC.")
+    typer.echo(f"API-token: {token}")
+    typer.echo("Bewaar dit token nu: het wordt alleen deze ene keer getoond en is niet terug te halen.")
+
+
+@users.command("list")
+def users_list() -> None:
+    """Toon alle gebruikers (zonder tokens)."""
+    service = _migrated_service()
+    now = datetime.now(UTC)
+    found = accounts.list_users(service.engine)
+    for user in found:
+        state = ("ingetrokken" if user.revoked_at else "verlopen" if user.expires_at <= now
+                 else f"geldig tot {user.expires_at:%Y-%m-%d}")
+        typer.echo(f"{user.id}  {user.name}  {user.role}  scope: {', '.join(user.scopes) or '-'}  {state}")
+    typer.echo(f"{len(found)} gebruiker(s).")
+
+
+@users.command("revoke")
+def users_revoke(user_id: Annotated[str, typer.Argument(help="Id van de gebruiker")]) -> None:
+    """Trek het token van een gebruiker in."""
+    service = _migrated_service()
+    try:
+        user = accounts.revoke_user(service.engine, user_id, datetime.now(UTC))
+    except accounts.AccountError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from error
+    typer.echo(f"Token van {user.name} ({user.id}) ingetrokken.")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Controleer de hashketen van het auditlog."""
+    service = _migrated_service()
+    found = audit.verify(service.engine)
+    if found.broken_seq is not None:
+        typer.echo(f"Auditlog verbroken bij regel {found.broken_seq}: {found.problem} "
+                   f"({found.rows} regels ervoor zijn intact).", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"Auditlog intact: {found.rows} regels")
 
 
 @definitions.callback()

@@ -157,3 +157,35 @@ digests = Table(
     Index("ix_digests_profile_week", "profile", "week", unique=True),
 )
 """The weekly report of stalled pathways per SWV profile (ISO week, e.g. 2026-W47)."""
+
+users = Table(
+    "users", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", String(64), nullable=False),
+    Column("role", String(30), nullable=False),
+    Column("scopes", JSON, nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime),
+)
+"""An account: a username (never a person's full name), a role and what it covers (BRIN codes, SWV
+codes or CBS codes), and the SHA-256 of its API token (the token itself is never stored)."""
+
+audit_log = Table(
+    "audit_log", metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("user_id", String(36), nullable=False),
+    Column("role", String(30), nullable=False),
+    Column("action", String(100), nullable=False),
+    Column("resource", String(120), nullable=False),
+    Column("purpose", String(200), nullable=False),
+    Column("outcome", String(40), nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Index("ix_audit_log_resource", "resource"),
+    Index("ix_audit_log_user_id", "user_id"),
+)
+"""Who read or changed which case or pupil, when and why: append-only (database triggers) and
+hash-chained (each row's hash covers the previous row's hash)."""

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Response, status
 
-from api.deps import ActorDep, NowDep, ServiceDep
+from api.deps import NowDep, PrincipalDep, PurposeDep, ServiceDep
 from api.schemas import CaseStatusOut, CommandIn, HistoryEntryOut, OpenCase, OutcomeOut, Problem
 from domain.case import Command
 from domain.handlers import NewCase
@@ -19,40 +19,45 @@ IdempotencyKey = Annotated[str | None, Header(
 IfMatch = Annotated[str | None, Header(
     pattern=r'^"?[0-9]+"?$', description="Apply only if the case is still at this version (its ETag)")]
 ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": Problem, "content": {"application/problem+json": {}}} for code in (403, 404, 409, 422)
+    code: {"model": Problem, "content": {"application/problem+json": {}}} for code in (401, 403, 404, 409, 422)
 }
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=OutcomeOut, responses=ERRORS)
 def open_case(
-    body: OpenCase, actor: ActorDep, service: ServiceDep, now: NowDep, response: Response,
-    idempotency_key: IdempotencyKey = None,
+    body: OpenCase, principal: PrincipalDep, service: ServiceDep, now: NowDep, response: Response,
+    idempotency_key: IdempotencyKey = None, purpose: PurposeDep = None,
 ) -> OutcomeOut:
-    """Open a case with the pathway's start command."""
+    """Open a case with the pathway's start command, for a school (zorgcoördinator) or under a profile
+    (SWV coordinator, BTO) your account covers; 403 otherwise.
+    """
     start = service.registry.get(body.pathway).start.command
-    command = Command(start, actor, body.payload, body.occurred_at)
+    command = Command(start, principal.actor, body.payload, body.occurred_at)
     new = NewCase(body.pathway, body.school_brin, body.pupil_id, body.profile)
-    outcome = service.open_case(new, command, now, idempotency_key)
+    outcome = service.open_case_as(principal, new, command, now, idempotency_key, purpose)
     response.headers["Location"] = f"/cases/{outcome.case_id}"
     return OutcomeOut(**asdict(outcome))
 
 
 @router.post("/{case_id}/commands", response_model=OutcomeOut, responses=ERRORS)
 def send_command(
-    case_id: str, body: CommandIn, actor: ActorDep, service: ServiceDep, now: NowDep,
-    idempotency_key: IdempotencyKey = None, if_match: IfMatch = None,
+    case_id: str, body: CommandIn, principal: PrincipalDep, service: ServiceDep, now: NowDep,
+    idempotency_key: IdempotencyKey = None, if_match: IfMatch = None, purpose: PurposeDep = None,
 ) -> OutcomeOut:
     """Apply a command. 409 names the commands allowed now; 422 names what is missing."""
     expected = int(if_match.strip('"')) if if_match else None
-    outcome = service.handle(case_id, Command(body.command, actor, body.payload, body.occurred_at), now,
-                             idempotency_key, expected)
+    command = Command(body.command, principal.actor, body.payload, body.occurred_at)
+    outcome = service.handle_as(principal, case_id, command, now, idempotency_key, expected, purpose)
     return OutcomeOut(**asdict(outcome))
 
 
 @router.get("/{case_id}", response_model=CaseStatusOut, responses=ERRORS)
-def case_status(case_id: str, _: ActorDep, service: ServiceDep, now: NowDep, response: Response) -> CaseStatusOut:
+def case_status(
+    case_id: str, principal: PrincipalDep, service: ServiceDep, now: NowDep, response: Response,
+    purpose: PurposeDep = None,
+) -> CaseStatusOut:
     """The case's stage, open deadlines with due dates, and the commands allowed next."""
-    found = service.status(case_id, now)
+    found = service.read_status(principal, case_id, now, purpose)
     response.headers["ETag"] = f'"{found.version}"'
     return status_out(found)
 
@@ -66,6 +71,8 @@ def status_out(found: CaseStatus) -> CaseStatusOut:
 
 
 @router.get("/{case_id}/history", response_model=list[HistoryEntryOut], responses=ERRORS)
-def case_history(case_id: str, _: ActorDep, service: ServiceDep) -> list[HistoryEntryOut]:
+def case_history(
+    case_id: str, principal: PrincipalDep, service: ServiceDep, now: NowDep, purpose: PurposeDep = None,
+) -> list[HistoryEntryOut]:
     """Every event of the case in order, with when it happened and when it was recorded."""
-    return [HistoryEntryOut(**asdict(e)) for e in service.history(case_id)]
+    return [HistoryEntryOut(**asdict(e)) for e in service.read_history(principal, case_id, now, purpose)]

@@ -18,7 +18,7 @@ from infra.digests import StoredDigest
 
 router = APIRouter(prefix="/digests", tags=["digests"])
 ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": Problem, "content": {"application/problem+json": {}}} for code in (403, 404, 422)
+    code: {"model": Problem, "content": {"application/problem+json": {}}} for code in (401, 403, 404, 422)
 }
 
 

@@ -17,7 +17,7 @@ from infra.webhooks import Subscription
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": Problem, "content": {"application/problem+json": {}}} for code in (403, 404, 422)
+    code: {"model": Problem, "content": {"application/problem+json": {}}} for code in (401, 403, 404, 422)
 }
 
 

@@ -4,29 +4,57 @@ tests move by hand, and a database per parameter (SQLite always; PostgreSQL when
 
 The server and its database live for the whole session (one per database); every test
 opens its own cases, so tests do not depend on each other or on their order.
+
+Who acts is an account with an API token, made through ``infra.accounts`` on the test database
+when the server starts: ``bearer(key)`` gives the ``Authorization`` header of one of ``USERS``.
+The tokens are random per test session (the same on both databases).
 """
 
 from __future__ import annotations
 
+import secrets
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 import uvicorn
 
 from api.app import create_app
+from infra import accounts
 from infra.bootstrap import Service
 from infra.settings import Settings
 from tests.databases import fresh_pg_database, migrated_sqlite
 
 DEFAULT_NOW = datetime(2026, 9, 3, 9, 0, tzinfo=UTC)
 """Where the clock stands at the start of every test (a Thursday morning, school year 2026-27)."""
-ZORGCOORDINATOR = {"X-Actor-Role": "zorgcoordinator", "X-Actor-Id": "u1"}
+USERS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "zorgcoordinator": ("zorgcoordinator", ("14PS03", "14PS00", "00KX00")),
+    "swv_coordinator": ("swv_coordinator", ("standaard", "VO3102")),
+    "bto": ("bto", ("standaard", "VO3102")),
+    "admin": ("admin", ()),
+    "leerplicht": ("leerplicht", ("0957",)),
+    "deskundige": ("deskundige", ()),
+    "zc_elsewhere": ("zorgcoordinator", ("20XY00",)),
+    "swv_elsewhere": ("swv_coordinator", ("PO3104",)),
+    "revoked": ("zorgcoordinator", ("14PS03", "14PS00")),
+    "expired": ("zorgcoordinator", ("14PS03", "14PS00")),
+}
+"""Test accounts by key: role and scopes. The standard profile's cases belong to the pseudo-SWV
+``standaard``; 'revoked' is revoked and 'expired' expired before DEFAULT_NOW."""
+TOKENS = {key: secrets.token_urlsafe(24) for key in USERS}
+
+
+def bearer(key: str) -> dict[str, str]:
+    """The Authorization header of the test account ``key``."""
+    return {"Authorization": f"Bearer {TOKENS[key]}"}
+
+
+ZORGCOORDINATOR = bearer("zorgcoordinator")
 STARTUP_TIMEOUT_S = 20.0
 SHUTDOWN_TIMEOUT_S = 20.0
 
@@ -62,11 +90,26 @@ class Database:
 
 @dataclass(frozen=True)
 class RunningApi:
-    """A uvicorn server serving the API, and the clock it reads."""
+    """A uvicorn server serving the API, the clock it reads, and the test accounts' user ids."""
 
     base_url: str
     clock: ControllableClock
     database: Database
+    user_ids: dict[str, str]
+
+
+def make_test_users(service: Service) -> dict[str, str]:
+    """Every account of USERS, with its token of TOKENS; their user ids by key."""
+    ids = {}
+    for key, (role, scopes) in USERS.items():
+        created = DEFAULT_NOW - timedelta(days=100) if key == "expired" else DEFAULT_NOW - timedelta(days=1)
+        days = 90 if key == "expired" else 3000
+        user, _ = accounts.create_user(service.engine, role, scopes, created, service.swv_codes(),
+                                       name=f"test-{key}".replace("_", "-"), days=days, token=TOKENS[key])
+        if key == "revoked":
+            accounts.revoke_user(service.engine, user.id, DEFAULT_NOW - timedelta(hours=1))
+        ids[key] = user.id
+    return ids
 
 
 @pytest.fixture(scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -113,6 +156,7 @@ def running_api(database: Database, tmp_path_factory: pytest.TempPathFactory) ->
     settings = Settings(database_url=database.url, data_dir=tmp_path_factory.mktemp("data"),
                         opp_termijn_weken=6, opp_evaluatie_maanden=12)
     service = Service.from_settings(settings)
+    user_ids = make_test_users(service)
     clock = ControllableClock(DEFAULT_NOW)
     app = create_app(service, clock)
     sock = _free_socket()
@@ -125,7 +169,7 @@ def running_api(database: Database, tmp_path_factory: pytest.TempPathFactory) ->
     base_url = f"http://{host}:{port}"
     try:
         _wait_until_healthy(base_url, server, thread)
-        yield RunningApi(base_url, clock, database)
+        yield RunningApi(base_url, clock, database, user_ids)
     finally:
         server.should_exit = True
         thread.join(SHUTDOWN_TIMEOUT_S)

@@ -14,11 +14,12 @@ import httpx
 import pytest
 
 from domain.registry import PathwayRegistry
+from tests.api.conftest import bearer
 
 NL = ZoneInfo("Europe/Amsterdam")
 PROBLEM_JSON = "application/problem+json"
 PROBLEMS = "https://leerlingroute.nl/problems/"
-SWV_COORDINATOR = {"X-Actor-Role": "swv_coordinator", "X-Actor-Id": "u2"}
+SWV_COORDINATOR = bearer("swv_coordinator")
 INSTEMMING = {"gegeven_door": "ouders", "handelingsdeel_versie": 1}
 OPP_STAGES = ["concept", "wacht_op_instemming", "in_werking", "evaluatie_verschuldigd", "geevalueerd",
               "bijgesteld", "afgesloten"]
@@ -473,30 +474,28 @@ def test_an_if_match_that_is_not_a_version_is_malformed(api: httpx.Client) -> No
 
 # --- who acts --------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("role", ["conducteur", "systeem"])
-def test_a_role_the_api_does_not_know_is_refused_with_422_and_nothing_is_written(
-    api: httpx.Client, role: str,
-) -> None:
-    """X-Actor-Role must be a known role of a person (the system's own role cannot be claimed)."""
+def test_x_actor_headers_are_ignored_the_token_says_who_acts(api: httpx.Client) -> None:
+    """Claiming another role in the old X-Actor headers changes nothing: the zorgcoordinator's token
+    decides, and the history records that role.
+    """
     case_id = open_case(api)
-    before = history(api, case_id)
 
-    response = send(api, case_id, "leg_handelingsdeel_voor", headers={"X-Actor-Role": role, "X-Actor-Id": "u1"})
+    response = send(api, case_id, "sluit_af", {"reden": "andere_school"},
+                    headers={"X-Actor-Role": "swv_coordinator", "X-Actor-Id": "u2"})
 
-    body = problem(response, 422, "invalid-command")
-    assert body["problems"] == [(f"Onbekende rol '{role}'; bekend: admin, bto, deskundige, leerplicht, "
-                                 f"swv_coordinator, zorgcoordinator.")]
-    assert history(api, case_id) == before
+    assert response.status_code == httpx.codes.OK, response.text
+    assert history(api, case_id)[-1]["actor_role"] == "zorgcoordinator"
 
 
-def test_a_request_without_actor_headers_is_malformed(api: httpx.Client) -> None:
-    """Reading a case needs X-Actor-Role and X-Actor-Id; without them the API answers 422 naming both."""
+def test_a_request_without_a_token_is_unauthenticated(api: httpx.Client) -> None:
+    """Reading a case needs a bearer token; without one the API answers 401 naming the header."""
     case_id = open_case(api)
 
     response = httpx.get(f"{api.base_url}/cases/{case_id}")
 
-    body = problem(response, 422, "invalid-request")
-    assert sorted(p["loc"][1] for p in body["problems"]) == ["x-actor-id", "x-actor-role"]
+    body = problem(response, 401, "not-authenticated")
+    assert response.headers["www-authenticate"] == "Bearer"
+    assert "Authorization: Bearer" in body["detail"]
 
 
 def test_a_role_that_may_not_issue_the_command_is_forbidden_and_nothing_is_written(api: httpx.Client) -> None:

@@ -18,9 +18,9 @@ import pytest
 from domain.durations import NL
 from infra.bootstrap import Service
 from infra.settings import Settings
-from tests.api.conftest import DEFAULT_NOW, ZORGCOORDINATOR, RunningApi
+from tests.api.conftest import DEFAULT_NOW, ZORGCOORDINATOR, RunningApi, bearer
 
-SWV = {"X-Actor-Role": "swv_coordinator", "X-Actor-Id": "swv-1"}
+SWV = bearer("swv_coordinator")
 AS_OF = DEFAULT_NOW + timedelta(days=60)
 """Two months after the OPP was opened: in 'concept' longer than VO 31-02's 6-week norm (week 2026-W45)."""
 
@@ -78,7 +78,7 @@ def test_the_swv_coordinator_reads_the_latest_digest_of_a_profile(api: httpx.Cli
 def test_the_bto_and_admins_read_digests_too(api: httpx.Client, written: Written, role: str) -> None:
     """Both endpoints answer them."""
     del written
-    headers = {"X-Actor-Role": role, "X-Actor-Id": "u-2"}
+    headers = bearer(role)
     assert api.get("/digests/vo-31-02/latest", headers=headers).status_code == httpx.codes.OK
     assert api.get("/digests", headers=headers).status_code == httpx.codes.OK
 
@@ -88,7 +88,7 @@ def test_the_bto_and_admins_read_digests_too(api: httpx.Client, written: Written
 def test_other_roles_are_refused_with_403_in_dutch(api: httpx.Client, written: Written, role: str, path: str) -> None:
     """A school's zorgcoordinator, leerplicht and experts do not see the SWV's digest."""
     del written
-    response = api.get(path, headers={"X-Actor-Role": role, "X-Actor-Id": "u-3"})
+    response = api.get(path, headers=bearer(role))
     assert response.status_code == httpx.codes.FORBIDDEN
     assert response.headers["content-type"] == "application/problem+json"
     problem = response.json()

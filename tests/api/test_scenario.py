@@ -16,10 +16,10 @@ import pytest
 from domain.durations import NL
 from infra.bootstrap import Service
 from infra.settings import Settings
-from tests.api.conftest import ControllableClock, RunningApi
+from tests.api.conftest import ControllableClock, RunningApi, bearer
 
-BTO = {"X-Actor-Role": "bto", "X-Actor-Id": "bto-1"}
-SWV = {"X-Actor-Role": "swv_coordinator", "X-Actor-Id": "swv-1"}
+BTO = bearer("bto")
+SWV = bearer("swv_coordinator")
 
 
 class Pupil:

@@ -11,11 +11,11 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.api.conftest import DEFAULT_NOW
+from tests.api.conftest import DEFAULT_NOW, bearer
 
 PROBLEM_JSON = "application/problem+json"
-SWV_COORDINATOR = {"X-Actor-Role": "swv_coordinator", "X-Actor-Id": "swv-1"}
-ADMIN = {"X-Actor-Role": "admin", "X-Actor-Id": "beheer-1"}
+SWV_COORDINATOR = bearer("swv_coordinator")
+ADMIN = bearer("admin")
 STATE_FIELDS = {"id", "url", "description", "active", "created_at", "delivered", "cursor", "attempts",
                 "failing_since", "last_error", "next_attempt_at"}
 

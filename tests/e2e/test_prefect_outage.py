@@ -14,7 +14,13 @@ import pytest
 from tests.databases import migrated_sqlite
 from tests.e2e.conftest import BIN, PrefectServer, free_port, start, stop, wait_until
 
-HEADERS = {"X-Actor-Role": "zorgcoordinator", "X-Actor-Id": "zc-1"}
+
+def _token(env: dict[str, str]) -> str:
+    """A zorgcoördinator's API token, made with the CLI (the only line that starts with 'API-token:')."""
+    made = subprocess.run([str(BIN / "leerlingroute"), "users", "create", "--role", "zorgcoordinator",  # noqa: S603
+                           "--scope", "14PS03", "--name", "zc-e2e"], env=env, capture_output=True, text=True,
+                          timeout=120, check=True)
+    return next(line.removeprefix("API-token: ") for line in made.stdout.splitlines() if line.startswith("API-token: "))
 
 
 def _relay(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -53,10 +59,11 @@ def test_with_prefect_down_commands_still_apply_and_every_event_is_relayed_once_
     url = migrated_sqlite(str(tmp_path))
     port = free_port()
     env = {**prefect_server.env, "LEERLINGROUTE_DATABASE_URL": url, "LEERLINGROUTE_API_PORT": str(port)}
+    headers = {"Authorization": f"Bearer {_token(env)}"}
     api_process = start([str(BIN / "leerlingroute"), "api"], env, tmp_path / "api.log")
     try:
         wait_until(f"http://127.0.0.1:{port}/health", api_process, tmp_path / "api.log")
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=HEADERS, timeout=30) as api:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=30) as api:
             _open_and_advance(api, "lln-1")
             assert "doorgestuurd: 2" in _relay(env).stdout
             prefect_server.stop()
