@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.status import HTTP_400_BAD_REQUEST
 
 from domain.errors import (
     ConcurrencyConflict,
@@ -80,6 +81,12 @@ async def _validation_error(_: Request, error: Exception) -> JSONResponse:
 
 async def _http_error(_: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, StarletteHTTPException)  # noqa: S101 - registered for this type only
+    if error.status_code == HTTP_400_BAD_REQUEST and isinstance(error.__cause__, ValueError):
+        # FastAPI's 400 for a body it cannot decode (not UTF-8): malformed like a JSON syntax error, so 422.
+        problems = [{"loc": ["body"], "msg": "Body is not valid UTF-8 JSON"}]
+        return problem(422, "invalid-request", "Malformed request",
+                       "De aanvraag is onvolledig of onjuist: body: de inhoud is geen geldige JSON (UTF-8).",
+                       problems=problems)
     return problem(error.status_code, "http-error", str(error.detail), str(error.detail), error.headers)
 
 

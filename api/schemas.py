@@ -20,6 +20,14 @@ class Problem(BaseModel):
     detail: str
 
 
+def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The ``responses=`` of a route for its problem+json error ``codes``, with the Problem schema
+    under ``application/problem+json`` (the media type the errors are sent with).
+    """
+    content = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    return {code: {"model": Problem, "content": content} for code in codes}
+
+
 class OpenCase(BaseModel):
     """Open a case on a pathway with the pathway's start command."""
 

@@ -6,18 +6,16 @@ The schema lives here: it describes only this route.
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import AwareDatetime, BaseModel
 
 from api.deps import PrincipalDep, ServiceDep
-from api.schemas import Problem
+from api.schemas import problem_responses
 
 router = APIRouter(prefix="/audit", tags=["audit"])
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": Problem, "content": {"application/problem+json": {}}} for code in (401, 403, 422)
-}
+ERRORS = problem_responses(401, 403, 422)
 
 
 class AuditEntryOut(BaseModel):

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Header, Response, status
 
 from api.deps import NowDep, PrincipalDep, PurposeDep, ServiceDep
-from api.schemas import CaseStatusOut, CommandIn, HistoryEntryOut, OpenCase, OutcomeOut, Problem
+from api.schemas import CaseStatusOut, CommandIn, HistoryEntryOut, OpenCase, OutcomeOut, problem_responses
 from domain.case import Command
 from domain.handlers import NewCase
 from domain.views import CaseStatus
@@ -18,9 +18,7 @@ IdempotencyKey = Annotated[str | None, Header(
     min_length=1, max_length=200, description="Send the same key again to get the first result without a second write")]
 IfMatch = Annotated[str | None, Header(
     pattern=r'^"?[0-9]+"?$', description="Apply only if the case is still at this version (its ETag)")]
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": Problem, "content": {"application/problem+json": {}}} for code in (401, 403, 404, 409, 422)
-}
+ERRORS = problem_responses(401, 403, 404, 409, 422)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=OutcomeOut, responses=ERRORS)

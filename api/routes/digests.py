@@ -5,21 +5,19 @@ The schemas live here rather than in api/schemas.py: they describe only these tw
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import AwareDatetime, BaseModel
 
 from api.deps import ActorDep, ServiceDep
-from api.schemas import Problem
+from api.schemas import problem_responses
 from domain.case import Actor
 from domain.stalled import check_digest_reader
 from infra.digests import StoredDigest
 
 router = APIRouter(prefix="/digests", tags=["digests"])
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": Problem, "content": {"application/problem+json": {}}} for code in (401, 403, 404, 422)
-}
+ERRORS = problem_responses(401, 403, 404, 422)
 
 
 def _reader(actor: ActorDep) -> Actor:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.deps import ServiceDep
-from api.schemas import PathwayOut, Problem, StageOut, TimerSpecOut, TransitionOut
+from api.schemas import PathwayOut, StageOut, TimerSpecOut, TransitionOut, problem_responses
 from domain.definition import PathwayDefinition
 
 router = APIRouter(prefix="/pathways", tags=["pathways"])
+ERRORS = problem_responses(404, 422)
 
 
 @router.get("", response_model=list[PathwayOut])
@@ -17,7 +18,7 @@ def list_pathways(service: ServiceDep) -> list[PathwayOut]:
     return [_out(d) for d in service.registry.latest()]
 
 
-@router.get("/{pathway}", response_model=PathwayOut, responses={404: {"model": Problem}})
+@router.get("/{pathway}", response_model=PathwayOut, responses=ERRORS)
 def get_pathway(pathway: str, service: ServiceDep, version: int | None = None) -> PathwayOut:
     """One pathway at ``version`` (default: the latest)."""
     return _out(service.registry.get(pathway, version))

@@ -7,18 +7,15 @@ on creation; deliveries carry ``X-Leerlingroute-Signature: sha256=<HMAC-SHA256 o
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
 
 from fastapi import APIRouter, Response, status
 
 from api.deps import ActorDep, NowDep, ServiceDep
-from api.schemas import Problem, WebhookCreatedOut, WebhookIn, WebhookOut
+from api.schemas import WebhookCreatedOut, WebhookIn, WebhookOut, problem_responses
 from infra.webhooks import Subscription
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": Problem, "content": {"application/problem+json": {}}} for code in (401, 403, 404, 422)
-}
+ERRORS = problem_responses(401, 403, 404, 422)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=WebhookCreatedOut, responses=ERRORS)

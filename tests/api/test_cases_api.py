@@ -446,12 +446,18 @@ def test_a_malformed_command_is_refused_with_422_and_nothing_is_written(
     assert status(api, case_id)["version"] == 2
 
 
-def test_a_body_that_is_not_json_is_refused_with_422_and_nothing_is_written(api: httpx.Client) -> None:
-    """Broken JSON is a malformed request, not a server error."""
+@pytest.mark.parametrize("content", [
+    pytest.param(b'{"command": "stel_in_werking",', id="broken-json"),
+    pytest.param(b"\xff\xfe{\x0f", id="not-utf-8"),
+])
+def test_a_body_that_is_not_json_is_refused_with_422_and_nothing_is_written(
+    api: httpx.Client, content: bytes,
+) -> None:
+    """Broken JSON, or bytes that are not even text, is a malformed request, not a server error."""
     case_id = waiting_for_instemming(api)
     before = history(api, case_id)
 
-    response = api.post(f"/cases/{case_id}/commands", content=b'{"command": "stel_in_werking",',
+    response = api.post(f"/cases/{case_id}/commands", content=content,
                         headers={"content-type": "application/json"})
 
     body = problem(response, 422, "invalid-request")
