@@ -15,6 +15,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from infra import migrate
+from infra.bootstrap import Service
+from infra.settings import Settings
 
 PG_URL_VARIABLE = "LEERLINGROUTE_TEST_PG_URL"
 BACKENDS = ["sqlite", "postgres"]
@@ -54,3 +56,20 @@ def migrated_sqlite(folder: str) -> str:
     url = f"sqlite:///{folder}/leerlingroute-{uuid.uuid4().hex[:8]}.db"
     migrate.upgrade(url)
     return url
+
+
+@contextmanager
+def fresh_service(kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    """The service on a freshly migrated database of ``kind`` (sqlite or postgres)."""
+    def made(url: str) -> Service:
+        return Service.from_settings(Settings(database_url=url, data_dir=tmp_path_factory.mktemp("data")))
+
+    if kind == "sqlite":
+        built = made(migrated_sqlite(str(tmp_path_factory.mktemp("sqlite"))))
+        yield built
+        built.engine.dispose()
+        return
+    with fresh_pg_database() as url:
+        built = made(url)
+        yield built
+        built.engine.dispose()

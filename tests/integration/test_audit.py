@@ -22,9 +22,8 @@ from domain.handlers import NewCase
 from infra import accounts, audit
 from infra.bootstrap import Service
 from infra.cli import app
-from infra.settings import Settings
 from infra.tables import audit_log
-from tests.databases import fresh_pg_database, migrated_sqlite
+from tests.databases import fresh_service
 
 NOW = datetime(2026, 9, 3, 9, 0, tzinfo=UTC)
 
@@ -32,17 +31,8 @@ NOW = datetime(2026, 9, 3, 9, 0, tzinfo=UTC)
 @pytest.fixture(params=["sqlite", "postgres"])
 def service(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     """The service on a freshly migrated database of each kind."""
-    def made(url: str) -> Service:
-        return Service.from_settings(Settings(database_url=url, data_dir=tmp_path_factory.mktemp("data")))
-    if request.param == "sqlite":
-        built = made(migrated_sqlite(str(tmp_path_factory.mktemp("audit"))))
+    with fresh_service(request.param, tmp_path_factory) as built:
         yield built
-        built.engine.dispose()
-        return
-    with fresh_pg_database() as url:
-        built = made(url)
-        yield built
-        built.engine.dispose()
 
 
 def _principal(service: Service, role: str, scopes: list[str]) -> Principal:

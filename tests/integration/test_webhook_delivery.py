@@ -33,7 +33,7 @@ from infra.bootstrap import Service
 from infra.settings import Settings
 from infra.tables import outbox
 from infra.webhooks import Subscription, Webhooks
-from tests.databases import fresh_pg_database, migrated_sqlite
+from tests.databases import fresh_pg_database, fresh_service, migrated_sqlite
 
 T0 = datetime(2026, 9, 3, 9, 0, tzinfo=UTC)
 ZC = Actor("zorgcoordinator", "zc-1")
@@ -146,19 +146,9 @@ def closed_port_url() -> str:
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def service(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
-    """The service on a fresh migrated database of each kind."""
-    def made(url: str) -> Service:
-        return Service.from_settings(Settings(database_url=url, data_dir=tmp_path_factory.mktemp("data")))
-
-    if request.param == "sqlite":
-        built = made(migrated_sqlite(str(tmp_path_factory.mktemp("webhooks"))))
+    """The service on a freshly migrated database of each kind."""
+    with fresh_service(request.param, tmp_path_factory) as built:
         yield built
-        built.engine.dispose()
-        return
-    with fresh_pg_database() as url:
-        built = made(url)
-        yield built
-        built.engine.dispose()
 
 
 def open_opp(service: Service, at: datetime) -> str:
