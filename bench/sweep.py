@@ -35,6 +35,7 @@ from infra.db import SQLITE_PRAGMAS, make_engine
 from infra.migrate import upgrade
 from infra.seeding import DUE_AT, seed_due_timers
 from infra.sql import SqlUnitOfWork
+from infra.supervisor import wait_healthy
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SCRIPT = str(Path(sys.executable).parent / "leerlingroute")
@@ -115,15 +116,7 @@ def relay_rate(folder: Path, events: int) -> float | None:
                                "--port", str(port), "--no-ui"], env=env, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
     try:
-        import httpx  # noqa: PLC0415
-
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{env['PREFECT_API_URL']}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.5)
+        wait_healthy(f"{env['PREFECT_API_URL']}/health", 120, lambda: server.poll() is None)
         os.environ["PREFECT_API_URL"] = env["PREFECT_API_URL"]
         from infra.prefect_events import emit_to_prefect  # noqa: PLC0415
 

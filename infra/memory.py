@@ -114,6 +114,9 @@ class MemoryUnitOfWork(UnitOfWork):
             self._expect.setdefault(change.case.id, change.read_at_version)
             for decision in change.decisions:
                 if decision.fired is not None:
+                    record = self._work.timers.get(decision.fired.id)
+                    if record is None or record.state != "pending":
+                        raise ConcurrencyConflict(change.case.id)
                     self._set_timer(decision.fired, "fired")
                 self._store(change.case, decision)
         for timer, reason in refused:
@@ -136,13 +139,7 @@ class MemoryUnitOfWork(UnitOfWork):
             self.add_case(case, decision)
 
     def save_case(self, case: Case, decision: Decision) -> None:
-        self._expect.setdefault(case.id, case.version - 1)
-        if decision.fired is not None:
-            record = self._work.timers.get(decision.fired.id)
-            if record is None or record.state != "pending":
-                raise ConcurrencyConflict(case.id)
-            self._set_timer(decision.fired, "fired")
-        self._store(case, decision)
+        self.save_changes([Change(case, case.version - 1, [decision])], (), decision.event.recorded_at)
 
     def _store(self, case: Case, decision: Decision) -> None:
         self._work.cases[case.id] = replace(copy.deepcopy(case), timers={})

@@ -107,20 +107,21 @@ class SqlUnitOfWork(UnitOfWork):
         return found
 
     def save_changes(self, changes: Sequence[Change], refused: Sequence[tuple[Timer, str]], now: datetime) -> None:
+        conflict = ConcurrencyConflict(", ".join(c.case.id for c in changes[:3]) or "(timers)")
         decisions = [d for change in changes for d in change.decisions]
         updates = [{**_case_values(c.case, c.decisions[-1], only_state=True), "case_id": c.case.id,
                     "expected_version": c.read_at_version} for c in changes]
         if self._run_many("update_case", updates) != len(updates):
-            raise ConcurrencyConflict(", ".join(c.case.id for c in changes[:3]))
+            raise conflict
         finishing = [_finish_values(d.fired, "fired", d.event.recorded_at) for d in decisions if d.fired]
         finishing += [_finish_values(t, "cancelled", d.event.recorded_at) for d in decisions for t in d.cancelled]
         finishing += [_finish_values(t, "refused", now, reason) for t, reason in refused]
         if self._run_many("finish_timer", finishing) != len(finishing):
-            raise ConcurrencyConflict("(timers claimed elsewhere)")
+            raise conflict
         try:
             self._run_many("insert_event", [_event_values(d.event) for d in decisions])
         except self._integrity_errors as exc:
-            raise ConcurrencyConflict("(events)") from exc
+            raise conflict from exc
         self._run_many("insert_outbox", [_outbox_values(d.event) for d in decisions])
         self._run_many("insert_timer", [_timer_values(t) for d in decisions for t in d.started])
 
@@ -147,45 +148,19 @@ class SqlUnitOfWork(UnitOfWork):
         return [self.get_case(case_id) for case_id in ids]
 
     def add_case(self, case: Case, decision: Decision) -> None:
-        try:
-            self._run("insert_case", _case_values(case, decision))
-        except self._integrity_errors as exc:
-            raise ConcurrencyConflict(case.id) from exc
-        self._record(decision)
+        self.add_cases([(case, decision)])
 
     def add_cases(self, opened: Sequence[tuple[Case, Decision]]) -> None:
         try:
             self._run_many("insert_case", [_case_values(case, decision) for case, decision in opened])
             self._run_many("insert_event", [_event_values(d.event) for _, d in opened])
         except self._integrity_errors as exc:
-            raise ConcurrencyConflict("(cases)") from exc
+            raise ConcurrencyConflict(", ".join(case.id for case, _ in opened[:3])) from exc
         self._run_many("insert_outbox", [_outbox_values(d.event) for _, d in opened])
         self._run_many("insert_timer", [_timer_values(t) for _, d in opened for t in d.started])
 
     def save_case(self, case: Case, decision: Decision) -> None:
-        values = {**_case_values(case, decision, only_state=True), "case_id": case.id,
-                  "expected_version": case.version - 1}
-        if self._run("update_case", values).rowcount != 1:
-            raise ConcurrencyConflict(case.id)
-        if decision.fired is not None:
-            self._finish_timer(decision.fired, "fired", decision.event.recorded_at)
-        self._record(decision)
-
-    def _record(self, decision: Decision) -> None:
-        event = decision.event
-        try:
-            self._run("insert_event", _event_values(event))
-        except self._integrity_errors as exc:
-            raise ConcurrencyConflict(event.case_id) from exc
-        self._run("insert_outbox", _outbox_values(event))
-        for timer in decision.cancelled:
-            self._finish_timer(timer, "cancelled", event.recorded_at)
-        for timer in decision.started:
-            self._run("insert_timer", _timer_values(timer))
-
-    def _finish_timer(self, timer: Timer, state: str, now: datetime, reason: str | None = None) -> None:
-        if self._run("finish_timer", _finish_values(timer, state, now, reason)).rowcount != 1:
-            raise ConcurrencyConflict(timer.case_id)
+        self.save_changes([Change(case, case.version - 1, [decision])], (), decision.event.recorded_at)
 
     def history(self, case_id: str) -> list[Event]:
         rows = self.conn.execute(
@@ -225,7 +200,8 @@ class SqlUnitOfWork(UnitOfWork):
         return query.with_for_update(skip_locked=True)
 
     def fail_timer(self, timer: Timer, reason: str, now: datetime) -> None:
-        self._finish_timer(timer, "refused", now, reason)
+        if self._run("finish_timer", _finish_values(timer, "refused", now, reason)).rowcount != 1:
+            raise ConcurrencyConflict(timer.case_id)
 
     def pending_outbox(self, limit: int) -> list[OutboxItem]:
         query = select(outbox).where(outbox.c.relayed_at.is_(None)).order_by(outbox.c.id).limit(limit)
