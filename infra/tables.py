@@ -69,9 +69,10 @@ cases = Table(
     Column("stage_entered_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("profile", String(40), nullable=False, server_default="standaard"),
-    Index("ix_cases_school", "school_brin"),
     Index("ix_cases_pupil", "pupil_id"),
     Index("ix_cases_pathway_stage", "pathway", "stage"),
+    Index("ix_cases_profile_stage_entered", "profile", "stage_entered_at"),
+    Index("ix_cases_school_stage_entered", "school_brin", "stage_entered_at"),
 )
 
 case_events = Table(
@@ -142,6 +143,8 @@ webhook_subscriptions = Table(
     Column("failing_since", UTCDateTime),
     Column("last_error", Text),
     Column("delivered", BigId, nullable=False, server_default="0"),
+    Column("owner_role", String(30), nullable=False, server_default="admin"),
+    Column("scopes", JSON, nullable=False, server_default="[]"),
 )
 """A receiver of case events. ``cursor`` is the last outbox id it has received: each subscriber
 reads the outbox at its own pace, so a dead one blocks neither the others nor the outbox."""
@@ -189,3 +192,85 @@ audit_log = Table(
 )
 """Who read or changed which case or pupil, when and why: append-only (database triggers) and
 hash-chained (each row's hash covers the previous row's hash)."""
+
+# --- resources (issue 5): the region's reference data and the pupils' pseudonymous records ----------
+
+municipalities = Table(
+    "municipalities", metadata,
+    Column("cbs_code", String(4), primary_key=True),
+    Column("name", String(100), nullable=False),
+)
+"""A gemeente by its CBS code (e.g. 0917 Heerlen): where pupils live and leerplicht works."""
+
+swvs = Table(
+    "swvs", metadata,
+    Column("code", String(8), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("sector", String(2), nullable=False),
+)
+"""A samenwerkingsverband by its code (e.g. VO3102), PO or VO."""
+
+schools = Table(
+    "schools", metadata,
+    Column("brin", String(8), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("swv_code", String(8), ForeignKey("swvs.code"), nullable=False),
+    Column("kind", String(4), nullable=False),
+    Column("municipality_cbs", String(4), ForeignKey("municipalities.cbs_code"), nullable=False),
+    Column("calendar_region", String(8), nullable=False),
+    Index("ix_schools_swv_code", "swv_code"),
+)
+"""A school (location) by BRIN: its SWV, kind (po, sbo, so, vo, vso), municipality and holiday region."""
+
+pupils = Table(
+    "pupils", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("school_brin", String(8)),
+    Column("residence_cbs", String(4), nullable=False),
+    Column("birth_date", String(10), nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_pupils_residence_cbs", "residence_cbs"),
+    Index("ix_pupils_school_brin", "school_brin"),
+)
+"""A pupil by pseudonymous id: where they live (CBS code), their birth date (ISO, for the leerplicht
+age) and their current school. Names and BSN live apart, in ``pupil_identities``."""
+
+pupil_identities = Table(
+    "pupil_identities", metadata,
+    Column("pupil_id", String(64), ForeignKey("pupils.id"), primary_key=True),
+    Column("given_name", String(100), nullable=False),
+    Column("family_name", String(100), nullable=False),
+    Column("bsn", String(9)),
+)
+"""Who the pupil is: shown only to the roles that must know (their school, leerplicht of their
+municipality), never logged, never in events, alerts' titles or exports."""
+
+alerts = Table(
+    "alerts", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("kind", String(40), nullable=False),
+    Column("audience_role", String(30), nullable=False),
+    Column("audience_scope", String(16), nullable=False),
+    Column("dedupe_key", String(200), nullable=False, unique=True),
+    Column("case_id", String(36)),
+    Column("pupil_id", String(64)),
+    Column("title", Text, nullable=False),
+    Column("facts", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("acknowledged_at", UTCDateTime),
+    Column("acknowledged_by", String(36)),
+    Column("note", Text),
+    Index("ix_alerts_audience", "audience_role", "audience_scope", "created_at"),
+)
+"""A message for everyone of one role in one scope (a school, an SWV, a municipality). The
+``dedupe_key`` makes raising the same alert twice a no-op: exactly one per episode or escalation."""
+
+advice_requests = Table(
+    "advice_requests", metadata,
+    Column("case_id", String(36), ForeignKey("cases.id"), primary_key=True),
+    Column("deskundige_id", String(36), ForeignKey("users.id"), primary_key=True),
+    Column("requested_by", String(36), nullable=False),
+    Column("requested_at", UTCDateTime, nullable=False),
+    Index("ix_advice_requests_deskundige_id", "deskundige_id"),
+)
+"""Which deskundige is asked to advise on which TLV request: all a deskundige may see."""
