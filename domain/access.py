@@ -4,8 +4,10 @@
 - an SWV coordinator or BTO member covers an SWV (its code, e.g. VO3102): every case whose profile
   lists that code in ``swv_codes``. The standard profile belongs to no SWV; its cases are covered
   by the pseudo-code ``standaard`` (a region without a profile of its own runs on it);
-- leerplicht (CBS codes of municipalities), deskundige and admin see no case (yet): an admin manages
-  accounts and reads the audit log.
+- leerplicht covers municipalities (CBS codes): the thuiszitter trajectories of pupils who live
+  there, never their OPP, TLV or other trajectories (DOMAIN.md §7: the thuiszitter facts, not the OPP);
+- a deskundige sees only the TLV requests they were asked to advise on;
+- an admin sees no case: they manage accounts and read the audit log.
 
 A case out of scope is indistinguishable from an unknown one (404), so nothing leaks its existence.
 """
@@ -17,12 +19,16 @@ from dataclasses import dataclass
 
 from domain.case import Actor
 from domain.context import DEFAULT_PROFILE, Profile
-from domain.errors import OutOfScope
-from domain.roles import BTO, SWV_COORDINATOR, ZORGCOORDINATOR
+from domain.errors import OutOfScope, RoleNotAllowed
+from domain.roles import BTO, DESKUNDIGE, LEERPLICHT, SWV_COORDINATOR, ZORGCOORDINATOR
 
 SCHOOL_ROLES = frozenset({ZORGCOORDINATOR})
 SWV_ROLES = frozenset({SWV_COORDINATOR, BTO})
 CASE_ROLES = SCHOOL_ROLES | SWV_ROLES
+LEERPLICHT_PATHWAYS = frozenset({"thuiszitter"})
+"""The trajectories leerplicht sees, of pupils living in their municipalities."""
+ADVICE_PATHWAYS = frozenset({"tlv"})
+"""The trajectories a deskundige can be asked to advise on."""
 STANDARD_SWV = DEFAULT_PROFILE
 """The scope that covers cases under the standard profile (which names no SWV)."""
 
@@ -47,17 +53,48 @@ def swv_codes_of(profile: Profile) -> frozenset[str]:
     return frozenset(codes) | ({STANDARD_SWV} if profile.code == DEFAULT_PROFILE else frozenset())
 
 
-def sees_case(principal: Principal, school_brin: str, profile: Profile) -> bool:
-    """Whether the case (at ``school_brin``, under ``profile``) is in the principal's scope."""
+@dataclass(frozen=True)
+class CaseReach:
+    """Where a case is, as far as scope goes: its school, profile and pathway, where its pupil lives
+    (when known) and the deskundigen asked to advise on it.
+    """
+
+    school_brin: str
+    profile: Profile
+    pathway: str
+    residence_cbs: str | None = None
+    advisers: frozenset[str] = frozenset()
+
+
+def needs_residence(principal: Principal) -> bool:
+    """Whether deciding this principal's scope needs the pupil's municipality."""
+    return principal.role == LEERPLICHT
+
+
+def needs_advisers(principal: Principal) -> bool:
+    """Whether deciding this principal's scope needs the case's advice requests."""
+    return principal.role == DESKUNDIGE
+
+
+def sees_case(principal: Principal, reach: CaseReach) -> bool:
+    """Whether the case is in the principal's scope."""
     if principal.role in SCHOOL_ROLES:
-        return school_brin in principal.scopes
+        return reach.school_brin in principal.scopes
     if principal.role in SWV_ROLES:
-        return not swv_codes_of(profile).isdisjoint(principal.scopes)
+        return not swv_codes_of(reach.profile).isdisjoint(principal.scopes)
+    if principal.role == LEERPLICHT:
+        return reach.pathway in LEERPLICHT_PATHWAYS and reach.residence_cbs in principal.scopes
+    if principal.role == DESKUNDIGE:
+        return reach.pathway in ADVICE_PATHWAYS and principal.user_id in reach.advisers
     return False
 
 
-def check_may_open(principal: Principal, school_brin: str, profile: Profile) -> None:
-    """Raise OutOfScope unless the principal may open a case at ``school_brin`` under ``profile``."""
+def check_may_open(principal: Principal, reach: CaseReach) -> None:
+    """Raise OutOfScope unless the principal may open this case (its school, profile, pathway)."""
+    if principal.role == LEERPLICHT:
+        _check_leerplicht_may_open(principal, reach)
+        return
+    school_brin, profile = reach.school_brin, reach.profile
     if principal.role not in CASE_ROLES:
         raise OutOfScope(f"Role {principal.role} has no access to cases",
                          f"Met de rol '{principal.role}' hebt u geen toegang tot dossiers.")
@@ -69,3 +106,34 @@ def check_may_open(principal: Principal, school_brin: str, profile: Profile) -> 
         raise OutOfScope(f"Profile {profile.code} is not in the user's SWV",
                          f"U kunt geen dossier openen onder profiel '{profile.code}': dat hoort niet bij uw "
                          f"samenwerkingsverband (u hebt: {', '.join(principal.scopes)}).")
+
+
+def _check_leerplicht_may_open(principal: Principal, reach: CaseReach) -> None:
+    if reach.pathway not in LEERPLICHT_PATHWAYS:
+        raise OutOfScope(f"Leerplicht cannot open a {reach.pathway} case",
+                         "Als leerplichtambtenaar kunt u alleen een thuiszittertraject openen.")
+    if reach.residence_cbs not in principal.scopes:
+        raise OutOfScope("The pupil does not live in the user's municipalities",
+                         "Deze leerling woont niet in een gemeente die onder uw account valt (of de woongemeente "
+                         "is niet bekend); meld de thuiszitter bij de leerplicht van de woongemeente.")
+
+
+MONITOR_ROLES = SWV_ROLES | SCHOOL_ROLES
+"""Who reads the monitoring (stalled pathways, indicators): over their own scope."""
+ADVICE_REQUESTERS = SWV_ROLES | SCHOOL_ROLES
+"""Who may ask a deskundige to advise on a TLV request in their scope."""
+
+
+def check_monitor_reader(role: str) -> None:
+    """RoleNotAllowed unless ``role`` reads the monitoring."""
+    if role not in MONITOR_ROLES:
+        raise RoleNotAllowed("lees_monitoring", role, sorted(MONITOR_ROLES))
+
+
+def sees_identity(principal: Principal, school_brin: str | None, residence_cbs: str) -> bool:
+    """Whether the principal is shown who a pupil is (names, BSN, birth date): the zorgcoördinator of
+    the pupil's school and the leerplicht of their municipality; coordinators work pseudonymously.
+    """
+    if principal.role in SCHOOL_ROLES:
+        return school_brin in principal.scopes
+    return principal.role == LEERPLICHT and residence_cbs in principal.scopes

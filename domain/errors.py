@@ -176,3 +176,25 @@ class DefinitionError(Exception):
     def __init__(self, pathway: str, defects: Sequence[str]) -> None:
         super().__init__(f"Pathway definition {pathway!r} is defective: " + "; ".join(defects))
         self.defects = tuple(defects)
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One defect in an imported file: its line (the header is line 1), column and the Dutch sentence."""
+
+    line: int
+    column: str
+    detail_nl: str
+
+
+class ImportRejected(DomainError):
+    """A file to import has defects; nothing of it was imported. ``errors`` names every one."""
+
+    code = "import-rejected"
+
+    def __init__(self, errors: Sequence[RowError]) -> None:
+        shown = "; ".join(f"regel {e.line}, kolom {e.column}: {e.detail_nl}" for e in errors[:5])
+        more = f" (en nog {len(errors) - 5} fouten)" if len(errors) > 5 else ""  # noqa: PLR2004 - shown in detail
+        super().__init__(f"The file has {len(errors)} error(s); nothing was imported",
+                         f"Het bestand heeft {len(errors)} fout(en); er is niets geïmporteerd: {shown}{more}.")
+        self.errors = tuple(errors)

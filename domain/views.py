@@ -53,13 +53,15 @@ class CaseStatus:
     on_record: tuple[str, ...]
 
 
-def case_status(case: Case, definition: PathwayDefinition, now: datetime) -> CaseStatus:
-    """The status of ``case`` at ``now``; commands only the system issues are left out."""
+def case_status(case: Case, definition: PathwayDefinition, now: datetime, role: str | None = None) -> CaseStatus:
+    """The status of ``case`` at ``now``; commands only the system issues are left out, and with a
+    ``role`` so are the commands that role may not issue.
+    """
     stage = definition.stages[case.stage]
     timers = tuple(sorted((TimerView(t.name, definition.timer(t.name).label, t.due_at, t.due_at <= now)
                            for t in case.timers.values()), key=lambda t: t.due_at))
     commands = tuple(command_view(t, case.stage) for t in definition.commands_from(case.stage)
-                     if t.roles != {SYSTEEM})
+                     if t.roles != {SYSTEEM} and (role is None or role in t.roles))
     return CaseStatus(case.id, case.pathway, case.definition_version, case.profile, case.school_brin, case.pupil_id,
                       case.stage, stage.label, stage.final, case.stage_entered_at, case.opened_at,
                       case.version, timers, commands, tuple(sorted(case.artifacts)))

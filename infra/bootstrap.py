@@ -17,25 +17,38 @@ import structlog
 from sqlalchemy import Engine
 
 from domain import handlers
-from domain.access import Principal, sees_case
+from domain.access import CaseReach, Principal, check_monitor_reader, needs_residence, sees_case, sees_identity
 from domain.access import check_may_open as _check_may_open
 from domain.case import Actor, Case, Command
 from domain.errors import CaseNotFound, DomainError, NotFound, OutOfScope, PupilNotFound, RoleNotAllowed
 from domain.handlers import NewCase, Outcome, SweepReport
+from domain.indicators import Indicators
 from domain.ports import OutboxItem
 from domain.registry import PathwayRegistry
-from domain.roles import ADMIN
-from domain.stalled import Digest, DigestNotFound, build_digest, stage_norms
+from domain.roles import ADMIN, ZORGCOORDINATOR
+from domain.stalled import Digest, DigestNotFound, OverdueTimer, StalledCase, build_digest, stage_norms
 from domain.views import CaseStatus, HistoryEntry, case_status, history_entry
-from infra import accounts, audit
+from infra import accounts, advice, audit, monitoring, resources, scope
+from infra import alerts as alert_store
 from infra import digests as digest_store
 from infra.audit import AuditEntry
 from infra.db import make_engine
 from infra.digests import StoredDigest
+from infra.monitoring import finals
 from infra.profiles import load_profiles
+from infra.search import CaseFilter, CaseRow, count_cases, search_cases
 from infra.settings import Settings
 from infra.sql import SqlUnitOfWork
-from infra.webhooks import DeliveryReport, Registered, Subscription, Webhooks, require_manager
+from infra.tables import cases, pupils
+from infra.webhooks import (
+    DeliveryReport,
+    Registered,
+    Subscription,
+    WebhookNotFound,
+    Webhooks,
+    outbox_high_water,
+    require_manager,
+)
 
 log = structlog.get_logger("leerlingroute")
 T = TypeVar("T")
@@ -129,22 +142,25 @@ class Service:
         """Every SWV code some profile names (what an SWV coordinator's or BTO's scope may be)."""
         return {code for p in self.registry.profiles.values() for code in p.setting("swv_codes", ())}
 
-    def sees(self, principal: Principal, case: Case) -> bool:
-        """Whether ``case`` is in the principal's scope."""
-        return sees_case(principal, case.school_brin, self.registry.profile(case.profile))
+    def sees(self, uow: SqlUnitOfWork, principal: Principal, case: Case) -> bool:
+        """Whether ``case`` is in the principal's scope (read in ``uow``'s transaction)."""
+        return sees_case(principal, scope.reach(uow.conn, principal, case, self.registry))
 
-    def _in_scope(self, principal: Principal, case: Case) -> None:
-        if not self.sees(principal, case):
+    def _in_scope(self, uow: SqlUnitOfWork, principal: Principal, case: Case) -> None:
+        if not self.sees(uow, principal, case):
             raise CaseNotFound(case.id)
+
+    def _status_for(self, principal: Principal, case: Case, now: datetime) -> CaseStatus:
+        definition = self.registry.for_profile(case.pathway, case.definition_version, case.profile)
+        return case_status(case, definition, now, principal.role)
 
     def read_status(self, principal: Principal, case_id: str, now: datetime, purpose: str | None) -> CaseStatus:
         """A case's status, if in scope (else CaseNotFound, as for an unknown case); audited."""
         def run() -> CaseStatus:
             with self.unit_of_work() as uow, uow:
                 case = uow.get_case(case_id)
-            self._in_scope(principal, case)
-            return case_status(case, self.registry.for_profile(case.pathway, case.definition_version, case.profile),
-                               now)
+                self._in_scope(uow, principal, case)
+            return self._status_for(principal, case, now)
         return self._audited(principal, "case.read", f"case:{case_id}", purpose, now, run)
 
     def read_history(self, principal: Principal, case_id: str, now: datetime, purpose: str | None,
@@ -152,7 +168,7 @@ class Service:
         """A case's events, if in scope; audited."""
         def run() -> list[HistoryEntry]:
             with self.unit_of_work() as uow, uow:
-                self._in_scope(principal, uow.get_case(case_id))
+                self._in_scope(uow, principal, uow.get_case(case_id))
                 return [history_entry(e) for e in uow.history(case_id)]
         return self._audited(principal, "case.history", f"case:{case_id}", purpose, now, run)
 
@@ -161,18 +177,20 @@ class Service:
         """The pupil's trajectories in scope, oldest first; PupilNotFound if none is; audited."""
         def run() -> list[CaseStatus]:
             with self.unit_of_work() as uow, uow:
-                visible = [c for c in uow.trajectories_of(pupil_id) if self.sees(principal, c)]
+                visible = [c for c in uow.trajectories_of(pupil_id) if self.sees(uow, principal, c)]
             if not visible:
                 raise PupilNotFound(pupil_id)
-            return [case_status(c, self.registry.for_profile(c.pathway, c.definition_version, c.profile), now)
-                    for c in visible]
+            return [self._status_for(principal, c, now) for c in visible]
         return self._audited(principal, "pupil.read", f"pupil:{pupil_id}", purpose, now, run)
 
     def open_case_as(self, principal: Principal, new: NewCase, command: Command, now: datetime,
                      key: str | None, purpose: str | None) -> Outcome:
         """Open a case for a school / under a profile in the principal's scope (else OutOfScope); audited."""
         def run() -> Outcome:
-            _check_may_open(principal, new.school_brin, self.registry.profile(new.profile))
+            with self.engine.connect() as conn:
+                residence = scope.residence_of(conn, new.pupil_id) if needs_residence(principal) else None
+            _check_may_open(principal, CaseReach(new.school_brin, self.registry.profile(new.profile), new.pathway,
+                                                 residence))
             return self.open_case(new, command, now, key)
         return self._audited(principal, "case.open", f"pupil:{new.pupil_id}", purpose, now, run,
                              lambda o: f"case:{o.case_id}")
@@ -184,7 +202,7 @@ class Service:
             with self.unit_of_work() as uow:
                 return _logged(None, case_id, command.name, lambda: handlers.handle_command(
                     uow, self.registry, case_id, command, now, key, expected_version,
-                    lambda case: self._in_scope(principal, case)))
+                    lambda case: self._in_scope(uow, principal, case)))
         return self._audited(principal, f"case.command:{command.name}", f"case:{case_id}",
                              purpose or f"{PURPOSES['case.command']}: {command.name}", now, run)
 
@@ -193,8 +211,8 @@ class Service:
         """Move the pupil to another school if the principal sees every trajectory; audited. None in
         scope reads as an unknown pupil (404); some but not all is OutOfScope (403).
         """
-        def authorize(trajectories: list[Case]) -> None:
-            visible = [c for c in trajectories if self.sees(principal, c)]
+        def authorize(uow: SqlUnitOfWork, trajectories: list[Case]) -> None:
+            visible = [c for c in trajectories if self.sees(uow, principal, c)]
             if not visible:
                 raise PupilNotFound(pupil_id)
             if len(visible) < len(trajectories):
@@ -204,12 +222,109 @@ class Service:
 
         def run() -> list[Outcome]:
             with self.unit_of_work() as uow:
-                outcomes = handlers.transfer_pupil(uow, pupil_id, school_brin, principal.actor, now, authorize)
+                outcomes = handlers.transfer_pupil(uow, pupil_id, school_brin, principal.actor, now,
+                                                   lambda found: authorize(uow, found))
             for outcome in outcomes:
                 log.info("command", case_id=outcome.case_id, pathway=outcome.pathway, command="plaats_over",
                          outcome="applied", seq=outcome.seq)
             return outcomes
         return self._audited(principal, "pupil.transfer", f"pupil:{pupil_id}", purpose, now, run)
+
+    # --- resources, search, monitoring, alerts ---------------------------------------------------
+
+    def import_csv(self, principal: Principal, kind: str, content: str, now: datetime) -> resources.Imported:
+        """Import a CSV file all or nothing: reference data by an admin, pupils by an admin or a
+        zorgcoördinator (for their own schools); RoleNotAllowed (403) for anyone else.
+        """
+        allowed = (ADMIN, ZORGCOORDINATOR) if kind == "leerlingen" else (ADMIN,)
+        if principal.role not in allowed:
+            raise RoleNotAllowed(f"importeer_{kind}", principal.role, allowed)
+        schools = principal.scopes if principal.role == ZORGCOORDINATOR else None
+        imported = self._audited(principal, f"import:{kind}", f"import:{kind}", None, now,
+                                 lambda: resources.import_csv(self.engine, kind, content, now, schools))
+        log.info("import", kind=kind, added=imported.added, updated=imported.updated, actor_role=principal.role)
+        return imported
+
+    def pupil_records(self, principal: Principal, pupil_id: str | None, school_brin: str | None, limit: int,
+                      offset: int, now: datetime) -> list[resources.PupilRecord]:
+        """Registered pupils the user may see (one by id, or a school's), identities only where the role
+        must know them; audited.
+        """
+        condition = scope.pupil_scope(principal, self.registry)
+        if pupil_id is not None:
+            condition = condition & (pupils.c.id == pupil_id)
+        if school_brin is not None:
+            condition = condition & (pupils.c.school_brin == school_brin)
+
+        def run() -> list[resources.PupilRecord]:
+            with self.engine.connect() as conn:
+                found = resources.pupil_records(conn, condition, lambda r: sees_identity(principal, r.school_brin,
+                                                                                          r.residence_cbs),
+                                                limit, offset)
+            if pupil_id is not None and not found:
+                raise PupilNotFound(pupil_id)
+            return found
+        resource = f"pupil:{pupil_id}" if pupil_id else f"pupils:{school_brin or '*'}"
+        return self._audited(principal, "pupil.record", resource, None, now, run)
+
+    def search(self, principal: Principal, wanted: CaseFilter, sort: str, descending: bool, limit: int,
+               cursor: str | None, now: datetime) -> tuple[list[CaseRow], str | None]:
+        """A page of the cases in scope matching ``wanted``; audited (one row per search)."""
+        def run() -> tuple[list[CaseRow], str | None]:
+            with self.engine.connect() as conn:
+                return search_cases(conn, scope.case_scope(principal, self.registry), finals(self.registry),
+                                    wanted, now, sort, descending, limit, cursor)
+        return self._audited(principal, "case.search", _described(wanted), None, now, run)
+
+    def counts(self, principal: Principal, wanted: CaseFilter, by: tuple[str, ...], now: datetime,
+               ) -> list[tuple[tuple[str, ...], int]]:
+        """How many cases in scope match, per ``by`` (school_brin, pathway, stage)."""
+        with self.engine.connect() as conn:
+            return count_cases(conn, scope.case_scope(principal, self.registry), finals(self.registry), wanted,
+                               now, by)
+
+    def stalled(self, principal: Principal, now: datetime) -> tuple[list[StalledCase], list[OverdueTimer]]:
+        """Stalled pathways and passed deadlines in the user's scope; audited."""
+        check_monitor_reader(principal.role)
+
+        def run() -> tuple[list[StalledCase], list[OverdueTimer]]:
+            with self.engine.connect() as conn:
+                return monitoring.stalled(conn, scope.case_scope(principal, self.registry), self.registry, now)
+        return self._audited(principal, "monitor.stalled", "cases:stalled", None, now, run)
+
+    def indicators(self, principal: Principal, start: datetime, end: datetime, now: datetime) -> Indicators:
+        """The DOMAIN.md §5 indicators over [start, end) for the cases in the user's scope."""
+        check_monitor_reader(principal.role)
+        with self.engine.connect() as conn:
+            return monitoring.period_indicators(conn, scope.case_scope(principal, self.registry), self.registry,
+                                                start, end, now)
+
+    def alerts(self, principal: Principal, state: str, limit: int, offset: int, now: datetime,
+               ) -> tuple[list[alert_store.Alert], int]:
+        """The user's alert inbox; audited."""
+        return self._audited(principal, "alerts.read", f"alerts:{state}", None, now,
+                             lambda: alert_store.inbox(self.engine, principal, state, limit, offset))
+
+    def acknowledge_alert(self, principal: Principal, alert_id: str, note: str | None, now: datetime,
+                          ) -> alert_store.Alert:
+        """Acknowledge an alert in the user's inbox; audited."""
+        return self._audited(principal, "alert.acknowledge", f"alert:{alert_id}", None, now,
+                             lambda: alert_store.acknowledge(self.engine, principal, alert_id, note, now))
+
+    def raise_alerts(self, now: datetime) -> int:
+        """Raise the alerts for the events recorded since the feed last ran; how many were new."""
+        return alert_store.run_feed(self.engine, self.registry, outbox_high_water(self.engine), now)
+
+    def request_advice(self, principal: Principal, case_id: str, deskundige_id: str, now: datetime) -> None:
+        """Ask a deskundige to advise on a TLV request in the user's scope (SWV coordinator, BTO,
+        zorgcoördinator); from then on the deskundige sees that case. Audited.
+        """
+        def run() -> None:
+            with self.unit_of_work() as uow, uow:
+                case = uow.get_case(case_id)
+                self._in_scope(uow, principal, case)
+            advice.request(self.engine, principal, case, deskundige_id, now)
+        self._audited(principal, "case.request_advice", f"case:{case_id}", None, now, run)
 
     def audit_entries(self, principal: Principal, resource: str | None, user_id: str | None, limit: int,
                       offset: int) -> list[AuditEntry]:
@@ -241,32 +356,41 @@ class Service:
         with self.unit_of_work() as uow:
             return handlers.relay_outbox(uow, emit, now, self.settings.relay_batch_size)
 
-    def register_webhook(self, actor: Actor, url: str, description: str, now: datetime) -> Registered:
-        """Register a webhook subscriber (SWV coordinator or admin); its secret is returned only here."""
-        require_manager(actor)
-        registered = Webhooks(self.engine).register(url, description, now)
-        log.info("webhook", action="registered", subscription_id=registered.subscription.id, actor_role=actor.role)
+    def _webhooks(self) -> Webhooks:
+        return Webhooks(self.engine, lambda role, scopes: scope.case_scope(Principal("", role, scopes), self.registry))
+
+    def register_webhook(self, principal: Principal, url: str, description: str, now: datetime) -> Registered:
+        """Register a webhook subscriber (SWV coordinator or admin) that receives the events of the
+        cases the registering user may see; its secret is returned only here.
+        """
+        require_manager(principal.actor)
+        registered = self._webhooks().register(url, description, now, principal.role, principal.scopes)
+        log.info("webhook", action="registered", subscription_id=registered.subscription.id,
+                 actor_role=principal.role)
         return registered
 
-    def webhooks(self, actor: Actor) -> list[Subscription]:
-        """Every webhook subscription with its delivery state (without secrets)."""
-        require_manager(actor)
-        return Webhooks(self.engine).all()
+    def webhooks(self, principal: Principal) -> list[Subscription]:
+        """The webhook subscriptions the user manages, with their delivery state (without secrets)."""
+        require_manager(principal.actor)
+        return [s for s in self._webhooks().all() if _manages(principal, s)]
 
-    def webhook(self, actor: Actor, subscription_id: str) -> Subscription:
-        """One webhook subscription; WebhookNotFound for an unknown id."""
-        require_manager(actor)
-        return Webhooks(self.engine).get(subscription_id)
+    def webhook(self, principal: Principal, subscription_id: str) -> Subscription:
+        """One webhook subscription the user manages; WebhookNotFound otherwise."""
+        require_manager(principal.actor)
+        found = self._webhooks().get(subscription_id)
+        if not _manages(principal, found):
+            raise WebhookNotFound(subscription_id)
+        return found
 
-    def deactivate_webhook(self, actor: Actor, subscription_id: str) -> None:
-        """Stop delivering to a webhook subscriber."""
-        require_manager(actor)
-        Webhooks(self.engine).deactivate(subscription_id)
-        log.info("webhook", action="deactivated", subscription_id=subscription_id, actor_role=actor.role)
+    def deactivate_webhook(self, principal: Principal, subscription_id: str) -> None:
+        """Stop delivering to a webhook subscriber the user manages."""
+        self.webhook(principal, subscription_id)
+        self._webhooks().deactivate(subscription_id)
+        log.info("webhook", action="deactivated", subscription_id=subscription_id, actor_role=principal.role)
 
     def deliver_webhooks(self, now: datetime) -> DeliveryReport:
         """Deliver new outbox events to every webhook subscriber due at ``now``."""
-        return Webhooks(self.engine).deliver(now)
+        return self._webhooks().deliver(now)
 
     def stage_counts(self, pathway: str) -> dict[str, int]:
         """Cases per stage of ``pathway``."""
@@ -286,8 +410,9 @@ class Service:
         """
         norms = stage_norms(self.registry.profile(profile))
         with self.engine.connect() as conn:
-            candidates = digest_store.stalled_candidates(conn, profile, norms, as_of)
-            overdue = digest_store.overdue_timers(conn, profile, as_of)
+            in_profile = cases.c.profile == profile
+            candidates = digest_store.stalled_candidates(conn, in_profile, norms, as_of)
+            overdue = digest_store.overdue_timers(conn, in_profile, as_of)
         digest = build_digest(profile, norms, candidates, overdue, self.registry.definitions, as_of)
         with self.engine.begin() as conn:
             digest_store.store_digest(conn, digest, now)
@@ -321,6 +446,18 @@ def _logged(pathway: str | None, case_id: str, command: str, run: Callable[[], O
     log.info("command", **fields, outcome="replayed" if outcome.replayed else "applied",
              seq=outcome.seq, stage=outcome.stage, duration_ms=_ms(started))
     return outcome
+
+
+def _described(wanted: CaseFilter) -> str:
+    """A search's filter as the audit log's resource (ids and codes only)."""
+    parts = [f"{k}={v}" for k, v in vars(wanted).items() if v is not None]
+    return ("cases?" + "&".join(parts))[:120]
+
+
+def _manages(principal: Principal, subscription: Subscription) -> bool:
+    """An admin manages every subscription; an SWV coordinator those made for (part of) their scope."""
+    return principal.role == ADMIN or (subscription.owner_role == principal.role
+                                       and set(subscription.scopes) <= set(principal.scopes))
 
 
 def _outcome(error: DomainError) -> str:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, or_, select
+from sqlalchemy import ColumnElement, Connection, and_, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from domain.stalled import CaseSummary, Digest, Norms, PendingTimer
@@ -37,8 +37,9 @@ class StoredDigest:
     content: dict[str, Any]
 
 
-def stalled_candidates(conn: Connection, profile: str, norms: Norms, as_of: datetime) -> list[CaseSummary]:
-    """The profile's cases that have been in a stage with a norm for longer than that norm."""
+def stalled_candidates(conn: Connection, where: ColumnElement[bool], norms: Norms, as_of: datetime,
+                       ) -> list[CaseSummary]:
+    """The cases matching ``where`` that have been in a stage with a norm for longer than that norm."""
     longer_than_norm = [and_(cases.c.pathway == pathway, cases.c.stage == stage,
                              cases.c.stage_entered_at < norm.before(as_of))
                         for pathway, stages in norms.items() for stage, norm in stages.items()]
@@ -47,19 +48,19 @@ def stalled_candidates(conn: Connection, profile: str, norms: Norms, as_of: date
     rows = conn.execute(
         select(cases.c.id, cases.c.pathway, cases.c.definition_version, cases.c.stage, cases.c.stage_entered_at,
                cases.c.school_brin, cases.c.profile)
-        .where(cases.c.profile == profile, or_(*longer_than_norm)).order_by(cases.c.id),
+        .where(where, or_(*longer_than_norm)).order_by(cases.c.id),
     )
     return [CaseSummary(r.id, r.pathway, r.definition_version, r.stage, r.stage_entered_at, r.school_brin, r.profile)
             for r in rows]
 
 
-def overdue_timers(conn: Connection, profile: str, as_of: datetime) -> list[PendingTimer]:
-    """The pending timers of the profile's cases that fell due before ``as_of``."""
+def overdue_timers(conn: Connection, where: ColumnElement[bool], as_of: datetime) -> list[PendingTimer]:
+    """The pending timers of the cases matching ``where`` that fell due before ``as_of``."""
     rows = conn.execute(
         select(timers.c.case_id, cases.c.pathway, cases.c.definition_version, cases.c.school_brin, cases.c.profile,
                timers.c.name, timers.c.due_at)
         .join(cases, cases.c.id == timers.c.case_id)
-        .where(timers.c.state == _PENDING, timers.c.due_at < as_of, cases.c.profile == profile)
+        .where(timers.c.state == _PENDING, timers.c.due_at < as_of, where)
         .order_by(timers.c.due_at, timers.c.id),
     )
     return [PendingTimer(r.case_id, r.pathway, r.definition_version, r.school_brin, r.profile, r.name, r.due_at)

@@ -265,6 +265,13 @@ alerts = Table(
 """A message for everyone of one role in one scope (a school, an SWV, a municipality). The
 ``dedupe_key`` makes raising the same alert twice a no-op: exactly one per episode or escalation."""
 
+feed_cursors = Table(
+    "feed_cursors", metadata,
+    Column("name", String(40), primary_key=True),
+    Column("position", BigId, nullable=False),
+)
+"""How far a reader of the outbox (e.g. the alert feed) has got: the last outbox id it handled."""
+
 advice_requests = Table(
     "advice_requests", metadata,
     Column("case_id", String(36), ForeignKey("cases.id"), primary_key=True),
@@ -274,3 +281,32 @@ advice_requests = Table(
     Index("ix_advice_requests_deskundige_id", "deskundige_id"),
 )
 """Which deskundige is asked to advise on which TLV request: all a deskundige may see."""
+
+# --- web sign-in (issue 7): people's passwords, TOTP secrets and server-side sessions ----------------
+
+web_credentials = Table(
+    "web_credentials", metadata,
+    Column("user_id", String(36), ForeignKey("users.id"), primary_key=True),
+    Column("password_hash", String(200), nullable=False),
+    Column("totp_secret", String(64), nullable=False),
+    Column("totp_last_step", BigId, nullable=False, server_default="0"),
+    Column("failed_attempts", Integer, nullable=False, server_default="0"),
+    Column("locked_until", UTCDateTime),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+"""How a person signs in to the web pages: an argon2 hash of their password, their TOTP secret
+(base32), the last TOTP time step used (a code is accepted once), failed attempts since the last
+success, and until when the account is locked after too many."""
+
+web_sessions = Table(
+    "web_sessions", metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("user_id", String(36), ForeignKey("users.id"), nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime),
+    Index("ix_web_sessions_user_id", "user_id"),
+)
+"""A signed-in browser: the SHA-256 of its session id (the id itself lives only in the cookie), the
+CSRF token its forms carry, and when it ends (expiry or sign-out)."""

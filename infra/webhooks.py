@@ -17,7 +17,7 @@ import hmac
 import json
 import secrets
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,14 +25,14 @@ from urllib.parse import urlsplit
 
 import httpx
 import structlog
-from sqlalchemy import Engine, Row, func, insert, select, update
+from sqlalchemy import ColumnElement, Engine, Row, false, func, insert, literal, select, true, update
 from sqlalchemy.exc import OperationalError
 
 from domain.case import Actor
 from domain.errors import InvalidCommand, NotFound, RoleNotAllowed
 from domain.ports import OutboxItem
 from domain.roles import ADMIN, SWV_COORDINATOR
-from infra.tables import outbox
+from infra.tables import cases, outbox
 from infra.tables import webhook_subscriptions as subscriptions
 
 log = structlog.get_logger("leerlingroute.webhooks")
@@ -80,6 +80,8 @@ class Subscription:
     next_attempt_at: datetime | None
     failing_since: datetime | None
     last_error: str | None
+    owner_role: str
+    scopes: list[str]
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,28 @@ class _Due:
     cursor: int
     attempts: int
     failing_since: datetime | None
+    owner_role: str
+    scopes: list[str]
+
+
+ScopeOf = Callable[[str, tuple[str, ...]], ColumnElement[bool]]
+"""The condition on ``cases`` for what an owner (role, scopes) may see."""
+
+
+def outbox_high_water(engine: Engine, lock_timeout_ms: int = LOCK_TIMEOUT_MS) -> int:
+    """The highest outbox id below which no event can still appear.
+
+    On PostgreSQL ids come from a sequence and transactions commit in any order: an id can
+    become visible after a higher one, and a cursor moved past it would skip it for good. A
+    SHARE lock waits until every transaction writing the outbox has finished (and holds off
+    new ones for the moment of one SELECT), so every id up to the maximum is committed or never
+    will be. SQLite runs one writer at a time: ids are committed in order.
+    """
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{int(lock_timeout_ms)}ms'")
+            conn.exec_driver_sql("LOCK TABLE outbox IN SHARE MODE")
+        return int(conn.execute(select(func.coalesce(func.max(outbox.c.id), 0))).scalar_one())
 
 
 def require_manager(actor: Actor) -> None:
@@ -137,18 +161,23 @@ def backoff(attempts: int) -> timedelta:
 class Webhooks:
     """The subscriptions on one database, and their delivery."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, scope_of: ScopeOf | None = None) -> None:
         self.engine = engine
+        self.scope_of = scope_of
 
-    def register(self, url: str, description: str, now: datetime) -> Registered:
-        """A new active subscriber that receives the events recorded from now on."""
+    def register(self, url: str, description: str, now: datetime, owner_role: str = ADMIN,
+                 scopes: Sequence[str] = ()) -> Registered:
+        """A new active subscriber that receives the events recorded from now on, of the cases its
+        owner (role and scopes: those of who registered it) may see; an admin's receives every event.
+        """
         _check_url(url)
         subscription_id, secret = str(uuid.uuid4()), secrets.token_hex(32)
         with self.engine.begin() as conn:
             cursor = conn.execute(select(func.coalesce(func.max(outbox.c.id), 0))).scalar_one()
             conn.execute(insert(subscriptions), {
                 "id": subscription_id, "url": url, "secret": secret, "description": description,
-                "active": True, "created_at": now, "cursor": cursor,
+                "active": True, "created_at": now, "cursor": cursor, "owner_role": owner_role,
+                "scopes": list(scopes),
             })
         return Registered(self.get(subscription_id), secret)
 
@@ -181,7 +210,7 @@ class Webhooks:
         whatever goes wrong with one is recorded on it and the run goes on with the next.
         """
         try:
-            high_water = self._high_water(lock_timeout_ms)
+            high_water = outbox_high_water(self.engine, lock_timeout_ms)
         except OperationalError as error:
             log.warning("webhooks_postponed", error=_short(error))
             return DeliveryReport(postponed=True)
@@ -197,24 +226,9 @@ class Webhooks:
                 delivered, failed = delivered + sent, failed + (not ok)
         return DeliveryReport(len(due), delivered, failed)
 
-    def _high_water(self, lock_timeout_ms: int) -> int:
-        """The highest outbox id below which no event can still appear.
-
-        On PostgreSQL ids come from a sequence and transactions commit in any order: an id can
-        become visible after a higher one, and a cursor moved past it would skip it for good. A
-        SHARE lock waits until every transaction writing the outbox has finished (and holds off
-        new ones for the moment of one SELECT), so every id up to the maximum is committed or never
-        will be. SQLite runs one writer at a time: ids are committed in order.
-        """
-        with self.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{int(lock_timeout_ms)}ms'")
-                conn.exec_driver_sql("LOCK TABLE outbox IN SHARE MODE")
-            return int(conn.execute(select(func.coalesce(func.max(outbox.c.id), 0))).scalar_one())
-
     def _due(self, now: datetime) -> list[_Due]:
         c = subscriptions.c
-        query = (select(c.id, c.url, c.secret, c.cursor, c.attempts, c.failing_since)
+        query = (select(c.id, c.url, c.secret, c.cursor, c.attempts, c.failing_since, c.owner_role, c.scopes)
                  .where(c.active.is_(True), c.next_attempt_at.is_(None) | (c.next_attempt_at <= now))
                  .order_by(c.created_at, c.id))
         with self.engine.connect() as conn:
@@ -224,30 +238,38 @@ class Webhooks:
         """Send batches until the subscriber is caught up; on the first failure record it and stop."""
         cursor, sent = subscriber.cursor, 0
         for _ in range(MAX_BATCHES_PER_RUN):
-            items = self._batch(cursor, high_water)
-            if not items:
+            items, scanned_to = self._batch(cursor, high_water, self._scope(subscriber))
+            if scanned_to == cursor:
                 break
-            error = _post(client, subscriber, items)
+            error = _post(client, subscriber, items) if items else None
             if error is not None:
                 self._record_failure(subscriber, cursor, error, now)
                 return sent, False
-            if not self._advance(subscriber.id, cursor, items):
+            if not self._advance(subscriber.id, cursor, scanned_to, len(items)):
                 break  # a concurrent run moved the cursor first; it delivers the rest
-            cursor, sent = items[-1].id, sent + len(items)
+            cursor, sent = scanned_to, sent + len(items)
         return sent, True
 
-    def _batch(self, cursor: int, high_water: int) -> list[OutboxItem]:
-        query = (select(outbox).where(outbox.c.id > cursor, outbox.c.id <= high_water)
+    def _scope(self, subscriber: _Due) -> ColumnElement[bool]:
+        if subscriber.owner_role == ADMIN or self.scope_of is None:
+            return true()
+        return self.scope_of(subscriber.owner_role, tuple(subscriber.scopes)) if subscriber.scopes else false()
+
+    def _batch(self, cursor: int, high_water: int, scope: ColumnElement[bool]) -> tuple[list[OutboxItem], int]:
+        """The next rows after ``cursor`` that are in ``scope``, and the last id looked at."""
+        in_scope = select(literal(1)).where(cases.c.id == outbox.c.case_id, scope).exists()
+        query = (select(outbox, in_scope.label("in_scope")).where(outbox.c.id > cursor, outbox.c.id <= high_water)
                  .order_by(outbox.c.id).limit(BATCH_SIZE))
         with self.engine.connect() as conn:
-            return [_item(r) for r in conn.execute(query)]
+            rows = conn.execute(query).all()
+        return [_item(r) for r in rows if r.in_scope], rows[-1].id if rows else cursor
 
-    def _advance(self, subscription_id: str, cursor: int, items: Sequence[OutboxItem]) -> bool:
-        """Move the cursor past ``items`` (only from where it was read) and clear the failure state."""
+    def _advance(self, subscription_id: str, cursor: int, scanned_to: int, count: int) -> bool:
+        """Move the cursor to ``scanned_to`` (only from where it was read) and clear the failure state."""
         c = subscriptions.c
         with self.engine.begin() as conn:
             moved = conn.execute(update(subscriptions).where(c.id == subscription_id, c.cursor == cursor).values(
-                cursor=items[-1].id, delivered=c.delivered + len(items), attempts=0, failing_since=None,
+                cursor=scanned_to, delivered=c.delivered + count, attempts=0, failing_since=None,
                 last_error=None, next_attempt_at=None)).rowcount
         return bool(moved == 1)
 

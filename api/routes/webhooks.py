@@ -10,7 +10,7 @@ from dataclasses import asdict
 
 from fastapi import APIRouter, Response, status
 
-from api.deps import ActorDep, NowDep, ServiceDep
+from api.deps import NowDep, PrincipalDep, ServiceDep
 from api.schemas import WebhookCreatedOut, WebhookIn, WebhookOut, problem_responses
 from infra.webhooks import Subscription
 
@@ -20,31 +20,31 @@ ERRORS = problem_responses(401, 403, 404, 422)
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=WebhookCreatedOut, responses=ERRORS)
 def register_webhook(
-    body: WebhookIn, actor: ActorDep, service: ServiceDep, now: NowDep, response: Response,
+    body: WebhookIn, principal: PrincipalDep, service: ServiceDep, now: NowDep, response: Response,
 ) -> WebhookCreatedOut:
     """Register a receiver; it gets the events recorded from now on. Keep the secret: it is not shown again."""
-    registered = service.register_webhook(actor, str(body.url), body.description, now)
+    registered = service.register_webhook(principal, str(body.url), body.description, now)
     response.headers["Location"] = f"/webhooks/{registered.subscription.id}"
     return WebhookCreatedOut(**asdict(registered.subscription), secret=registered.secret)
 
 
 @router.get("", response_model=list[WebhookOut], responses=ERRORS)
-def list_webhooks(actor: ActorDep, service: ServiceDep) -> list[WebhookOut]:
+def list_webhooks(principal: PrincipalDep, service: ServiceDep) -> list[WebhookOut]:
     """Every subscriber, oldest first, with its delivery state (never its secret)."""
-    return [_out(s) for s in service.webhooks(actor)]
+    return [_out(s) for s in service.webhooks(principal)]
 
 
 @router.get("/{subscription_id}", response_model=WebhookOut, responses=ERRORS)
-def get_webhook(subscription_id: str, actor: ActorDep, service: ServiceDep) -> WebhookOut:
+def get_webhook(subscription_id: str, principal: PrincipalDep, service: ServiceDep) -> WebhookOut:
     """One subscriber with its delivery state."""
-    return _out(service.webhook(actor, subscription_id))
+    return _out(service.webhook(principal, subscription_id))
 
 
 @router.delete("/{subscription_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response,
                responses=ERRORS)
-def deactivate_webhook(subscription_id: str, actor: ActorDep, service: ServiceDep) -> Response:
+def deactivate_webhook(subscription_id: str, principal: PrincipalDep, service: ServiceDep) -> Response:
     """Stop delivering to the subscriber; it stays listed as inactive."""
-    service.deactivate_webhook(actor, subscription_id)
+    service.deactivate_webhook(principal, subscription_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

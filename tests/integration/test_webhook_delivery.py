@@ -25,6 +25,7 @@ import httpx
 import pytest
 from sqlalchemy import insert, select
 
+from domain.access import Principal
 from domain.case import Actor, Command
 from domain.handlers import NewCase
 from domain.ports import OutboxItem
@@ -37,7 +38,7 @@ from tests.databases import fresh_pg_database, fresh_service, migrated_sqlite
 
 T0 = datetime(2026, 9, 3, 9, 0, tzinfo=UTC)
 ZC = Actor("zorgcoordinator", "zc-1")
-SWV = Actor("swv_coordinator", "swv-1")
+SWV = Principal("swv-1", "swv_coordinator", ("standaard", "VO3102"))
 DELIVERY_FIELDS = {"delivery_id", "event_id", "case_id", "seq", "type", "pathway", "stage_from", "stage_to",
                    "occurred_at"}
 HANG_LIMIT_S = 10.0

@@ -42,6 +42,12 @@ def upgrade() -> None:
     )
     op.create_index("ix_alerts_audience", "alerts", ["audience_role", "audience_scope", "created_at"])
     op.create_table(
+        "feed_cursors",
+        sa.Column("name", sa.String(40), nullable=False),
+        sa.Column("position", sa.BigInteger().with_variant(sa.Integer, "sqlite"), nullable=False),
+        sa.PrimaryKeyConstraint("name", name="pk_feed_cursors"),
+    )
+    op.create_table(
         "advice_requests",
         sa.Column("case_id", sa.String(36), nullable=False),
         sa.Column("deskundige_id", sa.String(36), nullable=False),
@@ -118,5 +124,6 @@ def downgrade() -> None:
     with op.batch_alter_table("webhook_subscriptions") as batch:
         batch.drop_column("scopes")
         batch.drop_column("owner_role")
-    for table in ("advice_requests", "alerts", "pupil_identities", "pupils", "schools", "swvs", "municipalities"):
+    for table in ("advice_requests", "feed_cursors", "alerts", "pupil_identities", "pupils", "schools", "swvs",
+                  "municipalities"):
         op.drop_table(table)

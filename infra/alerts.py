@@ -1,0 +1,176 @@
+"""Alerts: a message for everyone of one role in one scope (a school, an SWV, a municipality), with
+acknowledgement. Raising is idempotent on a ``dedupe_key``: exactly one alert per episode or escalation,
+however often detection or the feed runs.
+
+The escalation feed reads the outbox (its own cursor in ``feed_cursors``) and raises:
+- for every deadline that passed (an event of a command only the system issues that keeps the stage):
+  an alert to the SWV coordinators of the case's SWV and to the school's zorgcoördinator;
+- for every thuiszitter reported or at home for more than 3 months: an alert to the leerplicht of the
+  municipality where the pupil lives (when the pupil is registered) and to the SWV coordinators.
+Titles are Dutch and carry no names: the pseudonymous pupil id, the school's BRIN, dates.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from domain.access import Principal, swv_codes_of
+from domain.errors import NotFound
+from domain.registry import PathwayRegistry
+from domain.roles import LEERPLICHT, SWV_COORDINATOR, SYSTEEM, ZORGCOORDINATOR
+from infra.tables import alerts, cases, feed_cursors, outbox, pupils
+
+FEED = "alerts"
+BATCH = 500
+THUISZITTER_EVENTS = {"thuiszitter_gemeld": "Thuiszitter gemeld",
+                      "thuiszitter_langer_dan_3_maanden": "Thuiszitter langer dan 3 maanden thuis"}
+
+
+class AlertNotFound(NotFound):
+    """No alert with this id in the user's inbox."""
+
+    code = "alert-not-found"
+
+    def __init__(self, alert_id: str) -> None:
+        super().__init__(f"No alert with id {alert_id}", f"Melding {alert_id} bestaat niet.")
+
+
+@dataclass(frozen=True)
+class NewAlert:
+    """An alert to raise: what, for whom, about which case or pupil, and the facts to act on."""
+
+    kind: str
+    audience_role: str
+    audience_scope: str
+    dedupe_key: str
+    title: str
+    facts: dict[str, Any]
+    case_id: str | None = None
+    pupil_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Alert:
+    """An alert in an inbox."""
+
+    id: str
+    kind: str
+    audience_role: str
+    audience_scope: str
+    case_id: str | None
+    pupil_id: str | None
+    title: str
+    facts: dict[str, Any]
+    created_at: datetime
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+    note: str | None
+
+
+def raise_alerts(conn: Connection, new: Sequence[NewAlert], now: datetime) -> int:
+    """Store the alerts not raised before (by dedupe key); how many were new."""
+    if not new:
+        return 0
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    rows = [{"id": str(uuid.uuid4()), "kind": a.kind, "audience_role": a.audience_role,
+             "audience_scope": a.audience_scope, "dedupe_key": a.dedupe_key, "case_id": a.case_id,
+             "pupil_id": a.pupil_id, "title": a.title, "facts": a.facts, "created_at": now} for a in new]
+    result = conn.execute(dialect.insert(alerts).values(rows).on_conflict_do_nothing(
+        index_elements=[alerts.c.dedupe_key]))
+    return max(result.rowcount, 0)
+
+
+def inbox(engine: Engine, principal: Principal, state: str, limit: int, offset: int) -> tuple[list[Alert], int]:
+    """The user's alerts (``new``, ``acknowledged`` or ``all``), newest first, and how many there are."""
+    conditions = [alerts.c.audience_role == principal.role, alerts.c.audience_scope.in_(principal.scopes)]
+    if state != "all":
+        conditions.append(alerts.c.acknowledged_at.is_(None) if state == "new" else
+                          alerts.c.acknowledged_at.is_not(None))
+    with engine.connect() as conn:
+        rows = conn.execute(select(alerts).where(*conditions)
+                            .order_by(alerts.c.created_at.desc(), alerts.c.id).limit(limit).offset(offset)).all()
+        total = conn.execute(select(func.count()).select_from(alerts).where(*conditions)).scalar_one()
+    return [_alert(r) for r in rows], total
+
+
+def acknowledge(engine: Engine, principal: Principal, alert_id: str, note: str | None, now: datetime) -> Alert:
+    """Acknowledge an alert in the user's inbox with an optional note; acknowledging again keeps the first.
+    AlertNotFound for an alert that is not theirs (as for an unknown one).
+    """
+    mine = (alerts.c.id == alert_id, alerts.c.audience_role == principal.role,
+            alerts.c.audience_scope.in_(principal.scopes))
+    with engine.begin() as conn:
+        conn.execute(update(alerts).where(*mine, alerts.c.acknowledged_at.is_(None))
+                     .values(acknowledged_at=now, acknowledged_by=principal.user_id, note=note))
+        row = conn.execute(select(alerts).where(*mine)).first()
+    if row is None:
+        raise AlertNotFound(alert_id)
+    return _alert(row)
+
+
+def run_feed(engine: Engine, registry: PathwayRegistry, high_water: int, now: datetime) -> int:
+    """Raise the alerts for the outbox events after the feed's cursor up to ``high_water``; how many."""
+    raised, deadlines = 0, deadline_events(registry)
+    while True:
+        with engine.begin() as conn:
+            cursor = _cursor(conn)
+            rows = conn.execute(
+                select(outbox.c.id, outbox.c.case_id, outbox.c.type, outbox.c.pathway, outbox.c.occurred_at,
+                       cases.c.school_brin, cases.c.profile, cases.c.pupil_id, pupils.c.residence_cbs)
+                .join(cases, cases.c.id == outbox.c.case_id)
+                .outerjoin(pupils, pupils.c.id == cases.c.pupil_id)
+                .where(outbox.c.id > cursor, outbox.c.id <= high_water).order_by(outbox.c.id).limit(BATCH)).all()
+            if not rows:
+                return raised
+            raised += raise_alerts(conn, [a for r in rows for a in _alerts_for(r, registry, deadlines)], now)
+            _move_cursor(conn, cursor, rows[-1].id)
+
+
+def deadline_events(registry: PathwayRegistry) -> dict[str, str]:
+    """Event type -> Dutch label of every 'deadline passed' event: a system-only command that keeps the stage."""
+    return {t.event: t.label for d in registry.definitions.values() for t in d.transitions
+            if t.roles == {SYSTEEM} and t.target is None}
+
+
+def _alerts_for(row: Any, registry: PathwayRegistry, deadlines: dict[str, str]) -> list[NewAlert]:
+    facts = {"case_id": row.case_id, "pupil_id": row.pupil_id, "pathway": row.pathway, "school_brin": row.school_brin,
+             "event": row.type, "occurred_at": row.occurred_at.isoformat()}
+    key = f"{row.case_id}:{row.type}:{row.occurred_at.isoformat()}"
+    swvs = sorted(swv_codes_of(registry.profile(row.profile)))
+    if row.type in THUISZITTER_EVENTS:
+        title = f"{THUISZITTER_EVENTS[row.type]}: leerling {row.pupil_id} van school {row.school_brin}"
+        audience = [(LEERPLICHT, row.residence_cbs)] if row.residence_cbs else []
+        return [NewAlert("thuiszitter", role, scope, f"{key}:{role}:{scope}", title, facts, row.case_id,
+                         row.pupil_id) for role, scope in [*audience, *((SWV_COORDINATOR, s) for s in swvs)]]
+    label = deadlines.get(row.type)
+    if label is None:
+        return []
+    title = f"Termijn verstreken ({label.lower()}): dossier van leerling {row.pupil_id}, school {row.school_brin}"
+    return [NewAlert("escalatie", role, scope, f"{key}:{role}:{scope}", title, facts, row.case_id, row.pupil_id)
+            for role, scope in [(ZORGCOORDINATOR, row.school_brin), *((SWV_COORDINATOR, s) for s in swvs)]]
+
+
+def _cursor(conn: Connection) -> int:
+    found = conn.execute(select(feed_cursors.c.position).where(feed_cursors.c.name == FEED)).scalar_one_or_none()
+    if found is None:
+        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+        conn.execute(dialect.insert(feed_cursors).values(name=FEED, position=0).on_conflict_do_nothing())
+        return 0
+    return int(found)
+
+
+def _move_cursor(conn: Connection, cursor: int, to: int) -> None:
+    conn.execute(update(feed_cursors).where(feed_cursors.c.name == FEED, feed_cursors.c.position == cursor)
+                 .values(position=to))
+
+
+def _alert(row: Any) -> Alert:
+    return Alert(row.id, row.kind, row.audience_role, row.audience_scope, row.case_id, row.pupil_id, row.title,
+                 dict(row.facts), row.created_at, row.acknowledged_at, row.acknowledged_by, row.note)
