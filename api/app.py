@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from api.deps import Clock
 from api.errors import install_error_handlers
-from api.routes import audit, cases, digests, pathways, pupils, webhooks
+from api.routes import alerts, audit, cases, digests, monitor, pathways, pupils, resources, stream, webhooks
 from infra.bootstrap import Service
 from infra.logging import configure_logging
 
@@ -38,6 +38,10 @@ def create_app(service: Service | None = None, clock: Clock = _utc_now) -> FastA
     app.include_router(webhooks.router)
     app.include_router(digests.router)
     app.include_router(audit.router)
+    app.include_router(resources.router)
+    app.include_router(monitor.router)
+    app.include_router(alerts.router)
+    app.include_router(stream.router)
 
     @app.get("/health", tags=["health"])
     def health() -> dict[str, str]:

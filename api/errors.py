@@ -19,6 +19,7 @@ from domain.errors import (
     DomainError,
     GuardFailed,
     IdempotencyKeyReused,
+    ImportRejected,
     InvalidCommand,
     NotAuthenticated,
     NotFound,
@@ -40,6 +41,7 @@ _STATUS: list[tuple[type[DomainError], int]] = [
     (InvalidCommand, 422),
     (IdempotencyKeyReused, 422),
     (UnknownProfile, 422),
+    (ImportRejected, 422),
 ]
 
 
@@ -59,6 +61,8 @@ def _extra(error: DomainError) -> dict[str, Any]:
         return {"missing": [{"code": m.code, "detail": m.detail_nl} for m in error.missing]}
     if isinstance(error, InvalidCommand):
         return {"problems": list(error.problems)}
+    if isinstance(error, ImportRejected):
+        return {"errors": [{"line": e.line, "column": e.column, "detail": e.detail_nl} for e in error.errors]}
     if isinstance(error, RoleNotAllowed):
         return {"roles": list(error.roles)}
     return {}

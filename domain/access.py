@@ -137,3 +137,9 @@ def sees_identity(principal: Principal, school_brin: str | None, residence_cbs: 
     if principal.role in SCHOOL_ROLES:
         return school_brin in principal.scopes
     return principal.role == LEERPLICHT and residence_cbs in principal.scopes
+
+
+def check_stream_reader(role: str) -> None:
+    """RoleNotAllowed unless ``role`` sees cases at all (an admin reads the audit log, not case events)."""
+    if role not in {*CASE_ROLES, LEERPLICHT, DESKUNDIGE}:
+        raise RoleNotAllowed("volg_gebeurtenissen", role, sorted({*CASE_ROLES, LEERPLICHT, DESKUNDIGE}))

@@ -1,5 +1,5 @@
 """Flow: relay the outbox to Prefect events (deterministic ids, resource ``leerlingroute.case.<id>``),
-then deliver the new events to the webhook subscribers.
+then deliver the new events to the webhook subscribers and raise the alerts they call for.
 """
 
 from __future__ import annotations
@@ -29,10 +29,11 @@ def relay_events() -> int:
     except Exception as error:  # noqa: BLE001 - raised again below, once the webhooks are out
         prefect_error = error
     webhooks = service().deliver_webhooks(datetime.now(UTC))
+    alerts = service().raise_alerts(datetime.now(UTC))
     log.info("flow_run", flow="relay_events", outcome="failed" if prefect_error else "ok", relayed=relayed,
              prefect_error=type(prefect_error).__name__ if prefect_error else None,
              webhook_subscribers=webhooks.subscribers, webhooks_delivered=webhooks.delivered,
-             webhooks_failed=webhooks.failed, webhooks_postponed=webhooks.postponed,
+             webhooks_failed=webhooks.failed, alerts_raised=alerts, webhooks_postponed=webhooks.postponed,
              duration_ms=round((time.perf_counter() - started) * 1000, 1))
     if prefect_error is not None:
         raise prefect_error

@@ -17,7 +17,15 @@ import structlog
 from sqlalchemy import Engine
 
 from domain import handlers
-from domain.access import CaseReach, Principal, check_monitor_reader, needs_residence, sees_case, sees_identity
+from domain.access import (
+    CaseReach,
+    Principal,
+    check_monitor_reader,
+    check_stream_reader,
+    needs_residence,
+    sees_case,
+    sees_identity,
+)
 from domain.access import check_may_open as _check_may_open
 from domain.case import Actor, Case, Command
 from domain.errors import CaseNotFound, DomainError, NotFound, OutOfScope, PupilNotFound, RoleNotAllowed
@@ -28,7 +36,7 @@ from domain.registry import PathwayRegistry
 from domain.roles import ADMIN, ZORGCOORDINATOR
 from domain.stalled import Digest, DigestNotFound, OverdueTimer, StalledCase, build_digest, stage_norms
 from domain.views import CaseStatus, HistoryEntry, case_status, history_entry
-from infra import accounts, advice, audit, monitoring, resources, scope
+from infra import accounts, advice, audit, monitoring, resources, scope, stream
 from infra import alerts as alert_store
 from infra import digests as digest_store
 from infra.audit import AuditEntry
@@ -283,6 +291,11 @@ class Service:
             return count_cases(conn, scope.case_scope(principal, self.registry), finals(self.registry), wanted,
                                now, by)
 
+    @staticmethod
+    def stalled_reader(principal: Principal) -> None:
+        """RoleNotAllowed (403) unless the user's role reads the monitoring."""
+        check_monitor_reader(principal.role)
+
     def stalled(self, principal: Principal, now: datetime) -> tuple[list[StalledCase], list[OverdueTimer]]:
         """Stalled pathways and passed deadlines in the user's scope; audited."""
         check_monitor_reader(principal.role)
@@ -325,6 +338,16 @@ class Service:
                 self._in_scope(uow, principal, case)
             advice.request(self.engine, principal, case, deskundige_id, now)
         self._audited(principal, "case.request_advice", f"case:{case_id}", None, now, run)
+
+    def stream_start(self, principal: Principal, after: int | None, now: datetime) -> int:
+        """Where a user's event stream starts (after ``after``, else after the newest event); audited."""
+        check_stream_reader(principal.role)
+        return self._audited(principal, "events.stream", f"events:{after if after is not None else 'new'}", None,
+                             now, lambda: after if after is not None else stream.latest_position(self.engine))
+
+    def events_after(self, principal: Principal, position: int) -> Iterator[stream.StreamedEvent]:
+        """The events of the cases in the user's scope after ``position``."""
+        return stream.events_after(self.engine, scope.case_scope(principal, self.registry), position)
 
     def audit_entries(self, principal: Principal, resource: str | None, user_id: str | None, limit: int,
                       offset: int) -> list[AuditEntry]:

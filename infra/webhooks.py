@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import structlog
-from sqlalchemy import ColumnElement, Engine, Row, false, func, insert, literal, select, true, update
+from sqlalchemy import ColumnElement, Engine, Row, false, func, insert, literal, select, update
 from sqlalchemy.exc import OperationalError
 
 from domain.case import Actor
@@ -250,14 +250,17 @@ class Webhooks:
             cursor, sent = scanned_to, sent + len(items)
         return sent, True
 
-    def _scope(self, subscriber: _Due) -> ColumnElement[bool]:
+    def _scope(self, subscriber: _Due) -> ColumnElement[bool] | None:
+        """The condition on ``cases`` for the subscriber's events; None: every event (an admin's)."""
         if subscriber.owner_role == ADMIN or self.scope_of is None:
-            return true()
+            return None
         return self.scope_of(subscriber.owner_role, tuple(subscriber.scopes)) if subscriber.scopes else false()
 
-    def _batch(self, cursor: int, high_water: int, scope: ColumnElement[bool]) -> tuple[list[OutboxItem], int]:
+    def _batch(self, cursor: int, high_water: int, scope: ColumnElement[bool] | None,
+               ) -> tuple[list[OutboxItem], int]:
         """The next rows after ``cursor`` that are in ``scope``, and the last id looked at."""
-        in_scope = select(literal(1)).where(cases.c.id == outbox.c.case_id, scope).exists()
+        in_scope = (literal(value=True) if scope is None
+                    else select(literal(1)).where(cases.c.id == outbox.c.case_id, scope).exists())
         query = (select(outbox, in_scope.label("in_scope")).where(outbox.c.id > cursor, outbox.c.id <= high_water)
                  .order_by(outbox.c.id).limit(BATCH_SIZE))
         with self.engine.connect() as conn:

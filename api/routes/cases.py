@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Response, status
+from fastapi import APIRouter, Header, Query, Response, status
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from api.deps import NowDep, PrincipalDep, PurposeDep, ServiceDep
 from api.schemas import CaseStatusOut, CommandIn, HistoryEntryOut, OpenCase, OutcomeOut, problem_responses
 from domain.case import Command
 from domain.handlers import NewCase
 from domain.views import CaseStatus
+from infra.search import CaseFilter
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 IdempotencyKey = Annotated[str | None, Header(
@@ -47,6 +49,70 @@ def send_command(
     command = Command(body.command, principal.actor, body.payload, body.occurred_at)
     outcome = service.handle_as(principal, case_id, command, now, idempotency_key, expected, purpose)
     return OutcomeOut(**asdict(outcome))
+
+
+class CaseRowOut(BaseModel):
+    """A case in a list: where it stands and its next deadline (no payload content)."""
+
+    case_id: str
+    pathway: str
+    definition_version: int
+    profile: str
+    school_brin: str
+    pupil_id: str
+    stage: str
+    opened_at: AwareDatetime
+    stage_entered_at: AwareDatetime
+    updated_at: AwareDatetime
+    next_due_at: AwareDatetime | None
+    days_in_stage: int
+
+
+class CasePageOut(BaseModel):
+    """A page of cases; pass ``next_cursor`` as ``cursor`` for the next one (null: this is the last)."""
+
+    items: list[CaseRowOut]
+    next_cursor: str | None
+
+
+@router.get("", response_model=CasePageOut, responses=ERRORS)
+def search_cases(
+    principal: PrincipalDep, service: ServiceDep, now: NowDep,
+    pathway: Annotated[str | None, Query(max_length=40)] = None,
+    stage: Annotated[str | None, Query(max_length=60)] = None,
+    school: Annotated[str | None, Query(max_length=8)] = None,
+    pupil: Annotated[str | None, Query(max_length=64)] = None,
+    overdue: Annotated[bool | None, Query(description="with (true) or without (false) a passed deadline")] = None,
+    min_days_in_stage: Annotated[int | None, Query(ge=0, le=100_000)] = None,
+    active: Annotated[bool | None, Query(description="open (true) or closed (false) cases")] = None,
+    sort: Literal["stage_entered_at", "opened_at", "updated_at"] = "stage_entered_at",
+    order: Literal["asc", "desc"] = "asc",
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Annotated[str | None, Query(max_length=300)] = None,
+) -> CasePageOut:
+    """The cases in your scope that match every filter given, in a stable order (the sort column, then
+    the case id); out-of-scope cases are never listed or counted.
+    """
+    wanted = CaseFilter(pathway, stage, school, pupil, overdue, min_days_in_stage, active)
+    rows, following = service.search(principal, wanted, sort, order == "desc", limit, cursor, now)
+    return CasePageOut(items=[CaseRowOut(**asdict(r), days_in_stage=(now - r.stage_entered_at).days)
+                              for r in rows], next_cursor=following)
+
+
+class AdviceRequestIn(BaseModel):
+    """Ask a deskundige (by user id) to advise on this TLV request."""
+
+    model_config = ConfigDict(extra="forbid")
+    deskundige_id: str = Field(min_length=1, max_length=36)
+
+
+@router.post("/{case_id}/advice-requests", status_code=status.HTTP_204_NO_CONTENT, responses=ERRORS)
+def request_advice(
+    case_id: str, body: AdviceRequestIn, principal: PrincipalDep, service: ServiceDep, now: NowDep,
+) -> Response:
+    """From now on the deskundige sees this TLV request and may record their advice (asking twice is fine)."""
+    service.request_advice(principal, case_id, body.deskundige_id, now)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/{case_id}", response_model=CaseStatusOut, responses=ERRORS)

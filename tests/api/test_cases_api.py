@@ -709,7 +709,7 @@ def test_the_openapi_document_describes_the_case_endpoints(api: httpx.Client) ->
     document = response.json()
     assert document["info"]["title"] == "Leerlingroute API"
     paths = document["paths"]
-    assert set(paths["/cases"]) == {"post"}
+    assert set(paths["/cases"]) == {"get", "post"}
     assert set(paths["/cases/{case_id}"]) == {"get"}
     assert set(paths["/cases/{case_id}/commands"]) == {"post"}
     assert set(paths["/cases/{case_id}/history"]) == {"get"}

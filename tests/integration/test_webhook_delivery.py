@@ -32,7 +32,7 @@ from domain.ports import OutboxItem
 from infra import webhooks
 from infra.bootstrap import Service
 from infra.settings import Settings
-from infra.tables import outbox
+from infra.tables import cases, outbox
 from infra.webhooks import Subscription, Webhooks
 from tests.databases import fresh_pg_database, fresh_service, migrated_sqlite
 
@@ -384,6 +384,10 @@ def test_on_postgresql_an_event_committed_after_a_higher_id_is_not_skipped(recei
             subscription, _ = subscribe(service, receiver.url)
             with service.engine.connect() as slow:
                 writing = slow.begin()
+                slow.execute(insert(cases), {"id": "case-slow", "pathway": "opp", "definition_version": 1,
+                                             "school_brin": "14PS03", "pupil_id": "lln-slow", "stage": "concept",
+                                             "version": 1, "artifacts": {}, "opened_at": T0, "stage_entered_at": T0,
+                                             "updated_at": T0, "profile": "standaard"})
                 slow.execute(insert(outbox), {"case_id": "case-slow", "seq": 1, "type": "opp_gestart", "pathway": "opp",
                                               "stage_to": "concept", "occurred_at": T0})
                 fast = open_opp(service, T0)

@@ -1,0 +1,112 @@
+"""Monitoring for coordinators (and zorgcoördinatoren over their own schools): stalled pathways and
+passed deadlines, counts, and the DOMAIN.md §5 indicators for a period — all within the reader's scope.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import AwareDatetime, BaseModel
+
+from api.deps import NowDep, PrincipalDep, ServiceDep
+from api.routes.digests import OverdueTimerOut, StalledCaseOut
+from api.schemas import problem_responses
+from domain.errors import InvalidCommand
+from infra.search import CaseFilter
+
+router = APIRouter(prefix="/monitor", tags=["monitoring"])
+ERRORS = problem_responses(401, 403, 422)
+GROUPS = {"school": ("school_brin",), "pathway": ("pathway",), "stage": ("pathway", "stage")}
+
+
+class StalledOut(BaseModel):
+    """Stalled cases (most days over their stage's norm first) and passed deadlines (longest overdue first)."""
+
+    as_of: AwareDatetime
+    stalled_total: int
+    overdue_total: int
+    stalled: list[StalledCaseOut]
+    overdue: list[OverdueTimerOut]
+
+
+class CountOut(BaseModel):
+    """How many cases share these values."""
+
+    school_brin: str | None = None
+    pathway: str | None = None
+    stage: str | None = None
+    count: int
+
+
+class IndicatorsOut(BaseModel):
+    """The figures of one period [start, end): see DOMAIN.md §5."""
+
+    start: AwareDatetime
+    end: AwareDatetime
+    verwijzingen: int
+    tlvs_per_categorie: dict[str, int]
+    tlvs_afgewezen: int
+    bezwaren: int
+    terugplaatsingen: int
+    knooppunten_gehouden: int
+    knooppunten_op_tijd: int
+    knooppunten_te_laat: int
+    thuiszitters_gemeld: int
+    thuiszitters_langer_dan_3_maanden: int
+    thuiszitters_nu: int
+
+
+@router.get("/stalled", response_model=StalledOut, responses=ERRORS)
+def stalled(
+    principal: PrincipalDep, service: ServiceDep, now: NowDep,
+    school: Annotated[str | None, Query(max_length=8)] = None,
+    pathway: Annotated[str | None, Query(max_length=40)] = None,
+    stage: Annotated[str | None, Query(max_length=60)] = None,
+    min_days_over: Annotated[int, Query(ge=0, le=10_000)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Annotated[int, Query(ge=0)] = 0,
+) -> StalledOut:
+    """Cases in your scope that stayed in their stage beyond the profile's norm, and deadlines that passed."""
+    cases, timers = service.stalled(principal, now)
+
+    def wanted(school_brin: str, case_pathway: str, case_stage: str | None) -> bool:
+        return ((school is None or school_brin == school) and (pathway is None or case_pathway == pathway)
+                and (stage is None or case_stage == stage))
+    cases = [c for c in cases if wanted(c.school_brin, c.pathway, c.stage) and c.days_over >= min_days_over]
+    timers = [t for t in timers if wanted(t.school_brin, t.pathway, None) and t.days_overdue >= min_days_over]
+    return StalledOut(as_of=now, stalled_total=len(cases), overdue_total=len(timers),
+                      stalled=[StalledCaseOut(**asdict(c)) for c in cases[offset:offset + limit]],
+                      overdue=[OverdueTimerOut(**asdict(t)) for t in timers[offset:offset + limit]])
+
+
+@router.get("/counts", response_model=list[CountOut], responses=ERRORS)
+def counts(
+    principal: PrincipalDep, service: ServiceDep, now: NowDep,
+    by: Literal["school", "pathway", "stage"] = "stage",
+    active: Annotated[bool | None, Query(description="only open (true) or closed (false) cases")] = True,
+    pathway: Annotated[str | None, Query(max_length=40)] = None,
+) -> list[CountOut]:
+    """How many cases in your scope per school, pathway or stage (largest first)."""
+    service.stalled_reader(principal)
+    found = service.counts(principal, CaseFilter(pathway=pathway, active=active), GROUPS[by], now)
+    return [CountOut(**dict(zip(GROUPS[by], values, strict=True)), count=n) for values, n in found]
+
+
+@router.get("/indicators", response_model=IndicatorsOut, responses=ERRORS)
+def indicators(
+    principal: PrincipalDep, service: ServiceDep, now: NowDep,
+    start: Annotated[AwareDatetime, Query(description="start of the period (inclusive)")],
+    end: Annotated[AwareDatetime, Query(description="end of the period (exclusive)")],
+) -> IndicatorsOut:
+    """Verwijzingen, TLVs by category, terugplaatsingen, knooppunten on time, thuiszitters and bezwaren
+    for the cases in your scope, over [start, end).
+    """
+    _check_period(start, end)
+    return IndicatorsOut(start=start, end=end, **asdict(service.indicators(principal, start, end, now)))
+
+
+def _check_period(start: datetime, end: datetime) -> None:
+    if end <= start:
+        raise InvalidCommand(["Het einde van de periode moet na het begin liggen."])
