@@ -185,7 +185,8 @@ def _check_rows(conn: Connection, spec: ImportKind, rows: list[tuple[int, dict[s
         first_line.setdefault(key, line)
         if allowed_schools is not None and row.get("school_brin") not in allowed_schools:
             errors.append(RowError(line, "school", f"school {row.get('school_brin')} valt niet onder uw account"))
-    errors += _missing_references(conn, spec, rows)
+    malformed = {(e.line, e.column) for e in errors}
+    errors += [e for e in _missing_references(conn, spec, rows) if (e.line, e.column) not in malformed]
     return sorted(errors, key=lambda e: (e.line, e.column))
 
 
