@@ -441,20 +441,29 @@ class Service:
             digest_store.store_digest(conn, digest, now)
         return digest
 
-    def digests(self, profile: str | None, limit: int, offset: int) -> list[StoredDigest]:
-        """Stored digests, the latest week first (of one profile: UnknownProfile if it is unknown)."""
+    def digests(self, profile: str | None, limit: int, offset: int, principal: Principal | None = None,
+                ) -> list[StoredDigest]:
+        """Stored digests of the profiles the user covers (no user, an admin: all), the latest week first; of one
+        profile: UnknownProfile if it is unknown, and none if it is not the user's.
+        """
         if profile is not None:
             self.registry.profile(profile)
+        covered = self._digest_profiles(principal)
         with self.engine.connect() as conn:
-            return digest_store.list_digests(conn, profile, limit, offset)
+            return digest_store.list_digests(conn, profile, limit, offset, covered)
 
-    def latest_digest(self, profile: str) -> StoredDigest:
-        """The profile's digest of its latest week; DigestNotFound if none was written."""
+    def latest_digest(self, profile: str, principal: Principal | None = None) -> StoredDigest:
+        """The profile's digest of its latest week; DigestNotFound if none was written or it is not the user's."""
         with self.engine.connect() as conn:
-            found = digest_store.latest_digest(conn, profile)
+            found = digest_store.latest_digest(conn, profile, self._digest_profiles(principal))
         if found is None:
             raise DigestNotFound(profile)
         return found
+
+    def _digest_profiles(self, principal: Principal | None) -> list[str] | None:
+        if principal is None or principal.role == ADMIN:
+            return None
+        return scope.profiles_of(principal, self.registry)
 
 
 def _logged(pathway: str | None, case_id: str, command: str, run: Callable[[], Outcome]) -> Outcome:

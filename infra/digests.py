@@ -80,15 +80,20 @@ def store_digest(conn: Connection, digest: Digest, now: datetime) -> str:
     return digest_id
 
 
-def list_digests(conn: Connection, profile: str | None, limit: int, offset: int) -> list[StoredDigest]:
-    """Stored digests, the latest week first (optionally of one profile only)."""
+def list_digests(conn: Connection, profile: str | None, limit: int, offset: int,
+                 covered: list[str] | None = None) -> list[StoredDigest]:
+    """Stored digests, the latest week first (optionally of one profile only; of ``covered`` profiles
+    only, unless None).
+    """
     query = select(digests).order_by(digests.c.week.desc(), digests.c.profile).limit(limit).offset(offset)
+    if covered is not None:
+        query = query.where(digests.c.profile.in_(covered))
     if profile is not None:
         query = query.where(digests.c.profile == profile)
     return [StoredDigest(r.id, r.profile, r.week, r.created_at, r.as_of, r.content) for r in conn.execute(query)]
 
 
-def latest_digest(conn: Connection, profile: str) -> StoredDigest | None:
-    """The profile's digest of its latest week, if any was written."""
-    found = list_digests(conn, profile, limit=1, offset=0)
+def latest_digest(conn: Connection, profile: str, covered: list[str] | None = None) -> StoredDigest | None:
+    """The profile's digest of its latest week, if any was written (and the profile is ``covered``)."""
+    found = list_digests(conn, profile, limit=1, offset=0, covered=covered)
     return found[0] if found else None

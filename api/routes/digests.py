@@ -10,9 +10,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from pydantic import AwareDatetime, BaseModel
 
-from api.deps import ActorDep, ServiceDep
+from api.deps import PrincipalDep, ServiceDep
 from api.schemas import problem_responses
-from domain.case import Actor
+from domain.access import Principal
 from domain.stalled import check_digest_reader
 from infra.digests import StoredDigest
 
@@ -20,13 +20,13 @@ router = APIRouter(prefix="/digests", tags=["digests"])
 ERRORS = problem_responses(401, 403, 404, 422)
 
 
-def _reader(actor: ActorDep) -> Actor:
+def _reader(principal: PrincipalDep) -> Principal:
     """The acting user, if their role may read digests (SWV coordinator, BTO, admin); else 403."""
-    check_digest_reader(actor.role)
-    return actor
+    check_digest_reader(principal.role)
+    return principal
 
 
-ReaderDep = Annotated[Actor, Depends(_reader)]
+ReaderDep = Annotated[Principal, Depends(_reader)]
 
 
 class StalledCaseOut(BaseModel):
@@ -83,17 +83,17 @@ class DigestOut(BaseModel):
 
 @router.get("", response_model=list[DigestOut], responses=ERRORS)
 def list_digests(
-    _: ReaderDep, service: ServiceDep, profile: Annotated[str | None, Query(max_length=40)] = None,
+    reader: ReaderDep, service: ServiceDep, profile: Annotated[str | None, Query(max_length=40)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 10, offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[DigestOut]:
     """Stored digests, the latest week first, optionally of one profile (an unknown one is 422)."""
-    return [_out(d) for d in service.digests(profile, limit, offset)]
+    return [_out(d) for d in service.digests(profile, limit, offset, reader)]
 
 
 @router.get("/{profile}/latest", response_model=DigestOut, responses=ERRORS)
-def latest_digest(profile: str, _: ReaderDep, service: ServiceDep) -> DigestOut:
+def latest_digest(profile: str, reader: ReaderDep, service: ServiceDep) -> DigestOut:
     """The profile's digest of its latest week; 404 if none has been written."""
-    return _out(service.latest_digest(profile))
+    return _out(service.latest_digest(profile, reader))
 
 
 def _out(found: StoredDigest) -> DigestOut:

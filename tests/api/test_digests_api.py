@@ -127,3 +127,11 @@ def test_a_bad_filter_or_page_is_422(api: httpx.Client, params: dict[str, str | 
     response = api.get("/digests", params=params, headers=SWV)
     assert response.status_code == httpx.codes.UNPROCESSABLE_ENTITY
     assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_a_coordinator_reads_only_the_digests_of_their_own_swv(api: httpx.Client, written: Written) -> None:
+    """A PO3104 coordinator sees the zuid-limburg-po digest, not vo-31-02's (404, as if none was written)."""
+    del written
+    elsewhere = bearer("swv_elsewhere")
+    assert {d["profile"] for d in api.get("/digests", headers=elsewhere).json()} <= {"zuid-limburg-po"}
+    assert api.get("/digests/vo-31-02/latest", headers=elsewhere).status_code == httpx.codes.NOT_FOUND
