@@ -33,7 +33,7 @@ from infra import webhooks
 from infra.bootstrap import Service
 from infra.settings import Settings
 from infra.tables import cases, outbox
-from infra.webhooks import Subscription, Webhooks
+from infra.webhooks import Subscription, WebhookNotFound, Webhooks
 from tests.databases import fresh_pg_database, fresh_service, migrated_sqlite
 
 T0 = datetime(2026, 9, 3, 9, 0, tzinfo=UTC)
@@ -427,3 +427,23 @@ def test_the_relay_flow_delivers_webhooks_even_when_prefect_is_unreachable(
     finally:
         flow_service().engine.dispose()
         flow_service.cache_clear()
+
+
+def test_a_subscriber_receives_only_the_events_its_owner_may_see(
+    service: Service, receivers: Callable[[], Receiver],
+) -> None:
+    """A webhook registered by a PO 31-04 coordinator gets nothing of a standard-profile case (yet its
+    cursor moves past them); the VO coordinator's subscriber gets it; the other coordinator cannot even
+    read the VO subscription (404).
+    """
+    elsewhere = Principal("swv-2", "swv_coordinator", ("PO3104",))
+    theirs, mine = receivers(), receivers()
+    other = service.register_webhook(elsewhere, theirs.url, "PO", T0).subscription
+    vo, _ = subscribe(service, mine.url)
+    case_id = open_opp(service, T0)
+    service.deliver_webhooks(T0)
+    assert theirs.requests == []
+    assert [d["case_id"] for d in mine.accepted()] == [case_id]
+    assert service.webhook(elsewhere, other.id).cursor == outbox_after(service, 0)[-1].id
+    with pytest.raises(WebhookNotFound):
+        service.webhook(elsewhere, vo.id)
