@@ -1,0 +1,67 @@
+"""The Dutch one-line summaries of signals: what the recipient needs to act, never a name.
+
+Only the pseudonymous pupil id, the school's BRIN, dates, school weeks and hours appear.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Final
+
+MONTHS: Final = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
+                 "september", "oktober", "november", "december")
+
+
+def dutch_date(day: date) -> str:
+    """``9 november 2026``."""
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def _hours(hours: float) -> str:
+    return f"{hours:g}".replace(".", ",")
+
+
+def _school(brin: str | None) -> str:
+    return f"school {brin}" if brin else "geen school bekend"
+
+
+def meldplicht(pupil_id: str, brin: str, hours: float, unit: str, weeks: int, since: date, reached: date) -> str:
+    """The zorgcoördinator's reminder that a verzuimmelding is due."""
+    return (f"Meldplicht verzuim: leerling {pupil_id} op {_school(brin)} heeft {_hours(hours)} {unit} "
+            f"ongeoorloofd verzuimd binnen {weeks} schoolweken ({dutch_date(since)} t/m {dutch_date(reached)}); "
+            "melden bij leerplicht (DUO-verzuimregister).")
+
+
+def dreigend(pupil_id: str, brin: str | None, weeks: int, since: date) -> str:
+    """Threatening thuiszitter, to the zorgcoördinator and the SWV coordinator."""
+    return (f"Dreigend thuiszitter: leerling {pupil_id} op {_school(brin)} is sinds {dutch_date(since)} "
+            f"{weeks} schoolweken aaneengesloten ongeoorloofd afwezig.")
+
+
+def thuiszitter_relatief(pupil_id: str, brin: str | None, weeks: int, since: date, reached: date) -> str:
+    """The alert to leerplicht of the municipality of residence: enrolled but at home."""
+    return (f"Thuiszitter (relatief verzuim): leerling {pupil_id}, ingeschreven op {_school(brin)}, is sinds "
+            f"{dutch_date(since)} ongeoorloofd afwezig zonder vrijstelling: meer dan {weeks} schoolweken "
+            f"op {dutch_date(reached)}.")
+
+
+def thuiszitter_absoluut(pupil_id: str, brin: str | None, days: int, since: date, reached: date, *,
+                         unenrolled_since: date, leerplichtig: bool = True) -> str:
+    """The alert to leerplicht of the municipality of residence: under the duty and enrolled nowhere."""
+    duty = "leerplichtig" if leerplichtig else "kwalificatieplichtig"
+    home = "" if unenrolled_since == since else f" (thuis sinds {dutch_date(since)})"
+    return (f"Thuiszitter (absoluut verzuim): leerling {pupil_id} is {duty} en sinds {dutch_date(unenrolled_since)} "
+            f"nergens ingeschreven{home}: meer dan {days} dagen op {dutch_date(reached)}; laatste {_school(brin)}.")
+
+
+def escalatie(pupil_id: str, brin: str | None, months: int, since: date, weeks: int, soort: str) -> str:
+    """Thuiszitterspact escalation, to the SWV coordinator and again to leerplicht."""
+    return (f"Escalatie thuiszitter ({soort} verzuim): leerling {pupil_id} ({_school(brin)}) zit sinds "
+            f"{dutch_date(since)} thuis, {months} maanden of langer ({weeks} schoolweken) "
+            "zonder passend aanbod (Thuiszitterspact).")
+
+
+def herinnering(pupil_id: str, since: date, ends: date) -> str:
+    """The SWV coordinator's reminder that a 5-onder-a vrijstelling ends with the school year."""
+    return (f"Herinnering vrijstelling 5 onder a: de vrijstelling van leerling {pupil_id} (sinds {dutch_date(since)}) "
+            f"eindigt op {dutch_date(ends)}; verlenging moet vóór 1 juli zijn aangevraagd.")
