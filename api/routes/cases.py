@@ -102,7 +102,8 @@ def search_cases(
 class AdviceRequestIn(BaseModel):
     """Ask a deskundige (by user id) to advise on this TLV request."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"deskundige_id": "5b0e4c1e-2f8a-4d7e-9c3b-1a2b3c4d5e6f"}]})
     deskundige_id: str = Field(min_length=1, max_length=36)
 
 
