@@ -10,10 +10,10 @@ STAMP := $(VENV)/.installed
 run: $(STAMP)
 	$(BIN)/leerlingroute serve
 
-# Install everything and run every check and test (SQLite and a temporary PostgreSQL 15).
+# Install everything and run every check and test (SQLite, a temporary PostgreSQL 15, headless Chromium).
 test: $(STAMP)
 	$(MAKE) check
-	.ci/with-postgres $(BIN)/python -m pytest
+	.ci/with-postgres .ci/with-chromium $(BIN)/python -m pytest
 
 check: lint types imports
 

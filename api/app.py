@@ -7,12 +7,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from api.deps import Clock
 from api.errors import install_error_handlers
 from api.routes import alerts, audit, cases, digests, monitor, pathways, pupils, resources, stream, webhooks
 from infra.bootstrap import Service
 from infra.logging import configure_logging
+from web import STATIC_DIR
+from web import router as web_router
 
 
 def _utc_now() -> datetime:
@@ -42,6 +45,8 @@ def create_app(service: Service | None = None, clock: Clock = _utc_now) -> FastA
     app.include_router(monitor.router)
     app.include_router(alerts.router)
     app.include_router(stream.router)
+    app.include_router(web_router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/health", tags=["health"])
     def health() -> dict[str, str]:

@@ -107,6 +107,37 @@ def users_revoke(user_id: Annotated[str, typer.Argument(help="Id van de gebruike
     typer.echo(f"Token van {user.name} ({user.id}) ingetrokken.")
 
 
+@users.command("set-password")
+def users_set_password(
+    name: Annotated[str, typer.Argument(help="Gebruikersnaam")],
+    password_stdin: Annotated[bool, typer.Option(
+        "--password-stdin", help="Lees het wachtwoord van standaardinvoer in plaats van het te vragen")] = False,
+) -> None:
+    """Stel het wachtwoord voor de webpagina's in, met een nieuwe TOTP-sleutel (tweede factor)."""
+    from infra import web_accounts  # noqa: PLC0415 - only this command needs argon2
+
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else _ask_password_twice()
+    service = _migrated_service()
+    try:
+        enrolment = web_accounts.set_password(service.engine, name, password, datetime.now(UTC))
+    except accounts.AccountError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from error
+    typer.echo(f"Wachtwoord en nieuwe TOTP-sleutel ingesteld voor {enrolment.name} ({enrolment.user_id}); "
+               "eerdere websessies zijn beëindigd.")
+    typer.echo("Zet de sleutel in een authenticator-app (scan de URI als QR-code of typ de sleutel over):")
+    typer.echo(enrolment.uri)
+    typer.echo(f"TOTP-sleutel: {enrolment.secret}")
+
+
+def _ask_password_twice() -> str:
+    first: str = typer.prompt("Nieuw wachtwoord", hide_input=True)
+    if typer.prompt("Herhaal het wachtwoord", hide_input=True) != first:
+        typer.echo("De twee wachtwoorden zijn niet gelijk; er is niets gewijzigd.", err=True)
+        raise typer.Exit(2)
+    return first
+
+
 @audit_app.command("verify")
 def audit_verify() -> None:
     """Controleer de hashketen van het auditlog."""
@@ -295,3 +326,4 @@ def _safe(url: str) -> str:
     from sqlalchemy.engine import make_url  # noqa: PLC0415
 
     return make_url(url).render_as_string(hide_password=True)
+

@@ -1,0 +1,305 @@
+"""Sign-in for people on the web pages: a password (argon2) plus a TOTP code, and server-side sessions.
+
+- An account of ``infra.accounts`` gets a password and a new TOTP secret from the CLI
+  (``leerlingroute users set-password NAME``); doing so again replaces both and ends its sessions.
+- TOTP is RFC 6238: HMAC-SHA-1, 30-second steps, 6 digits; the codes of the previous, current and
+  next step are accepted (clock drift), each step at most once (a code cannot be replayed).
+- Every failed attempt (wrong password or wrong code) counts against the account; the fifth locks it
+  for 15 minutes, during which even the right password and code are refused. What a person is told
+  is the same in every case, so it never reveals whether a username exists or which factor was wrong.
+- A session id is random (``secrets.token_urlsafe(32)``) and lives only in the browser's cookie; the
+  database keeps its SHA-256, the CSRF token its forms carry, and when it ends (8 hours after sign-in,
+  or at sign-out). A revoked account's sessions stop working at once.
+
+A signed-in person is the same :class:`domain.access.Principal` (user id, role, scopes) as their API
+token would give, so the pages go through the same scope checks and audit log as the API.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cache
+from typing import Any, NoReturn
+from urllib.parse import quote, urlencode
+
+import structlog
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import Connection, Engine, insert, select, update
+
+from domain.access import Principal
+from infra.accounts import AccountError
+from infra.tables import users, web_credentials, web_sessions
+
+log = structlog.get_logger("leerlingroute")
+MIN_PASSWORD = 12
+MAX_PASSWORD = 1024
+MAX_ATTEMPTS = 5
+LOCK = timedelta(minutes=15)
+SESSION = timedelta(hours=8)
+TOTP_STEP_S = 30
+TOTP_DIGITS = 6
+TOTP_DRIFT = 1
+"""Accept codes this many steps before or after the current one."""
+ISSUER = "Leerlingroute"
+REFUSED = ("Inloggen is niet gelukt: de gebruikersnaam, het wachtwoord of de code klopt niet. "
+           f"Na {MAX_ATTEMPTS} mislukte pogingen is een account {LOCK.seconds // 60} minuten geblokkeerd.")
+"""The one message for every refused sign-in: unknown name, wrong password, wrong code, locked."""
+
+
+class SignInRefused(Exception):
+    """The sign-in is refused; ``str()`` is the Dutch sentence to show (always :data:`REFUSED`)."""
+
+    def __init__(self) -> None:
+        super().__init__(REFUSED)
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    """A password set: the account, and its new TOTP secret as a base32 string and otpauth:// URI."""
+
+    user_id: str
+    name: str
+    secret: str
+    uri: str
+
+
+@dataclass(frozen=True)
+class WebSession:
+    """A signed-in browser: who it is (as the API would see them), their username and the CSRF token."""
+
+    principal: Principal
+    name: str
+    csrf_token: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class CredentialState:
+    """Whether an account can sign in on the web, and until when it is locked (if it is)."""
+
+    user_id: str
+    locked_until: datetime | None
+    updated_at: datetime
+
+
+# --- TOTP (RFC 6238) ------------------------------------------------------------------------------
+
+
+def new_totp_secret() -> str:
+    """A random 160-bit TOTP secret in base32 without padding (32 characters)."""
+    return base64.b32encode(secrets.token_bytes(20)).decode().rstrip("=")
+
+
+def time_step(at: datetime) -> int:
+    """The TOTP time step ``at`` falls in (30-second steps since the Unix epoch)."""
+    return int(at.timestamp()) // TOTP_STEP_S
+
+
+def totp_at_step(secret: str, step: int) -> str:
+    """The 6-digit code of ``secret`` (base32) for time step ``step`` (RFC 4226 dynamic truncation)."""
+    key = base64.b32decode(secret.upper() + "=" * (-len(secret) % 8))
+    digest = hmac.new(key, step.to_bytes(8, "big"), hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    code = (int.from_bytes(digest[offset:offset + 4], "big") & 0x7FFF_FFFF) % 10**TOTP_DIGITS
+    return f"{code:0{TOTP_DIGITS}d}"
+
+
+def totp(secret: str, at: datetime) -> str:
+    """The code an authenticator app shows at ``at``."""
+    return totp_at_step(secret, time_step(at))
+
+
+def otpauth_uri(secret: str, name: str, issuer: str = ISSUER) -> str:
+    """The ``otpauth://totp/...`` URI an authenticator app reads (as text or QR code)."""
+    query = urlencode({"secret": secret, "issuer": issuer, "algorithm": "SHA1", "digits": TOTP_DIGITS,
+                       "period": TOTP_STEP_S})
+    return f"otpauth://totp/{quote(issuer)}:{quote(name)}?{query}"
+
+
+def _matching_step(secret: str, code: str, now: datetime, last_step: int) -> int | None:
+    """The not-yet-used time step near ``now`` whose code is ``code``, if any."""
+    current = time_step(now)
+    for step in range(current - TOTP_DRIFT, current + TOTP_DRIFT + 1):
+        if step > last_step and hmac.compare_digest(totp_at_step(secret, step), code):
+            return step
+    return None
+
+
+# --- passwords --------------------------------------------------------------------------------------
+
+
+@cache
+def _hasher() -> PasswordHasher:
+    return PasswordHasher()
+
+
+@cache
+def _dummy_hash() -> str:
+    """A hash to verify against for an unknown username, so that it takes as long as a known one."""
+    return _hasher().hash(secrets.token_urlsafe(16))
+
+
+def _password_ok(stored_hash: str, password: str) -> bool:
+    if len(password) > MAX_PASSWORD:
+        return False
+    try:
+        return _hasher().verify(stored_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def check_password_rules(password: str) -> None:
+    """AccountError (Dutch) unless the password is long enough and not absurdly long."""
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"Het wachtwoord is te kort: gebruik minstens {MIN_PASSWORD} tekens.")
+    if len(password) > MAX_PASSWORD:
+        raise AccountError(f"Het wachtwoord is te lang: gebruik hoogstens {MAX_PASSWORD} tekens.")
+
+
+# --- enrolment ----------------------------------------------------------------------------------------
+
+
+def set_password(engine: Engine, name: str, password: str, now: datetime) -> Enrolment:
+    """Give the (active) account ``name`` this password and a new TOTP secret; unlock it and end its
+    sessions. AccountError (Dutch) for an unknown, revoked or ambiguous name or a weak password.
+    """
+    check_password_rules(password)
+    secret = new_totp_secret()
+    row = {"password_hash": _hasher().hash(password), "totp_secret": secret, "totp_last_step": 0,
+           "failed_attempts": 0, "locked_until": None, "updated_at": now}
+    with engine.begin() as conn:
+        user_id = _active_user_id(conn, name)
+        done = conn.execute(update(web_credentials).where(web_credentials.c.user_id == user_id).values(**row))
+        if done.rowcount == 0:
+            conn.execute(insert(web_credentials), {"user_id": user_id, **row})
+        conn.execute(update(web_sessions).where(web_sessions.c.user_id == user_id,
+                                                web_sessions.c.revoked_at.is_(None)).values(revoked_at=now))
+    log.info("web_credentials", action="set", user_id=user_id)
+    return Enrolment(user_id, name, secret, otpauth_uri(secret, name))
+
+
+def _active_user_id(conn: Connection, name: str) -> str:
+    found = conn.execute(select(users.c.id, users.c.revoked_at).where(users.c.name == name)).all()
+    active = [r.id for r in found if r.revoked_at is None]
+    if not found:
+        raise AccountError(f"Er is geen gebruiker met de naam '{name}'. Maak die eerst met `leerlingroute users "
+                           "create`.")
+    if not active:
+        raise AccountError(f"De gebruiker '{name}' is ingetrokken; een wachtwoord instellen kan niet meer.")
+    if len(active) > 1:
+        raise AccountError(f"Er zijn {len(active)} actieve gebruikers met de naam '{name}'; trek de overbodige in "
+                           "met `leerlingroute users revoke`.")
+    user_id: str = active[0]
+    return user_id
+
+
+def credential_states(engine: Engine) -> dict[str, CredentialState]:
+    """Every account that can sign in on the web, by user id."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(web_credentials.c.user_id, web_credentials.c.locked_until,
+                                   web_credentials.c.updated_at)).all()
+    return {r.user_id: CredentialState(r.user_id, r.locked_until, r.updated_at) for r in rows}
+
+
+# --- signing in -----------------------------------------------------------------------------------------
+
+
+def sign_in(engine: Engine, name: str, password: str, code: str, now: datetime) -> Principal:
+    """The principal of the account whose password and current TOTP code these are; SignInRefused
+    otherwise (unknown or revoked name, wrong password or code, a replayed code, or a locked account).
+    A wrong password or code counts as a failed attempt; the fifth locks the account for 15 minutes.
+    """
+    with engine.begin() as conn:
+        row = _credentials_of(conn, name)
+        if row is None:
+            _password_ok(_dummy_hash(), password)
+            _refuse(None, "unknown")
+        if row.locked_until is not None and row.locked_until > now:
+            _refuse(row.id, "locked")
+        step = _matching_step(row.totp_secret, "".join(code.split()), now, row.totp_last_step) \
+            if _password_ok(row.password_hash, password) else None
+        if step is None:
+            _count_failure(conn, row.id, now)
+        else:
+            _succeed(conn, row, password, step)
+    if step is None:
+        _refuse(row.id, "wrong")
+    log.info("web_sign_in", outcome="ok", user_id=row.id)
+    return Principal(row.id, row.role, tuple(row.scopes))
+
+
+def _refuse(user_id: str | None, reason: str) -> NoReturn:
+    log.info("web_sign_in", outcome="refused", reason=reason, user_id=user_id)
+    raise SignInRefused
+
+
+def _credentials_of(conn: Connection, name: str) -> Any:
+    """The one active account named ``name`` with web credentials (or None), with its role and scopes."""
+    query = (select(users.c.id, users.c.role, users.c.scopes, web_credentials)
+             .join(web_credentials, web_credentials.c.user_id == users.c.id)
+             .where(users.c.name == name, users.c.revoked_at.is_(None)))
+    rows = conn.execute(query).all()
+    return rows[0] if len(rows) == 1 else None
+
+
+def _count_failure(conn: Connection, user_id: str, now: datetime) -> None:
+    conn.execute(update(web_credentials).where(web_credentials.c.user_id == user_id)
+                 .values(failed_attempts=web_credentials.c.failed_attempts + 1))
+    attempts = conn.execute(select(web_credentials.c.failed_attempts)
+                            .where(web_credentials.c.user_id == user_id)).scalar_one()
+    if attempts >= MAX_ATTEMPTS:
+        conn.execute(update(web_credentials).where(web_credentials.c.user_id == user_id)
+                     .values(failed_attempts=0, locked_until=now + LOCK))
+        log.info("web_sign_in", outcome="locked", user_id=user_id, minutes=LOCK.seconds // 60)
+
+
+def _succeed(conn: Connection, row: Any, password: str, step: int) -> None:
+    values: dict[str, Any] = {"failed_attempts": 0, "locked_until": None, "totp_last_step": step}
+    if _hasher().check_needs_rehash(row.password_hash):
+        values["password_hash"] = _hasher().hash(password)
+    conn.execute(update(web_credentials).where(web_credentials.c.user_id == row.id).values(**values))
+
+
+# --- sessions ----------------------------------------------------------------------------------------------
+
+
+def session_hash(session_id: str) -> str:
+    """The stored form of a session id: its SHA-256 in hex."""
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
+def start_session(engine: Engine, principal: Principal, now: datetime) -> str:
+    """A new session for the signed-in principal; returns its id (for the cookie, never stored)."""
+    session_id = secrets.token_urlsafe(32)
+    with engine.begin() as conn:
+        conn.execute(insert(web_sessions), {"id_hash": session_hash(session_id), "user_id": principal.user_id,
+                                            "csrf_token": secrets.token_urlsafe(32), "created_at": now,
+                                            "expires_at": now + SESSION, "revoked_at": None})
+    return session_id
+
+
+def find_session(engine: Engine, session_id: str, now: datetime) -> WebSession | None:
+    """The live session with this id (not expired, not ended, its account not revoked), or None."""
+    query = (select(users.c.id, users.c.name, users.c.role, users.c.scopes, web_sessions.c.csrf_token,
+                    web_sessions.c.expires_at)
+             .join(users, users.c.id == web_sessions.c.user_id)
+             .where(web_sessions.c.id_hash == session_hash(session_id), web_sessions.c.revoked_at.is_(None),
+                    users.c.revoked_at.is_(None)))
+    with engine.connect() as conn:
+        row = conn.execute(query).first()
+    if row is None or row.expires_at <= now:
+        return None
+    return WebSession(Principal(row.id, row.role, tuple(row.scopes)), row.name, row.csrf_token, row.expires_at)
+
+
+def end_session(engine: Engine, session_id: str, now: datetime) -> None:
+    """Sign out: the session stops working from ``now`` on."""
+    with engine.begin() as conn:
+        conn.execute(update(web_sessions).where(web_sessions.c.id_hash == session_hash(session_id),
+                                                web_sessions.c.revoked_at.is_(None)).values(revoked_at=now))

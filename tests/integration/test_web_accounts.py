@@ -1,0 +1,257 @@
+"""Web sign-in for people: argon2 passwords plus RFC 6238 TOTP codes, one message for every refusal,
+lock-out after five failures for fifteen minutes, and sessions stored only as the hash of their id;
+the CLI sets a password and shows the new TOTP secret.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, select
+from typer.testing import CliRunner
+
+from domain.access import Principal
+from infra import accounts, web_accounts
+from infra.accounts import AccountError
+from infra.cli import app
+from infra.db import make_engine
+from infra.tables import web_credentials, web_sessions
+from infra.web_accounts import REFUSED, SignInRefused
+from tests.databases import fresh_pg_database, migrated_sqlite
+
+NOW = datetime(2026, 9, 1, 8, 0, 10, tzinfo=UTC)
+PASSWORD = "lang genoeg en geheim"  # noqa: S105 - a test account's password
+RFC_SECRET = base64.b32encode(b"12345678901234567890").decode()
+"""The SHA-1 key of RFC 6238 appendix B."""
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """An engine on a freshly migrated database of each kind."""
+    if request.param == "sqlite":
+        made = make_engine(migrated_sqlite(str(tmp_path_factory.mktemp("web-accounts"))))
+        yield made
+        made.dispose()
+        return
+    with fresh_pg_database() as url:
+        made = make_engine(url)
+        yield made
+        made.dispose()
+
+
+def _person(engine: Engine, name: str = "ib-de-linde") -> tuple[accounts.User, str, str]:
+    """An enrolled zorgcoördinator: the account, its API token and its TOTP secret."""
+    user, token = accounts.create_user(engine, "zorgcoordinator", ["14PS03"], NOW - timedelta(days=1), set(),
+                                       name=name)
+    return user, token, web_accounts.set_password(engine, name, PASSWORD, NOW - timedelta(days=1)).secret
+
+
+def _refused(engine: Engine, name: str, password: str, code: str, at: datetime) -> str:
+    with pytest.raises(SignInRefused) as refused:
+        web_accounts.sign_in(engine, name, password, code, at)
+    return str(refused.value)
+
+
+@pytest.mark.parametrize(("unix_time", "code"), [
+    (59, "287082"), (1111111109, "081804"), (1234567890, "005924"), (2000000000, "279037"),
+])
+def test_totp_codes_are_those_of_the_rfc_6238_test_vectors(unix_time: int, code: str) -> None:
+    """SHA-1, 30-second steps: the last six digits of the RFC's eight-digit codes."""
+    assert web_accounts.totp(RFC_SECRET, datetime.fromtimestamp(unix_time, UTC)) == code
+
+
+def test_the_otpauth_uri_names_the_account_and_the_secret() -> None:
+    """What an authenticator app reads (as text or QR code)."""
+    uri = web_accounts.otpauth_uri("ABC234", "ib-de-linde")
+    assert uri == ("otpauth://totp/Leerlingroute:ib-de-linde?secret=ABC234&issuer=Leerlingroute&algorithm=SHA1"
+                   "&digits=6&period=30")
+
+
+def test_password_and_current_code_sign_in_as_the_same_principal_as_the_api_token(engine: Engine) -> None:
+    """The person is who their API token says: same user id, role and scopes."""
+    user, token, secret = _person(engine)
+    principal = web_accounts.sign_in(engine, "ib-de-linde", PASSWORD, web_accounts.totp(secret, NOW), NOW)
+    assert principal == accounts.authenticate(engine, token, NOW) == Principal(user.id, "zorgcoordinator",
+                                                                                 ("14PS03",))
+
+
+
+def test_a_code_typed_with_a_space_in_the_middle_is_accepted(engine: Engine) -> None:
+    """Authenticator apps show '123 456'; people type it so."""
+    _, _, secret = _person(engine)
+    code = web_accounts.totp(secret, NOW)
+    web_accounts.sign_in(engine, "ib-de-linde", PASSWORD, f"{code[:3]} {code[3:]}", NOW)
+
+def test_the_password_is_stored_as_an_argon2_hash(engine: Engine) -> None:
+    """Never the password itself."""
+    _person(engine)
+    with engine.connect() as conn:
+        stored = conn.execute(select(web_credentials.c.password_hash)).scalar_one()
+    assert stored.startswith("$argon2id$")
+    assert PASSWORD not in stored
+
+
+def test_a_code_is_accepted_only_once(engine: Engine) -> None:
+    """The same code again, within its 30 seconds: refused (someone looking over a shoulder)."""
+    _, _, secret = _person(engine)
+    code = web_accounts.totp(secret, NOW)
+    web_accounts.sign_in(engine, "ib-de-linde", PASSWORD, code, NOW)
+    assert _refused(engine, "ib-de-linde", PASSWORD, code, NOW + timedelta(seconds=5)) == REFUSED
+
+
+def test_the_codes_of_the_neighbouring_steps_are_accepted_for_clock_drift(engine: Engine) -> None:
+    """One step early or late is fine; two steps is refused."""
+    _, _, secret = _person(engine)
+    step = timedelta(seconds=30)
+    web_accounts.sign_in(engine, "ib-de-linde", PASSWORD, web_accounts.totp(secret, NOW - step), NOW)
+    web_accounts.sign_in(engine, "ib-de-linde", PASSWORD, web_accounts.totp(secret, NOW + step), NOW)
+    later = NOW + 4 * step
+    _refused(engine, "ib-de-linde", PASSWORD, web_accounts.totp(secret, later + 2 * step), later)
+
+
+def test_the_fifth_failure_locks_the_account_for_fifteen_minutes(engine: Engine) -> None:
+    """Four wrong passwords and one wrong code; then even the right ones are refused until 15 minutes
+    after the fifth failure, with the same message throughout.
+    """
+    _, _, secret = _person(engine)
+    right = web_accounts.totp(secret, NOW)
+    for _ in range(4):
+        assert _refused(engine, "ib-de-linde", "verkeerd wachtwoord", right, NOW) == REFUSED
+    wrong_code = f"{(int(right) + 1) % 1_000_000:06d}"
+    assert _refused(engine, "ib-de-linde", PASSWORD, wrong_code, NOW) == REFUSED
+    almost = NOW + timedelta(minutes=15) - timedelta(seconds=1)
+    assert _refused(engine, "ib-de-linde", PASSWORD, web_accounts.totp(secret, almost), almost) == REFUSED
+    unlocked = NOW + timedelta(minutes=15)
+    web_accounts.sign_in(engine, "ib-de-linde", PASSWORD, web_accounts.totp(secret, unlocked), unlocked)
+
+
+def test_a_success_starts_the_count_of_failures_anew(engine: Engine) -> None:
+    """Four failures, a success, four failures: not locked."""
+    _, _, secret = _person(engine)
+    for minute in (0, 2):
+        at = NOW + timedelta(minutes=minute)
+        for _ in range(4):
+            _refused(engine, "ib-de-linde", "verkeerd wachtwoord", "000000", at)
+        web_accounts.sign_in(engine, "ib-de-linde", PASSWORD, web_accounts.totp(secret, at), at)
+
+
+def test_failures_count_per_account(engine: Engine) -> None:
+    """Five failures of one account lock that one only."""
+    _person(engine, "ib-een")
+    _, _, other = _person(engine, "ib-twee")
+    for _ in range(5):
+        _refused(engine, "ib-een", "verkeerd wachtwoord", "000000", NOW)
+    web_accounts.sign_in(engine, "ib-twee", PASSWORD, web_accounts.totp(other, NOW), NOW)
+
+
+def test_unknown_revoked_and_unenrolled_names_get_the_same_message(engine: Engine) -> None:
+    """Nothing tells whether a username exists, is revoked or has no password yet."""
+    user, _, secret = _person(engine)
+    accounts.create_user(engine, "admin", [], NOW, set(), name="zonder-wachtwoord")
+    accounts.revoke_user(engine, user.id, NOW)
+    code = web_accounts.totp(secret, NOW)
+    messages = {_refused(engine, name, PASSWORD, code, NOW)
+                for name in ("ib-de-linde", "bestaat-niet", "zonder-wachtwoord")}
+    assert messages == {REFUSED}
+    assert "klopt niet" in REFUSED
+
+
+def test_only_the_hash_of_a_session_id_is_stored(engine: Engine) -> None:
+    """The cookie's id finds the session; the database has its SHA-256 and a CSRF token, not the id."""
+    user, _, _ = _person(engine)
+    principal = Principal(user.id, user.role, user.scopes)
+    session_id = web_accounts.start_session(engine, principal, NOW)
+    with engine.connect() as conn:
+        stored = conn.execute(select(web_sessions)).mappings().one()
+    assert stored["id_hash"] == web_accounts.session_hash(session_id) != session_id
+    assert session_id not in {str(v) for v in stored.values()}
+    found = web_accounts.find_session(engine, session_id, NOW)
+    assert found is not None
+    assert (found.principal, found.name, found.csrf_token) == (principal, "ib-de-linde", stored["csrf_token"])
+
+
+def test_a_session_ends_at_sign_out_after_eight_hours_and_when_the_account_is_revoked(engine: Engine) -> None:
+    """Each of the three makes the session id worthless."""
+    user, _, _ = _person(engine)
+    principal = Principal(user.id, user.role, user.scopes)
+    signed_out, expiring, revoked = (web_accounts.start_session(engine, principal, NOW) for _ in range(3))
+    web_accounts.end_session(engine, signed_out, NOW)
+    assert web_accounts.find_session(engine, signed_out, NOW) is None
+    assert web_accounts.find_session(engine, expiring, NOW + timedelta(hours=8) - timedelta(seconds=1))
+    assert web_accounts.find_session(engine, expiring, NOW + timedelta(hours=8)) is None
+    accounts.revoke_user(engine, user.id, NOW)
+    assert web_accounts.find_session(engine, revoked, NOW) is None
+    assert web_accounts.find_session(engine, "nooit-uitgegeven", NOW) is None
+
+
+def test_setting_the_password_again_replaces_the_secret_unlocks_and_ends_sessions(engine: Engine) -> None:
+    """A lost phone: the old codes stop working, the account is unlocked, open sessions end."""
+    user, _, old = _person(engine)
+    session_id = web_accounts.start_session(engine, Principal(user.id, user.role, user.scopes), NOW)
+    for _ in range(5):
+        _refused(engine, "ib-de-linde", "verkeerd wachtwoord", "000000", NOW)
+    new = web_accounts.set_password(engine, "ib-de-linde", "een heel nieuw wachtwoord", NOW).secret
+    assert new != old
+    assert web_accounts.find_session(engine, session_id, NOW) is None
+    _refused(engine, "ib-de-linde", "een heel nieuw wachtwoord", web_accounts.totp(old, NOW), NOW)
+    web_accounts.sign_in(engine, "ib-de-linde", "een heel nieuw wachtwoord", web_accounts.totp(new, NOW), NOW)
+
+
+@pytest.mark.parametrize(("name", "password", "message"), [
+    ("ib-de-linde", "kort", "Het wachtwoord is te kort: gebruik minstens 12 tekens."),
+    ("niemand", PASSWORD, "Er is geen gebruiker met de naam 'niemand'."),
+])
+def test_a_short_password_or_an_unknown_name_is_refused_in_dutch(engine: Engine, name: str, password: str,
+                                                                  message: str) -> None:
+    """Nothing is set."""
+    accounts.create_user(engine, "admin", [], NOW, set(), name="ib-de-linde")
+    with pytest.raises(AccountError, match=message):
+        web_accounts.set_password(engine, name, password, NOW)
+
+
+def test_a_revoked_account_gets_no_password(engine: Engine) -> None:
+    """Revoked is revoked, for the API and the pages alike."""
+    user, _ = accounts.create_user(engine, "admin", [], NOW, set(), name="oud")
+    accounts.revoke_user(engine, user.id, NOW)
+    with pytest.raises(AccountError, match="is ingetrokken"):
+        web_accounts.set_password(engine, "oud", PASSWORD, NOW)
+
+
+def test_the_cli_sets_a_password_and_prints_the_otpauth_uri_and_secret(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`users set-password NAME --password-stdin`: the URI and the secret, which then sign in."""
+    url = migrated_sqlite(str(tmp_path))
+    monkeypatch.setenv("LEERLINGROUTE_DATABASE_URL", url)
+    runner = CliRunner()
+    assert runner.invoke(app, ["users", "create", "--role", "admin", "--name", "beheer-1"]).exit_code == 0
+    done = runner.invoke(app, ["users", "set-password", "beheer-1", "--password-stdin"], input=f"{PASSWORD}\n")
+    assert done.exit_code == 0, done.output
+    secret = next(line.removeprefix("TOTP-sleutel: ") for line in done.output.splitlines()
+                  if line.startswith("TOTP-sleutel: "))
+    assert f"otpauth://totp/Leerlingroute:beheer-1?secret={secret}&" in done.output
+    engine = make_engine(url)
+    now = datetime.now(UTC)
+    assert web_accounts.sign_in(engine, "beheer-1", PASSWORD, web_accounts.totp(secret, now), now).role == "admin"
+    engine.dispose()
+
+
+def test_the_cli_asks_twice_and_refuses_two_different_passwords(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Prompted: both entries must match; otherwise nothing changes (exit code 2, Dutch message)."""
+    monkeypatch.setenv("LEERLINGROUTE_DATABASE_URL", migrated_sqlite(str(tmp_path)))
+    runner = CliRunner()
+    runner.invoke(app, ["users", "create", "--role", "admin", "--name", "beheer-1"])
+    differ = runner.invoke(app, ["users", "set-password", "beheer-1"], input=f"{PASSWORD}\niets anders dan dat\n")
+    assert differ.exit_code == 2
+    assert "De twee wachtwoorden zijn niet gelijk" in differ.output
+    same = runner.invoke(app, ["users", "set-password", "beheer-1"], input=f"{PASSWORD}\n{PASSWORD}\n")
+    assert same.exit_code == 0, same.output
+    unknown = runner.invoke(app, ["users", "set-password", "niemand", "--password-stdin"], input=f"{PASSWORD}\n")
+    assert unknown.exit_code == 2
+    assert "Er is geen gebruiker met de naam 'niemand'" in unknown.output

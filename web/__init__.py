@@ -1,0 +1,22 @@
+"""Pages for people: server-rendered Dutch HTML (Jinja2, no JavaScript) in the same app as the API.
+
+Sign-in is username + password + TOTP code (see :mod:`infra.web_accounts`); a signed-in person is
+the same principal as their API token, so every page reads and writes through the service's
+scope-checked, audited methods. Every POST form carries a CSRF token (the session's, or for the
+sign-in form a token that is also set as a cookie). No page puts a name or BSN in a URL: cases are
+addressed by UUID, pupils by their pseudonymous id. None of these routes is in the OpenAPI document.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from web import admin, auth, cases
+from web.common import STATIC_DIR
+
+router = APIRouter(include_in_schema=False)
+router.include_router(auth.router)
+router.include_router(cases.router)
+router.include_router(admin.router)
+
+__all__ = ["STATIC_DIR", "router"]

@@ -1,0 +1,234 @@
+"""The case page: the pupil's timeline, open deadlines, the pathway with the current stage, and a form
+for each command the signed-in role may issue now. Every read and write goes through the service's
+scope-checked, audited methods; a case out of scope is the same 404 page as an unknown one.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from domain.access import Principal
+from domain.case import Command
+from domain.definition import PathwayDefinition, Transition
+from domain.errors import (
+    ConcurrencyConflict,
+    DomainError,
+    GuardFailed,
+    InvalidCommand,
+    NotFound,
+    OutOfScope,
+    RoleNotAllowed,
+    TransitionNotAllowed,
+)
+from domain.fields import FieldSpec
+from domain.views import CaseStatus, HistoryEntry
+from infra.bootstrap import Service
+from infra.web_accounts import WebSession
+from web import forms
+from web.common import FormDep, csrf_ok, form_refused, form_text, not_found, now, page, service, signed_in, to_sign_in
+from web.texts import code_label, local_date, role_label, sentence, value_nl
+
+router = APIRouter(include_in_schema=False)
+_STATUS: list[tuple[type[DomainError], int]] = [
+    (GuardFailed, 422), (InvalidCommand, 422), (TransitionNotAllowed, 409), (ConcurrencyConflict, 409),
+    (RoleNotAllowed, 403), (OutOfScope, 403),
+]
+
+
+@dataclass(frozen=True)
+class StageView:
+    """A stage in the pathway diagram: 'huidig' (current), 'doorlopen' (passed) or 'open'."""
+
+    name: str
+    label: str
+    final: bool
+    state: str
+
+
+@dataclass(frozen=True)
+class EventView:
+    """One event on the timeline, in words."""
+
+    seq: int
+    label: str
+    actor: str
+    occurred_at: datetime
+    recorded_at: datetime
+    details: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class TrajectoryView:
+    """One trajectory of the pupil with its events; ``current`` for the case the page is about."""
+
+    status: CaseStatus
+    title: str
+    events: tuple[EventView, ...]
+    stages_seen: frozenset[str]
+    current: bool
+
+
+@dataclass(frozen=True)
+class DeadlineView:
+    """An open deadline: what, when, and how many days are left (negative: overdue)."""
+
+    label: str
+    due_at: datetime
+    overdue: bool
+    days_left: int
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A step the engine refused: which command, the Dutch reason, and what was filled in."""
+
+    command: str
+    message: str
+    values: Mapping[str, str]
+
+
+@router.get("/naar-dossier", response_class=HTMLResponse)
+def go_to_case(request: Request, dossiernummer: str = "") -> Response:
+    """The 'go to case' form on the home page: to the case page of a case number (a UUID)."""
+    session = signed_in(request)
+    if session is None:
+        return to_sign_in(request)
+    try:
+        case_id = uuid.UUID(dossiernummer.strip())
+    except ValueError:
+        return page(request, "home.html", {"title": "Start", "nav": "home", "number": dossiernummer[:80],
+                                           "number_error": "Vul een dossiernummer in zoals het op een "
+                                           "dossierpagina staat (36 tekens met streepjes)."}, 400, session)
+    return RedirectResponse(f"/dossiers/{case_id}", status_code=303)
+
+
+@router.get("/dossiers/{case_id}", response_class=HTMLResponse)
+def case_page(request: Request, case_id: str, vastgelegd: str = "") -> Response:
+    """The case page (404 page for an unknown case or one out of scope)."""
+    session = signed_in(request)
+    if session is None:
+        return to_sign_in(request)
+    try:
+        context = case_context(service(request), session.principal, case_id, now(request))
+    except NotFound:
+        return not_found(request, session)
+    done = context["commands"].get(vastgelegd)
+    return page(request, "dossier.html", {**context, "done": done.label if done else None}, session=session)
+
+
+@router.post("/dossiers/{case_id}/stappen/{command}", response_class=HTMLResponse)
+def take_step(request: Request, case_id: str, command: str, form: FormDep) -> Response:
+    """Apply one command from its form; a refusal shows the form again with the engine's Dutch reason."""
+    session = signed_in(request)
+    if session is None:
+        return to_sign_in(request)
+    if not csrf_ok(session, form):
+        return form_refused(request, session)
+    svc, at = service(request), now(request)
+    values: dict[str, str] = {}
+    try:
+        fields = _fields_of(svc.read_status(session.principal, case_id, at, None), command)
+        values = forms.posted_values(fields, {f.name: form_text(form, f.name) for f in fields})
+        step = Command(command, session.principal.actor, forms.payload(fields, values))
+        svc.handle_as(session.principal, case_id, step, at, forms.idempotency_key(form_text(form, "sleutel")),
+                      forms.expected_version(form_text(form, "versie")), None)
+    except NotFound:
+        return not_found(request, session)
+    except DomainError as error:
+        return _refused(request, session, case_id, Refusal(command, error.detail_nl, values), error)
+    return RedirectResponse(f"/dossiers/{case_id}?vastgelegd={command}", status_code=303)
+
+
+def _fields_of(status: CaseStatus, command: str) -> tuple[FieldSpec, ...]:
+    found = next((c for c in status.next_commands if c.command == command), None)
+    return found.fields if found else ()
+
+
+def _refused(request: Request, session: WebSession, case_id: str, refusal: Refusal,
+             error: DomainError) -> Response:
+    try:
+        context = case_context(service(request), session.principal, case_id, now(request), refusal)
+    except NotFound:
+        return not_found(request, session)
+    status = next((code for kind, code in _STATUS if isinstance(error, kind)), 400)
+    return page(request, "dossier.html", {**context, "refusal": refusal}, status, session)
+
+
+# --- the page's content -----------------------------------------------------------------------------
+
+
+def case_context(svc: Service, principal: Principal, case_id: str, at: datetime,
+                 refusal: Refusal | None = None) -> dict[str, Any]:
+    """Everything the case page shows, read on behalf of ``principal`` (NotFound if out of scope)."""
+    status = svc.read_status(principal, case_id, at, None)
+    definition = _definition(svc, status)
+    trajectories = [_trajectory(svc, principal, t, at, t.case_id == case_id)
+                    for t in svc.read_timeline(principal, status.pupil_id, at, None)]
+    seen = next(t.stages_seen for t in trajectories if t.current)
+    return {
+        "title": f"Dossier {definition.title}", "status": status, "definition": definition,
+        "stages": [_stage(s.name, s.label, s.final, status.stage, seen) for s in definition.stages.values()],
+        "deadlines": [DeadlineView(t.label, t.due_at, t.overdue, (local_date(t.due_at) - local_date(at)).days)
+                      for t in status.open_timers],
+        "trajectories": trajectories, "forms": _forms(status, definition, principal, refusal),
+        "commands": _transitions(definition), "refusal": refusal,
+    }
+
+
+def _definition(svc: Service, status: CaseStatus) -> PathwayDefinition:
+    return svc.registry.for_profile(status.pathway, status.definition_version, status.profile)
+
+
+def _stage(name: str, label: str, final: bool, current: str, seen: frozenset[str]) -> StageView:
+    state = "huidig" if name == current else "doorlopen" if name in seen else "open"
+    return StageView(name, label, final, state)
+
+
+def _forms(status: CaseStatus, definition: PathwayDefinition, principal: Principal,
+           refusal: Refusal | None) -> list[forms.FormView]:
+    """A form for each command this role may issue now; the refused one keeps its values and reason."""
+    made = []
+    for command in status.next_commands:
+        if principal.role not in command.roles:
+            continue
+        target = definition.stages[command.target].label
+        if refusal is not None and refusal.command == command.command:
+            made.append(forms.form_view(command, target, refusal.values, refusal.message))
+        else:
+            made.append(forms.form_view(command, target))
+    return made
+
+
+def _transitions(definition: PathwayDefinition) -> dict[str, Transition]:
+    """Each command of the pathway by name (the first declaration's label where it has several)."""
+    found: dict[str, Transition] = {}
+    for transition in (definition.start, *definition.transitions):
+        found.setdefault(transition.command, transition)
+    return found
+
+
+def _trajectory(svc: Service, principal: Principal, status: CaseStatus, at: datetime,
+                current: bool) -> TrajectoryView:
+    definition = _definition(svc, status)
+    history = svc.read_history(principal, status.case_id, at, None)
+    commands = _transitions(definition)
+    events = tuple(_event(entry, commands.get(entry.command)) for entry in history)
+    seen = frozenset({e.stage_to for e in history} | {e.stage_from for e in history if e.stage_from})
+    return TrajectoryView(status, definition.title, events, seen, current)
+
+
+def _event(entry: HistoryEntry, transition: Transition | None) -> EventView:
+    fields = transition.fields if transition else {}
+    details = tuple(
+        (sentence(fields[k].label) if k in fields else sentence(code_label(k)),
+         value_nl(v, fields[k].type if k in fields else ""))
+        for k, v in entry.payload.items())
+    label = transition.label if transition else sentence(code_label(entry.type))
+    return EventView(entry.seq, label, role_label(entry.actor_role), entry.occurred_at, entry.recorded_at, details)
