@@ -25,13 +25,14 @@ def stalled(conn: Connection, scope: ColumnElement[bool], registry: PathwayRegis
     (longest overdue first).
     """
     found: list[StalledCase] = []
+    timers: list[OverdueTimer] = []
+    overdue = digest_store.overdue_timers(conn, scope, as_of)
     for code, profile in registry.profiles.items():
         norms = stage_norms(profile)
         candidates = digest_store.stalled_candidates(conn, scope & (cases.c.profile == code), norms, as_of)
-        if candidates:
-            found += build_digest(code, norms, candidates, [], registry.definitions, as_of).stalled
-    overdue = digest_store.overdue_timers(conn, scope, as_of)
-    timers = build_digest("", {}, [], overdue, registry.definitions, as_of).overdue
+        digest = build_digest(code, norms, candidates, overdue, registry.definitions, as_of)
+        found += digest.stalled
+        timers += digest.overdue
     return (sorted(found, key=lambda s: (-s.days_over, s.case_id)),
             sorted(timers, key=lambda t: (-t.days_overdue, t.case_id, t.timer)))
 

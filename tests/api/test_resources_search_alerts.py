@@ -209,3 +209,12 @@ def test_indicators_count_what_happened_in_the_period(api: httpx.Client) -> None
     refused = problem(api.get("/monitor/indicators", params={"start": period["end"], "end": period["start"]}),
                       422, "invalid-command")
     assert refused["detail"] == "Het einde van de periode moet na het begin liggen."
+
+
+def test_the_stalled_monitor_lists_a_deadline_that_passed(api: httpx.Client) -> None:
+    """An OPP whose six weeks ran out before the timer sweep: its deadline is in the overdue list."""
+    case_id = _open(api, "opp", {"extra_ondersteuning_sinds": "2026-06-01"})
+    found = api.get("/monitor/stalled", params={"pathway": "opp", "limit": 1000}).json()
+    mine = [t for t in found["overdue"] if t["case_id"] == case_id]
+    assert [(t["timer"], t["days_overdue"]) for t in mine] == [("opp_termijn", 52)]
+    assert found["overdue_total"] >= 1
