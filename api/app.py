@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api.deps import Clock
 from api.errors import install_error_handlers
-from api.routes import alerts, audit, cases, digests, monitor, pathways, pupils, resources, stream, webhooks
+from api.routes import alerts, audit, cases, digests, monitor, pathways, pupils, resources, stream, verzuim, webhooks
 from infra.bootstrap import Service
 from infra.logging import configure_logging
 from web import STATIC_DIR
@@ -45,6 +45,7 @@ def create_app(service: Service | None = None, clock: Clock = _utc_now) -> FastA
     app.include_router(monitor.router)
     app.include_router(alerts.router)
     app.include_router(stream.router)
+    app.include_router(verzuim.router)
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

@@ -25,12 +25,15 @@ from domain.access import Principal, swv_codes_of
 from domain.errors import NotFound
 from domain.registry import PathwayRegistry
 from domain.roles import LEERPLICHT, SWV_COORDINATOR, SYSTEEM, ZORGCOORDINATOR
-from infra.tables import alerts, cases, feed_cursors, outbox, pupils
+from infra.tables import alerts, case_events, cases, feed_cursors, outbox, pupils
 
 FEED = "alerts"
 BATCH = 500
 THUISZITTER_EVENTS = {"thuiszitter_gemeld": "Thuiszitter gemeld",
                       "thuiszitter_langer_dan_3_maanden": "Thuiszitter langer dan 3 maanden thuis"}
+DETECTION_ACTOR_ID = "verzuimdetectie"
+"""The actor id of verzuim detection when it opens a thuiszitter case: it alerts leerplicht about the
+episode and its escalation itself, so for those cases the feed tells only the SWV coordinators of the report."""
 
 
 class AlertNotFound(NotFound):
@@ -118,12 +121,14 @@ def acknowledge(engine: Engine, principal: Principal, alert_id: str, note: str |
 def run_feed(engine: Engine, registry: PathwayRegistry, high_water: int, now: datetime) -> int:
     """Raise the alerts for the outbox events after the feed's cursor up to ``high_water``; how many."""
     raised, deadlines = 0, deadline_events(registry)
+    opened_by = (select(case_events.c.actor_id).where(case_events.c.case_id == outbox.c.case_id, case_events.c.seq == 1)
+                 .scalar_subquery().label("opened_by"))
     while True:
         with engine.begin() as conn:
             cursor = _cursor(conn)
             rows = conn.execute(
                 select(outbox.c.id, outbox.c.case_id, outbox.c.type, outbox.c.pathway, outbox.c.occurred_at,
-                       cases.c.school_brin, cases.c.profile, cases.c.pupil_id, pupils.c.residence_cbs)
+                       cases.c.school_brin, cases.c.profile, cases.c.pupil_id, pupils.c.residence_cbs, opened_by)
                 .join(cases, cases.c.id == outbox.c.case_id)
                 .outerjoin(pupils, pupils.c.id == cases.c.pupil_id)
                 .where(outbox.c.id > cursor, outbox.c.id <= high_water).order_by(outbox.c.id).limit(BATCH)).all()
@@ -145,8 +150,11 @@ def _alerts_for(row: Any, registry: PathwayRegistry, deadlines: dict[str, str]) 
     key = f"{row.case_id}:{row.type}:{row.occurred_at.isoformat()}"
     swvs = sorted(swv_codes_of(registry.profile(row.profile)))
     if row.type in THUISZITTER_EVENTS:
+        detected = row.opened_by == DETECTION_ACTOR_ID
+        if detected and row.type != "thuiszitter_gemeld":
+            return []
         title = f"{THUISZITTER_EVENTS[row.type]}: leerling {row.pupil_id} van school {row.school_brin}"
-        audience = [(LEERPLICHT, row.residence_cbs)] if row.residence_cbs else []
+        audience = [(LEERPLICHT, row.residence_cbs)] if row.residence_cbs and not detected else []
         return [NewAlert("thuiszitter", role, scope, f"{key}:{role}:{scope}", title, facts, row.case_id,
                          row.pupil_id) for role, scope in [*audience, *((SWV_COORDINATOR, s) for s in swvs)]]
     label = deadlines.get(row.type)

@@ -34,7 +34,7 @@ from domain.indicators import Indicators
 from domain.ports import OutboxItem
 from domain.registry import PathwayRegistry
 from domain.roles import ADMIN, ZORGCOORDINATOR
-from domain.stalled import Digest, DigestNotFound, OverdueTimer, StalledCase, build_digest, stage_norms
+from domain.stalled import Digest, DigestNotFound, build_digest, stage_norms
 from domain.views import CaseStatus, HistoryEntry, case_status, history_entry
 from infra import accounts, advice, audit, monitoring, resources, scope, stream
 from infra import alerts as alert_store
@@ -296,13 +296,14 @@ class Service:
         """RoleNotAllowed (403) unless the user's role reads the monitoring."""
         check_monitor_reader(principal.role)
 
-    def stalled(self, principal: Principal, now: datetime) -> tuple[list[StalledCase], list[OverdueTimer]]:
-        """Stalled pathways and passed deadlines in the user's scope; audited."""
+    def stalled(self, principal: Principal, query: monitoring.StalledQuery, now: datetime) -> monitoring.StalledPage:
+        """A page of the stalled pathways and passed deadlines in the user's scope; audited."""
         check_monitor_reader(principal.role)
 
-        def run() -> tuple[list[StalledCase], list[OverdueTimer]]:
+        def run() -> monitoring.StalledPage:
             with self.engine.connect() as conn:
-                return monitoring.stalled(conn, scope.case_scope(principal, self.registry), self.registry, now)
+                return monitoring.stalled(conn, scope.case_scope(principal, self.registry), self.registry, now,
+                                          query)
         return self._audited(principal, "monitor.stalled", "cases:stalled", None, now, run)
 
     def indicators(self, principal: Principal, start: datetime, end: datetime, now: datetime) -> Indicators:

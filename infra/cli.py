@@ -327,3 +327,56 @@ def _safe(url: str) -> str:
 
     return make_url(url).render_as_string(hide_password=True)
 
+
+# --- thuiszitters (issue 6) ----------------------------------------------------------------------------------------
+
+thuiszitters = typer.Typer(help="Thuiszitters: verzuimdetectie en het kwartaalregister voor de Inspectie.",
+                           no_args_is_help=True)
+app.add_typer(thuiszitters, name="thuiszitters")
+
+
+@thuiszitters.command("export")
+def thuiszitters_export(
+    quarter: Annotated[str, typer.Option(help="Kwartaal, bijvoorbeeld 2026Q4")],
+    swv: Annotated[str | None, typer.Option(help="Alleen de scholen van dit samenwerkingsverband (VO3102)")] = None,
+    output: Annotated[str | None, typer.Option(help="Schrijf naar dit CSV-bestand in plaats van naar het scherm")]
+    = None,
+) -> None:
+    """Exporteer het geanonimiseerde thuiszitterregister van een kwartaal (CSV; kolommen: zie README)."""
+    from pathlib import Path  # noqa: PLC0415 - only this command writes files
+
+    from infra.verzuim_register import as_csv  # noqa: PLC0415 - only the thuiszitter commands need it
+    from infra.verzuim_service import Verzuim, today_in_nl  # noqa: PLC0415
+
+    try:
+        rows = Verzuim(_migrated_service()).export(quarter, swv, today_in_nl(datetime.now(UTC)))
+    except DomainError as error:
+        typer.echo(error.detail_nl, err=True)
+        raise typer.Exit(2) from error
+    if output is None:
+        typer.echo(as_csv(rows), nl=False)
+        return
+    Path(output).write_text(as_csv(rows), encoding="utf-8")
+    typer.echo(f"{len(rows)} episode(s) van {quarter.upper()} geschreven naar {output}.")
+
+
+@thuiszitters.command("detect")
+def thuiszitters_detect(
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Peildatum JJJJ-MM-DD; standaard vandaag")] = None,
+) -> None:
+    """Draai de verzuimdetectie (wat de dagelijkse flow doet): meldingen, register en thuiszittersdossiers."""
+    from datetime import date  # noqa: PLC0415
+
+    from infra.verzuim_service import Verzuim, today_in_nl  # noqa: PLC0415 - only the thuiszitter commands need it
+
+    configure_logging()
+    now = datetime.now(UTC)
+    try:
+        day = date.fromisoformat(as_of) if as_of else today_in_nl(now)
+    except ValueError as error:
+        typer.echo(f"'{as_of}' is geen datum in de vorm JJJJ-MM-DD.", err=True)
+        raise typer.Exit(2) from error
+    report = Verzuim(_migrated_service()).detect(day, now)
+    typer.echo(f"Verzuimdetectie per {day.isoformat()}: {report.candidates} leerlingen nagelopen, "
+               f"{report.alerts} meldingen, {report.episodes_new} nieuwe episodes, "
+               f"{report.cases_opened} thuiszittersdossiers geopend.")

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, or_, select
+from sqlalchemy import ColumnElement, Connection, and_, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from domain.stalled import CaseSummary, Digest, Norms, PendingTimer
-from infra.tables import cases, digests, timers
+from infra.tables import PENDING_DUE, cases, digests, timers
 
 _PENDING = "pending"
 
@@ -54,17 +54,47 @@ def stalled_candidates(conn: Connection, where: ColumnElement[bool], norms: Norm
             for r in rows]
 
 
-def overdue_timers(conn: Connection, where: ColumnElement[bool], as_of: datetime) -> list[PendingTimer]:
-    """The pending timers of the cases matching ``where`` that fell due before ``as_of``."""
-    rows = conn.execute(
-        select(timers.c.case_id, cases.c.pathway, cases.c.definition_version, cases.c.school_brin, cases.c.profile,
-               timers.c.name, timers.c.due_at)
-        .join(cases, cases.c.id == timers.c.case_id)
-        .where(timers.c.state == _PENDING, timers.c.due_at < as_of, where)
-        .order_by(timers.c.due_at, timers.c.id),
-    )
+def overdue_timers(conn: Connection, where: ColumnElement[bool], as_of: datetime, limit: int | None = None,
+                   offset: int = 0) -> list[PendingTimer]:
+    """The pending timers of the cases matching ``where`` that fell due before ``as_of``, longest
+    overdue first (a page of them, given a ``limit``).
+    """
+    query = (select(timers.c.case_id, cases.c.pathway, cases.c.definition_version, cases.c.school_brin,
+                    cases.c.profile, timers.c.name, timers.c.due_at)
+             .join(cases, cases.c.id == timers.c.case_id).where(_overdue(as_of), where)
+             .order_by(timers.c.due_at, timers.c.id).limit(limit).offset(offset))
     return [PendingTimer(r.case_id, r.pathway, r.definition_version, r.school_brin, r.profile, r.name, r.due_at)
-            for r in rows]
+            for r in conn.execute(query)]
+
+
+def count_overdue(conn: Connection, where: ColumnElement[bool], as_of: datetime) -> int:
+    """How many pending timers of the cases matching ``where`` fell due before ``as_of``."""
+    query = (select(func.count()).select_from(timers.join(cases, cases.c.id == timers.c.case_id))
+             .where(_overdue(as_of), where))
+    return int(conn.execute(query).scalar_one())
+
+
+def _overdue(as_of: datetime) -> ColumnElement[bool]:
+    """Pending and due before ``as_of``; the expression index ``ix_timers_pending_due`` gives PostgreSQL
+    the statistics of pending timers only (finished ones keep their past due dates).
+    """
+    return and_(timers.c.state == _PENDING, timers.c.due_at < as_of, as_of > PENDING_DUE)
+
+
+def entered_before(conn: Connection, where: ColumnElement[bool], cutoff: datetime, limit: int) -> list[CaseSummary]:
+    """The ``limit`` cases matching ``where`` that entered their stage longest before ``cutoff``."""
+    rows = conn.execute(
+        select(cases.c.id, cases.c.pathway, cases.c.definition_version, cases.c.stage, cases.c.stage_entered_at,
+               cases.c.school_brin, cases.c.profile)
+        .where(where, cases.c.stage_entered_at <= cutoff)
+        .order_by(cases.c.stage_entered_at, cases.c.id).limit(limit))
+    return [CaseSummary(*r) for r in rows]
+
+
+def count_entered_before(conn: Connection, where: ColumnElement[bool], cutoff: datetime) -> int:
+    """How many cases matching ``where`` entered their stage at or before ``cutoff``."""
+    query = select(func.count()).select_from(cases).where(where, cases.c.stage_entered_at <= cutoff)
+    return int(conn.execute(query).scalar_one())
 
 
 def store_digest(conn: Connection, digest: Digest, now: datetime) -> str:

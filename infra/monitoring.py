@@ -5,13 +5,15 @@ schools). Each profile's stage norms apply to the cases under that profile.
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, Connection
 
+from domain.durations import Duration
 from domain.indicators import HELD, LATE, PERIOD_EVENTS, Indicators, indicators
 from domain.registry import PathwayRegistry
-from domain.stalled import OverdueTimer, StalledCase, build_digest, stage_norms
+from domain.stalled import Norms, OverdueTimer, StalledCase, build_digest, stage_norms
 from infra import digests as digest_store
 from infra.search import CaseFilter, count_cases, events_between
 from infra.tables import cases
@@ -19,22 +21,71 @@ from infra.tables import cases
 EPOCH = datetime.fromisoformat("2000-01-01T00:00:00+00:00")
 
 
-def stalled(conn: Connection, scope: ColumnElement[bool], registry: PathwayRegistry, as_of: datetime,
-            ) -> tuple[list[StalledCase], list[OverdueTimer]]:
-    """The cases in scope beyond their stage's norm (most days over first) and the deadlines that passed
-    (longest overdue first).
+@dataclass(frozen=True)
+class StalledQuery:
+    """Which stalled cases and passed deadlines to show, and which page."""
+
+    school_brin: str | None = None
+    pathway: str | None = None
+    stage: str | None = None
+    min_days_over: int = 0
+    limit: int = 100
+    offset: int = 0
+
+
+@dataclass(frozen=True)
+class StalledPage:
+    """A page of stalled cases (most days over first) and of passed deadlines (longest overdue first),
+    with how many there are in all.
     """
+
+    stalled: list[StalledCase]
+    stalled_total: int
+    overdue: list[OverdueTimer]
+    overdue_total: int
+
+
+def stalled(conn: Connection, scope: ColumnElement[bool], registry: PathwayRegistry, as_of: datetime,
+            query: StalledQuery) -> StalledPage:
+    """The stalled cases and passed deadlines in scope matching ``query``.
+
+    Per profile and per (pathway, stage) with a norm, SQL counts the cases that entered the stage a
+    whole day or more before the norm ran out (the domain's whole-day rule) and reads only the oldest
+    ``offset + limit`` of them (index ``ix_cases_profile_pathway_stage_entered``); the domain ranks those.
+    """
+    wanted = scope if query.school_brin is None else scope & (cases.c.school_brin == query.school_brin)
     found: list[StalledCase] = []
-    timers: list[OverdueTimer] = []
-    overdue = digest_store.overdue_timers(conn, scope, as_of)
+    total = 0
     for code, profile in registry.profiles.items():
         norms = stage_norms(profile)
-        candidates = digest_store.stalled_candidates(conn, scope & (cases.c.profile == code), norms, as_of)
-        digest = build_digest(code, norms, candidates, overdue, registry.definitions, as_of)
-        found += digest.stalled
-        timers += digest.overdue
-    return (sorted(found, key=lambda s: (-s.days_over, s.case_id)),
-            sorted(timers, key=lambda t: (-t.days_overdue, t.case_id, t.timer)))
+        for pathway, stage, norm in _norms_wanted(norms, query):
+            cutoff = norm.before(as_of - timedelta(days=1 + query.min_days_over))
+            in_stage = wanted & (cases.c.profile == code) & (cases.c.pathway == pathway) & (cases.c.stage == stage)
+            total += digest_store.count_entered_before(conn, in_stage, cutoff)
+            oldest = digest_store.entered_before(conn, in_stage, cutoff, query.offset + query.limit)
+            found += build_digest(code, norms, oldest, [], registry.definitions, as_of).stalled
+    found = sorted((s for s in found if s.days_over >= query.min_days_over), key=lambda s: (-s.days_over, s.case_id))
+    timers = _overdue_page(conn, wanted, registry, as_of, query)
+    return StalledPage(found[query.offset:query.offset + query.limit], total, *timers)
+
+
+def _norms_wanted(norms: Norms, query: StalledQuery) -> list[tuple[str, str, Duration]]:
+    return [(pathway, stage, norm) for pathway, stages in norms.items() for stage, norm in stages.items()
+            if query.pathway in (None, pathway) and query.stage in (None, stage)]
+
+
+def _overdue_page(conn: Connection, wanted: ColumnElement[bool], registry: PathwayRegistry, as_of: datetime,
+                  query: StalledQuery) -> tuple[list[OverdueTimer], int]:
+    if query.stage is not None:
+        return [], 0
+    if query.pathway is not None:
+        wanted = wanted & (cases.c.pathway == query.pathway)
+    due_before = as_of - timedelta(days=query.min_days_over)
+    total = digest_store.count_overdue(conn, wanted, due_before)
+    page = digest_store.overdue_timers(conn, wanted, due_before, query.limit, query.offset)
+    by_profile = {t.profile for t in page}
+    timers = [t for code in by_profile for t in build_digest(code, {}, [], page, registry.definitions, as_of).overdue]
+    return sorted(timers, key=lambda t: (-t.days_overdue, t.case_id, t.timer)), total
 
 
 def period_indicators(conn: Connection, scope: ColumnElement[bool], registry: PathwayRegistry, start: datetime,

@@ -10,8 +10,10 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -19,6 +21,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    case,
     true,
 )
 from sqlalchemy.types import TypeDecorator
@@ -73,6 +76,7 @@ cases = Table(
     Index("ix_cases_pathway_stage", "pathway", "stage"),
     Index("ix_cases_profile_stage_entered", "profile", "stage_entered_at"),
     Index("ix_cases_school_stage_entered", "school_brin", "stage_entered_at"),
+    Index("ix_cases_profile_pathway_stage_entered", "profile", "pathway", "stage", "stage_entered_at"),
 )
 
 case_events = Table(
@@ -105,6 +109,10 @@ timers = Table(
     Index("ix_timers_state_due", "state", "due_at"),
     Index("ix_timers_case_state", "case_id", "state"),
 )
+PENDING_DUE = case((timers.c.state == "pending", timers.c.due_at))
+"""A pending timer's due date, else NULL: indexed so that PostgreSQL knows how many *pending* timers
+are due (finished timers keep their past due dates and would skew its estimate)."""
+Index("ix_timers_pending_due", PENDING_DUE)
 
 outbox = Table(
     "outbox", metadata,
@@ -310,3 +318,83 @@ web_sessions = Table(
 )
 """A signed-in browser: the SHA-256 of its session id (the id itself lives only in the cookie), the
 CSRF token its forms carry, and when it ends (expiry or sign-out)."""
+
+# --- verzuim and thuiszitters (issue 6): enrollments, absences, vrijstellingen, holidays, the register ---------
+
+enrollments = Table(
+    "enrollments", metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("pupil_id", String(64), ForeignKey("pupils.id"), nullable=False),
+    Column("school_brin", String(8), ForeignKey("schools.brin"), nullable=False),
+    Column("first_day", Date, nullable=False),
+    Column("last_day", Date),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    Index("ix_enrollments_pupil_school_first", "pupil_id", "school_brin", "first_day", unique=True),
+    Index("ix_enrollments_last_day", "last_day"),
+)
+"""An inschrijving: the pupil at a school (BRIN) from ``first_day`` up to ``last_day`` inclusive (None:
+still enrolled). Recording the same (pupil, school, first day) again sets its last day: the uitschrijving."""
+
+absences = Table(
+    "absences", metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("pupil_id", String(64), ForeignKey("pupils.id"), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("hours", Float, nullable=False),
+    Column("authorized", Boolean, nullable=False),
+    Column("reason", String(60), nullable=False, server_default=""),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    Index("ix_absences_pupil_day", "pupil_id", "day", "authorized", unique=True),
+    Index("ix_absences_day", "day"),
+)
+"""Absence on one day, geoorloofd (``authorized``) or not: clock hours in PO, lesson hours in VO. One row
+per pupil, day and kind; recording it again replaces the hours and the reason."""
+
+vrijstellingen = Table(
+    "vrijstellingen", metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("pupil_id", String(64), ForeignKey("pupils.id"), nullable=False),
+    Column("kind", String(4), nullable=False),
+    Column("first_day", Date, nullable=False),
+    Column("last_day", Date),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    Index("ix_vrijstellingen_pupil_kind_first", "pupil_id", "kind", "first_day", unique=True),
+)
+"""A vrijstelling (Leerplichtwet art. 5 onder a/b/c, 15, 11) from ``first_day`` to ``last_day`` (None: open)."""
+
+school_holidays = Table(
+    "school_holidays", metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("scope", String(6), nullable=False),
+    Column("code", String(8), nullable=False),
+    Column("name", String(60), nullable=False),
+    Column("first_day", Date, nullable=False),
+    Column("last_day", Date, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_school_holidays_scope_code", "scope", "code"),
+)
+"""A school's (``scope`` 'school', code = BRIN) or an SWV's ('swv', code = SWV code) own holidays: each
+replaces the region's default holiday of the same school year and name, or is added."""
+
+thuiszitter_episodes = Table(
+    "thuiszitter_episodes", metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("key", String(200), nullable=False, unique=True),
+    Column("pupil_id", String(64), nullable=False),
+    Column("kind", String(12), nullable=False),
+    Column("first_day", Date, nullable=False),
+    Column("last_day", Date),
+    Column("school_brin", String(8)),
+    Column("residence_cbs", String(4), nullable=False),
+    Column("school_weeks", Integer, nullable=False),
+    Column("case_id", String(36)),
+    Column("actions", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_thuiszitter_episodes_pupil_id", "pupil_id"),
+    Index("ix_thuiszitter_episodes_first_day", "first_day"),
+    Index("ix_thuiszitter_episodes_last_day", "last_day"),
+)
+"""The thuiszitter register: one row per episode (relatief, absoluut, vrijstelling 5 onder a), with what was
+done (``actions``). Rows are never deleted, and an update may only close the episode or record what was done
+(database triggers)."""

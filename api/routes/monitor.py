@@ -15,6 +15,7 @@ from api.deps import NowDep, PrincipalDep, ServiceDep
 from api.routes.digests import OverdueTimerOut, StalledCaseOut
 from api.schemas import problem_responses
 from domain.errors import InvalidCommand
+from infra.monitoring import StalledQuery
 from infra.search import CaseFilter
 
 router = APIRouter(prefix="/monitor", tags=["monitoring"])
@@ -68,17 +69,14 @@ def stalled(
     min_days_over: Annotated[int, Query(ge=0, le=10_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Annotated[int, Query(ge=0)] = 0,
 ) -> StalledOut:
-    """Cases in your scope that stayed in their stage beyond the profile's norm, and deadlines that passed."""
-    cases, timers = service.stalled(principal, now)
-
-    def wanted(school_brin: str, case_pathway: str, case_stage: str | None) -> bool:
-        return ((school is None or school_brin == school) and (pathway is None or case_pathway == pathway)
-                and (stage is None or case_stage == stage))
-    cases = [c for c in cases if wanted(c.school_brin, c.pathway, c.stage) and c.days_over >= min_days_over]
-    timers = [t for t in timers if wanted(t.school_brin, t.pathway, None) and t.days_overdue >= min_days_over]
-    return StalledOut(as_of=now, stalled_total=len(cases), overdue_total=len(timers),
-                      stalled=[StalledCaseOut(**asdict(c)) for c in cases[offset:offset + limit]],
-                      overdue=[OverdueTimerOut(**asdict(t)) for t in timers[offset:offset + limit]])
+    """Cases in your scope that stayed in their stage beyond the profile's norm (most days over first), and
+    deadlines that passed (longest overdue first): one page of each, with their totals.
+    """
+    query = StalledQuery(school, pathway, stage, min_days_over, limit, offset)
+    page = service.stalled(principal, query, now)
+    return StalledOut(as_of=now, stalled_total=page.stalled_total, overdue_total=page.overdue_total,
+                      stalled=[StalledCaseOut(**asdict(c)) for c in page.stalled],
+                      overdue=[OverdueTimerOut(**asdict(t)) for t in page.overdue])
 
 
 @router.get("/counts", response_model=list[CountOut], responses=ERRORS)

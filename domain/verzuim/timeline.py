@@ -115,6 +115,8 @@ def first_break(segments: tuple[Segment, ...], first: int, last: int) -> int | N
     Detection calls this on the days between two days out of school: every such day there is a
     day at school, exempt, or outside the duty, so it ends the period out of school.
     """
+    if first > last:
+        return None
     for segment in segments:
         if segment.last < first or segment.first > last:
             continue

@@ -38,6 +38,7 @@ USERS: dict[str, tuple[str, tuple[str, ...]]] = {
     "bto": ("bto", ("standaard", "VO3102")),
     "admin": ("admin", ()),
     "leerplicht": ("leerplicht", ("0957",)),
+    "leerplicht_elsewhere": ("leerplicht", ("0935",)),
     "deskundige": ("deskundige", ()),
     "zc_elsewhere": ("zorgcoordinator", ("20XY00",)),
     "swv_elsewhere": ("swv_coordinator", ("PO3104",)),

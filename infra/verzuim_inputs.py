@@ -1,0 +1,422 @@
+"""Recording enrollments, absences and vrijstellingen: one at a time (the API) or as a CSV file, checked
+first and written in one transaction, all or nothing.
+
+Who may record what:
+
+- enrollments and absences: an admin for any registered pupil; a zorgcoördinator for a school of their
+  own (the enrollment's school, or the school the pupil is enrolled at on the day of the absence);
+- vrijstellingen: an admin; a zorgcoördinator for a pupil of their own school (registered there, or
+  enrolled there on the first day); leerplicht for a pupil living in their municipality (leerplicht
+  grants them).
+
+A pupil the user cannot see reads as unknown (404); a record for a school not theirs is 403; anything
+else wrong is 422 with every problem in Dutch. A CSV file names each problem by line and column instead.
+An absence needs an enrollment on its day and may not lie in the future; hours are clock hours in PO and
+lesson hours in VO (``0 < uren <= 24``). Recording the same enrollment (pupil, school, first day), absence
+(pupil, day, geoorloofd or not) or vrijstelling (pupil, kind, first day) again updates it: an enrollment
+recorded again with a last day is the uitschrijving.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Final, Literal
+
+from sqlalchemy import Connection, Engine, Table, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from domain.access import Principal
+from domain.errors import ImportRejected, InvalidCommand, NotFound, OutOfScope, RoleNotAllowed, RowError
+from domain.roles import ADMIN, LEERPLICHT, ZORGCOORDINATOR
+from domain.verzuim.model import VRIJSTELLING_KINDS
+from infra.accounts import BRIN
+from infra.resources import (
+    PSEUDONYM,
+    Check,
+    Column,
+    ImportKind,
+    _chunks,
+    _iso_date,
+    _matches,
+    _one_of,
+    _read,
+)
+from infra.tables import absences, enrollments, pupils, schools, vrijstellingen
+
+EARLIEST: Final = date(2000, 1, 1)
+LATEST: Final = date(2099, 12, 31)
+MAX_HOURS: Final = 24.0
+MAX_REASON: Final = 60
+Kind = Literal["inschrijvingen", "verzuim", "vrijstellingen"]
+ROLES: Final[dict[str, tuple[str, ...]]] = {
+    "inschrijvingen": (ADMIN, ZORGCOORDINATOR),
+    "verzuim": (ADMIN, ZORGCOORDINATOR),
+    "vrijstellingen": (ADMIN, ZORGCOORDINATOR, LEERPLICHT),
+}
+
+
+class UnknownPupil(NotFound):
+    """The pupil is not registered (or not visible to the user)."""
+
+    code = "pupil-not-registered"
+
+    def __init__(self, pupil_id: str) -> None:
+        super().__init__(f"Pupil {pupil_id} is not registered (or not in the user's scope)",
+                         f"Leerling {pupil_id} is niet bekend (of valt niet onder uw account); "
+                         "importeer de leerling eerst (leerlingen).")
+
+
+class RecordRejected(InvalidCommand):
+    """A record has defects; nothing was written."""
+
+    code = "record-rejected"
+
+
+@dataclass(frozen=True)
+class EnrollmentRecord:
+    """An inschrijving (``last_day`` None: still enrolled)."""
+
+    pupil_id: str
+    school_brin: str
+    first_day: date
+    last_day: date | None = None
+
+
+@dataclass(frozen=True)
+class AbsenceRecord:
+    """Absence on one day: hours, geoorloofd or not, a reason category."""
+
+    pupil_id: str
+    day: date
+    hours: float
+    authorized: bool
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class VrijstellingRecord:
+    """A vrijstelling of one kind (5a, 5b, 5c, 15, 11)."""
+
+    pupil_id: str
+    kind: str
+    first_day: date
+    last_day: date | None = None
+
+
+Record = EnrollmentRecord | AbsenceRecord | VrijstellingRecord
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a record: the CSV column, the Dutch sentence, and what it means for the API."""
+
+    column: str
+    detail_nl: str
+    severity: Literal["unknown", "scope", "invalid"] = "invalid"
+
+
+@dataclass(frozen=True)
+class Written:
+    """What a write did: rows added and updated, and the pupils whose records changed."""
+
+    kind: str
+    added: int
+    updated: int
+    pupils: tuple[str, ...]
+
+
+@dataclass
+class Known:
+    """What the checks read about the pupils of a batch."""
+
+    pupils: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+    """pupil id -> (residence CBS, registered school)."""
+    enrollments: dict[str, list[tuple[str, date, date | None]]] = field(default_factory=dict)
+    schools: set[str] = field(default_factory=set)
+    existing: set[tuple[Any, ...]] = field(default_factory=set)
+
+
+def kind_of(record: Record) -> Kind:
+    """The import kind a record belongs to."""
+    if isinstance(record, EnrollmentRecord):
+        return "inschrijvingen"
+    return "verzuim" if isinstance(record, AbsenceRecord) else "vrijstellingen"
+
+
+def key_of(record: Record) -> tuple[Any, ...]:
+    """The natural key: recording a record with the same key updates it."""
+    if isinstance(record, EnrollmentRecord):
+        return (record.pupil_id, record.school_brin, record.first_day)
+    if isinstance(record, AbsenceRecord):
+        return (record.pupil_id, record.day, record.authorized)
+    return (record.pupil_id, record.kind, record.first_day)
+
+
+TABLES: Final[dict[str, tuple[Table, tuple[str, ...]]]] = {
+    "inschrijvingen": (enrollments, ("pupil_id", "school_brin", "first_day")),
+    "verzuim": (absences, ("pupil_id", "day", "authorized")),
+    "vrijstellingen": (vrijstellingen, ("pupil_id", "kind", "first_day")),
+}
+
+
+def check_role(principal: Principal, kind: str) -> None:
+    """RoleNotAllowed (403) unless the user's role records this kind."""
+    allowed = ROLES.get(kind, (ADMIN,))
+    if principal.role not in allowed:
+        raise RoleNotAllowed(f"leg_{kind}_vast", principal.role, allowed)
+
+
+# --- checks ------------------------------------------------------------------------------------------------------
+
+
+def load_known(conn: Connection, records: Sequence[Record]) -> Known:
+    """The pupils, their enrollments, the named schools and the existing keys of a batch of one kind."""
+    known = Known()
+    ids = sorted({r.pupil_id for r in records})
+    for chunk in _chunks(ids):
+        known.pupils.update({r.id: (r.residence_cbs, r.school_brin) for r in conn.execute(
+            select(pupils.c.id, pupils.c.residence_cbs, pupils.c.school_brin).where(pupils.c.id.in_(chunk)))})
+        for r in conn.execute(select(enrollments.c.pupil_id, enrollments.c.school_brin, enrollments.c.first_day,
+                                     enrollments.c.last_day).where(enrollments.c.pupil_id.in_(chunk))):
+            known.enrollments.setdefault(r.pupil_id, []).append((r.school_brin, r.first_day, r.last_day))
+        if records:
+            table, columns = TABLES[kind_of(records[0])]
+            known.existing.update(tuple(r) for r in conn.execute(
+                select(*(table.c[c] for c in columns)).where(table.c.pupil_id.in_(chunk))))
+    brins = sorted({r.school_brin for r in records if isinstance(r, EnrollmentRecord)})
+    for chunk in _chunks(brins):
+        known.schools.update(conn.execute(select(schools.c.brin).where(schools.c.brin.in_(chunk))).scalars())
+    return known
+
+
+def problems_of(principal: Principal, record: Record, known: Known, today: date) -> list[Problem]:
+    """Everything wrong with one record for this user, in Dutch (empty: it may be written)."""
+    pupil = known.pupils.get(record.pupil_id)
+    if pupil is None or not _visible(principal, record.pupil_id, pupil, known):
+        return [Problem("leerling_id", f"leerling {record.pupil_id} is niet bekend (of valt niet onder uw "
+                                       "account); importeer de leerling eerst", "unknown")]
+    if isinstance(record, EnrollmentRecord):
+        return _enrollment_problems(principal, record, known)
+    if isinstance(record, AbsenceRecord):
+        return _absence_problems(principal, record, known, today)
+    return _vrijstelling_problems(principal, record, known, pupil)
+
+
+def _visible(principal: Principal, pupil_id: str, pupil: tuple[str, str | None], known: Known) -> bool:
+    if principal.role == ZORGCOORDINATOR:
+        return pupil[1] in principal.scopes or any(e[0] in principal.scopes
+                                                   for e in known.enrollments.get(pupil_id, []))
+    if principal.role == LEERPLICHT:
+        return pupil[0] in principal.scopes
+    return principal.role == ADMIN
+
+
+def _period(first: date, last: date | None, first_column: str, last_column: str) -> list[Problem]:
+    if not EARLIEST <= first <= LATEST:
+        return [Problem(first_column, f"{first.isoformat()} ligt niet tussen 2000 en 2099")]
+    if last is not None and not first <= last <= LATEST:
+        return [Problem(last_column, f"de laatste dag ({last.isoformat()}) ligt vóór de eerste dag "
+                                     f"({first.isoformat()}) of na 2099")]
+    return []
+
+
+def _enrollment_problems(principal: Principal, record: EnrollmentRecord, known: Known) -> list[Problem]:
+    found = _period(record.first_day, record.last_day, "eerste_dag", "laatste_dag")
+    if principal.role == ZORGCOORDINATOR and record.school_brin not in principal.scopes:
+        found.append(Problem("school", f"school {record.school_brin} valt niet onder uw account", "scope"))
+    elif record.school_brin not in known.schools:
+        found.append(Problem("school", f"school {record.school_brin} is niet bekend; importeer die eerst"))
+    return found
+
+
+def enrolled_at(known: Known, pupil_id: str, day: date) -> str | None:
+    """The school the pupil is enrolled at on ``day`` (the latest enrollment that began), if any."""
+    running = [(first, brin) for brin, first, last in known.enrollments.get(pupil_id, [])
+               if first <= day and (last is None or day <= last)]
+    return max(running)[1] if running else None
+
+
+def _absence_problems(principal: Principal, record: AbsenceRecord, known: Known, today: date) -> list[Problem]:
+    found = _period(record.day, None, "datum", "datum")
+    if not found and record.day > today:
+        found.append(Problem("datum", f"{record.day.isoformat()} ligt in de toekomst; verzuim wordt achteraf "
+                                      "vastgelegd"))
+    if not 0 < record.hours <= MAX_HOURS:
+        found.append(Problem("uren", f"{record.hours:g} uur kan niet; vul meer dan 0 en hoogstens 24 uur in"))
+    if len(record.reason) > MAX_REASON:
+        found.append(Problem("reden", f"de reden is langer dan {MAX_REASON} tekens"))
+    if found:
+        return found
+    school = enrolled_at(known, record.pupil_id, record.day)
+    if school is None:
+        return [Problem("datum", f"leerling {record.pupil_id} is op {record.day.isoformat()} nergens "
+                                 "ingeschreven; leg eerst de inschrijving vast")]
+    if principal.role == ZORGCOORDINATOR and school not in principal.scopes:
+        return [Problem("leerling_id", f"leerling {record.pupil_id} staat op {record.day.isoformat()} "
+                                       f"ingeschreven op school {school}, die niet onder uw account valt", "scope")]
+    return []
+
+
+def _vrijstelling_problems(principal: Principal, record: VrijstellingRecord, known: Known,
+                           pupil: tuple[str, str | None]) -> list[Problem]:
+    found = _period(record.first_day, record.last_day, "eerste_dag", "laatste_dag")
+    if record.kind not in VRIJSTELLING_KINDS:
+        found.append(Problem("soort", f"'{record.kind}' kan niet; kies uit {', '.join(sorted(VRIJSTELLING_KINDS))}"))
+    if principal.role == ZORGCOORDINATOR and pupil[1] not in principal.scopes and (
+            enrolled_at(known, record.pupil_id, record.first_day) not in principal.scopes):
+        found.append(Problem("leerling_id", f"leerling {record.pupil_id} is op {record.first_day.isoformat()} niet "
+                                            "ingeschreven op een school die onder uw account valt", "scope"))
+    return found
+
+
+def raise_for_api(record: Record, problems: Sequence[Problem]) -> None:
+    """Unknown pupil: UnknownPupil (404); another school: OutOfScope (403); else RecordRejected (422)."""
+    if any(p.severity == "unknown" for p in problems):
+        raise UnknownPupil(record.pupil_id)
+    scope = [p.detail_nl for p in problems if p.severity == "scope"]
+    if scope:
+        raise OutOfScope("The record is for a school outside the user's scope", _sentence(scope[0]))
+    if problems:
+        raise RecordRejected([_sentence(p.detail_nl) for p in problems])
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + "."
+
+
+# --- writing -----------------------------------------------------------------------------------------------------
+
+
+def record_one(engine: Engine, principal: Principal, record: Record, now: datetime, today: date) -> Written:
+    """Check and write one record in one transaction (see the module docstring for the errors)."""
+    check_role(principal, kind_of(record))
+    with engine.begin() as conn:
+        known = load_known(conn, [record])
+        raise_for_api(record, problems_of(principal, record, known, today))
+        return write(conn, [record], known, now)
+
+
+def write(conn: Connection, records: Sequence[Record], known: Known, now: datetime) -> Written:
+    """Insert new records and update known ones (by natural key), in the caller's transaction."""
+    kind = kind_of(records[0])
+    table, columns = TABLES[kind]
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    rows = [{**_row(r), "recorded_at": now} for r in records]
+    for chunk in _chunks(rows):
+        statement = dialect.insert(table).values(chunk)
+        conn.execute(statement.on_conflict_do_update(
+            index_elements=[table.c[c] for c in columns],
+            set_={name: statement.excluded[name] for name in chunk[0] if name not in columns}))
+    updated = sum(1 for r in records if key_of(r) in known.existing)
+    return Written(kind, len(records) - updated, updated, tuple(sorted({r.pupil_id for r in records})))
+
+
+def _row(record: Record) -> dict[str, Any]:
+    return dict(vars(record))
+
+
+# --- CSV ---------------------------------------------------------------------------------------------------------
+
+
+def _optional(check: Check) -> Check:
+    return lambda value: None if not value else check(value)
+
+
+def _hours(value: str) -> str | None:
+    try:
+        hours = float(value.replace(",", "."))
+    except ValueError:
+        return f"'{value}' is geen aantal uren (bijvoorbeeld 2,5)"
+    return None if 0 < hours <= MAX_HOURS else f"{value} uur kan niet; vul meer dan 0 en hoogstens 24 uur in"
+
+
+def _yes_no(value: str) -> str | None:
+    return None if value.lower() in ("ja", "nee") else f"'{value}' kan niet; vul ja of nee in"
+
+
+def _reason(value: str) -> str | None:
+    return None if len(value) <= MAX_REASON else f"de reden is langer dan {MAX_REASON} tekens"
+
+
+PUPIL_COLUMN = Column("leerling_id", "pupil_id", _matches(PSEUDONYM, "lln-0042"))
+IMPORTS: Final[dict[str, ImportKind]] = {kind.name: kind for kind in (
+    ImportKind("inschrijvingen", "inschrijvingen", enrollments, "pupil_id", (
+        PUPIL_COLUMN,
+        Column("school", "school_brin", _matches(BRIN, "14PS03")),
+        Column("eerste_dag", "first_day", _iso_date),
+        Column("laatste_dag", "last_day", _optional(_iso_date), required=False),
+    ), {}),
+    ImportKind("verzuim", "verzuim", absences, "pupil_id", (
+        PUPIL_COLUMN,
+        Column("datum", "day", _iso_date),
+        Column("uren", "hours", _hours),
+        Column("geoorloofd", "authorized", _yes_no),
+        Column("reden", "reason", _reason, required=False),
+    ), {}),
+    ImportKind("vrijstellingen", "vrijstellingen", vrijstellingen, "pupil_id", (
+        PUPIL_COLUMN,
+        Column("soort", "kind", _one_of(sorted(VRIJSTELLING_KINDS))),
+        Column("eerste_dag", "first_day", _iso_date),
+        Column("laatste_dag", "last_day", _optional(_iso_date), required=False),
+    ), {}),
+)}
+"""The CSV files of verzuim, with their Dutch headers (documented in the README)."""
+
+
+def _day(value: str) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+BUILDERS: Final[dict[str, Callable[[dict[str, str]], Record]]] = {
+    "inschrijvingen": lambda r: EnrollmentRecord(r["pupil_id"], r["school_brin"], date.fromisoformat(r["first_day"]),
+                                                 _day(r["last_day"])),
+    "verzuim": lambda r: AbsenceRecord(r["pupil_id"], date.fromisoformat(r["day"]),
+                                       float(r["hours"].replace(",", ".")), r["authorized"].lower() == "ja",
+                                       r["reason"]),
+    "vrijstellingen": lambda r: VrijstellingRecord(r["pupil_id"], r["kind"], date.fromisoformat(r["first_day"]),
+                                                   _day(r["last_day"])),
+}
+
+
+def import_csv(engine: Engine, principal: Principal, kind: str, content: str, now: datetime,
+               today: date) -> Written:
+    """Import a CSV file of ``kind`` all or nothing; ImportRejected names every defect by line and column."""
+    if kind not in IMPORTS:
+        raise ImportRejected([RowError(0, "-", f"onbekende soort import '{kind}'; kies uit {', '.join(IMPORTS)}")])
+    check_role(principal, kind)
+    spec = IMPORTS[kind]
+    errors, parsed = _parse(spec, _read(spec, content))
+    with engine.begin() as conn:
+        known = load_known(conn, [record for _, record in parsed])
+        errors += _record_errors(principal, parsed, known, today)
+        if errors:
+            raise ImportRejected(sorted(errors, key=lambda e: (e.line, e.column)))
+        return write(conn, [record for _, record in parsed], known, now)
+
+
+def _parse(spec: ImportKind, rows: Iterable[tuple[int, dict[str, str]]]) -> tuple[list[RowError],
+                                                                                   list[tuple[int, Record]]]:
+    errors: list[RowError] = []
+    parsed: list[tuple[int, Record]] = []
+    for line, row in rows:
+        found = [RowError(line, c.header, problem) for c in spec.columns if (problem := c.check(row[c.field]))]
+        errors += found
+        if not found:
+            parsed.append((line, BUILDERS[spec.name](row)))
+    return errors, parsed
+
+
+def _record_errors(principal: Principal, parsed: Sequence[tuple[int, Record]], known: Known,
+                   today: date) -> list[RowError]:
+    errors: list[RowError] = []
+    first_line: dict[tuple[Any, ...], int] = {}
+    for line, record in parsed:
+        errors += [RowError(line, p.column, p.detail_nl) for p in problems_of(principal, record, known, today)]
+        key = key_of(record)
+        if key in first_line:
+            errors.append(RowError(line, "leerling_id", f"deze regel staat ook al op regel {first_line[key]}"))
+        first_line.setdefault(key, line)
+    return errors
+

@@ -1,0 +1,199 @@
+"""Verzuim and thuiszitters (issue 6) as the API, the flow and the CLI use them: :class:`Verzuim` over the
+service (its engine, registry and ``open_case``).
+
+Every write is one transaction; after a record is written, detection runs for that pupil at once (the
+incremental path: only that pupil's records, as of today in the Netherlands), so an alert it causes is
+there when the request returns. The daily flow runs detection for every candidate pupil.
+
+Settings (environment, prefix ``LEERLINGROUTE_VERZUIM_``): ``RECORDS_FROM`` (the first day the enrollment
+and absence data is complete; default 2025-08-01, the first school year with calendars),
+``LOOKBACK_DAYS`` (how many days back the daily run looks for new absence; default 7), ``SIGNAL_DAYS``
+(meldplicht and dreigend signals older than this are not raised; default 56).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TypeVar
+
+import structlog
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from domain.access import Principal
+from domain.durations import NL
+from domain.errors import DomainError, RoleNotAllowed
+from domain.roles import ADMIN, SWV_COORDINATOR
+from domain.verzuim import Holiday
+from infra import audit, verzuim_calendars, verzuim_inputs, verzuim_register
+from infra.bootstrap import Service
+from infra.tables import schools
+from infra.verzuim_calendars import SCHOOL, SWV
+from infra.verzuim_detection import DetectionConfig, DetectionReport, DetectionRun
+from infra.verzuim_inputs import Record, Written
+from infra.verzuim_register import RegisterRow
+
+log = structlog.get_logger("leerlingroute.verzuim")
+T = TypeVar("T")
+PURPOSES = {
+    "verzuim.inschrijvingen": "Inschrijving vastleggen",
+    "verzuim.verzuim": "Verzuim vastleggen",
+    "verzuim.vrijstellingen": "Vrijstelling vastleggen",
+    "verzuim.holidays": "Eigen vakanties instellen",
+    "verzuim.detect": "Verzuimdetectie starten",
+    "thuiszitters.register": "Thuiszitterregister inzien",
+    "thuiszitters.export": "Thuiszitterregister exporteren",
+}
+"""The purpose recorded in the audit log per action (imports: 'Bestand importeren')."""
+
+
+class VerzuimEnv(BaseSettings):
+    """Detection settings from the environment (see the module docstring)."""
+
+    model_config = SettingsConfigDict(env_prefix="LEERLINGROUTE_VERZUIM_", env_file=".env", extra="ignore")
+
+    records_from: date = date(2025, 8, 1)
+    lookback_days: int = Field(default=7, ge=1, le=366)
+    signal_days: int = Field(default=56, ge=1, le=366)
+    chunk_size: int = Field(default=1000, ge=1, le=10_000)
+
+    def detection(self) -> DetectionConfig:
+        """As the detection takes them."""
+        return DetectionConfig(self.records_from, self.lookback_days, self.signal_days, self.chunk_size)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What recording did: the rows written and the report of the pupils' detection."""
+
+    written: Written
+    detection: DetectionReport
+
+
+def today_in_nl(now: datetime) -> date:
+    """The Dutch calendar day of an instant."""
+    return now.astimezone(NL).date()
+
+
+@dataclass
+class Verzuim:
+    """Enrollments, absences, vrijstellingen, own holidays, detection and the register."""
+
+    service: Service
+    config: DetectionConfig | None = None
+
+    def _config(self) -> DetectionConfig:
+        if self.config is None:
+            self.config = VerzuimEnv().detection()
+        return self.config
+
+    # --- inputs ---------------------------------------------------------------------------------------------------
+
+    def record(self, principal: Principal, record: Record, now: datetime) -> Recorded:
+        """Write one record (one transaction), then detect for its pupil; audited."""
+        kind = verzuim_inputs.kind_of(record)
+        written = self._audited(principal, f"verzuim.{kind}", f"pupil:{record.pupil_id}", now,
+                                lambda: verzuim_inputs.record_one(self.service.engine, principal, record, now,
+                                                                  today_in_nl(now)))
+        return Recorded(written, self.detect(today_in_nl(now), now, written.pupils, keep_raised=True))
+
+    def import_csv(self, principal: Principal, kind: str, content: str, now: datetime) -> Recorded:
+        """Import a CSV file all or nothing, then detect for the pupils in it; audited."""
+        written = self._audited(principal, f"import:{kind}", f"import:{kind}", now,
+                                lambda: verzuim_inputs.import_csv(self.service.engine, principal, kind, content, now,
+                                                                  today_in_nl(now)))
+        log.info("import", kind=kind, added=written.added, updated=written.updated, actor_role=principal.role)
+        return Recorded(written, self.detect(today_in_nl(now), now, written.pupils))
+
+    def set_holidays(self, principal: Principal, scope: str, code: str, holidays: Sequence[Holiday],
+                     now: datetime) -> list[Holiday]:
+        """Replace a school's or SWV's own holidays (admin; an SWV coordinator for their SWV and its schools)."""
+        def run() -> list[Holiday]:
+            self._check_holiday_setter(principal, scope, code)
+            with self.service.engine.begin() as conn:
+                verzuim_calendars.set_holidays(conn, scope, code, holidays, now)
+                return verzuim_calendars.holidays_of(conn, scope, code)
+        return self._audited(principal, "verzuim.holidays", f"{scope}:{code}", now, run)
+
+    def _check_holiday_setter(self, principal: Principal, scope: str, code: str) -> None:
+        if principal.role == ADMIN:
+            return
+        if principal.role == SWV_COORDINATOR:
+            swv = code if scope == SWV else self._swv_of_school(code)
+            if swv is None or swv in principal.scopes:
+                return
+        raise RoleNotAllowed("stel_vakanties_in", principal.role, (ADMIN, SWV_COORDINATOR))
+
+    def _swv_of_school(self, brin: str) -> str | None:
+        with self.service.engine.connect() as conn:
+            found: str | None = conn.execute(schools.select().with_only_columns(schools.c.swv_code)
+                                             .where(schools.c.brin == brin)).scalar_one_or_none()
+        return found
+
+    def holidays(self, scope: str, code: str) -> list[Holiday]:
+        """A school's or SWV's own holidays (ScopeNotFound for an unknown one)."""
+        with self.service.engine.connect() as conn:
+            return verzuim_calendars.holidays_of(conn, scope, code)
+
+    # --- detection ------------------------------------------------------------------------------------------------
+
+    def detect(self, as_of: date, now: datetime, pupil_ids: Sequence[str] | None = None, *,
+               keep_raised: bool = False) -> DetectionReport:
+        """Detect as of ``as_of`` for ``pupil_ids`` (None: every candidate); write alerts, register, cases."""
+        run = DetectionRun(self.service.engine, self.service.registry, self.service.open_case, as_of, now,
+                           self._config())
+        report = run.run(pupil_ids, keep_raised=keep_raised)
+        log.info("verzuim_detection", **report.counts(), pupils="candidates" if pupil_ids is None else len(pupil_ids))
+        return report
+
+    def detect_as(self, principal: Principal, as_of: date | None, pupil_ids: Sequence[str] | None,
+                  now: datetime) -> DetectionReport:
+        """Run detection on request (admins only); audited."""
+        if principal.role != ADMIN:
+            raise RoleNotAllowed("start_verzuimdetectie", principal.role, (ADMIN,))
+        day = as_of or today_in_nl(now)
+        return self._audited(principal, "verzuim.detect", f"verzuim:{day.isoformat()}", now,
+                             lambda: self.detect(day, now, pupil_ids, keep_raised=pupil_ids is not None))
+
+    # --- register -------------------------------------------------------------------------------------------------
+
+    def register(self, principal: Principal, first: date, last: date, now: datetime) -> list[RegisterRow]:
+        """The register rows in the user's scope open at any time in ``first..last``; audited."""
+        condition = verzuim_register.register_scope(principal)
+
+        def run() -> list[RegisterRow]:
+            with self.service.engine.connect() as conn:
+                return verzuim_register.register_rows(conn, condition, first, last, today_in_nl(now))
+        return self._audited(principal, "thuiszitters.register", f"register:{first}..{last}", now, run)
+
+    def export(self, quarter: str, swv: str | None, today: date) -> list[dict[str, str]]:
+        """The anonymised quarterly register (see :mod:`infra.verzuim_register`)."""
+        with self.service.engine.connect() as conn:
+            return verzuim_register.export_rows(conn, quarter, swv, today)
+
+    def export_as(self, principal: Principal, quarter: str, swv: str | None, now: datetime) -> str:
+        """The export as CSV for an admin (any or every SWV) or an SWV coordinator (their SWV); audited."""
+        if principal.role == SWV_COORDINATOR and (swv is None or swv not in principal.scopes):
+            raise RoleNotAllowed("exporteer_thuiszitterregister", principal.role, (ADMIN, SWV_COORDINATOR))
+        if principal.role not in (ADMIN, SWV_COORDINATOR):
+            raise RoleNotAllowed("exporteer_thuiszitterregister", principal.role, (ADMIN, SWV_COORDINATOR))
+        return self._audited(principal, "thuiszitters.export", f"export:{quarter}:{swv or '*'}", now,
+                             lambda: verzuim_register.as_csv(self.export(quarter, swv, today_in_nl(now))))
+
+    def _audited(self, principal: Principal, action: str, resource: str, now: datetime, run: Callable[[], T]) -> T:
+        try:
+            result = run()
+        except DomainError as error:
+            self._audit(principal, action, resource, now, error.code)
+            raise
+        self._audit(principal, action, resource, now, "ok")
+        return result
+
+    def _audit(self, principal: Principal, action: str, resource: str, now: datetime, outcome: str) -> None:
+        audit.append(self.service.engine, at=now, user_id=principal.user_id, role=principal.role, action=action,
+                     resource=resource[:120], purpose=PURPOSES.get(action, "Bestand importeren"), outcome=outcome)
+
+
+__all__ = ["SCHOOL", "SWV", "Recorded", "Verzuim", "VerzuimEnv"]
