@@ -11,12 +11,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from web import admin, auth, cases
+from web import admin, auth, cases, inbox, monitor, worklist
 from web.common import STATIC_DIR
 
 router = APIRouter(include_in_schema=False)
 router.include_router(auth.router)
 router.include_router(cases.router)
 router.include_router(admin.router)
+router.include_router(worklist.router)
+router.include_router(monitor.router)
+router.include_router(inbox.router)
 
 __all__ = ["STATIC_DIR", "router"]

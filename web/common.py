@@ -20,7 +20,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.datastructures import FormData
 
-from domain.roles import ADMIN
+from domain.roles import ADMIN, BTO, SWV_COORDINATOR, ZORGCOORDINATOR
 from infra import web_accounts
 from infra.bootstrap import Service
 from infra.web_accounts import WebSession
@@ -42,7 +42,7 @@ SECURITY_HEADERS = {
 
 templates = Jinja2Templates(directory=HERE / "templates")
 templates.env.globals.update(role_label=texts.role_label, code_label=texts.code_label, sentence=texts.sentence,
-                             ADMIN=ADMIN)
+                             ADMIN=ADMIN, LIST_ROLES=(ZORGCOORDINATOR, SWV_COORDINATOR, BTO))
 templates.env.filters.update(datum=texts.date_nl, tijdstip=texts.instant_nl, iso=texts.iso)
 
 

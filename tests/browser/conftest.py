@@ -48,6 +48,7 @@ PEOPLE: dict[str, tuple[str, tuple[str, ...]]] = {
     "zc": ("zorgcoordinator", ("14PS03",)),
     "elders": ("zorgcoordinator", ("20XY00",)),
     "swv": ("swv_coordinator", ("standaard",)),
+    "vo-coordinator": ("swv_coordinator", ("VO3102",)),
     "beheerder": ("admin", ()),
     "leerplicht": ("leerplicht", ("0957",)),
     "pechvogel": ("zorgcoordinator", ("14PS03",)),

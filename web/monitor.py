@@ -1,0 +1,181 @@
+"""The coordinator's monitor: stalled pathways and passed deadlines first (filterable by school, pathway,
+stage and days over, sortable), the active cases per stage as bars, the DOMAIN.md §5 indicators for a
+period, and the latest weekly digest. Everything is read through the service's scope-checked (and, for
+the lists, audited) methods; the query string holds codes, numbers and dates only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from domain.access import Principal
+from domain.durations import NL
+from domain.errors import DomainError, RoleNotAllowed
+from domain.indicators import Indicators
+from domain.registry import PathwayRegistry
+from domain.stalled import DigestNotFound, StalledCase
+from infra import scope
+from infra.bootstrap import Service
+from infra.digests import StoredDigest
+from infra.monitoring import StalledQuery
+from infra.search import CaseFilter
+from web.common import forbidden, now, page, service, signed_in, to_sign_in
+from web.texts import code_label, local_date
+from web.worklist import parse_offset
+
+router = APIRouter(include_in_schema=False)
+PAGE_SIZE = 50
+MAX_DAYS = 3650
+SORTS = {"dagen_over": "Dagen over de norm", "dagen_in_fase": "Dagen in de fase", "school": "School"}
+CHART_WIDTH = 400
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The monitor's filter form: codes and numbers only."""
+
+    school: str
+    pathway: str
+    stage: str
+    min_days_over: int
+    sort: str
+    offset: int
+
+    def query(self) -> StalledQuery:
+        """The service's query for these filters."""
+        return StalledQuery(self.school or None, self.pathway or None, self.stage or None, self.min_days_over,
+                            PAGE_SIZE, self.offset)
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One bar of the chart: a stage of a pathway and how many active cases are in it."""
+
+    pathway: str
+    label: str
+    count: int
+    width: int
+    y: int
+
+
+@dataclass(frozen=True)
+class Period:
+    """The indicators' period: first and last day (inclusive)."""
+
+    first: date
+    last: date
+    error: str | None = None
+
+
+def current_quarter(today: date) -> tuple[date, date]:
+    """The first and last day of the quarter ``today`` is in."""
+    first = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+    following = date(first.year + (first.month == 10), (first.month + 2) % 12 + 1, 1)  # noqa: PLR2004
+    return first, following - timedelta(days=1)
+
+
+def period_of(van: str, tot: str, today: date) -> Period:
+    """The period from the form, or the current quarter (with a Dutch message for a wrong one)."""
+    first, last = current_quarter(today)
+    if not van and not tot:
+        return Period(first, last)
+    try:
+        chosen = Period(date.fromisoformat(van) if van else first, date.fromisoformat(tot) if tot else last)
+    except ValueError:
+        return Period(first, last, "Vul de datums in als jjjj-mm-dd. Getoond wordt het huidige kwartaal.")
+    if chosen.last < chosen.first:
+        return Period(first, last, "De einddatum ligt vóór de begindatum. Getoond wordt het huidige kwartaal.")
+    return chosen
+
+
+def _days(text: str) -> int:
+    return min(int(text), MAX_DAYS) if text.isdigit() and len(text) < 6 else 0  # noqa: PLR2004
+
+
+def _code(text: str, allowed: set[str]) -> str:
+    return text if text in allowed else ""
+
+
+@router.get("/monitor", response_class=HTMLResponse)
+def monitor_page(request: Request, school: str = "", route: str = "", fase: str = "", dagen_over: str = "",
+                 sorteer: str = "dagen_over", vanaf: str = "0", van: str = "", tot: str = "") -> Response:
+    """The monitor for SWV coordinators, BTO members and zorgcoördinatoren (over their own scope)."""
+    session = signed_in(request)
+    if session is None:
+        return to_sign_in(request)
+    principal, svc, at = session.principal, service(request), now(request)
+    try:
+        svc.stalled_reader(principal)
+        context = _context(svc, principal, at, school, route, fase, dagen_over, sorteer, vanaf, van, tot)
+    except RoleNotAllowed:
+        return forbidden(request, session)
+    return page(request, "monitor.html", context, session=session)
+
+
+def _context(svc: Service, principal: Principal, at: datetime, school: str, route: str, fase: str,
+             dagen_over: str, sorteer: str, vanaf: str, van: str, tot: str) -> dict[str, Any]:
+    pathways = _pathways(svc.registry)
+    schools = sorted(k[0] for k, _ in svc.counts(principal, CaseFilter(), ("school_brin",), at))
+    stages = {s for _, labels in pathways.values() for s in labels}
+    filters = Filters(_code(school, set(schools)), _code(route, set(pathways)), _code(fase, stages),
+                      _days(dagen_over), sorteer if sorteer in SORTS else "dagen_over", parse_offset(vanaf))
+    found = svc.stalled(principal, filters.query(), at)
+    period = period_of(van.strip(), tot.strip(), local_date(at))
+    return {
+        "title": "Monitor", "nav": "monitor", "filters": filters, "schools": schools, "pathways": pathways,
+        "sorts": SORTS, "stalled": _sorted(found.stalled, filters.sort), "stalled_total": found.stalled_total,
+        "overdue": found.overdue, "overdue_total": found.overdue_total, "page_size": PAGE_SIZE,
+        "titles": {p: t for p, (t, _) in pathways.items()},
+        "bars": _bars(svc, principal, at, pathways), "chart_width": CHART_WIDTH,
+        "period": period, "indicators": _indicators(svc, principal, period, at),
+        "digests": _digests(svc, principal), "filtered": bool(filters.school or filters.pathway or filters.stage
+                                                             or filters.min_days_over),
+    }
+
+
+def _pathways(registry: PathwayRegistry) -> dict[str, tuple[str, dict[str, str]]]:
+    """Pathway code -> (title, stage code -> label), from each pathway's latest definition."""
+    return {d.pathway: (d.title, {n: s.label for n, s in d.stages.items()}) for d in registry.latest()}
+
+
+def _sorted(stalled: list[StalledCase], sort: str) -> list[StalledCase]:
+    if sort == "dagen_in_fase":
+        return sorted(stalled, key=lambda s: (-s.days_in_stage, s.case_id))
+    if sort == "school":
+        return sorted(stalled, key=lambda s: (s.school_brin, -s.days_over, s.case_id))
+    return stalled
+
+
+def _bars(svc: Service, principal: Principal, at: datetime,
+          pathways: dict[str, tuple[str, dict[str, str]]]) -> list[Bar]:
+    counted = svc.counts(principal, CaseFilter(active=True), ("pathway", "stage"), at)
+    order = {(p, s): (i, j) for i, (p, (_, labels)) in enumerate(pathways.items()) for j, s in enumerate(labels)}
+    counted = sorted(counted, key=lambda item: order.get((item[0][0], item[0][1]), (len(order), 0)))
+    most = max((n for _, n in counted), default=1)
+    bars = []
+    for index, ((pathway, stage), count) in enumerate(counted):
+        label = pathways.get(pathway, ("", {}))[1].get(stage, code_label(stage))
+        bars.append(Bar(pathway, label, count, max(2, round(CHART_WIDTH * count / most)), index * 28))
+    return bars
+
+
+def _indicators(svc: Service, principal: Principal, period: Period, at: datetime) -> Indicators:
+    start = datetime(period.first.year, period.first.month, period.first.day, tzinfo=NL)
+    following = period.last + timedelta(days=1)
+    end = datetime(following.year, following.month, following.day, tzinfo=NL)
+    return svc.indicators(principal, start, end, at)
+
+
+def _digests(svc: Service, principal: Principal) -> list[StoredDigest]:
+    found = []
+    for profile in scope.profiles_of(principal, svc.registry):
+        try:
+            found.append(svc.latest_digest(profile, principal))
+        except (DigestNotFound, DomainError):
+            continue
+    return found
