@@ -262,10 +262,18 @@ def demo(
 ) -> None:
     """Maak een demo-samenwerkingsverband en laat OPP's een gesimuleerd jaar doorlopen."""
     from infra.demo import run_demo  # noqa: PLC0415 - only this command needs it
+    from infra.demo_people import PASSWORD, make_demo_people  # noqa: PLC0415
 
     settings = Settings()
     migrate.upgrade(settings.url)
-    run_demo(Service.from_settings(settings), pupils, seed, relay=bool(os.environ.get("PREFECT_API_URL")))
+    service = Service.from_settings(settings)
+    run_demo(service, pupils, seed, relay=bool(os.environ.get("PREFECT_API_URL")))
+    people = make_demo_people(service, datetime.now(UTC))
+    if people:
+        typer.echo(f"\nDemo-accounts voor de webpagina's (/inloggen), wachtwoord '{PASSWORD}'; zet de TOTP-sleutel "
+                   "in een authenticator-app:")
+        for person in people:
+            typer.echo(f"  {person.name:<22} {person.role:<16} TOTP-sleutel {person.totp_secret}")
 
 
 @app.command("deploy")
@@ -313,7 +321,8 @@ def _start_everything(supervisor: Supervisor, settings: Settings, extra: dict[st
     api = supervisor.children[-2][1]
     wait_healthy(f"http://{settings.api_host}:{settings.api_port}/health", 60, lambda: api.poll() is None)
     prefect_ui = os.environ["PREFECT_API_URL"].removesuffix("/api")
-    typer.echo(f"\nLeerlingroute draait.\n  API-documentatie: http://{settings.api_host}:{settings.api_port}/docs\n"
+    typer.echo(f"\nLeerlingroute draait.\n  Webpagina's:      http://{settings.api_host}:{settings.api_port}/\n"
+               f"  API-documentatie: http://{settings.api_host}:{settings.api_port}/docs\n"
                f"  Prefect UI:       {prefect_ui}\nStoppen: Ctrl-C\n")
 
 

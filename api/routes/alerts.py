@@ -55,7 +55,7 @@ class AcknowledgeIn(BaseModel):
 def inbox(
     principal: PrincipalDep, service: ServiceDep, now: NowDep,
     state: Literal["new", "acknowledged", "all"] = "new",
-    limit: Annotated[int, Query(ge=1, le=500)] = 50, offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50, offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> InboxOut:
     """Your alerts: for your role and scope (your schools, SWV or municipalities)."""
     found, total = service.alerts(principal, state, limit, offset, now)

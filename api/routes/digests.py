@@ -84,7 +84,7 @@ class DigestOut(BaseModel):
 @router.get("", response_model=list[DigestOut], responses=ERRORS)
 def list_digests(
     reader: ReaderDep, service: ServiceDep, profile: Annotated[str | None, Query(max_length=40)] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 10, offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=100)] = 10, offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> list[DigestOut]:
     """Stored digests, the latest week first, optionally of one profile (an unknown one is 422)."""
     return [_out(d) for d in service.digests(profile, limit, offset, reader)]

@@ -67,7 +67,7 @@ def stalled(
     pathway: Annotated[str | None, Query(max_length=40)] = None,
     stage: Annotated[str | None, Query(max_length=60)] = None,
     min_days_over: Annotated[int, Query(ge=0, le=10_000)] = 0,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> StalledOut:
     """Cases in your scope that stayed in their stage beyond the profile's norm (most days over first), and
     deadlines that passed (longest overdue first): one page of each, with their totals.

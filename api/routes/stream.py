@@ -30,7 +30,7 @@ KEEPALIVE_S = 15.0
 def stream(
     principal: PrincipalDep, service: ServiceDep, now: NowDep,
     last_event_id: Annotated[str | None, Header(pattern=r"^[0-9]{1,18}$")] = None,
-    after: Annotated[int | None, Query(ge=0, description="resume after this event id")] = None,
+    after: Annotated[int | None, Query(ge=0, le=2**62, description="resume after this event id")] = None,
     wait_s: Annotated[float, Query(gt=0, le=300, description="how long the stream stays open")] = 30.0,
 ) -> StreamingResponse:
     """The events of the cases you may see, from now on (or after ``Last-Event-ID``)."""
