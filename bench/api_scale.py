@@ -27,10 +27,9 @@ Every case read and search appends to the hash-chained audit log: that is part o
 Targets (PASS/FAIL, the exit code is 0 either way): status p99 <= 10 ms, stalled <= 200 ms, search
 <= 50 ms, RSS <= 1 GiB. At the largest N of each backend the status, stalled and search calls are
 also run in this process with their SQL traced (time and plan of each statement) and profiled, so a
-missed target comes with its cause; and the fix proposed for the stalled call (two indexes and a
-per-stage count + page query shape, see ``what_if``) is measured on the same data. ``--no-diagnose``
-skips all that. Databases live in a temp folder under ``bench/results/tmp`` and as ``lr_scale_*``
-databases on the PostgreSQL server; both are removed at the end.
+missed target comes with its cause. ``--no-diagnose`` skips that. Databases live in a temp folder
+under ``bench/results/tmp`` and as ``lr_scale_*`` databases on the PostgreSQL server; both are removed
+at the end.
 """
 
 from __future__ import annotations
@@ -69,26 +68,24 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere: the project pack
 
 import httpx  # noqa: E402 - after the sys.path fix above
 import psycopg  # noqa: E402
-from sqlalchemy import Engine, and_, case, create_engine, event, func, insert, literal_column, select, text  # noqa: E402
+from sqlalchemy import Engine, create_engine, event, insert, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from domain.access import Principal  # noqa: E402
 from domain.definition import PathwayDefinition, Transition  # noqa: E402
-from domain.durations import NL, Duration  # noqa: E402
+from domain.durations import Duration  # noqa: E402
 from domain.registry import PathwayRegistry  # noqa: E402
 from domain.roles import SWV_COORDINATOR, SYSTEEM  # noqa: E402
-from domain.stalled import CaseSummary, StalledCase, build_digest, stage_norms  # noqa: E402
-from infra import digests as digest_store  # noqa: E402
-from infra import scope  # noqa: E402
+from domain.stalled import stage_norms  # noqa: E402
 from infra.accounts import create_user  # noqa: E402
 from infra.bootstrap import Service  # noqa: E402
 from infra.db import make_engine  # noqa: E402
 from infra.migrate import upgrade  # noqa: E402
+from infra.monitoring import StalledQuery  # noqa: E402
 from infra.profiles import load_profiles  # noqa: E402
 from infra.search import CaseFilter  # noqa: E402
 from infra.settings import Settings  # noqa: E402
 from infra.supervisor import wait_healthy  # noqa: E402
-from infra.tables import cases, municipalities, schools, swvs, timers  # noqa: E402
+from infra.tables import municipalities, schools, swvs  # noqa: E402
 
 DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
 TMP_PARENT = BENCH_DIR / "results" / "tmp"
@@ -628,7 +625,7 @@ def diagnose(db: Database, region: Region, folder: Path) -> dict[str, Any]:
     report: dict[str, Any] = {}
     calls: dict[str, Callable[[], Any]] = {
         "status": lambda: service.read_status(principal, region.sample[0], datetime.now(UTC), None),
-        "stalled": lambda: service.stalled(principal, datetime.now(UTC)),
+        "stalled": lambda: service.stalled(principal, StalledQuery(), datetime.now(UTC)),
         "search": lambda: service.search(principal, CaseFilter(school_brin=region.schools[SWV_PROFILE][0]),
                                          "stage_entered_at", descending=False, limit=50, cursor=None,
                                          now=datetime.now(UTC)),
@@ -651,100 +648,8 @@ def diagnose(db: Database, region: Region, folder: Path) -> dict[str, Any]:
                 if ms >= SLOW_STATEMENT_MS]
         report[name] = {"in_process_ms": round(total, 1), "sql_ms": round(sql_ms, 1), "statements": len(statements),
                         "slow_statements": slow, "profile_by_tottime": _trimmed(out.getvalue())}
-    report["what_if"] = what_if(service, principal)
     service.engine.dispose()
     return report
-
-
-# The fix proposed for the stalled-pathways call, measured on the same database: an index on
-# (profile, pathway, stage, stage_entered_at) and, per (profile, pathway, stage) with a norm, a count
-# and the page's oldest cases from SQL (the domain ranks only those); for the passed deadlines an
-# expression index on the pending timers' due dates, a count and one page.
-WHAT_IF_CASES_INDEX = "CREATE INDEX ix_whatif_cases_stalled ON cases (profile, pathway, stage, stage_entered_at)"
-WHAT_IF_TIMERS_INDEX = ("CREATE INDEX ix_whatif_timers_pending_due ON timers "
-                        "((CASE WHEN state = 'pending' THEN due_at END))")
-PAGE = 100
-
-
-def _stalled_before(as_of: datetime, norm: Duration) -> datetime:
-    """Stalled iff the stage was entered at or before this instant: more whole Dutch days in the stage
-    than the norm's (as domain.stalled counts them); for a norm in months, the norm before ``as_of``."""
-    if norm.months:
-        return norm.before(as_of)
-    local = as_of.astimezone(NL).replace(tzinfo=None) - timedelta(days=norm.weeks * 7 + norm.days + 1)
-    return local.replace(tzinfo=NL).astimezone(UTC)
-
-
-def stalled_page(service: Service, principal: Principal, as_of: datetime) -> tuple[int, list[StalledCase]]:
-    """The stalled total and the first page (most days over first), reading per stage only a count and
-    the page's oldest cases."""
-    where, registry = scope.case_scope(principal, service.registry), service.registry
-    total, found = 0, list[StalledCase]()
-    with service.engine.connect() as conn:
-        for code in scope.profiles_of(principal, registry):
-            norms, candidates = stage_norms(registry.profile(code)), list[CaseSummary]()
-            for pathway, stages in norms.items():
-                for stage, norm in stages.items():
-                    beyond = and_(where, cases.c.profile == code, cases.c.pathway == pathway, cases.c.stage == stage,
-                                  cases.c.stage_entered_at <= _stalled_before(as_of, norm))
-                    total += conn.execute(select(func.count()).select_from(cases).where(beyond)).scalar_one()
-                    rows = conn.execute(select(cases.c.id, cases.c.pathway, cases.c.definition_version, cases.c.stage,
-                                               cases.c.stage_entered_at, cases.c.school_brin, cases.c.profile)
-                                        .where(beyond).order_by(cases.c.stage_entered_at, cases.c.id).limit(PAGE))
-                    candidates += [CaseSummary(*r) for r in rows]
-            found += build_digest(code, norms, candidates, [], registry.definitions, as_of).stalled
-    return total, sorted(found, key=lambda c: (-c.days_over, c.case_id))[:PAGE]
-
-
-def overdue_page(service: Service, principal: Principal, as_of: datetime) -> tuple[int, int]:
-    """The passed deadlines in scope: their count (on the expression index) and the first page's size."""
-    where = scope.case_scope(principal, service.registry)
-    pending_due = case((timers.c.state == literal_column("'pending'"), timers.c.due_at))
-    joined = timers.join(cases, cases.c.id == timers.c.case_id)
-    with service.engine.connect() as conn:
-        total = conn.execute(select(func.count()).select_from(joined).where(
-            timers.c.state == "pending", timers.c.due_at < as_of, pending_due < as_of, where)).scalar_one()
-        page = conn.execute(select(timers.c.case_id, timers.c.name, timers.c.due_at).select_from(joined)
-                            .where(timers.c.state == "pending", timers.c.due_at < as_of, where)
-                            .order_by(timers.c.due_at, timers.c.id).limit(PAGE)).all()
-    return total, len(page)
-
-
-def _best_ms(call: Callable[[], Any], runs: int = 3) -> tuple[float, Any]:
-    times, result = [], None
-    for _ in range(runs):
-        started = time.perf_counter()
-        result = call()
-        times.append((time.perf_counter() - started) * 1000)
-    return min(times), result
-
-
-def what_if(service: Service, principal: Principal) -> dict[str, Any]:
-    """The current stalled call and the proposed one, in this process (best of three), on this database."""
-    as_of = datetime.now(UTC)
-    where = scope.case_scope(principal, service.registry)
-
-    def overdue_now() -> int:
-        with service.engine.connect() as conn:
-            return len(digest_store.overdue_timers(conn, where, as_of))
-
-    current_ms, (found, _) = _best_ms(lambda: service.stalled(principal, as_of), 2)
-    overdue_ms, overdue_rows = _best_ms(overdue_now)
-    with service.engine.begin() as conn:
-        started = time.perf_counter()
-        conn.execute(text(WHAT_IF_CASES_INDEX))
-        conn.execute(text(WHAT_IF_TIMERS_INDEX))
-        index_s = time.perf_counter() - started
-        if conn.dialect.name == "postgresql":
-            conn.execute(text("ANALYZE cases, timers"))
-    stalled_ms, (total, page) = _best_ms(lambda: stalled_page(service, principal, as_of))
-    page_ms, (overdue_total, _) = _best_ms(lambda: overdue_page(service, principal, as_of))
-    return {"current_stalled_call_ms": round(current_ms, 1), "current_stalled_total": len(found),
-            "current_overdue_query_ms": round(overdue_ms, 1), "overdue_in_scope": overdue_rows,
-            "indexes_built_s": round(index_s, 1), "proposed_stalled_ms": round(stalled_ms, 1),
-            "proposed_stalled_total": total,
-            "same_first_page": [c.case_id for c in page] == [c.case_id for c in found[:PAGE]],
-            "proposed_overdue_ms": round(page_ms, 1), "proposed_overdue_total": overdue_total}
 
 
 def _trimmed(profile: str) -> str:
@@ -855,24 +760,11 @@ def report(results: list[Measured], diagnoses: dict[str, Any], args: argparse.Na
         lines.append(f"PostgreSQL settings: {env['postgresql_settings']}")
     print("\n".join(lines))
     for backend, found in diagnoses.items():
-        w = found["what_if"]
-        print(f"\n--- what if ({backend}, largest N, in-process, best of 3): stalled call now "
-              f"{w['current_stalled_call_ms']} ms ({w['current_stalled_total']:,} stalled; its overdue query alone "
-              f"{w['current_overdue_query_ms']} ms for {w['overdue_in_scope']:,} passed deadlines) -> with index "
-              f"(profile, pathway, stage, stage_entered_at) and per-stage count + oldest {PAGE}: "
-              f"{w['proposed_stalled_ms']} ms ({w['proposed_stalled_total']:,} stalled, same first page: "
-              f"{w['same_first_page']}); passed deadlines count + page on an expression index: "
-              f"{w['proposed_overdue_ms']} ms ({w['proposed_overdue_total']:,}); indexes built in "
-              f"{w['indexes_built_s']} s")
         for name, d in found.items():
-            if name == "what_if":
-                continue
             print(f"\n--- diagnosis {backend}, largest N: {name} in-process {d['in_process_ms']} ms, of which SQL "
                   f"{d['sql_ms']} ms in {d['statements']} statements (SQLite: until each one's first row)")
             for s in d["slow_statements"]:
                 print(f"  {s['ms']} ms: {s['sql']}\n{s['plan']}")
-            if name == "what_if":
-                continue
             print(d["profile_by_tottime"])
     return {"generated_at": datetime.now(UTC).isoformat(timespec="seconds"), "environment": env,
             "config": {k: v for k, v in vars(args).items() if k != "pg_url"},
