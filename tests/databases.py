@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 from infra import migrate
@@ -73,3 +73,10 @@ def fresh_service(kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         built = made(url)
         yield built
         built.engine.dispose()
+
+
+@contextmanager
+def fresh_engine(kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """An engine on a freshly migrated database of ``kind`` (sqlite or postgres)."""
+    with fresh_service(kind, tmp_path_factory) as service:
+        yield service.engine

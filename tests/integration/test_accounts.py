@@ -17,9 +17,8 @@ from domain.errors import NotAuthenticated
 from infra import accounts
 from infra.accounts import AccountError
 from infra.cli import app
-from infra.db import make_engine
 from infra.tables import users
-from tests.databases import fresh_pg_database, migrated_sqlite
+from tests.databases import fresh_engine, migrated_sqlite
 
 NOW = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)
 SWV_CODES = {"VO3102", "PO3104", "PO3105", "PO3106"}
@@ -28,15 +27,8 @@ SWV_CODES = {"VO3102", "PO3104", "PO3105", "PO3106"}
 @pytest.fixture(params=["sqlite", "postgres"])
 def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     """An engine on a freshly migrated database of each kind."""
-    if request.param == "sqlite":
-        made = make_engine(migrated_sqlite(str(tmp_path_factory.mktemp("accounts"))))
+    with fresh_engine(request.param, tmp_path_factory) as made:
         yield made
-        made.dispose()
-        return
-    with fresh_pg_database() as url:
-        made = make_engine(url)
-        yield made
-        made.dispose()
 
 
 def test_the_token_is_stored_only_as_its_sha256(engine: Engine) -> None:

@@ -21,7 +21,7 @@ from infra.cli import app
 from infra.db import make_engine
 from infra.tables import web_credentials, web_sessions
 from infra.web_accounts import REFUSED, SignInRefused
-from tests.databases import fresh_pg_database, migrated_sqlite
+from tests.databases import fresh_engine, migrated_sqlite
 
 NOW = datetime(2026, 9, 1, 8, 0, 10, tzinfo=UTC)
 PASSWORD = "lang genoeg en geheim"  # noqa: S105 - a test account's password
@@ -32,15 +32,8 @@ RFC_SECRET = base64.b32encode(b"12345678901234567890").decode()
 @pytest.fixture(params=["sqlite", "postgres"])
 def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     """An engine on a freshly migrated database of each kind."""
-    if request.param == "sqlite":
-        made = make_engine(migrated_sqlite(str(tmp_path_factory.mktemp("web-accounts"))))
+    with fresh_engine(request.param, tmp_path_factory) as made:
         yield made
-        made.dispose()
-        return
-    with fresh_pg_database() as url:
-        made = make_engine(url)
-        yield made
-        made.dispose()
 
 
 def _person(engine: Engine, name: str = "ib-de-linde") -> tuple[accounts.User, str, str]:
