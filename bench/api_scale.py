@@ -53,6 +53,7 @@ import sys
 import tempfile
 import time
 import uuid
+from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -330,20 +331,23 @@ def pg_stamp(moment: float) -> str:
     return datetime.fromtimestamp(moment, UTC).replace(tzinfo=None).isoformat(" ", "microseconds") + "+00"
 
 
-class Database:
+class Database(ABC):
     """A fresh, migrated database for one run, and how to fill and drop it."""
 
     kind: str
     url: str
 
+    @abstractmethod
     def load(self, region: Region) -> None:
-        raise NotImplementedError
+        """Fill the database with the region's generated cases."""
 
+    @abstractmethod
     def size_mib(self) -> float:
-        raise NotImplementedError
+        """The database's size on disk."""
 
+    @abstractmethod
     def drop(self) -> None:
-        raise NotImplementedError
+        """Remove the database."""
 
     def reference(self, region: Region) -> None:
         engine = make_engine(self.url)
