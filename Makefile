@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check lint types imports pytest bench demo clean
+.PHONY: run test check lint types imports pytest bench bench-api bench-verzuim demo clean
 
 # Install everything (pinned by constraints.txt) and run the main job on embedded defaults.
 run: $(STAMP)
@@ -32,6 +32,14 @@ pytest: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/throughput.py
 	.ci/with-postgres $(BIN)/python bench/sweep.py
+
+# The API with 10k, 100k and 1M cases (issue 5), about 12 minutes.
+bench-api: $(STAMP)
+	.ci/with-postgres $(BIN)/python bench/api_scale.py --json bench/results/api_scale.json
+
+# Thuiszitter detection with 25k, 250k and 2.5M pupils (issue 6), about 30 minutes.
+bench-verzuim: $(STAMP)
+	.ci/with-postgres $(BIN)/python bench/verzuim_scale.py --pupils 25000 250000 2500000
 
 demo: $(STAMP)
 	$(BIN)/leerlingroute demo
