@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Engine, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from domain.access import ADVICE_PATHWAYS, ADVICE_REQUESTERS, Principal
 from domain.case import Case
 from domain.errors import InvalidCommand, RoleNotAllowed
 from domain.roles import DESKUNDIGE
+from infra.db import dialect_insert
 from infra.tables import advice_requests, users
 
 
@@ -25,7 +25,6 @@ def request(engine: Engine, principal: Principal, case: Case, deskundige_id: str
         found = conn.execute(select(users.c.role, users.c.revoked_at).where(users.c.id == deskundige_id)).first()
         if found is None or found.role != DESKUNDIGE or found.revoked_at is not None:
             raise InvalidCommand([f"Er is geen (actieve) deskundige met id {deskundige_id}."])
-        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-        conn.execute(dialect.insert(advice_requests).values(
+        conn.execute(dialect_insert(conn, advice_requests).values(
             case_id=case.id, deskundige_id=deskundige_id, requested_by=principal.user_id, requested_at=now,
         ).on_conflict_do_nothing())

@@ -19,12 +19,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from domain.access import Principal, swv_codes_of
 from domain.errors import NotFound
 from domain.registry import PathwayRegistry
 from domain.roles import LEERPLICHT, SWV_COORDINATOR, SYSTEEM, ZORGCOORDINATOR
+from infra.db import dialect_insert
 from infra.tables import alerts, case_events, cases, feed_cursors, outbox, pupils
 
 FEED = "alerts"
@@ -81,11 +81,10 @@ def raise_alerts(conn: Connection, new: Sequence[NewAlert], now: datetime) -> in
     """Store the alerts not raised before (by dedupe key); how many were new."""
     if not new:
         return 0
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     rows = [{"id": str(uuid.uuid4()), "kind": a.kind, "audience_role": a.audience_role,
              "audience_scope": a.audience_scope, "dedupe_key": a.dedupe_key, "case_id": a.case_id,
              "pupil_id": a.pupil_id, "title": a.title, "facts": a.facts, "created_at": now} for a in new]
-    result = conn.execute(dialect.insert(alerts).values(rows).on_conflict_do_nothing(
+    result = conn.execute(dialect_insert(conn, alerts).values(rows).on_conflict_do_nothing(
         index_elements=[alerts.c.dedupe_key]))
     return max(result.rowcount, 0)
 
@@ -168,8 +167,7 @@ def _alerts_for(row: Any, registry: PathwayRegistry, deadlines: dict[str, str]) 
 def _cursor(conn: Connection) -> int:
     found = conn.execute(select(feed_cursors.c.position).where(feed_cursors.c.name == FEED)).scalar_one_or_none()
     if found is None:
-        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-        conn.execute(dialect.insert(feed_cursors).values(name=FEED, position=0).on_conflict_do_nothing())
+        conn.execute(dialect_insert(conn, feed_cursors).values(name=FEED, position=0).on_conflict_do_nothing())
         return 0
     return int(found)
 

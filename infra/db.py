@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, Table, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
+
+T = TypeVar("T")
 
 
 def make_engine(url: str, **options: Any) -> Engine:
@@ -35,3 +39,28 @@ def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
     for pragma in SQLITE_PRAGMAS:
         cursor.execute(f"PRAGMA {pragma}")
     cursor.close()
+
+
+def dialect_insert(conn: Connection, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT on ``table`` in the connection's dialect, which knows ON CONFLICT (both backends)."""
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+def upsert_rows(conn: Connection, table: Table, keys: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert ``rows`` in chunks; a row whose ``keys`` exist already updates its other columns."""
+    for chunk in chunks(list(rows), UPSERT_CHUNK):
+        statement = dialect_insert(conn, table).values(chunk)
+        conn.execute(statement.on_conflict_do_update(
+            index_elements=[table.c[k] for k in keys],
+            set_={name: statement.excluded[name] for name in chunk[0] if name not in keys}))
+
+
+def chunks(items: list[T], size: int = 500) -> list[list[T]]:
+    """``items`` in consecutive lists of at most ``size`` (statements with bounded IN lists / VALUES)."""
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+UPSERT_CHUNK = 500
+"""Rows per INSERT: well under SQLite's limit of bound parameters."""

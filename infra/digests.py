@@ -17,9 +17,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, and_, func, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from domain.stalled import CaseSummary, Digest, Norms, PendingTimer
+from infra.db import dialect_insert
 from infra.tables import PENDING_DUE, cases, digests, timers
 
 _PENDING = "pending"
@@ -99,9 +99,8 @@ def count_entered_before(conn: Connection, where: ColumnElement[bool], cutoff: d
 
 def store_digest(conn: Connection, digest: Digest, now: datetime) -> str:
     """Store ``digest`` as its profile's digest of its week, replacing an earlier one; its new id."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     digest_id = str(uuid.uuid4())
-    statement = dialect.insert(digests).values(
+    statement = dialect_insert(conn, digests).values(
         id=digest_id, profile=digest.profile, week=digest.week, created_at=now, as_of=digest.as_of,
         content=digest.to_data())
     conn.execute(statement.on_conflict_do_update(

@@ -18,16 +18,15 @@ import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Engine, Table, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from domain.errors import ImportRejected, RowError
 from infra.accounts import BRIN, CBS
+from infra.db import chunks, upsert_rows
 from infra.tables import municipalities, pupil_identities, pupils, schools, swvs
 
-T = TypeVar("T")
 Check = Callable[[str], str | None]
 """A column's check: None when the value is fine, else the Dutch sentence saying what is wrong."""
 SWV_CODE = re.compile(r"^(PO|VO)[0-9]{2}[0-9A-Z]{2}$")
@@ -203,32 +202,20 @@ def _missing_references(conn: Connection, spec: ImportKind, rows: list[tuple[int
 
 def _known_keys(conn: Connection, spec: ImportKind, keys: list[str]) -> set[str]:
     column = spec.table.c[spec.key]
-    return {k for chunk in _chunks(keys) for k in conn.execute(select(column).where(column.in_(chunk))).scalars()}
+    return {k for chunk in chunks(keys) for k in conn.execute(select(column).where(column.in_(chunk))).scalars()}
 
 
 def _upsert(conn: Connection, spec: ImportKind, rows: list[dict[str, str]], now: datetime) -> None:
     if spec.table is pupils:
-        _upsert_rows(conn, pupils, "id", [{"id": r["id"], "school_brin": r["school_brin"],
+        upsert_rows(conn, pupils, ["id"], [{"id": r["id"], "school_brin": r["school_brin"],
                                             "residence_cbs": r["residence_cbs"], "birth_date": r["birth_date"],
                                             "updated_at": now} for r in rows])
-        _upsert_rows(conn, pupil_identities, "pupil_id", [
+        upsert_rows(conn, pupil_identities, ["pupil_id"], [
             {"pupil_id": r["id"], "given_name": r["given_name"], "family_name": r["family_name"],
              "bsn": r["bsn"] or None} for r in rows])
         return
-    _upsert_rows(conn, spec.table, spec.key, rows)
+    upsert_rows(conn, spec.table, [spec.key], rows)
 
-
-def _upsert_rows(conn: Connection, table: Table, key: str, rows: list[dict[str, Any]]) -> None:
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    for chunk in _chunks(rows):
-        statement = dialect.insert(table).values(chunk)
-        conn.execute(statement.on_conflict_do_update(
-            index_elements=[table.c[key]],
-            set_={name: statement.excluded[name] for name in chunk[0] if name != key}))
-
-
-def _chunks(items: list[T], size: int = 500) -> list[list[T]]:
-    return [items[i:i + size] for i in range(0, len(items), size)]
 
 
 # --- reading -----------------------------------------------------------------------------------------

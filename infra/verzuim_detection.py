@@ -27,7 +27,6 @@ from typing import Any, Final, cast
 
 import structlog
 from sqlalchemy import Connection, Engine, bindparam, or_, select, union, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from domain.access import swv_codes_of
 from domain.case import Actor, Command
@@ -51,7 +50,7 @@ from domain.verzuim import (
 from domain.verzuim.leerplicht import school_year_start
 from domain.verzuim.model import SCHOOL_KINDS, SchoolKind, VrijstellingKind
 from infra.alerts import DETECTION_ACTOR_ID, NewAlert, raise_alerts
-from infra.resources import _chunks
+from infra.db import chunks, dialect_insert
 from infra.tables import absences, alerts, enrollments, pupils, thuiszitter_episodes, vrijstellingen
 from infra.verzuim_calendars import SchoolBook
 from infra.verzuim_plan import Plan, StoredEpisode, action, alert_actions, alerts_for, due, episode_writes
@@ -201,7 +200,7 @@ class DetectionRun:
         else:
             ids = sorted(set(pupil_ids))
         self.report.candidates = len(ids)
-        for chunk in _chunks(ids, self.config.chunk_size):
+        for chunk in chunks(ids, self.config.chunk_size):
             self._chunk(chunk, keep_raised=keep_raised)
         self.report.duration_s = time.perf_counter() - started
         return self.report
@@ -308,7 +307,7 @@ class DetectionRun:
         keys = [a.dedupe_key for a in planned]
         existing: set[str] = set()
         with self.engine.connect() as conn:
-            for chunk in _chunks(keys):
+            for chunk in chunks(keys):
                 existing.update(conn.execute(select(alerts.c.dedupe_key).where(alerts.c.dedupe_key.in_(chunk)))
                                 .scalars())
         return [a for a in planned if a.dedupe_key not in existing]
@@ -321,8 +320,7 @@ class DetectionRun:
         with self.engine.begin() as conn:
             raise_alerts(conn, plan.alerts, self.now)
             if plan.inserts:
-                dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-                conn.execute(dialect.insert(table).on_conflict_do_nothing(index_elements=[table.c.key]),
+                conn.execute(dialect_insert(conn, table).on_conflict_do_nothing(index_elements=[table.c.key]),
                              plan.inserts)
             if plan.updates:
                 conn.execute(update(table).where(table.c.key == bindparam("b_key")).values(

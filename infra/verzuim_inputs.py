@@ -25,19 +25,18 @@ from datetime import date, datetime
 from typing import Any, Final, Literal
 
 from sqlalchemy import Connection, Engine, Table, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from domain.access import Principal
 from domain.errors import ImportRejected, InvalidCommand, NotFound, OutOfScope, RoleNotAllowed, RowError
 from domain.roles import ADMIN, LEERPLICHT, ZORGCOORDINATOR
 from domain.verzuim.model import VRIJSTELLING_KINDS
 from infra.accounts import BRIN
+from infra.db import chunks, upsert_rows
 from infra.resources import (
     PSEUDONYM,
     Check,
     Column,
     ImportKind,
-    _chunks,
     _iso_date,
     _matches,
     _one_of,
@@ -175,7 +174,7 @@ def load_known(conn: Connection, records: Sequence[Record]) -> Known:
     """The pupils, their enrollments, the named schools and the existing keys of a batch of one kind."""
     known = Known()
     ids = sorted({r.pupil_id for r in records})
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         known.pupils.update({r.id: (r.residence_cbs, r.school_brin) for r in conn.execute(
             select(pupils.c.id, pupils.c.residence_cbs, pupils.c.school_brin).where(pupils.c.id.in_(chunk)))})
         for r in conn.execute(select(enrollments.c.pupil_id, enrollments.c.school_brin, enrollments.c.first_day,
@@ -186,7 +185,7 @@ def load_known(conn: Connection, records: Sequence[Record]) -> Known:
             known.existing.update(tuple(r) for r in conn.execute(
                 select(*(table.c[c] for c in columns)).where(table.c.pupil_id.in_(chunk))))
     brins = sorted({r.school_brin for r in records if isinstance(r, EnrollmentRecord)})
-    for chunk in _chunks(brins):
+    for chunk in chunks(brins):
         known.schools.update(conn.execute(select(schools.c.brin).where(schools.c.brin.in_(chunk))).scalars())
     return known
 
@@ -302,13 +301,7 @@ def write(conn: Connection, records: Sequence[Record], known: Known, now: dateti
     """Insert new records and update known ones (by natural key), in the caller's transaction."""
     kind = kind_of(records[0])
     table, columns = TABLES[kind]
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    rows = [{**_row(r), "recorded_at": now} for r in records]
-    for chunk in _chunks(rows):
-        statement = dialect.insert(table).values(chunk)
-        conn.execute(statement.on_conflict_do_update(
-            index_elements=[table.c[c] for c in columns],
-            set_={name: statement.excluded[name] for name in chunk[0] if name not in columns}))
+    upsert_rows(conn, table, columns, [{**_row(r), "recorded_at": now} for r in records])
     updated = sum(1 for r in records if key_of(r) in known.existing)
     return Written(kind, len(records) - updated, updated, tuple(sorted({r.pupil_id for r in records})))
 
