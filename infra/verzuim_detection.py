@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Final, cast
 
@@ -158,22 +158,6 @@ def read_chunk(conn: Connection, ids: Sequence[str], as_of: date) -> Chunk:
     return chunk
 
 
-def still_open(detection: Detection, as_of: date) -> Detection:
-    """Episodes that run up to the last observed day as open (``last_day`` None).
-
-    ``domain.verzuim`` gives an absoluut episode that is still running the day before ``as_of`` as its
-    last day (``timeline.first_break`` answers a day past the range it is asked about for a period
-    without enrollment). An episode that really ended has a return day on or before that day, so its last
-    day out lies before it: a last day equal to it can only mean "still open".
-    """
-    horizon = as_of - timedelta(days=1)
-    if all(e.last_day != horizon or e.kind == "vrijstelling" for e in detection.episodes):
-        return detection
-    episodes = tuple(replace(e, last_day=None) if e.last_day == horizon and e.kind != "vrijstelling" else e
-                     for e in detection.episodes)
-    return replace(detection, episodes=episodes)
-
-
 def open_since(rows: Iterable[StoredEpisode]) -> date | None:
     """The first day of the earliest open thuiszitter episode among ``rows``."""
     return min((r.first_day for r in rows if r.last_day is None and r.kind != "vrijstelling"), default=None)
@@ -240,9 +224,8 @@ class DetectionRun:
         first_known = min([e.first_day for e in enrolled] + [v.first_day for v in exempt], default=None)
         records_from = max(self.config.records_from, first_known or self.config.records_from)
         latest = max(rows, key=lambda row: row[1])[0] if rows else None
-        found = detect(PupilRecords(pupil, enrolled, absent, exempt), calendars=self.book.calendar,
+        return detect(PupilRecords(pupil, enrolled, absent, exempt), calendars=self.book.calendar,
                        as_of=self.as_of, settings=self._settings_of(latest), records_from=records_from)
-        return still_open(found, self.as_of)
 
     def _kind(self, brin: str) -> SchoolKind:
         school = self.book.schools.get(brin)

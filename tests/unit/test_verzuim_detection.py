@@ -236,6 +236,12 @@ def test_absoluut_after_more_than_seven_days_unenrolled_for_a_leerplichtig_pupil
     assert "nergens ingeschreven" in signal.summary
 
 
+def test_a_pupil_still_enrolled_nowhere_has_an_open_absoluut_episode() -> None:
+    """The episode runs up to the day before the as-of date and is not closed there."""
+    [episode] = run(date(2026, 10, 20), (), (LEFT,)).episodes
+    assert (episode.kind, episode.first_day, episode.last_day) == ("absoluut", date(2026, 10, 3), None)
+
+
 def test_a_pupil_absent_and_then_unenrolled_is_one_episode_that_turns_absoluut() -> None:
     records = absent(date(2026, 9, 21), date(2026, 10, 2))
     [signal] = of_kind(run(date(2026, 10, 20), records, (LEFT,)), "thuiszitter")
