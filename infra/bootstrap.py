@@ -286,15 +286,11 @@ class Service:
 
     def counts(self, principal: Principal, wanted: CaseFilter, by: tuple[str, ...], now: datetime,
                ) -> list[tuple[tuple[str, ...], int]]:
-        """How many cases in scope match, per ``by`` (school_brin, pathway, stage)."""
+        """How many cases in scope match, per ``by`` (school_brin, pathway, stage); monitoring readers only."""
+        check_monitor_reader(principal.role)
         with self.engine.connect() as conn:
             return count_cases(conn, scope.case_scope(principal, self.registry), finals(self.registry), wanted,
                                now, by)
-
-    @staticmethod
-    def stalled_reader(principal: Principal) -> None:
-        """RoleNotAllowed (403) unless the user's role reads the monitoring."""
-        check_monitor_reader(principal.role)
 
     def stalled(self, principal: Principal, query: monitoring.StalledQuery, now: datetime) -> monitoring.StalledPage:
         """A page of the stalled pathways and passed deadlines in the user's scope; audited."""

@@ -110,7 +110,6 @@ def monitor_page(request: Request, school: str = "", route: str = "", fase: str 
         return to_sign_in(request)
     principal, svc, at = session.principal, service(request), now(request)
     try:
-        svc.stalled_reader(principal)
         context = _context(svc, principal, at, school, route, fase, dagen_over, sorteer, vanaf, van, tot)
     except RoleNotAllowed:
         return forbidden(request, session)

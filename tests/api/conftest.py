@@ -17,12 +17,14 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 import uvicorn
+from fastapi import FastAPI
 
 from api.app import create_app
 from infra import accounts
@@ -159,25 +161,33 @@ def running_api(database: Database, tmp_path_factory: pytest.TempPathFactory) ->
     service = Service.from_settings(settings)
     user_ids = make_test_users(service)
     clock = ControllableClock(DEFAULT_NOW)
-    app = create_app(service, clock)
+    try:
+        with serving(create_app(service, clock), "api-server") as base_url:
+            yield RunningApi(base_url, clock, database, user_ids)
+    finally:
+        service.engine.dispose()
+
+
+@contextmanager
+def serving(app: FastAPI, name: str) -> Iterator[str]:
+    """``app`` served by uvicorn in a background thread on a free local port; its base URL."""
     sock = _free_socket()
     host, port = sock.getsockname()[:2]
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off",
                             access_log=False)
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="api-server", daemon=True)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=name, daemon=True)
     thread.start()
     base_url = f"http://{host}:{port}"
     try:
         _wait_until_healthy(base_url, server, thread)
-        yield RunningApi(base_url, clock, database, user_ids)
+        yield base_url
     finally:
         server.should_exit = True
         thread.join(SHUTDOWN_TIMEOUT_S)
         sock.close()
-        service.engine.dispose()
         if thread.is_alive():
-            pytest.fail("the API server did not shut down", pytrace=False)
+            pytest.fail(f"the server thread {name} did not shut down", pytrace=False)
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,7 +23,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-import uvicorn
 
 from api.app import create_app
 from domain.case import Actor, Command
@@ -32,7 +30,7 @@ from domain.handlers import NewCase
 from infra import accounts, web_accounts
 from infra.bootstrap import Service
 from infra.settings import Settings
-from tests.api.conftest import DEFAULT_NOW, ControllableClock, _free_socket, _wait_until_healthy
+from tests.api.conftest import DEFAULT_NOW, ControllableClock, serving
 from tests.databases import migrated_sqlite
 
 if TYPE_CHECKING:
@@ -148,20 +146,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     service = Service.from_settings(Settings(database_url=url, data_dir=tmp_path_factory.mktemp("web-data")))
     clock = ControllableClock(DEFAULT_NOW)
     people = _make_people(service, DEFAULT_NOW)
-    sock = _free_socket()
-    host, port = sock.getsockname()[:2]
-    server = uvicorn.Server(uvicorn.Config(create_app(service, clock), host=host, port=port, log_level="warning",
-                                          lifespan="off", access_log=False))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="web-server", daemon=True)
-    thread.start()
-    base_url = f"http://{host}:{port}"
     try:
-        _wait_until_healthy(base_url, server, thread)
-        yield Site(base_url, clock, service, people)
+        with serving(create_app(service, clock), "web-server") as base_url:
+            yield Site(base_url, clock, service, people)
     finally:
-        server.should_exit = True
-        thread.join(20)
-        sock.close()
         service.engine.dispose()
 
 
