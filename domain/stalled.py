@@ -15,9 +15,10 @@ only: never pupil ids, names or payload content.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from itertools import pairwise
 from typing import Any
 
 from domain.context import Profile
@@ -31,6 +32,10 @@ STAGE_NORMS = "stage_norms"
 
 DIGEST_READERS = frozenset({SWV_COORDINATOR, BTO, ADMIN})
 """Who may read the digests: the people who monitor every pathway of the SWV (DOMAIN.md §1)."""
+
+DAYS_IN_STAGE_BANDS = (7, 28, 91, 182)
+"""The monitor's time-in-stage bands, as whole days: under a week, 1-4 weeks, 4-13 weeks, 13-26 weeks
+(a quarter to half a year), and longer."""
 
 Norms = Mapping[str, Mapping[str, Duration]]
 Definitions = Mapping[tuple[str, int], PathwayDefinition]
@@ -89,6 +94,40 @@ class OverdueTimer:
     label: str
     due_at: datetime
     days_overdue: int
+
+
+@dataclass(frozen=True)
+class TimeInStage:
+    """How long the active cases of one stage have been in it: a count per band of whole days.
+
+    ``counts[i]`` holds the cases in the stage for at least ``bounds[i - 1]`` (0 for the first) and fewer
+    than ``bounds[i]`` days; the last count holds the cases in it for ``bounds[-1]`` days or more.
+    """
+
+    pathway: str
+    stage: str
+    counts: tuple[int, ...]
+
+    @property
+    def total(self) -> int:
+        """All active cases in the stage."""
+        return sum(self.counts)
+
+
+def band_cutoffs(as_of: datetime, bounds: Sequence[int] = DAYS_IN_STAGE_BANDS) -> list[datetime]:
+    """Per bound, the instant after which a case that entered its stage has been in it fewer whole days.
+
+    Whole days on the Dutch wall clock, as ``days_in_stage`` counts them: a stage entered on Monday
+    09:00 has lasted 7 days from the next Monday 09:00, summer time or not.
+    """
+    local = as_of.astimezone(NL)
+    return [local - timedelta(days=days) for days in bounds]
+
+
+def bands(pathway: str, stage: str, total: int, fewer_than: Sequence[int]) -> TimeInStage:
+    """The counts per band from the total and, per bound, how many cases stayed fewer days than it."""
+    edges = [0, *fewer_than, total]
+    return TimeInStage(pathway, stage, tuple(high - low for low, high in pairwise(edges)))
 
 
 @dataclass(frozen=True)

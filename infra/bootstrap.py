@@ -34,7 +34,7 @@ from domain.indicators import Indicators
 from domain.ports import OutboxItem
 from domain.registry import PathwayRegistry
 from domain.roles import ADMIN, ZORGCOORDINATOR
-from domain.stalled import Digest, DigestNotFound, build_digest, stage_norms
+from domain.stalled import Digest, DigestNotFound, TimeInStage, build_digest, stage_norms
 from domain.views import CaseStatus, HistoryEntry, case_status, history_entry
 from infra import accounts, advice, audit, monitoring, resources, scope, stream
 from infra import alerts as alert_store
@@ -44,7 +44,7 @@ from infra.db import make_engine
 from infra.digests import StoredDigest
 from infra.monitoring import finals
 from infra.profiles import load_profiles
-from infra.search import CaseFilter, CaseRow, count_cases, search_cases
+from infra.search import CaseFilter, CaseRow, count_cases, search_cases, time_in_stage
 from infra.settings import Settings
 from infra.sql import SqlUnitOfWork
 from infra.tables import cases, pupils
@@ -291,6 +291,12 @@ class Service:
         with self.engine.connect() as conn:
             return count_cases(conn, scope.case_scope(principal, self.registry), finals(self.registry), wanted,
                                now, by)
+
+    def time_in_stage(self, principal: Principal, now: datetime) -> list[TimeInStage]:
+        """The active cases in scope per (pathway, stage) by how long they have been in it; monitoring readers."""
+        check_monitor_reader(principal.role)
+        with self.engine.connect() as conn:
+            return time_in_stage(conn, scope.case_scope(principal, self.registry), finals(self.registry), now)
 
     def stalled(self, principal: Principal, query: monitoring.StalledQuery, now: datetime) -> monitoring.StalledPage:
         """A page of the stalled pathways and passed deadlines in the user's scope; audited."""

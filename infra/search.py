@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, exists, false, func, or_, select
+from sqlalchemy import ColumnElement, Connection, and_, case, exists, false, func, or_, select
 
 from domain.errors import InvalidCommand
+from domain.stalled import DAYS_IN_STAGE_BANDS, TimeInStage, band_cutoffs, bands
 from infra.tables import case_events, cases, timers
 
 SORTS = {"stage_entered_at": cases.c.stage_entered_at, "opened_at": cases.c.opened_at,
@@ -82,6 +83,20 @@ def count_cases(conn: Connection, scope: ColumnElement[bool], finals: Mapping[st
     rows = conn.execute(select(*keys, func.count()).where(scope, *_conditions(wanted, finals, now))
                         .group_by(*keys).order_by(func.count().desc(), *keys)).all()
     return [(tuple(r[:-1]), r[-1]) for r in rows]
+
+
+def time_in_stage(conn: Connection, scope: ColumnElement[bool], finals: Mapping[str, Collection[str]],
+                  now: datetime, bounds: tuple[int, ...] = DAYS_IN_STAGE_BANDS) -> list[TimeInStage]:
+    """Per (pathway, stage), the active cases in scope counted by how long they have been in the stage.
+
+    One grouped query: per band bound, a sum of the cases that entered after the bound's cutoff.
+    """
+    fewer_than = [func.sum(case((cases.c.stage_entered_at > cutoff, 1), else_=0))
+                  for cutoff in band_cutoffs(now, bounds)]
+    rows = conn.execute(select(cases.c.pathway, cases.c.stage, func.count(), *fewer_than)
+                        .where(scope, *_conditions(CaseFilter(active=True), finals, now))
+                        .group_by(cases.c.pathway, cases.c.stage).order_by(cases.c.pathway, cases.c.stage)).all()
+    return [bands(r[0], r[1], r[2], [int(n) for n in r[3:]]) for r in rows]
 
 
 def events_between(conn: Connection, scope: ColumnElement[bool], types: Collection[str], start: datetime,

@@ -6,9 +6,10 @@ the lists, audited) methods; the query string holds codes, numbers and dates onl
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
@@ -29,10 +30,16 @@ from web.texts import code_label, local_date
 from web.worklist import parse_offset
 
 router = APIRouter(include_in_schema=False)
+T = TypeVar("T")
+Pathways = dict[str, tuple[str, dict[str, str]]]
+"""Pathway code -> (title, stage code -> label)."""
 PAGE_SIZE = 50
 MAX_DAYS = 3650
 SORTS = {"dagen_over": "Dagen over de norm", "dagen_in_fase": "Dagen in de fase", "school": "School"}
 CHART_WIDTH = 400
+ROW_HEIGHT = 28
+BANDS = ("korter dan 1 week", "1 tot 4 weken", "4 tot 13 weken", "13 tot 26 weken", "26 weken of langer")
+"""The time-in-stage bands of ``domain.stalled.DAYS_IN_STAGE_BANDS`` (7, 28, 91, 182 days) in words."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +67,27 @@ class Bar:
     label: str
     count: int
     width: int
+    y: int
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One band of a stage's time-in-stage bar: its share of the stage's cases, placed on the bar."""
+
+    band: int
+    count: int
+    x: int
+    width: int
+
+
+@dataclass(frozen=True)
+class DurationBar:
+    """One stage's active cases split by how long they have been in it (the whole bar is 100%)."""
+
+    pathway: str
+    label: str
+    counts: tuple[int, ...]
+    segments: tuple[Segment, ...]
     y: int
 
 
@@ -130,14 +158,15 @@ def _context(svc: Service, principal: Principal, at: datetime, school: str, rout
         "sorts": SORTS, "stalled": _sorted(found.stalled, filters.sort), "stalled_total": found.stalled_total,
         "overdue": found.overdue, "overdue_total": found.overdue_total, "page_size": PAGE_SIZE,
         "titles": {p: t for p, (t, _) in pathways.items()},
-        "bars": _bars(svc, principal, at, pathways), "chart_width": CHART_WIDTH,
+        "bars": _bars(svc, principal, at, pathways), "chart_width": CHART_WIDTH, "row_height": ROW_HEIGHT,
+        "durations": _durations(svc, principal, at, pathways), "bands": BANDS,
         "period": period, "indicators": _indicators(svc, principal, period, at),
         "digests": _digests(svc, principal), "filtered": bool(filters.school or filters.pathway or filters.stage
                                                              or filters.min_days_over),
     }
 
 
-def _pathways(registry: PathwayRegistry) -> dict[str, tuple[str, dict[str, str]]]:
+def _pathways(registry: PathwayRegistry) -> Pathways:
     """Pathway code -> (title, stage code -> label), from each pathway's latest definition."""
     return {d.pathway: (d.title, {n: s.label for n, s in d.stages.items()}) for d in registry.latest()}
 
@@ -150,17 +179,39 @@ def _sorted(stalled: list[StalledCase], sort: str) -> list[StalledCase]:
     return stalled
 
 
-def _bars(svc: Service, principal: Principal, at: datetime,
-          pathways: dict[str, tuple[str, dict[str, str]]]) -> list[Bar]:
-    counted = svc.counts(principal, CaseFilter(active=True), ("pathway", "stage"), at)
-    order = {(p, s): (i, j) for i, (p, (_, labels)) in enumerate(pathways.items()) for j, s in enumerate(labels)}
-    counted = sorted(counted, key=lambda item: order.get((item[0][0], item[0][1]), (len(order), 0)))
+def _bars(svc: Service, principal: Principal, at: datetime, pathways: Pathways) -> list[Bar]:
+    counted = _in_stage_order(svc.counts(principal, CaseFilter(active=True), ("pathway", "stage"), at),
+                              lambda item: (item[0][0], item[0][1]), pathways)
     most = max((n for _, n in counted), default=1)
-    bars = []
-    for index, ((pathway, stage), count) in enumerate(counted):
-        label = pathways.get(pathway, ("", {}))[1].get(stage, code_label(stage))
-        bars.append(Bar(pathway, label, count, max(2, round(CHART_WIDTH * count / most)), index * 28))
-    return bars
+    return [Bar(pathway, _stage_label(pathways, pathway, stage), count,
+                max(2, round(CHART_WIDTH * count / most)), index * ROW_HEIGHT)
+            for index, ((pathway, stage), count) in enumerate(counted)]
+
+
+def _durations(svc: Service, principal: Principal, at: datetime, pathways: Pathways) -> list[DurationBar]:
+    found = _in_stage_order(svc.time_in_stage(principal, at), lambda t: (t.pathway, t.stage), pathways)
+    return [DurationBar(t.pathway, _stage_label(pathways, t.pathway, t.stage), t.counts, _segments(t.counts),
+                        index * ROW_HEIGHT) for index, t in enumerate(found)]
+
+
+def _segments(counts: tuple[int, ...]) -> tuple[Segment, ...]:
+    """The bands with cases, side by side over the chart's width (edges rounded, so no gap or overlap)."""
+    total, before, placed = sum(counts), 0, []
+    for band, count in enumerate(counts):
+        x, before = round(CHART_WIDTH * before / total), before + count
+        if count:
+            placed.append(Segment(band, count, x, round(CHART_WIDTH * before / total) - x))
+    return tuple(placed)
+
+
+def _in_stage_order(items: Iterable[T], key: Callable[[T], tuple[str, str]], pathways: Pathways) -> list[T]:
+    """``items`` in the order of the pathways and their stages (unknown ones last)."""
+    order = {(p, s): (i, j) for i, (p, (_, labels)) in enumerate(pathways.items()) for j, s in enumerate(labels)}
+    return sorted(items, key=lambda item: order.get(key(item), (len(order), 0)))
+
+
+def _stage_label(pathways: Pathways, pathway: str, stage: str) -> str:
+    return pathways.get(pathway, ("", {}))[1].get(stage, code_label(stage))
 
 
 def _indicators(svc: Service, principal: Principal, period: Period, at: datetime) -> Indicators:

@@ -15,6 +15,7 @@ from api.deps import NowDep, PrincipalDep, ServiceDep
 from api.routes.digests import OverdueTimerOut, StalledCaseOut
 from api.schemas import problem_responses
 from domain.errors import InvalidCommand
+from domain.stalled import DAYS_IN_STAGE_BANDS
 from infra.monitoring import StalledQuery
 from infra.search import CaseFilter
 
@@ -40,6 +41,23 @@ class CountOut(BaseModel):
     pathway: str | None = None
     stage: str | None = None
     count: int
+
+
+class BandOut(BaseModel):
+    """The cases that have been in the stage at least ``from_days`` and fewer than ``to_days`` whole days."""
+
+    from_days: int
+    to_days: int | None
+    count: int
+
+
+class TimeInStageOut(BaseModel):
+    """How long the active cases of one stage have been in it."""
+
+    pathway: str
+    stage: str
+    total: int
+    bands: list[BandOut]
 
 
 class IndicatorsOut(BaseModel):
@@ -89,6 +107,18 @@ def counts(
     """How many cases in your scope per school, pathway or stage (largest first)."""
     found = service.counts(principal, CaseFilter(pathway=pathway, active=active), GROUPS[by], now)
     return [CountOut(**dict(zip(GROUPS[by], values, strict=True)), count=n) for values, n in found]
+
+
+@router.get("/time-in-stage", response_model=list[TimeInStageOut], responses=ERRORS)
+def time_in_stage(principal: PrincipalDep, service: ServiceDep, now: NowDep) -> list[TimeInStageOut]:
+    """The active cases in your scope per pathway and stage, counted by how long they have been in the
+    stage: under a week, 1-4 weeks, 4-13 weeks, 13-26 weeks and longer (whole days, Dutch wall clock).
+    """
+    edges = [0, *DAYS_IN_STAGE_BANDS, None]
+    return [TimeInStageOut(pathway=t.pathway, stage=t.stage, total=t.total,
+                           bands=[BandOut(from_days=low or 0, to_days=high, count=n)
+                                  for low, high, n in zip(edges, edges[1:], t.counts, strict=False)])
+            for t in service.time_in_stage(principal, now)]
 
 
 @router.get("/indicators", response_model=IndicatorsOut, responses=ERRORS)

@@ -184,12 +184,18 @@ def test_a_pupil_record_shows_names_only_to_their_school_and_their_leerplicht(
 def test_monitoring_is_for_coordinators_and_zorgcoordinatoren_and_counts_only_their_scope(
     api: httpx.Client, world: World, role: str,
 ) -> None:
-    """Counts per school name only schools in scope; others get 403 (their role does not monitor)."""
+    """Counts per school name only schools in scope, and time in stage adds up to the counts per stage;
+    others get 403 (their role does not monitor).
+    """
     del world
     response = api.get("/monitor/counts", params={"by": "school"}, headers=bearer(role))
+    durations = api.get("/monitor/time-in-stage", headers=bearer(role))
     if role not in MONITOR_READERS:
-        assert response.status_code == httpx.codes.FORBIDDEN
+        assert response.status_code == durations.status_code == httpx.codes.FORBIDDEN
         return
+    per_stage = api.get("/monitor/counts", params={"by": "stage"}, headers=bearer(role)).json()
+    assert {(t["pathway"], t["stage"]): sum(b["count"] for b in t["bands"]) for t in durations.json()} == {
+        (c["pathway"], c["stage"]): c["count"] for c in per_stage}
     schools = {row["school_brin"] for row in response.json()}
     if role == "zorgcoordinator":
         assert schools <= {"14PS03", "14PS00", "00KX00"}

@@ -1,6 +1,7 @@
 """The worklist, the monitor and the alert inbox in a real browser.
 
 - the monitor, filtered by school, pathway, stage and days over, lists the stalled case and opens it;
+- the monitor's time-in-stage chart counts a case in the band of its days in the stage;
 - the zorgcoördinator's worklist lists their school's active cases soonest deadline first, never another
   school's, whatever the query string says;
 - leerplicht acknowledges a thuiszitter alert with a note, after seeing its facts and the absence per week.
@@ -72,6 +73,34 @@ def test_the_monitor_filters_stalled_cases_and_opens_one(page: Page, site: Site)
     row.get_by_role("link").click()
     expect(page).to_have_url(site.url(f"/dossiers/{ours}"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Ontwikkelingsperspectiefplan (OPP)")
+
+
+def _time_in_stage_row(page: Page, pathway: str, stage: str) -> list[int]:
+    """The counts per band and the total of one stage, read from the time-in-stage table."""
+    page.goto(page.url)
+    row = page.locator("#tijd-in-fase-tabel tbody tr").filter(has_text=pathway).filter(has_text=stage)
+    if not row.count():
+        return [0] * 6
+    cells: list[str] = row.first.locator("td.getal").all_text_contents()
+    return [int(c) for c in cells]
+
+
+def test_the_monitor_shows_how_long_cases_have_been_in_their_stage(page: Page, site: Site) -> None:
+    """An OPP 100 days in 'concept' adds one to the band '13 tot 26 weken' and to the total of that stage,
+    in the stacked chart and in its table.
+    """
+    site.sign_in(page, "vo-coordinator")
+    page.goto(site.url("/monitor"))
+    before = _time_in_stage_row(page, "Ontwikkelingsperspectiefplan", "Concept")
+    _open_opp_days_ago(site, "14PS03", 100)
+    after = _time_in_stage_row(page, "Ontwikkelingsperspectiefplan", "Concept")
+    assert [a - b for a, b in zip(after, before, strict=True)] == [0, 0, 0, 1, 0, 1]
+    expect(page.get_by_role("heading", name="Tijd in de fase")).to_be_visible()
+    expect(page.locator("#tijd-in-fase rect.duur-3").first).to_be_attached()
+    expect(page.locator(".legenda")).to_contain_text("13 tot 26 weken")
+    page.get_by_text("Tijd in de fase als tabel").click()
+    page.get_by_role("heading", name="Tijd in de fase").scroll_into_view_if_needed()
+    shot(page, "monitor-tijd-in-fase")
 
 
 def test_the_monitor_fits_a_tablet_and_is_not_for_leerplicht(page: Page, site: Site) -> None:
