@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api.deps import Clock
 from api.errors import install_error_handlers
+from api.nul_guard import RejectNul
 from api.routes import alerts, audit, cases, digests, monitor, pathways, pupils, resources, stream, verzuim, webhooks
 from infra.bootstrap import Service
 from infra.logging import configure_logging
@@ -35,6 +36,7 @@ def create_app(service: Service | None = None, clock: Clock = _utc_now) -> FastA
     app.state.service = service or Service.from_settings()
     app.state.clock = clock
     install_error_handlers(app)
+    app.add_middleware(RejectNul)
     app.include_router(cases.router)
     app.include_router(pathways.router)
     app.include_router(pupils.router)

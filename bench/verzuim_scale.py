@@ -231,7 +231,7 @@ def load_postgres(url: str, world: World) -> None:
 
     def put(table: str, rows: list[tuple[Any, ...]]) -> None:
         columns = COLUMNS.get(table) or REFERENCE_COLUMNS[table]
-        with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+        with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
             for row in _stamped(table, rows):
                 copy.write_row(row)
 

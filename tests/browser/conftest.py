@@ -34,7 +34,7 @@ from tests.api.conftest import DEFAULT_NOW, ControllableClock, serving
 from tests.databases import migrated_sqlite
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page, Playwright
+    from playwright.sync_api import Browser, Page, Playwright, ViewportSize
 
 CHROMIUM = os.environ.get("LEERLINGROUTE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
@@ -53,8 +53,8 @@ PEOPLE: dict[str, tuple[str, tuple[str, ...]]] = {
     "vertrekker": ("zorgcoordinator", ("14PS03",)),
 }
 """People by key: role and scopes. 'pechvogel' gets locked out; 'vertrekker' signs out."""
-DESKTOP = {"width": 1280, "height": 900}
-TABLET = {"width": 768, "height": 1024}
+DESKTOP: ViewportSize = {"width": 1280, "height": 900}
+TABLET: ViewportSize = {"width": 768, "height": 1024}
 OPP_START = {"extra_ondersteuning_sinds": "2026-09-01"}
 
 

@@ -77,7 +77,7 @@ def test_signing_out_ends_the_session_for_good(page: Page, site: Site) -> None:
     expect(page).to_have_url(site.url("/inloggen?uitgelogd=1"))
     expect(page.get_by_role("status")).to_have_text("U bent uitgelogd.")
     shot(page, "uitgelogd")
-    page.context.add_cookies([old])
+    page.context.add_cookies([{"name": old["name"], "value": old["value"], "url": site.url("/")}])
     page.goto(site.url("/"))
     expect(page).to_have_url(site.url("/inloggen"))
 

@@ -200,7 +200,7 @@ def test_a_subscriber_down_for_an_hour_then_gets_every_event_once_in_outbox_orde
     subscription, _ = subscribe(service, receiver.url)
     cases = [open_opp(service, T0) for _ in range(3)]
     failures = ["500", "close", "ack_lost"]
-    at, tried = T0, []
+    at, tried = T0, list[timedelta]()
     while at <= T0 + timedelta(hours=1):
         receiver.mode = failures[len(tried) % len(failures)]
         hand_in(service, cases[len(tried) % len(cases)], at)
@@ -225,7 +225,7 @@ def test_a_subscriber_down_for_an_hour_then_gets_every_event_once_in_outbox_orde
         assert [d["seq"] for d in receiver.accepted() if d["case_id"] == case_id] == recorded
     recovered = state(service, subscription)
     assert (recovered.cursor, recovered.delivered, recovered.attempts) == (expected[-1].id, len(expected), 0)
-    assert recovered.failing_since is recovered.last_error is recovered.next_attempt_at is None
+    assert (recovered.failing_since, recovered.last_error, recovered.next_attempt_at) == (None, None, None)
 
 
 def test_a_receiver_failing_halfway_through_a_backlog_keeps_what_it_acknowledged(
