@@ -15,7 +15,7 @@ from api.nul_guard import RejectNul
 from api.routes import alerts, audit, cases, digests, monitor, pathways, pupils, resources, stream, verzuim, webhooks
 from infra.bootstrap import Service
 from infra.logging import configure_logging
-from web import STATIC_DIR
+from web import STATIC_DIR, unknown_page
 from web import router as web_router
 
 
@@ -35,7 +35,7 @@ def create_app(service: Service | None = None, clock: Clock = _utc_now) -> FastA
     )
     app.state.service = service or Service.from_settings()
     app.state.clock = clock
-    install_error_handlers(app)
+    install_error_handlers(app, unknown_page)
     app.add_middleware(RejectNul)
     app.include_router(cases.router)
     app.include_router(pathways.router)

@@ -5,14 +5,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.status import HTTP_400_BAD_REQUEST
+from starlette.responses import Response
+from starlette.status import HTTP_400_BAD_REQUEST, HTTP_404_NOT_FOUND
 
 from domain.errors import (
     ConcurrencyConflict,
@@ -30,6 +32,7 @@ from domain.errors import (
 )
 
 PROBLEM = "application/problem+json"
+ExceptionHandler = Callable[[Request, Exception], Awaitable[Response]]
 _STATUS: list[tuple[type[DomainError], int]] = [
     (NotAuthenticated, 401),
     (NotFound, 404),
@@ -83,8 +86,17 @@ async def _validation_error(_: Request, error: Exception) -> JSONResponse:
     return problem(422, "invalid-request", "Malformed request", detail, problems=problems)
 
 
-async def _http_error(_: Request, error: Exception) -> JSONResponse:
-    assert isinstance(error, StarletteHTTPException)  # noqa: S101 - registered for this type only
+def _http_error(unknown_page: Callable[[Request], Response] | None) -> ExceptionHandler:
+    async def handle(request: Request, error: Exception) -> Response:
+        assert isinstance(error, StarletteHTTPException)  # noqa: S101 - registered for this type only
+        if (unknown_page is not None and error.status_code == HTTP_404_NOT_FOUND
+                and "text/html" in request.headers.get("accept", "")):
+            return await run_in_threadpool(unknown_page, request)  # a person's browser: a Dutch page
+        return _http_problem(error)
+    return handle
+
+
+def _http_problem(error: StarletteHTTPException) -> JSONResponse:
     if error.status_code == HTTP_400_BAD_REQUEST and isinstance(error.__cause__, ValueError):
         # FastAPI's 400 for a body it cannot decode (not UTF-8): malformed like a JSON syntax error, so 422.
         problems = [{"loc": ["body"], "msg": "Body is not valid UTF-8 JSON"}]
@@ -94,8 +106,8 @@ async def _http_error(_: Request, error: Exception) -> JSONResponse:
     return problem(error.status_code, "http-error", str(error.detail), str(error.detail), error.headers)
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    """Register the mapper on ``app``."""
+def install_error_handlers(app: FastAPI, unknown_page: Callable[[Request], Response] | None = None) -> None:
+    """Register the mapper on ``app``; ``unknown_page`` answers a browser's request for an unknown address."""
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error(unknown_page))

@@ -12,7 +12,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from web import admin, auth, cases, inbox, monitor, worklist
-from web.common import STATIC_DIR
+from web.common import STATIC_DIR, unknown_page
 
 router = APIRouter(include_in_schema=False)
 router.include_router(auth.router)
@@ -22,4 +22,4 @@ router.include_router(worklist.router)
 router.include_router(monitor.router)
 router.include_router(inbox.router)
 
-__all__ = ["STATIC_DIR", "router"]
+__all__ = ["STATIC_DIR", "router", "unknown_page"]

@@ -117,6 +117,13 @@ def not_found(request: Request, session: WebSession | None) -> HTMLResponse:
                       "Dit dossier bestaat niet, of het valt niet onder uw account.", session)
 
 
+def unknown_page(request: Request) -> HTMLResponse:
+    """The 404 page for an address that is no page at all (a browser asked; API clients get problem+json)."""
+    return error_page(request, 404, "Pagina niet gevonden",
+                      "Deze pagina bestaat niet. Controleer het adres, of ga via de startpagina verder.",
+                      signed_in(request))
+
+
 def forbidden(request: Request, session: WebSession) -> HTMLResponse:
     """The 403 page for a page this role may not use."""
     return error_page(request, 403, "Geen toegang",

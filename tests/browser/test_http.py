@@ -81,3 +81,15 @@ def test_the_stylesheet_is_served_from_static(site: Site) -> None:
     response = httpx.get(f"{site.base_url}/static/leerlingroute.css")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/css")
+
+
+def test_a_browser_asking_for_an_unknown_address_gets_the_dutch_404_page(site: Site) -> None:
+    """A person's browser (Accept: text/html) gets a Dutch page; an API client still gets problem+json."""
+    browser = httpx.get(f"{site.base_url}/dossiers-bestaat-niet", headers={"Accept": "text/html,*/*;q=0.8"})
+    assert browser.status_code == 404
+    assert browser.headers["content-type"].startswith("text/html")
+    assert "Deze pagina bestaat niet" in browser.text
+    assert browser.headers["cache-control"] == "no-store"
+    client = httpx.get(f"{site.base_url}/bestaat-niet", headers={"Accept": "application/json"})
+    assert client.status_code == 404
+    assert client.headers["content-type"] == "application/problem+json"
