@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, func, select, update
 
 from domain.access import Principal, swv_codes_of
 from domain.errors import NotFound
@@ -102,12 +102,20 @@ def inbox(engine: Engine, principal: Principal, state: str, limit: int, offset: 
     return [_alert(r) for r in rows], total
 
 
+def find(engine: Engine, principal: Principal, alert_id: str) -> Alert:
+    """One alert of the user's inbox; AlertNotFound for one that is not theirs (as for an unknown one)."""
+    with engine.connect() as conn:
+        row = conn.execute(select(alerts).where(*_mine(principal, alert_id))).first()
+    if row is None:
+        raise AlertNotFound(alert_id)
+    return _alert(row)
+
+
 def acknowledge(engine: Engine, principal: Principal, alert_id: str, note: str | None, now: datetime) -> Alert:
     """Acknowledge an alert in the user's inbox with an optional note; acknowledging again keeps the first.
     AlertNotFound for an alert that is not theirs (as for an unknown one).
     """
-    mine = (alerts.c.id == alert_id, alerts.c.audience_role == principal.role,
-            alerts.c.audience_scope.in_(principal.scopes))
+    mine = _mine(principal, alert_id)
     with engine.begin() as conn:
         conn.execute(update(alerts).where(*mine, alerts.c.acknowledged_at.is_(None))
                      .values(acknowledged_at=now, acknowledged_by=principal.user_id, note=note))
@@ -115,6 +123,11 @@ def acknowledge(engine: Engine, principal: Principal, alert_id: str, note: str |
     if row is None:
         raise AlertNotFound(alert_id)
     return _alert(row)
+
+
+def _mine(principal: Principal, alert_id: str) -> tuple[ColumnElement[bool], ...]:
+    return (alerts.c.id == alert_id, alerts.c.audience_role == principal.role,
+            alerts.c.audience_scope.in_(principal.scopes))
 
 
 def run_feed(engine: Engine, registry: PathwayRegistry, high_water: int, now: datetime) -> int:

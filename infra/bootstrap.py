@@ -321,6 +321,11 @@ class Service:
         return self._audited(principal, "alerts.read", f"alerts:{state}", None, now,
                              lambda: alert_store.inbox(self.engine, principal, state, limit, offset))
 
+    def alert(self, principal: Principal, alert_id: str, now: datetime) -> alert_store.Alert:
+        """One alert of the user's inbox (AlertNotFound, a 404, for anyone else's); audited."""
+        return self._audited(principal, "alert.read", f"alert:{alert_id}", None, now,
+                             lambda: alert_store.find(self.engine, principal, alert_id))
+
     def acknowledge_alert(self, principal: Principal, alert_id: str, note: str | None, now: datetime,
                           ) -> alert_store.Alert:
         """Acknowledge an alert in the user's inbox; audited."""

@@ -25,8 +25,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from domain.access import Principal
 from domain.durations import NL
 from domain.errors import DomainError, RoleNotAllowed
-from domain.roles import ADMIN, SWV_COORDINATOR
+from domain.roles import ADMIN, LEERPLICHT, SWV_COORDINATOR
 from domain.verzuim import Holiday
+from infra import alerts as alert_store
 from infra import audit, verzuim_calendars, verzuim_inputs, verzuim_register
 from infra.bootstrap import Service
 from infra.tables import schools
@@ -34,6 +35,7 @@ from infra.verzuim_calendars import SCHOOL, SWV
 from infra.verzuim_detection import DetectionConfig, DetectionReport, DetectionRun
 from infra.verzuim_inputs import Record, Written
 from infra.verzuim_register import RegisterRow
+from infra.verzuim_weeks import AbsenceWeek, absence_weeks
 
 log = structlog.get_logger("leerlingroute.verzuim")
 T = TypeVar("T")
@@ -45,8 +47,11 @@ PURPOSES = {
     "verzuim.detect": "Verzuimdetectie starten",
     "thuiszitters.register": "Thuiszitterregister inzien",
     "thuiszitters.export": "Thuiszitterregister exporteren",
+    "verzuim.read": "Verzuim bij melding bekijken",
 }
 """The purpose recorded in the audit log per action (imports: 'Bestand importeren')."""
+ABSENCE_READERS = frozenset({LEERPLICHT, SWV_COORDINATOR, ADMIN})
+"""Who sees the absence behind a thuiszitter alert in their inbox (not the zorgcoördinator's alerts)."""
 
 
 class VerzuimEnv(BaseSettings):
@@ -156,6 +161,27 @@ class Verzuim:
         day = as_of or today_in_nl(now)
         return self._audited(principal, "verzuim.detect", f"verzuim:{day.isoformat()}", now,
                              lambda: self.detect(day, now, pupil_ids, keep_raised=pupil_ids is not None))
+
+    # --- absence behind an alert ------------------------------------------------------------------------------------
+
+    def absence_at_alert(self, principal: Principal, alert_id: str, first: date, last: date, now: datetime,
+                         ) -> list[AbsenceWeek] | None:
+        """The absence per week (``first..last``) of the pupil of a thuiszitter alert in the user's inbox.
+
+        The alert is the permission: it reached this inbox because the pupil is in its scope. None when the
+        alert is not about a thuiszitter or the role does not read absence (only leerplicht, the SWV
+        coordinator and admin do); AlertNotFound for an alert not in the inbox. Audited as a read of the pupil.
+        """
+        alert = alert_store.find(self.service.engine, principal, alert_id)
+        pupil_id = alert.pupil_id
+        if alert.kind != "thuiszitter" or not pupil_id or principal.role not in ABSENCE_READERS:
+            return None
+        school = alert.facts.get("school_brin")
+
+        def run() -> list[AbsenceWeek]:
+            with self.service.engine.connect() as conn:
+                return absence_weeks(conn, pupil_id, school if isinstance(school, str) else None, first, last)
+        return self._audited(principal, "verzuim.read", f"pupil:{pupil_id}", now, run)
 
     # --- register -------------------------------------------------------------------------------------------------
 

@@ -3,8 +3,9 @@ alert's facts, and a form to acknowledge it with a note.
 
 For a thuiszitter alert in the inbox of someone who reads the thuiszitter register (leerplicht of the
 pupil's municipality, SWV coordinator, admin), the detail also shows the pupil's absence per week as a
-bar chart: the alert itself is the permission (it reached this inbox because the pupil is in its scope),
-and the read is written to the audit log as ``verzuim.read`` on ``pupil:<id>``. Alert ids are UUIDs.
+bar chart, holiday weeks of the pupil's school marked (they neither count nor break the run of school
+weeks): the alert itself is the permission, and the read is audited as ``verzuim.read`` on
+``pupil:<id>`` (:meth:`infra.verzuim_service.Verzuim.absence_at_alert`). Alert ids are UUIDs.
 """
 
 from __future__ import annotations
@@ -15,15 +16,13 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
 
 from domain.access import Principal
 from domain.errors import NotFound
-from domain.roles import ADMIN, LEERPLICHT, SWV_COORDINATOR
-from infra import audit
 from infra.alerts import Alert
 from infra.bootstrap import Service
-from infra.tables import absences
+from infra.verzuim_service import Verzuim
+from infra.verzuim_weeks import AbsenceWeek
 from infra.web_accounts import WebSession
 from web.common import FormDep, csrf_ok, error_page, form_refused, form_text, now, page, service, signed_in, to_sign_in
 from web.texts import date_nl, local_date
@@ -31,11 +30,9 @@ from web.worklist import parse_offset
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
-SCAN = 200
-MAX_SCAN = 5000
-NOTE_MAX = 1000
+NOTE_MAX = 2000
+"""As the API takes it."""
 TABS = {"nieuw": ("new", "Nieuw"), "afgehandeld": ("acknowledged", "Afgehandeld")}
-ABSENCE_READERS = frozenset({LEERPLICHT, SWV_COORDINATOR, ADMIN})
 WEEKS_BEFORE = 2
 MAX_WEEKS = 26
 KINDS = {"thuiszitter": "Thuiszitter", "dreigend_thuiszitter": "Dreigend thuiszitter",
@@ -44,29 +41,16 @@ BAR_STEP, BAR_WIDTH, CHART_HEIGHT, DAY_HEIGHT = 34, 24, 150, 26
 
 
 @dataclass(frozen=True)
-class Week:
-    """One week of the absence chart: its Monday and the days absent (ongeoorloofd, geoorloofd)."""
+class Bar:
+    """One week of the absence chart, placed: its bar's x and height."""
 
-    monday: date
-    unauthorized: int
-    authorized: int
-    hours: float
+    week: AbsenceWeek
     x: int
 
     @property
-    def days(self) -> int:
-        """Days with any absence."""
-        return self.unauthorized + self.authorized
-
-    @property
     def height(self) -> int:
-        """The bar's height in the chart."""
-        return self.unauthorized * DAY_HEIGHT
-
-    @property
-    def week_number(self) -> int:
-        """The ISO week number."""
-        return self.monday.isocalendar().week
+        """The bar's height: the days absent without a valid reason."""
+        return self.week.unauthorized_days * DAY_HEIGHT
 
 
 def kind_label(kind: str) -> str:
@@ -134,21 +118,15 @@ def _alert_not_found(request: Request, session: WebSession) -> Response:
 
 
 def find_alert(svc: Service, principal: Principal, alert_id: str, at: datetime) -> Alert | None:
-    """The alert with this id in the user's inbox (read through the audited inbox), or None."""
-    offset = 0
-    while offset < MAX_SCAN:
-        items, total = svc.alerts(principal, "all", SCAN, offset, at)
-        match = next((a for a in items if a.id == alert_id), None)
-        if match is not None:
-            return match
-        offset += SCAN
-        if offset >= total or not items:
-            return None
-    return None
+    """The alert with this id in the user's inbox (an audited read), or None."""
+    try:
+        return svc.alert(principal, alert_id, at)
+    except NotFound:
+        return None
 
 
 def _detail(svc: Service, principal: Principal, alert: Alert, at: datetime, *, done: bool) -> dict[str, Any]:
-    weeks = absence_weeks(svc, principal, alert, at)
+    weeks = absence_bars(svc, principal, alert, at)
     return {"title": "Melding", "nav": "meldingen", "alert": alert, "facts": _facts(alert), "weeks": weeks,
             "chart_height": CHART_HEIGHT, "bar_width": BAR_WIDTH, "day_height": DAY_HEIGHT,
             "done": done, "note": "", "note_error": None, "kind_label": kind_label}
@@ -196,35 +174,17 @@ def _start_of(alert: Alert, today: date) -> date:
     return today - timedelta(weeks=8)
 
 
-def absence_weeks(svc: Service, principal: Principal, alert: Alert, at: datetime) -> list[Week] | None:
-    """The pupil's absence per week from two weeks before the alert's 'since' up to this week; None when the
-    alert is not about a thuiszitter or this role does not read absence. Audited as a read of the pupil.
+def absence_bars(svc: Service, principal: Principal, alert: Alert, at: datetime) -> list[Bar] | None:
+    """The pupil's absence per week from two weeks before the alert's 'since' up to this week (at most
+    26 weeks), placed as bars; None when the alert is not about a thuiszitter or this role does not read
+    absence (see :meth:`infra.verzuim_service.Verzuim.absence_at_alert`).
     """
-    if alert.kind != "thuiszitter" or not alert.pupil_id or principal.role not in ABSENCE_READERS:
-        return None
     today = local_date(at)
     this_monday = today - timedelta(days=today.weekday())
     start = _start_of(alert, today)
     first = max(start - timedelta(days=start.weekday(), weeks=WEEKS_BEFORE),
                 this_monday - timedelta(weeks=MAX_WEEKS - 1))
-    with svc.engine.connect() as conn:
-        rows = conn.execute(select(absences.c.day, absences.c.hours, absences.c.authorized)
-                            .where(absences.c.pupil_id == alert.pupil_id, absences.c.day >= first,
-                                   absences.c.day <= today, absences.c.hours > 0)).all()
-    audit.append(svc.engine, at=at, user_id=principal.user_id, role=principal.role, action="verzuim.read",
-                 resource=f"pupil:{alert.pupil_id}", purpose="Verzuim bij melding bekijken", outcome="ok")
-    unauthorized: dict[date, set[date]] = {}
-    authorized: dict[date, set[date]] = {}
-    hours: dict[date, float] = {}
-    for day, spent, allowed in rows:
-        monday = day - timedelta(days=day.weekday())
-        (authorized if allowed else unauthorized).setdefault(monday, set()).add(day)
-        hours[monday] = hours.get(monday, 0.0) + float(spent)
-    weeks: list[Week] = []
-    monday = first - timedelta(days=first.weekday())
-    while monday <= this_monday:
-        late = unauthorized.get(monday, set())
-        weeks.append(Week(monday, len(late), len(authorized.get(monday, set()) - late), hours.get(monday, 0.0),
-                          40 + len(weeks) * BAR_STEP))
-        monday += timedelta(weeks=1)
-    return weeks
+    weeks = Verzuim(svc).absence_at_alert(principal, alert.id, first, today, at)
+    if weeks is None:
+        return None
+    return [Bar(week, 40 + index * BAR_STEP) for index, week in enumerate(weeks)]

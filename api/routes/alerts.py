@@ -62,6 +62,14 @@ def inbox(
     return InboxOut(items=[AlertOut(**asdict(a)) for a in found], total=total, limit=limit, offset=offset)
 
 
+@router.get("/{alert_id}", response_model=AlertOut, responses=ERRORS)
+def alert(
+    alert_id: Annotated[str, Path(max_length=36)], principal: PrincipalDep, service: ServiceDep, now: NowDep,
+) -> AlertOut:
+    """One alert of your inbox; 404 if it is not yours (as for an unknown one)."""
+    return AlertOut(**asdict(service.alert(principal, alert_id, now)))
+
+
 @router.post("/{alert_id}/acknowledge", response_model=AlertOut, responses=ERRORS)
 def acknowledge(
     alert_id: Annotated[str, Path(max_length=36)], body: AcknowledgeIn, principal: PrincipalDep,

@@ -157,6 +157,9 @@ def test_a_passed_deadline_raises_one_alert_per_audience_however_often_the_feed_
     assert api.post(f"/alerts/{mine[0]['id']}/acknowledge", json={}, headers=bearer("zc_elsewhere")).status_code == 404
     new = api.get("/alerts", params={"state": "new", "limit": 500}).json()["items"]
     assert mine[0]["id"] not in {a["id"] for a in new}
+    one = api.get(f"/alerts/{mine[0]['id']}")
+    assert (one.status_code, one.json()["note"]) == (200, "School gebeld")
+    assert api.get(f"/alerts/{mine[0]['id']}", headers=bearer("zc_elsewhere")).status_code == 404
 
 
 def test_a_thuiszitter_report_reaches_the_leerplicht_of_the_pupils_municipality_only(

@@ -169,7 +169,8 @@ def _thuiszitter_alert_for_leerplicht(site: Site) -> str:
 
 def test_leerplicht_acknowledges_a_thuiszitter_alert_with_a_note(page: Page, site: Site) -> None:
     """The new alert is in the inbox; its page shows pupil, school and date, and the absence per week
-    (5 days in the week of 24 August); acknowledged with a note it moves to 'Afgehandeld' with the note.
+    (5 days in the week of 24 August; the week before it, the end of region zuid's summer holiday, is
+    marked as a holiday week); acknowledged with a note it moves to 'Afgehandeld' with the note.
     """
     pupil = _thuiszitter_alert_for_leerplicht(site)
     site.sign_in(page, "leerplicht")
@@ -187,7 +188,13 @@ def test_leerplicht_acknowledges_a_thuiszitter_alert_with_a_note(page: Page, sit
     expect(facts).to_contain_text("3 september 2026")
     week = page.locator("#verzuim tbody tr").filter(has_text="24 augustus 2026")
     expect(week.locator("td").nth(2)).to_have_text("5")
-    expect(page.locator(".verzuim-grafiek rect")).not_to_have_count(0)
+    expect(week.locator("td").nth(3)).to_have_text("5")
+    summer = page.locator("#verzuim tbody tr").filter(has_text="17 augustus 2026")
+    expect(summer.locator("td").nth(2)).to_have_text("0 (vakantie)")
+    expect(page.locator("#schoolweken")).to_have_text(
+        "Schoolweken in beeld: 2, waarvan 1 met ongeoorloofd verzuim op elke schooldag.")
+    expect(page.locator(".verzuim-grafiek rect.staaf")).not_to_have_count(0)
+    expect(page.locator(".verzuim-grafiek rect.vakantieweek")).to_have_count(1)
     expect(page.locator("main")).not_to_contain_text("Jansen")
     shot(page, "melding")
     page.get_by_label("Notitie").fill("Ouders gebeld, huisbezoek gepland op 8 september.")

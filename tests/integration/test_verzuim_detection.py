@@ -11,10 +11,12 @@ from typing import Any
 import pytest
 from sqlalchemy import insert, select
 
+from domain.access import Principal
 from domain.durations import NL
 from infra import resources
+from infra.alerts import AlertNotFound
 from infra.bootstrap import Service
-from infra.tables import absences, alerts, enrollments, thuiszitter_episodes, vrijstellingen
+from infra.tables import absences, alerts, audit_log, enrollments, thuiszitter_episodes, vrijstellingen
 from infra.verzuim_detection import DetectionConfig, candidates
 from infra.verzuim_service import Verzuim
 from tests.databases import BACKENDS, fresh_service
@@ -143,3 +145,31 @@ def test_a_5a_vrijstelling_stays_in_the_register_and_reminds_the_swv_from_1_june
     [row] = register(service, "lln-v")
     assert (row.kind, row.first_day, row.last_day) == ("vrijstelling", date(2026, 9, 1), None)
     assert [a["actie"] for a in row.actions] == ["herinnering"]
+
+
+def test_the_absence_behind_a_thuiszitter_alert_is_shown_per_week_with_holiday_weeks_marked(
+    service: Service,
+) -> None:
+    """Absent from 7 September to 30 October (herfstvakantie zuid: 17-25 October): leerplicht of the pupil's
+    municipality reads the weeks of its alert, the autumn-holiday week with no school days; the read is
+    audited. Another municipality's leerplicht and the zorgcoördinator (not their inbox) get AlertNotFound.
+    """
+    pupils(service, "lln-w")
+    enroll(service, "lln-w")
+    absent(service, "lln-w", date(2026, 9, 7), date(2026, 10, 16))
+    absent(service, "lln-w", date(2026, 10, 26), date(2026, 10, 30))
+    run(service, date(2026, 11, 2))
+    leerplicht = Principal("lp-1", "leerplicht", ("0957",))
+    [alert], _ = service.alerts(leerplicht, "new", 10, 0, LOADED)
+    verzuim, at = Verzuim(service), datetime(2026, 11, 2, 9, tzinfo=NL)
+    weeks = verzuim.absence_at_alert(leerplicht, alert.id, date(2026, 10, 5), date(2026, 11, 1), at)
+    assert weeks is not None
+    assert [(w.monday.day, w.school_days, w.unauthorized_days, w.absent_all_week) for w in weeks] == [
+        (5, 5, 5, True), (12, 5, 5, True), (19, 0, 0, False), (26, 5, 5, True)]
+    with service.engine.connect() as conn:
+        audited = conn.execute(select(audit_log.c.action, audit_log.c.resource)
+                               .where(audit_log.c.user_id == "lp-1")).all()
+    assert ("verzuim.read", "pupil:lln-w") in [tuple(r) for r in audited]
+    for other in (Principal("lp-2", "leerplicht", ("0935",)), Principal("zc-1", "zorgcoordinator", ("14PS03",))):
+        with pytest.raises(AlertNotFound):
+            verzuim.absence_at_alert(other, alert.id, date(2026, 10, 5), date(2026, 11, 1), at)
