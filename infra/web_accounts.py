@@ -7,6 +7,8 @@
 - Every failed attempt (wrong password or wrong code) counts against the account; the fifth locks it
   for 15 minutes, during which even the right password and code are refused. What a person is told
   is the same in every case, so it never reveals whether a username exists or which factor was wrong.
+- Every attempt and every sign-out is in the audit log (``web.sign_in`` with outcome ok, wrong,
+  locked_now, locked or unknown; ``web.sign_out``): the account's id, never the name that was typed.
 - A session id is random (``secrets.token_urlsafe(32)``) and lives only in the browser's cookie; the
   database keeps its SHA-256, the CSRF token its forms carry, and when it ends (8 hours after sign-in,
   or at sign-out). A revoked account's sessions stop working at once.
@@ -24,7 +26,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
-from typing import Any, NoReturn
+from typing import Any
 from urllib.parse import quote, urlencode
 
 import structlog
@@ -33,6 +35,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, Engine, insert, select, update
 
 from domain.access import Principal
+from infra import audit
 from infra.accounts import AccountError
 from infra.tables import users, web_credentials, web_sessions
 
@@ -40,6 +43,8 @@ log = structlog.get_logger("leerlingroute")
 MIN_PASSWORD = 12
 MAX_PASSWORD = 1024
 MAX_ATTEMPTS = 5
+UNKNOWN_ACCOUNT = "onbekend"
+SIGN_IN_PURPOSE = "Inloggen op de webpagina's"
 LOCK = timedelta(minutes=15)
 SESSION = timedelta(hours=8)
 TOTP_STEP_S = 30
@@ -217,26 +222,37 @@ def sign_in(engine: Engine, name: str, password: str, code: str, now: datetime) 
     """
     with engine.begin() as conn:
         row = _credentials_of(conn, name)
-        if row is None:
-            _password_ok(_dummy_hash(), password)
-            _refuse(None, "unknown")
-        if row.locked_until is not None and row.locked_until > now:
-            _refuse(row.id, "locked")
-        step = _matching_step(row.totp_secret, "".join(code.split()), now, row.totp_last_step) \
-            if _password_ok(row.password_hash, password) else None
-        if step is None:
-            _count_failure(conn, row.id, now)
-        else:
-            _succeed(conn, row, password, step)
-    if step is None:
-        _refuse(row.id, "wrong")
+        outcome = _attempt(conn, row, password, code, now)
+    _audit_sign_in(engine, row, outcome, now)
+    if outcome != "ok":
+        log.info("web_sign_in", outcome="refused", reason=outcome, user_id=row.id if row else None)
+        raise SignInRefused
     log.info("web_sign_in", outcome="ok", user_id=row.id)
     return Principal(row.id, row.role, tuple(row.scopes))
 
 
-def _refuse(user_id: str | None, reason: str) -> NoReturn:
-    log.info("web_sign_in", outcome="refused", reason=reason, user_id=user_id)
-    raise SignInRefused
+def _attempt(conn: Connection, row: Any, password: str, code: str, now: datetime) -> str:
+    """Check one attempt and record its effect on the account: 'ok', 'unknown', 'locked' or 'wrong'."""
+    if row is None:
+        _password_ok(_dummy_hash(), password)  # as slow as for a real account
+        return "unknown"
+    if row.locked_until is not None and row.locked_until > now:
+        return "locked"
+    step = _matching_step(row.totp_secret, "".join(code.split()), now, row.totp_last_step) \
+        if _password_ok(row.password_hash, password) else None
+    if step is None:
+        return _count_failure(conn, row.id, now)
+    _succeed(conn, row, password, step)
+    return "ok"
+
+
+def _audit_sign_in(engine: Engine, row: Any, outcome: str, now: datetime) -> None:
+    """Every attempt in the audit log: the account's id and role (never the typed name: it may be a
+    mistyped password), or 'onbekend' for a name that is no account.
+    """
+    user_id, role = (row.id, row.role) if row is not None else (UNKNOWN_ACCOUNT, "")
+    audit.append(engine, at=now, user_id=user_id, role=role, action="web.sign_in", resource=f"user:{user_id}",
+                 purpose=SIGN_IN_PURPOSE, outcome=outcome)
 
 
 def _credentials_of(conn: Connection, name: str) -> Any:
@@ -248,7 +264,8 @@ def _credentials_of(conn: Connection, name: str) -> Any:
     return rows[0] if len(rows) == 1 else None
 
 
-def _count_failure(conn: Connection, user_id: str, now: datetime) -> None:
+def _count_failure(conn: Connection, user_id: str, now: datetime) -> str:
+    """Count a failed attempt: 'wrong', or 'locked_now' when it is the one that locks the account."""
     conn.execute(update(web_credentials).where(web_credentials.c.user_id == user_id)
                  .values(failed_attempts=web_credentials.c.failed_attempts + 1))
     attempts = conn.execute(select(web_credentials.c.failed_attempts)
@@ -257,6 +274,8 @@ def _count_failure(conn: Connection, user_id: str, now: datetime) -> None:
         conn.execute(update(web_credentials).where(web_credentials.c.user_id == user_id)
                      .values(failed_attempts=0, locked_until=now + LOCK))
         log.info("web_sign_in", outcome="locked", user_id=user_id, minutes=LOCK.seconds // 60)
+        return "locked_now"
+    return "wrong"
 
 
 def _succeed(conn: Connection, row: Any, password: str, step: int) -> None:
@@ -298,8 +317,11 @@ def find_session(engine: Engine, session_id: str, now: datetime) -> WebSession |
     return WebSession(Principal(row.id, row.role, tuple(row.scopes)), row.name, row.csrf_token, row.expires_at)
 
 
-def end_session(engine: Engine, session_id: str, now: datetime) -> None:
-    """Sign out: the session stops working from ``now`` on."""
+def end_session(engine: Engine, session_id: str, now: datetime, principal: Principal | None = None) -> None:
+    """Sign out: the session stops working from ``now`` on (audited when the principal is given)."""
     with engine.begin() as conn:
         conn.execute(update(web_sessions).where(web_sessions.c.id_hash == session_hash(session_id),
                                                 web_sessions.c.revoked_at.is_(None)).values(revoked_at=now))
+    if principal is not None:
+        audit.append(engine, at=now, user_id=principal.user_id, role=principal.role, action="web.sign_out",
+                     resource=f"user:{principal.user_id}", purpose="Uitloggen", outcome="ok")

@@ -78,7 +78,8 @@ def sign_out(request: Request, form: FormDep) -> Response:
         return to_sign_in(request)
     if not csrf_ok(session, form):
         return form_refused(request, session)
-    web_accounts.end_session(service(request).engine, request.cookies[SESSION_COOKIE], now(request))
+    web_accounts.end_session(service(request).engine, request.cookies[SESSION_COOKIE], now(request),
+                             session.principal)
     response = RedirectResponse(f"{SIGN_IN_PATH}?uitgelogd=1", status_code=303, headers={"Cache-Control": "no-store"})
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

@@ -19,7 +19,7 @@ from infra import accounts, web_accounts
 from infra.accounts import AccountError
 from infra.cli import app
 from infra.db import make_engine
-from infra.tables import web_credentials, web_sessions
+from infra.tables import audit_log, web_credentials, web_sessions
 from infra.web_accounts import REFUSED, SignInRefused
 from tests.databases import fresh_engine, migrated_sqlite
 
@@ -120,6 +120,28 @@ def test_the_fifth_failure_locks_the_account_for_fifteen_minutes(engine: Engine)
     assert _refused(engine, "ib-de-linde", PASSWORD, web_accounts.totp(secret, almost), almost) == REFUSED
     unlocked = NOW + timedelta(minutes=15)
     web_accounts.sign_in(engine, "ib-de-linde", PASSWORD, web_accounts.totp(secret, unlocked), unlocked)
+
+
+def test_every_attempt_and_the_sign_out_are_in_the_audit_log_without_the_typed_name(engine: Engine) -> None:
+    """Four wrong, the locking fifth, one while locked, one success, a name that is no account (typed as
+    a password by mistake), then sign-out: each an audit row with its outcome; the typed name is nowhere.
+    """
+    user, _, secret = _person(engine)
+    right = web_accounts.totp(secret, NOW)
+    for _ in range(5):
+        _refused(engine, "ib-de-linde", "verkeerd wachtwoord", right, NOW)
+    _refused(engine, "ib-de-linde", PASSWORD, right, NOW + timedelta(minutes=1))
+    later = NOW + timedelta(minutes=16)
+    principal = web_accounts.sign_in(engine, "ib-de-linde", PASSWORD, web_accounts.totp(secret, later), later)
+    _refused(engine, "mijn-geheime-wachtwoord", PASSWORD, right, later)
+    web_accounts.end_session(engine, web_accounts.start_session(engine, principal, later), later, principal)
+    with engine.connect() as conn:
+        rows = conn.execute(select(audit_log).where(audit_log.c.action.like("web.%")).order_by(audit_log.c.seq)).all()
+    assert [(r.action, r.user_id, r.outcome) for r in rows] == [
+        *[("web.sign_in", user.id, "wrong")] * 4, ("web.sign_in", user.id, "locked_now"),
+        ("web.sign_in", user.id, "locked"), ("web.sign_in", user.id, "ok"), ("web.sign_in", "onbekend", "unknown"),
+        ("web.sign_out", user.id, "ok")]
+    assert not any("mijn-geheime" in str(tuple(r)) for r in rows)
 
 
 def test_a_success_starts_the_count_of_failures_anew(engine: Engine) -> None:
