@@ -148,7 +148,7 @@ def test_the_worklist_lists_my_schools_cases_soonest_deadline_first(page: Page, 
     expect(page).to_have_url(site.url(row_link))
 
 
-def _thuiszitter_alert_for_leerplicht(site: Site) -> str:
+def thuiszitter_alert_for_leerplicht(site: Site) -> str:
     """A pupil living in 0957, absent since Monday 24 August, reported as a thuiszitter; the pupil id."""
     admin = Principal(site.people["beheerder"].user_id, "admin", ())
     at = site.clock()
@@ -172,7 +172,7 @@ def test_leerplicht_acknowledges_a_thuiszitter_alert_with_a_note(page: Page, sit
     (5 days in the week of 24 August; the week before it, the end of region zuid's summer holiday, is
     marked as a holiday week); acknowledged with a note it moves to 'Afgehandeld' with the note.
     """
-    pupil = _thuiszitter_alert_for_leerplicht(site)
+    pupil = thuiszitter_alert_for_leerplicht(site)
     site.sign_in(page, "leerplicht")
     expect(page.get_by_role("link", name="Werklijst")).to_have_count(0)
     page.get_by_role("link", name="Meldingen", exact=True).first.click()
@@ -211,7 +211,7 @@ def test_leerplicht_acknowledges_a_thuiszitter_alert_with_a_note(page: Page, sit
 def test_an_alert_is_acknowledged_only_with_the_form_token_and_only_by_its_addressee(page: Page,
                                                                                     site: Site) -> None:
     """Without the CSRF token: 403 and still new; another role's inbox: the Dutch 404 page."""
-    pupil = _thuiszitter_alert_for_leerplicht(site)
+    pupil = thuiszitter_alert_for_leerplicht(site)
     site.sign_in(page, "leerplicht")
     page.goto(site.url("/meldingen"))
     href = page.get_by_role("link", name=pupil).get_attribute("href")
