@@ -1,7 +1,8 @@
 """SWV profiles: one YAML file per samenwerkingsverband, validated at the edge.
 
 A profile sets the region's cascade levels, its TLV rules, the PO-VO dates, any timer
-duration per pathway and the stage norms of the weekly stalled-pathways digest. A third SWV is
+duration per pathway, the stage norms of the weekly stalled-pathways digest and the thresholds of
+thuiszitter detection (``verzuim``). A third SWV is
 added by dropping a file in the profiles folder. A bad file is refused with its name, the key and
 what is wrong.
 """
@@ -18,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from domain.context import STANDAARD, Profile
 from domain.durations import Duration
 from domain.stalled import STAGE_NORMS
+from domain.verzuim import VerzuimSettings
 
 SHIPPED = Path(__file__).parent / "profiles"
 
@@ -70,6 +72,15 @@ class _ProfileFile(_Strict):
     norms: dict[str, dict[str, dict[str, int]]] = {}
     """How long a case may stay in a stage, per pathway, before the weekly digest lists it as stalled.
     That the pathways and stages exist (and are not final) is checked where the registry is built."""
+    verzuim: dict[str, int | bool] = {}
+    """The thuiszitter detection's settings (``domain.verzuim.VerzuimSettings``: dreigend_weken,
+    thuiszitter_weken, meldplicht_uren, ...); what is left out keeps the legal default."""
+
+    @field_validator("verzuim")
+    @classmethod
+    def _verzuim(cls, value: dict[str, int | bool]) -> dict[str, int | bool]:
+        VerzuimSettings.from_data(value)  # a ValueError names the unknown or wrong setting
+        return value
 
     @field_validator("durations", "norms")
     @classmethod
@@ -117,6 +128,7 @@ def _to_domain(parsed: _ProfileFile) -> Profile:
         "po_vo_dates": {year: {k: v.isoformat() for k, v in d.model_dump().items()}
                         for year, d in parsed.po_vo_dates.items()},
         STAGE_NORMS: {p: {s: Duration.from_data(d) for s, d in stages.items()} for p, stages in parsed.norms.items()},
+        "verzuim": dict(parsed.verzuim),
     }
     return Profile(parsed.code, parsed.name, durations, settings)
 

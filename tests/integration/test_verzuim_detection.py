@@ -173,3 +173,31 @@ def test_the_absence_behind_a_thuiszitter_alert_is_shown_per_week_with_holiday_w
     for other in (Principal("lp-2", "leerplicht", ("0935",)), Principal("zc-1", "zorgcoordinator", ("14PS03",))):
         with pytest.raises(AlertNotFound):
             verzuim.absence_at_alert(other, alert.id, date(2026, 10, 5), date(2026, 11, 1), at)
+
+
+@pytest.mark.parametrize("kind", BACKENDS)
+def test_an_swv_profile_moves_the_dreigend_threshold_for_its_schools(
+    kind: str, tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """SWV PO2899 says 'dreigend' after 3 school weeks: absent from 7 September, a pupil of its school has
+    no signal as of 21 September (2 weeks) and one as of 28 September (3 weeks).
+    """
+    folder = tmp_path_factory.mktemp("profiles")
+    (folder / "po-2899.yaml").write_text("code: po-2899\nname: SWV PO 28-99\nsector: po\nswv_codes: [PO2899]\n"
+                                         "cascade: {levels: [a, b]}\nverzuim: {dreigend_weken: 3}\n", encoding="utf-8")
+    with fresh_service(kind, tmp_path_factory) as made:
+        service = Service.from_settings(made.settings.model_copy(update={"profiles_dir": folder}))
+        for table, header, row in (
+                ("gemeenten", "cbs_code,naam", "0957,Roermond"), ("swvs", "code,naam,sector", "PO2899,P,po"),
+                ("scholen", "brin,naam,swv,soort,gemeente,vakantieregio", "28XX00,B,PO2899,po,0957,zuid"),
+                ("leerlingen", "leerling_id,school,woongemeente,geboortedatum,voornaam,achternaam",
+                 "lln-d,28XX00,0957,2016-03-01,Sam,Jansen")):
+            resources.import_csv(service.engine, table, f"{header}\n{row}\n", LOADED)
+        load(service, enrollments, [{"pupil_id": "lln-d", "school_brin": "28XX00", "first_day": date(2026, 8, 24),
+                                     "last_day": None}])
+        absent(service, "lln-d", date(2026, 9, 7), date(2026, 9, 25))
+        run(service, date(2026, 9, 21))
+        assert [a for a in alerts_of(service, "lln-d") if a[0] == "dreigend_thuiszitter"] == []
+        run(service, date(2026, 9, 28))
+        assert ("dreigend_thuiszitter", "zorgcoordinator", "28XX00") in alerts_of(service, "lln-d")
+        service.engine.dispose()

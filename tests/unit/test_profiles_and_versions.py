@@ -14,6 +14,7 @@ from domain.describe import as_data, mermaid
 from domain.durations import Duration
 from domain.handlers import NewCase, migrate_cases, open_case
 from domain.registry import PathwayRegistry
+from domain.verzuim import VerzuimSettings
 from infra import docs
 from infra.memory import MemoryStore, MemoryUnitOfWork
 from infra.profiles import ProfileError, load_profile, load_profiles
@@ -29,6 +30,15 @@ def test_the_two_shipped_profiles_load() -> None:
     assert profiles["zuid-limburg-po"].setting("cascade_levels") == ["1", "2", "3", "4", "5"]
     assert profiles["vo-31-02"].setting("cascade_levels") == ["basis", "extra_in_school", "extra_swv", "vso"]
     assert profiles["vo-31-02"].setting("rto_required_for_tlv") is True
+
+
+def test_a_profile_sets_the_thresholds_of_thuiszitter_detection(tmp_path: Path) -> None:
+    """'Dreigend' after 3 school weeks instead of 2 in this SWV; what it leaves out keeps the legal default."""
+    (tmp_path / "po-2802.yaml").write_text(
+        "code: po-2802\nname: SWV PO 28-02\nsector: po\ncascade:\n  levels: [a, b]\n"
+        "verzuim:\n  dreigend_weken: 3\n", encoding="utf-8")
+    settings = VerzuimSettings.from_data(load_profiles(tmp_path)["po-2802"].setting("verzuim"))
+    assert (settings.dreigend_weken, settings.thuiszitter_weken, settings.meldplicht_uren) == (3, 4, 16)
 
 
 def test_a_third_swv_is_added_by_a_file_alone(tmp_path: Path) -> None:
@@ -53,6 +63,10 @@ def test_a_third_swv_is_added_by_a_file_alone(tmp_path: Path) -> None:
      "x-1.yaml: kleur: Extra inputs are not permitted"),
     ("code: y-2\nname: SWV X\nsector: po\ncascade: {levels: [a, b]}\n",
      "x-1.yaml: code 'y-2' must match the file name 'x-1'"),
+    ("code: x-1\nname: SWV X\nsector: po\ncascade: {levels: [a, b]}\nverzuim: {dreigend_dagen: 10}\n",
+     "x-1.yaml: verzuim: Value error, unknown verzuim setting(s) ['dreigend_dagen']"),
+    ("code: x-1\nname: SWV X\nsector: po\ncascade: {levels: [a, b]}\nverzuim: {meldplicht_uren: 0}\n",
+     "x-1.yaml: verzuim: Value error, setting meldplicht_uren must be a whole number >= 1, got 0"),
 ])
 def test_a_bad_profile_file_is_refused_naming_the_file_and_the_key(tmp_path: Path, content: str, message: str) -> None:
     """The error says which file, which key and what is wrong."""
