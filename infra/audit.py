@@ -2,9 +2,12 @@
 
 Append-only (database triggers refuse UPDATE and DELETE) and hash-chained: each row's ``hash`` is the
 SHA-256 of the previous row's hash followed by the row's canonical JSON, so a row changed or removed
-behind the triggers' back breaks the chain from there on. Appending is one small transaction of its
-own, serialised so that two writers never chain on the same row: on PostgreSQL a transaction-level
-advisory lock, on SQLite ``BEGIN IMMEDIATE`` (the database's write lock).
+behind the triggers' back breaks the chain from there on. Appending is serialised so that two writers
+never chain on the same row: on PostgreSQL a transaction-level advisory lock, on SQLite ``BEGIN
+IMMEDIATE`` (the database's write lock), both held until the transaction ends. :func:`append` is one
+small transaction of its own; :func:`append_in` appends within a transaction the caller already has
+open (a read and its audit row in one connection and one commit: the row exists exactly if the
+caller's transaction commits).
 """
 
 from __future__ import annotations
@@ -65,14 +68,26 @@ def chain_hash(prev_hash: str, content: str) -> str:
 def append(engine: Engine, *, at: datetime, user_id: str, role: str, action: str, resource: str,
            purpose: str, outcome: str) -> AuditEntry:
     """Append one row to the chain, in its own transaction."""
-    at = at.astimezone(UTC)
     with engine.connect() as conn, conn.begin():
-        _lock(conn)
-        last = conn.execute(select(audit_log.c.seq, audit_log.c.hash).order_by(audit_log.c.seq.desc()).limit(1)).first()
-        seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
-        digest = chain_hash(prev, canonical(seq, at, user_id, role, action, resource, purpose, outcome))
-        entry = AuditEntry(seq, at, user_id, role, action, resource, purpose, outcome, prev, digest)
-        conn.execute(insert(audit_log), _row(entry))
+        return append_in(conn, at=at, user_id=user_id, role=role, action=action, resource=resource,
+                         purpose=purpose, outcome=outcome)
+
+
+def append_in(conn: Connection, *, at: datetime, user_id: str, role: str, action: str, resource: str,
+              purpose: str, outcome: str) -> AuditEntry:
+    """Append one row to the chain within the transaction open on ``conn``; it commits or rolls back
+    with that transaction. The chain's lock is taken here and held until the caller commits, so call
+    this last, just before the commit. On SQLite call it while the driver has no transaction open yet
+    (plain SELECTs run outside one): ``BEGIN IMMEDIATE`` starts it here, so the append never has to
+    turn an older read snapshot into a write (which fails if another writer committed in between).
+    """
+    at = at.astimezone(UTC)
+    _lock(conn)
+    last = conn.execute(select(audit_log.c.seq, audit_log.c.hash).order_by(audit_log.c.seq.desc()).limit(1)).first()
+    seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+    digest = chain_hash(prev, canonical(seq, at, user_id, role, action, resource, purpose, outcome))
+    entry = AuditEntry(seq, at, user_id, role, action, resource, purpose, outcome, prev, digest)
+    conn.execute(insert(audit_log), _row(entry))
     return entry
 
 

@@ -164,32 +164,29 @@ class Service:
 
     def read_status(self, principal: Principal, case_id: str, now: datetime, purpose: str | None) -> CaseStatus:
         """A case's status, if in scope (else CaseNotFound, as for an unknown case); audited."""
-        def run() -> CaseStatus:
-            with self.unit_of_work() as uow, uow:
-                case = uow.get_case(case_id)
-                self._in_scope(uow, principal, case)
+        def run(uow: SqlUnitOfWork) -> CaseStatus:
+            case = uow.get_case(case_id)
+            self._in_scope(uow, principal, case)
             return self._status_for(principal, case, now)
-        return self._audited(principal, "case.read", f"case:{case_id}", purpose, now, run)
+        return self._audited_read(principal, "case.read", f"case:{case_id}", purpose, now, run)
 
     def read_history(self, principal: Principal, case_id: str, now: datetime, purpose: str | None,
                      ) -> list[HistoryEntry]:
         """A case's events, if in scope; audited."""
-        def run() -> list[HistoryEntry]:
-            with self.unit_of_work() as uow, uow:
-                self._in_scope(uow, principal, uow.get_case(case_id))
-                return [history_entry(e) for e in uow.history(case_id)]
-        return self._audited(principal, "case.history", f"case:{case_id}", purpose, now, run)
+        def run(uow: SqlUnitOfWork) -> list[HistoryEntry]:
+            self._in_scope(uow, principal, uow.get_case(case_id))
+            return [history_entry(e) for e in uow.history(case_id)]
+        return self._audited_read(principal, "case.history", f"case:{case_id}", purpose, now, run)
 
     def read_timeline(self, principal: Principal, pupil_id: str, now: datetime, purpose: str | None,
                       ) -> list[CaseStatus]:
         """The pupil's trajectories in scope, oldest first; PupilNotFound if none is; audited."""
-        def run() -> list[CaseStatus]:
-            with self.unit_of_work() as uow, uow:
-                visible = [c for c in uow.trajectories_of(pupil_id) if self.sees(uow, principal, c)]
+        def run(uow: SqlUnitOfWork) -> list[CaseStatus]:
+            visible = [c for c in uow.trajectories_of(pupil_id) if self.sees(uow, principal, c)]
             if not visible:
                 raise PupilNotFound(pupil_id)
             return [self._status_for(principal, c, now) for c in visible]
-        return self._audited(principal, "pupil.read", f"pupil:{pupil_id}", purpose, now, run)
+        return self._audited_read(principal, "pupil.read", f"pupil:{pupil_id}", purpose, now, run)
 
     def open_case_as(self, principal: Principal, new: NewCase, command: Command, now: datetime,
                      key: str | None, purpose: str | None) -> Outcome:
@@ -375,6 +372,30 @@ class Service:
             raise
         audit.append(self.engine, at=now, user_id=principal.user_id, role=principal.role, action=action,
                      resource=resource_of(result) if resource_of else resource, purpose=why, outcome="ok")
+        return result
+
+    def _audited_read(self, principal: Principal, action: str, resource: str, purpose: str | None,
+                      now: datetime, run: Callable[[SqlUnitOfWork], T]) -> T:
+        """:meth:`_audited` for a read in one unit of work: the read and its audit row (the same row,
+        ``ok`` or the refusal's outcome) share one connection and one commit instead of two of each.
+        The read comes first, without the audit chain's lock; the row is appended last, so the lock is
+        held only for the append and the commit. A failure other than a refusal (a DomainError) rolls
+        back and writes no row, as :meth:`_audited` writes none then; a commit that fails loses the row
+        and the answer together.
+        """
+        why = purpose or PURPOSES.get(action, action)
+        refusal: DomainError | None = None
+        with self.unit_of_work() as uow, uow:
+            try:
+                result = run(uow)
+                outcome = "ok"
+            except DomainError as error:
+                refusal, outcome = error, _outcome(error)
+            audit.append_in(uow.conn, at=now, user_id=principal.user_id, role=principal.role, action=action,
+                            resource=resource, purpose=why, outcome=outcome)
+            uow.commit()
+        if refusal is not None:
+            raise refusal
         return result
 
     def fire_due_timers(self, as_of: datetime) -> SweepReport:

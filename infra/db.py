@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import select
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -9,6 +10,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Engine, Table, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 
 T = TypeVar("T")
 
@@ -17,7 +19,9 @@ def make_engine(url: str, **options: Any) -> Engine:
     """An engine for ``url``; for SQLite the file's folder is created and WAL switched on."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, **options)
+        engine = create_engine(url, **{"pool_recycle": POOL_RECYCLE_S, **options})
+        event.listen(engine, "checkout", _closed_by_server)
+        return engine
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **options)
@@ -39,6 +43,34 @@ def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
     for pragma in SQLITE_PRAGMAS:
         cursor.execute(f"PRAGMA {pragma}")
     cursor.close()
+
+
+POOL_RECYCLE_S = 1800
+"""A pooled server connection is replaced once it is half an hour old (see :func:`_closed_by_server`)."""
+
+
+def _closed_by_server(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """Refuse a pooled connection the server has closed, without a round trip; the pool then connects anew.
+
+    Instead of ``pool_pre_ping``, which sent a ping (a round trip) on every checkout, three per API
+    status read. A connection idle in the pool is sent nothing, unless the server closed it (restart,
+    ``pg_terminate_backend``, ``idle_session_timeout``): then a FATAL message and end-of-file wait on
+    its socket, which a zero-timeout poll sees. (The rare asynchronous message on a healthy connection,
+    a notice or a changed server setting, costs one needless reconnect.) What a poll cannot see, a
+    connection silently dropped on the way (a firewall's idle timeout), a ping could not have caught
+    either (it would wait for TCP's timeouts); ``pool_recycle`` bounds how old a pooled connection
+    gets, and a statement that fails on a dead connection invalidates the whole pool (SQLAlchemy's
+    disconnect handling), so the next checkout connects anew: never a 500 forever.
+    """
+    if getattr(dbapi_connection, "closed", False):
+        raise DisconnectionError
+    fileno = getattr(dbapi_connection, "fileno", None)
+    if fileno is None:
+        return
+    poller = select.poll()
+    poller.register(fileno(), select.POLLIN)
+    if poller.poll(0):
+        raise DisconnectionError
 
 
 def dialect_insert(conn: Connection, table: Table) -> postgresql.Insert | sqlite.Insert:
