@@ -261,13 +261,18 @@ def demo(
     seed: Annotated[int, typer.Option(help="Startwaarde van het toeval (zelfde waarde, zelfde jaar)")] = 2026,
 ) -> None:
     """Maak een demo-samenwerkingsverband en laat OPP's een gesimuleerd jaar doorlopen."""
-    from infra.demo import run_demo  # noqa: PLC0415 - only this command needs it
+    from infra.demo import load_demo_region, run_demo  # noqa: PLC0415 - only this command needs it
     from infra.demo_people import PASSWORD, make_demo_people  # noqa: PLC0415
+    from infra.demo_verzuim import PUPILS as DEMO_ABSENT  # noqa: PLC0415
+    from infra.demo_verzuim import seed_demo_verzuim  # noqa: PLC0415
 
     settings = Settings()
     migrate.upgrade(settings.url)
     service = Service.from_settings(settings)
     run_demo(service, pupils, seed, relay=bool(os.environ.get("PREFECT_API_URL")))
+    alerts = seed_demo_verzuim(service, load_demo_region(), datetime.now(UTC))
+    typer.echo(f"Verzuim: {len(DEMO_ABSENT)} leerlingen met verzuim, {alerts} meldingen (thuiszitters, dreigend, "
+               "meldplicht) voor leerplicht, school en samenwerkingsverband")
     people = make_demo_people(service, datetime.now(UTC))
     if people:
         typer.echo(f"\nDemo-accounts voor de webpagina's (/inloggen), wachtwoord '{PASSWORD}'; zet de TOTP-sleutel "

@@ -13,6 +13,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from importlib import resources
+from typing import Any
 
 from rich.console import Console
 from rich.progress import Progress
@@ -60,11 +61,18 @@ class DemoSummary:
     events: dict[str, int] = field(default_factory=dict)
 
 
+def load_demo_region() -> dict[str, Any]:
+    """The demo SWV and its schools (``infra/demo_region.json``)."""
+    text = resources.files("infra").joinpath("demo_region.json").read_text(encoding="utf-8")
+    found: dict[str, Any] = json.loads(text)
+    return found
+
+
 def run_demo(service: Service, pupils: int, seed: int, *, relay: bool, console: Console | None = None) -> DemoSummary:
     """Simulate the year, print progress and a summary, and return the summary."""
     console = console or Console()
     configure_logging(logging.WARNING)
-    region = json.loads(resources.files("infra").joinpath("demo_region.json").read_text(encoding="utf-8"))
+    region = load_demo_region()
     rng = random.Random(seed)
     first_day = datetime.now(NL).date() - timedelta(days=DAYS)
     roster = [DemoPupil(f"demo-{seed}-{i:04d}", rng.choice(region["schools"])["brin"],

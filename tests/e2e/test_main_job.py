@@ -109,5 +109,6 @@ def test_the_demo_runs_a_simulated_year_and_summarises_it(tmp_path: Path) -> Non
     """Cases per stage, OPPs flagged too late, and why nothing was relayed without a Prefect server."""
     result = subprocess.run([SCRIPT, "demo", "--pupils", "40", "--seed", "7"], env=_environment(tmp_path),  # noqa: S603
                             cwd=tmp_path, capture_output=True, text=True, timeout=300, check=True)
-    for line in ("In werking", "leerlingen met een OPP: 40", "OPP's te laat", "Gebeurtenissen naar Prefect"):
+    for line in ("In werking", "leerlingen met een OPP: 40", "OPP's te laat", "Gebeurtenissen naar Prefect",
+                 "Verzuim: 6 leerlingen met verzuim"):
         assert line in result.stdout
