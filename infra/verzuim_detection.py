@@ -53,7 +53,16 @@ from infra.alerts import DETECTION_ACTOR_ID, NewAlert, raise_alerts
 from infra.db import chunks, dialect_insert
 from infra.tables import absences, alerts, enrollments, pupils, thuiszitter_episodes, vrijstellingen
 from infra.verzuim_calendars import SchoolBook
-from infra.verzuim_plan import Plan, StoredEpisode, action, alert_actions, alerts_for, due, episode_writes
+from infra.verzuim_plan import (
+    Plan,
+    StoredEpisode,
+    action,
+    alert_actions,
+    alerts_for,
+    due,
+    episode_writes,
+    return_alerts,
+)
 
 log = structlog.get_logger("leerlingroute.verzuim")
 DETECTION: Final = Actor(SYSTEEM, DETECTION_ACTOR_ID)
@@ -205,6 +214,8 @@ class DetectionRun:
             registered = chunk.pupils[detection.pupil_id][1]
             plan.alerts += [a for s in signals
                             for a in alerts_for(s, self._swv_of, _case_of(s, case_ids, chunk), registered)]
+            plan.alerts += return_alerts(detection, chunk.episodes.get(detection.pupil_id, []), self._swv_of,
+                                         current=self.as_of >= self.now.astimezone(NL).date())
         plan.alerts = self._new_only(plan.alerts)
         for key, actions in alert_actions(plan.alerts, self.now.astimezone(NL).date()).items():
             extra.setdefault(key, []).extend(actions)

@@ -21,7 +21,7 @@ from typing import Any, Final
 
 from domain.durations import NL
 from domain.roles import LEERPLICHT, SWV_COORDINATOR, ZORGCOORDINATOR
-from domain.verzuim import Detection, Episode, Signal
+from domain.verzuim import Detection, Episode, Signal, texts
 from infra.alerts import NewAlert
 
 ACTIONS: Final = {
@@ -38,6 +38,8 @@ ACTIONS: Final = {
 EPISODE_SIGNALS: Final = frozenset({"thuiszitter", "escalatie"})
 CODES: Final = {"thuiszitter": "gemeld", "escalatie": "geescaleerd", "vrijstelling_herinnering": "herinnering"}
 """The register action of an alert about an episode."""
+RETURNED: Final = "thuiszitter_terug"
+"""The alert kind for an episode that ended."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,33 @@ def alerts_for(signal: Signal, swv_of: Callable[[str], str | None], case_id: str
     return [NewAlert(signal.kind, role, scope, f"{signal.key}:{role}", signal.summary, facts,
                      case_id if signal.kind in EPISODE_SIGNALS else None, signal.pupil_id)
             for role in signal.recipients if (scope := scopes.get(role))]
+
+
+def return_alerts(detection: Detection, stored: Sequence[StoredEpisode], swv_of: Callable[[str], str | None],
+                  *, current: bool) -> list[NewAlert]:
+    """For a thuiszitter episode open in the register that detection now sees ended (back at school or
+    placed): an alert to leerplicht of the residence and to the SWV coordinator, so that someone closes
+    the trajectory (the engine does not: whether the pupil is really back is for people to judge). Only
+    a run as of today or later ends episodes (see :func:`episode_writes`).
+    """
+    if not current:
+        return []
+    still_open = {row.key: row for row in stored if row.last_day is None and row.kind != "vrijstelling"}
+    found = []
+    for episode in detection.episodes:
+        row = still_open.get(episode.key)
+        if row is None or episode.last_day is None:
+            continue
+        school = episode.school_brin
+        title = texts.thuiszitter_terug(episode.pupil_id, school, episode.first_day, episode.last_day,
+                                        episode.school_weeks)
+        facts = {"kind": RETURNED, "pupil_id": episode.pupil_id, "school_brin": school,
+                 "residence_cbs": episode.residence_cbs, "since": episode.first_day.isoformat(),
+                 "reached_on": episode.last_day.isoformat(), "school_weeks": episode.school_weeks}
+        scopes = {LEERPLICHT: episode.residence_cbs, SWV_COORDINATOR: swv_of(school) if school else None}
+        found += [NewAlert(RETURNED, role, scope, f"{episode.key}:terug:{role}", title, facts, row.case_id,
+                           episode.pupil_id) for role, scope in scopes.items() if scope]
+    return found
 
 
 def action(day: date, code: str, to: str | None = None) -> dict[str, Any]:

@@ -61,6 +61,13 @@ def escalatie(pupil_id: str, brin: str | None, months: int, since: date, weeks: 
             "zonder passend aanbod (Thuiszitterspact).")
 
 
+def thuiszitter_terug(pupil_id: str, brin: str | None, since: date, last_day: date, weeks: int) -> str:
+    """To leerplicht and the SWV coordinator: the episode ended, so its trajectory can be closed."""
+    return (f"Thuiszitter weer op school: leerling {pupil_id} ({_school(brin)}), thuis sinds {dutch_date(since)}, "
+            f"is na {dutch_date(last_day)} niet meer ongeoorloofd afwezig ({weeks} schoolweken thuis). Sluit het "
+            "thuiszittertraject af met 'Terug naar onderwijs' als de leerling echt terug is.")
+
+
 def herinnering(pupil_id: str, since: date, ends: date) -> str:
     """The SWV coordinator's reminder that a 5-onder-a vrijstelling ends with the school year."""
     return (f"Herinnering vrijstelling 5 onder a: de vrijstelling van leerling {pupil_id} (sinds {dutch_date(since)}) "

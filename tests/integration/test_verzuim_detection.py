@@ -201,3 +201,26 @@ def test_an_swv_profile_moves_the_dreigend_threshold_for_its_schools(
         run(service, date(2026, 9, 28))
         assert ("dreigend_thuiszitter", "zorgcoordinator", "28XX00") in alerts_of(service, "lln-d")
         service.engine.dispose()
+
+
+def test_a_thuiszitter_back_at_school_is_reported_once_to_leerplicht_and_the_swv(service: Service) -> None:
+    """Absent 7 September to 16 October, then the autumn holiday, then present from 26 October: the run of
+    2 November ends the episode and tells leerplicht of the residence and the SWV coordinator once (the
+    next days' runs add nothing); the zorgcoördinator is not told, the case stays open for people to close.
+    """
+    pupils(service, "lln-t")
+    enroll(service, "lln-t")
+    absent(service, "lln-t", date(2026, 9, 7), date(2026, 10, 16))
+    run(service, date(2026, 10, 19))
+    assert [a for a in alerts_of(service, "lln-t") if a[0] == "thuiszitter_terug"] == []
+    for day in (2, 3, 4):
+        run(service, date(2026, 11, day))
+    assert [a for a in alerts_of(service, "lln-t") if a[0] == "thuiszitter_terug"] == [
+        ("thuiszitter_terug", "leerplicht", "0957"), ("thuiszitter_terug", "swv_coordinator", "VO3102")]
+    [row] = register(service, "lln-t")
+    assert row.last_day is not None
+    [alert], _ = service.alerts(Principal("lp-1", "leerplicht", ("0957",)), "new", 1, 0, LOADED)
+    assert alert.kind == "thuiszitter_terug"
+    assert alert.case_id == row.case_id is not None
+    assert "Terug naar onderwijs" in alert.title
+    assert "Jansen" not in alert.title
