@@ -138,7 +138,8 @@ class SqlUnitOfWork(UnitOfWork):
         ids = self.conn.execute(
             select(cases.c.id).where(cases.c.pupil_id == pupil_id).order_by(cases.c.opened_at, cases.c.id),
         ).scalars().all()
-        return [self.get_case(case_id) for case_id in ids]
+        found = self.get_cases(ids)  # one statement for all of them
+        return [found[case_id] for case_id in ids]
 
     def cases_on(self, pathway: str, below_version: int) -> list[Case]:
         ids = self.conn.execute(
