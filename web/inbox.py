@@ -54,9 +54,13 @@ class Bar:
         return self.week.unauthorized_days * DAY_HEIGHT
 
 
-def kind_label(kind: str) -> str:
-    """An alert's kind in words."""
-    return KINDS.get(kind, kind.replace("_", " ").capitalize())
+def kind_label(alert: Alert) -> str:
+    """An alert's kind in words; 'escalatie' is a passed deadline, or from verzuim detection (its facts name
+    the signal) a thuiszitter at home for 3 months.
+    """
+    if alert.kind == "escalatie" and "signal" in alert.facts:
+        return "Thuiszitter langer dan 3 maanden"
+    return KINDS.get(alert.kind, alert.kind.replace("_", " ").capitalize())
 
 
 @router.get("/meldingen", response_class=HTMLResponse)
@@ -136,7 +140,7 @@ def _detail(svc: Service, principal: Principal, alert: Alert, at: datetime, *, d
 def _facts(alert: Alert) -> list[tuple[str, str]]:
     """The facts to act on, in words (codes and ids only; alerts carry no names)."""
     facts = alert.facts
-    rows = [("Soort", kind_label(alert.kind))]
+    rows = [("Soort", kind_label(alert))]
     if alert.pupil_id:
         rows.append(("Leerling (pseudoniem)", alert.pupil_id))
     school = facts.get("school_brin")
