@@ -122,8 +122,8 @@ def return_alerts(detection: Detection, stored: Sequence[StoredEpisode], swv_of:
         school = episode.school_brin
         title = texts.thuiszitter_terug(episode.pupil_id, school, episode.first_day, episode.last_day,
                                         episode.school_weeks)
-        facts = {"kind": RETURNED, "pupil_id": episode.pupil_id, "school_brin": school,
-                 "residence_cbs": episode.residence_cbs, "since": episode.first_day.isoformat(),
+        facts = {"signal": f"{episode.key}:terug", "kind": RETURNED, "pupil_id": episode.pupil_id,
+                 "school_brin": school, "residence_cbs": episode.residence_cbs, "since": episode.first_day.isoformat(),
                  "reached_on": episode.last_day.isoformat(), "school_weeks": episode.school_weeks}
         scopes = {LEERPLICHT: episode.residence_cbs, SWV_COORDINATOR: swv_of(school) if school else None}
         found += [NewAlert(RETURNED, role, scope, f"{episode.key}:terug:{role}", title, facts, row.case_id,

@@ -166,15 +166,17 @@ class Verzuim:
 
     def absence_at_alert(self, principal: Principal, alert_id: str, first: date, last: date, now: datetime,
                          ) -> list[AbsenceWeek] | None:
-        """The absence per week (``first..last``) of the pupil of a thuiszitter alert in the user's inbox.
+        """The absence per week (``first..last``) of the pupil of a verzuim alert in the user's inbox: a
+        thuiszitter report, or any signal of verzuim detection (dreigend, escalation, back at school).
 
-        The alert is the permission: it reached this inbox because the pupil is in its scope. None when the
-        alert is not about a thuiszitter or the role does not read absence (only leerplicht, the SWV
-        coordinator and admin do); AlertNotFound for an alert not in the inbox. Audited as a read of the pupil.
+        The alert is the permission: it reached this inbox because the pupil is in its scope. None for
+        another alert or when the role does not read absence (only leerplicht, the SWV coordinator and
+        admin do); AlertNotFound for an alert not in the inbox. Audited as a read of the pupil.
         """
         alert = alert_store.find(self.service.engine, principal, alert_id)
         pupil_id = alert.pupil_id
-        if alert.kind != "thuiszitter" or not pupil_id or principal.role not in ABSENCE_READERS:
+        about_verzuim = alert.kind == "thuiszitter" or "signal" in alert.facts
+        if not about_verzuim or not pupil_id or principal.role not in ABSENCE_READERS:
             return None
         school = alert.facts.get("school_brin")
 

@@ -1,11 +1,12 @@
 """The alert inbox: new and acknowledged alerts of the signed-in person (leerplicht first of all), an
 alert's facts, and a form to acknowledge it with a note.
 
-For a thuiszitter alert in the inbox of someone who reads the thuiszitter register (leerplicht of the
-pupil's municipality, SWV coordinator, admin), the detail also shows the pupil's absence per week as a
-bar chart, holiday weeks of the pupil's school marked (they neither count nor break the run of school
-weeks): the alert itself is the permission, and the read is audited as ``verzuim.read`` on
-``pupil:<id>`` (:meth:`infra.verzuim_service.Verzuim.absence_at_alert`). Alert ids are UUIDs.
+For a thuiszitter alert (or another signal of verzuim detection) in the inbox of someone who reads the
+thuiszitter register (leerplicht of the pupil's municipality, SWV coordinator, admin), the detail also
+shows the pupil's absence per week as a bar chart, holiday weeks of the pupil's school marked (they
+neither count nor break the run of school weeks): the alert itself is the permission, and the read is
+audited as ``verzuim.read`` on ``pupil:<id>`` (:meth:`infra.verzuim_service.Verzuim.absence_at_alert`).
+Alert ids are UUIDs.
 """
 
 from __future__ import annotations

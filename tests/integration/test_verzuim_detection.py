@@ -224,3 +224,7 @@ def test_a_thuiszitter_back_at_school_is_reported_once_to_leerplicht_and_the_swv
     assert alert.case_id == row.case_id is not None
     assert "Terug naar onderwijs" in alert.title
     assert "Jansen" not in alert.title
+    weeks = Verzuim(service).absence_at_alert(Principal("lp-1", "leerplicht", ("0957",)), alert.id,
+                                              date(2026, 10, 12), date(2026, 11, 1), LOADED)
+    assert weeks is not None
+    assert [(w.monday.day, w.unauthorized_days) for w in weeks] == [(12, 5), (19, 0), (26, 0)]
