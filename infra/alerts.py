@@ -76,6 +76,11 @@ class Alert:
     acknowledged_by: str | None
     note: str | None
 
+    @property
+    def from_detection(self) -> bool:
+        """Raised by verzuim detection (its facts name the signal), not by the case-event feed."""
+        return "signal" in self.facts
+
 
 def raise_alerts(conn: Connection, new: Sequence[NewAlert], now: datetime) -> int:
     """Store the alerts not raised before (by dedupe key); how many were new."""

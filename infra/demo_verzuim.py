@@ -87,8 +87,8 @@ def _absences(today: date) -> str:
     days = _school_days_before(today, 40)
     rows = []
     for pupil in PUPILS:
-        rows += [f"{pupil.pupil_id},{d.isoformat()},6,nee,onbekend\n" for d in days[-pupil.absent_days:]
-                 ] if pupil.absent_days else []
+        rows += [f"{pupil.pupil_id},{d.isoformat()},6,nee,onbekend\n"
+                 for d in days[len(days) - pupil.absent_days:]]
         rows += [f"{pupil.pupil_id},{d.isoformat()},3,nee,onbekend\n" for d in days[-20:]
                  if d.weekday() in pupil.hours_on]
     return "leerling_id,datum,uren,geoorloofd,reden\n" + "".join(rows)

@@ -91,8 +91,7 @@ def alerts_for(signal: Signal, swv_of: Callable[[str], str | None], case_id: str
     the signal's, else the one the pupil is registered at (a pupil with a 5a is often enrolled nowhere).
     """
     school = signal.school_brin or registered
-    scopes = {ZORGCOORDINATOR: school, LEERPLICHT: signal.residence_cbs,
-              SWV_COORDINATOR: swv_of(school) if school else None}
+    scopes = _scopes(school, signal.residence_cbs, swv_of)
     facts = {"signal": signal.key, "kind": signal.kind, "pupil_id": signal.pupil_id, "school_brin": signal.school_brin,
              "residence_cbs": signal.residence_cbs, "since": signal.since.isoformat(),
              "reached_on": signal.reached_on.isoformat(), "school_weeks": signal.school_weeks, "soort": signal.soort,
@@ -125,10 +124,15 @@ def return_alerts(detection: Detection, stored: Sequence[StoredEpisode], swv_of:
         facts = {"signal": f"{episode.key}:terug", "kind": RETURNED, "pupil_id": episode.pupil_id,
                  "school_brin": school, "residence_cbs": episode.residence_cbs, "since": episode.first_day.isoformat(),
                  "reached_on": episode.last_day.isoformat(), "school_weeks": episode.school_weeks}
-        scopes = {LEERPLICHT: episode.residence_cbs, SWV_COORDINATOR: swv_of(school) if school else None}
+        scopes = _scopes(school, episode.residence_cbs, swv_of)
         found += [NewAlert(RETURNED, role, scope, f"{episode.key}:terug:{role}", title, facts, row.case_id,
-                           episode.pupil_id) for role, scope in scopes.items() if scope]
+                           episode.pupil_id) for role in (LEERPLICHT, SWV_COORDINATOR) if (scope := scopes[role])]
     return found
+
+
+def _scopes(school: str | None, residence_cbs: str, swv_of: Callable[[str], str | None]) -> dict[str, str | None]:
+    """Each recipient role's audience scope: the school, the municipality of residence, the school's SWV."""
+    return {ZORGCOORDINATOR: school, LEERPLICHT: residence_cbs, SWV_COORDINATOR: swv_of(school) if school else None}
 
 
 def action(day: date, code: str, to: str | None = None) -> dict[str, Any]:

@@ -175,7 +175,7 @@ class Verzuim:
         """
         alert = alert_store.find(self.service.engine, principal, alert_id)
         pupil_id = alert.pupil_id
-        about_verzuim = alert.kind == "thuiszitter" or "signal" in alert.facts
+        about_verzuim = alert.kind == "thuiszitter" or alert.from_detection
         if not about_verzuim or not pupil_id or principal.role not in ABSENCE_READERS:
             return None
         school = alert.facts.get("school_brin")

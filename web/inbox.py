@@ -59,7 +59,7 @@ def kind_label(alert: Alert) -> str:
     """An alert's kind in words; 'escalatie' is a passed deadline, or from verzuim detection (its facts name
     the signal) a thuiszitter at home for 3 months.
     """
-    if alert.kind == "escalatie" and "signal" in alert.facts:
+    if alert.kind == "escalatie" and alert.from_detection:
         return "Thuiszitter langer dan 3 maanden"
     return KINDS.get(alert.kind, alert.kind.replace("_", " ").capitalize())
 
