@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 
 # Install everything (pinned by constraints.txt) and run the main job on embedded defaults.
 run: $(STAMP)
-	$(BIN)/leerlingroute serve
+	$(BIN)/leerlingroute serve --demo
 
 # Install everything and run every check and test (SQLite, a temporary PostgreSQL 15, headless Chromium).
 test: $(STAMP)

@@ -262,7 +262,7 @@ def demo(
 ) -> None:
     """Maak een demo-samenwerkingsverband en laat OPP's een gesimuleerd jaar doorlopen."""
     from infra.demo import load_demo_region, run_demo  # noqa: PLC0415 - only this command needs it
-    from infra.demo_people import PASSWORD, make_demo_people  # noqa: PLC0415
+    from infra.demo_people import WARNING, make_demo_people  # noqa: PLC0415
     from infra.demo_verzuim import PUPILS as DEMO_ABSENT  # noqa: PLC0415
     from infra.demo_verzuim import seed_demo_verzuim  # noqa: PLC0415
 
@@ -275,10 +275,12 @@ def demo(
                "meldplicht) voor leerplicht, school en samenwerkingsverband")
     people = make_demo_people(service, datetime.now(UTC))
     if people:
-        typer.echo(f"\nDemo-accounts voor de webpagina's (/inloggen), wachtwoord '{PASSWORD}'; zet de TOTP-sleutel "
-                   "in een authenticator-app:")
+        typer.echo("\nDemo-accounts voor de webpagina's (/inloggen); wachtwoord en TOTP-sleutel worden alleen nu "
+                   "getoond (zet de sleutel in een authenticator-app):")
         for person in people:
-            typer.echo(f"  {person.name:<22} {person.role:<16} TOTP-sleutel {person.totp_secret}")
+            typer.echo(f"  {person.name:<22} {person.role:<16} wachtwoord {person.password}  "
+                       f"TOTP-sleutel {person.totp_secret}")
+        typer.secho(f"\n{WARNING}\n", fg=typer.colors.RED, bold=True, err=True)
 
 
 @app.command("deploy")
@@ -292,7 +294,8 @@ def deploy() -> None:
 
 @app.command("serve")
 def serve(
-    demo_data: Annotated[bool, typer.Option("--demo/--no-demo", help="Vul een lege database met de demo")] = True,
+    demo_data: Annotated[bool, typer.Option("--demo/--no-demo",
+                                            help="Vul een lege database met de demo (alleen op verzoek)")] = False,
 ) -> None:
     """Start alles: Prefect-server (tenzij PREFECT_API_URL gezet is), API en de geplande flows."""
     settings = Settings()
@@ -317,8 +320,7 @@ def _start_everything(supervisor: Supervisor, settings: Settings, extra: dict[st
         server = supervisor.children[-1][1]
         wait_healthy(f"{extra['PREFECT_API_URL']}/health", 180, lambda: server.poll() is None)
     migrate.upgrade(settings.url)
-    if demo_data and _empty(settings):
-        demo(pupils=300, seed=2026)
+    seed_demo_if_asked(settings, demo_data=demo_data)
     supervisor.start("api", python_module("uvicorn", "api.app:create_app", "--factory", "--host",
                                           settings.api_host, "--port", str(settings.api_port), "--log-level",
                                           "warning"))
@@ -329,6 +331,18 @@ def _start_everything(supervisor: Supervisor, settings: Settings, extra: dict[st
     typer.echo(f"\nLeerlingroute draait.\n  Webpagina's:      http://{settings.api_host}:{settings.api_port}/\n"
                f"  API-documentatie: http://{settings.api_host}:{settings.api_port}/docs\n"
                f"  Prefect UI:       {prefect_ui}\nStoppen: Ctrl-C\n")
+
+
+def seed_demo_if_asked(settings: Settings, *, demo_data: bool) -> None:
+    """Fill an empty database with the demo only when asked (``--demo``); warn loudly whenever the database
+    holds the demo's accounts, also on a later start.
+    """
+    from infra.demo_people import WARNING, has_demo_people  # noqa: PLC0415 - only the demo needs it
+
+    if demo_data and _empty(settings):
+        demo(pupils=300, seed=2026)
+    elif has_demo_people(Service.from_settings(settings).engine):
+        typer.secho(f"\n{WARNING}\n", fg=typer.colors.RED, bold=True, err=True)
 
 
 def _empty(settings: Settings) -> bool:

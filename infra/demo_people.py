@@ -1,47 +1,67 @@
-"""Demo accounts for the web pages: one person per role on the demo region, with a known password and a
-TOTP secret printed once — so that the pages can be tried right after ``make run``. Never for real data:
-only ``leerlingroute demo`` (and ``serve`` on an empty database) makes them.
+"""Demo accounts for the web pages: one person per role on the demo region, so that the pages can be tried
+right after ``make run``. Never for real data: only the demo makes them (``leerlingroute demo``, or
+``serve --demo`` on an empty database), and only when asked for.
+
+No demo account has a published password: each install draws a fresh random password per person and
+prints it once, beside the TOTP secret, with a warning that these accounts exist. An admin with a password
+anyone can read in this repository would open every account on every demo that ever reached a network.
 """
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 
 from infra import accounts, web_accounts
 from infra.bootstrap import Service
 from infra.tables import users
 
-PASSWORD = "demo-wachtwoord-2026"  # noqa: S105 - demo accounts only, printed on purpose
-"""The demo accounts' password (at least 12 characters, as the sign-in rules require)."""
 PEOPLE = (
     ("demo-zorgcoordinator", "zorgcoordinator", ("14PS03", "14PS00")),
     ("demo-coordinator", "swv_coordinator", ("VO3102",)),
     ("demo-leerplicht", "leerplicht", ("0957",)),
     ("demo-beheerder", "admin", ()),
 )
+WARNING = ("LET OP: deze database bevat demo-accounts en verzonnen leerlingen. Gebruik haar nooit voor echte "
+           "gegevens en stel haar niet open voor een netwerk; maak voor echt gebruik een nieuwe database zonder "
+           "--demo.")
+"""What the demo says, loudly, whenever it made its accounts."""
 
 
 @dataclass(frozen=True)
 class DemoPerson:
-    """A demo account and its TOTP secret."""
+    """A demo account, its password and its TOTP secret (both shown once)."""
 
     name: str
     role: str
     scopes: tuple[str, ...]
+    password: str
     totp_secret: str
 
 
+def new_demo_password() -> str:
+    """A random password of this install (about 120 bits), never the same twice."""
+    return secrets.token_urlsafe(15)
+
+
 def make_demo_people(service: Service, now: datetime) -> list[DemoPerson]:
-    """The demo accounts that did not exist yet, each with the demo password and a new TOTP secret."""
+    """The demo accounts that did not exist yet, each with its own random password and a new TOTP secret."""
     made = []
     for name, role, scopes in PEOPLE:
         with service.engine.connect() as conn:
             if conn.execute(select(users.c.id).where(users.c.name == name)).first() is not None:
                 continue
         accounts.create_user(service.engine, role, scopes, now, service.swv_codes(), name=name, days=365)
-        enrolment = web_accounts.set_password(service.engine, name, PASSWORD, now)
-        made.append(DemoPerson(name, role, scopes, enrolment.secret))
+        password = new_demo_password()
+        enrolment = web_accounts.set_password(service.engine, name, password, now)
+        made.append(DemoPerson(name, role, scopes, password, enrolment.secret))
     return made
+
+
+def has_demo_people(engine: Engine) -> bool:
+    """Whether any demo account exists in this database."""
+    with engine.connect() as conn:
+        return conn.execute(select(users.c.id).where(users.c.name.in_([p[0] for p in PEOPLE]))).first() is not None
