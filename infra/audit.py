@@ -7,18 +7,21 @@ never chain on the same row: on PostgreSQL a transaction-level advisory lock, on
 IMMEDIATE`` (the database's write lock), both held until the transaction ends. :func:`append` is one
 small transaction of its own; :func:`append_in` appends within a transaction the caller already has
 open (a read and its audit row in one connection and one commit: the row exists exactly if the
-caller's transaction commits).
+caller's transaction commits). Commands append their row through the unit of work's before-commit hook:
+the write and its row commit together. The chain is plain SHA-256, so anyone may check it; what makes a
+rewrite or a truncation detectable is :mod:`infra.checkpoints` (signed heads kept outside the database).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, text
+from sqlalchemy import Column, Connection, Engine, Row, Table, insert, select, text
 
 from infra.tables import audit_log
 
@@ -50,6 +53,10 @@ class Verification:
     rows: int
     broken_seq: int | None = None
     problem: str = ""
+    heads: Mapping[int, str] = field(default_factory=dict, compare=False, repr=False)
+    """The hash of each asked-for seq the walk passed (to compare with signed checkpoints)."""
+    head: str = field(default=GENESIS, compare=False, repr=False)
+    """The hash of the last intact row (GENESIS if none)."""
 
 
 def canonical(seq: int, at: datetime, user_id: str, role: str, action: str, resource: str, purpose: str,
@@ -117,20 +124,38 @@ def entries(engine: Engine, resource: str | None = None, user_id: str | None = N
         return [AuditEntry(**r._mapping) for r in conn.execute(query)]  # noqa: SLF001 - public row mapping
 
 
-def verify(engine: Engine, batch: int = 5000) -> Verification:
-    """Walk the chain from the first row; stop at the first row whose link or hash is wrong."""
-    prev, count, after = GENESIS, 0, 0
+def verify(engine: Engine, batch: int = 5000, heads_at: Collection[int] = ()) -> Verification:
+    """Walk the chain from the first row; stop at the first row whose link or hash is wrong. The hashes
+    of the rows numbered in ``heads_at`` are reported in ``heads``.
+    """
     with engine.connect() as conn:
-        while True:
-            rows = conn.execute(select(audit_log).where(audit_log.c.seq > after)
-                                .order_by(audit_log.c.seq).limit(batch)).all()
-            if not rows:
-                return Verification(count)
-            for r in rows:
-                e = AuditEntry(**r._mapping)  # noqa: SLF001
-                if e.prev_hash != prev:
-                    return Verification(count, e.seq, "de verwijzing naar de vorige regel klopt niet")
-                content = canonical(e.seq, e.at, e.user_id, e.role, e.action, e.resource, e.purpose, e.outcome)
-                if chain_hash(prev, content) != e.hash:
-                    return Verification(count, e.seq, "de inhoud past niet bij de opgeslagen hash")
-                prev, count, after = e.hash, count + 1, e.seq
+        return walk(conn, audit_log, audit_log.c.seq, row_content, heads_at, batch=batch)
+
+
+def row_content(row: Row[Any]) -> str:
+    """A stored row's content as hashed."""
+    return canonical(row.seq, row.at, row.user_id, row.role, row.action, row.resource, row.purpose, row.outcome)
+
+
+def walk(conn: Connection, table: Table, position: Column[int], content: Callable[[Row[Any]], str],
+         heads_at: Collection[int] = (), *, after: int = 0, prev: str = GENESIS, batch: int = 5000) -> Verification:
+    """Walk a hash chain (``prev_hash``/``hash`` columns, ordered by ``position``, dense from 1) from the
+    row after ``after`` (whose hash is ``prev``); stop at the first row whose link or hash is wrong.
+    """
+    wanted, count = set(heads_at), after
+    heads: dict[int, str] = {}
+    while True:
+        rows = conn.execute(select(table).where(position > after).order_by(position).limit(batch)).all()
+        if not rows:
+            return Verification(count, heads=heads, head=prev)
+        for row in rows:
+            seq = row._mapping[position.name]  # noqa: SLF001 - public row mapping
+            if seq != count + 1:
+                return Verification(count, seq, "er ontbreken regels vóór deze regel", heads, prev)
+            if row.prev_hash != prev:
+                return Verification(count, seq, "de verwijzing naar de vorige regel klopt niet", heads, prev)
+            if chain_hash(prev, content(row)) != row.hash:
+                return Verification(count, seq, "de inhoud past niet bij de opgeslagen hash", heads, prev)
+            if seq in wanted:
+                heads[seq] = row.hash
+            prev, count, after = row.hash, seq, seq

@@ -190,26 +190,30 @@ class Service:
 
     def open_case_as(self, principal: Principal, new: NewCase, command: Command, now: datetime,
                      key: str | None, purpose: str | None) -> Outcome:
-        """Open a case for a school / under a profile in the principal's scope (else OutOfScope); audited."""
-        def run() -> Outcome:
+        """Open a case for a school / under a profile in the principal's scope (else OutOfScope); audited in
+        the same transaction.
+        """
+        def run(uow: SqlUnitOfWork) -> Outcome:
             with self.engine.connect() as conn:
                 residence = scope.residence_of(conn, new.pupil_id) if needs_residence(principal) else None
             _check_may_open(principal, CaseReach(new.school_brin, self.registry.profile(new.profile), new.pathway,
                                                  residence))
-            return self.open_case(new, command, now, key)
-        return self._audited(principal, "case.open", f"pupil:{new.pupil_id}", purpose, now, run,
-                             lambda o: f"case:{o.case_id}")
+            return _logged(new.pathway, "(nieuw)", command.name,
+                           lambda: handlers.open_case(uow, self.registry, new, command, now, key))
+        return self._audited_write(principal, "case.open", f"pupil:{new.pupil_id}", purpose, now, run,
+                                   lambda uow: f"case:{uow.events_written[0][0]}", lambda o: f"case:{o.case_id}")
 
     def handle_as(self, principal: Principal, case_id: str, command: Command, now: datetime, key: str | None,
                   expected_version: int | None, purpose: str | None) -> Outcome:
-        """Apply a command to a case in scope (out of scope: CaseNotFound, nothing written); audited."""
-        def run() -> Outcome:
-            with self.unit_of_work() as uow:
-                return _logged(None, case_id, command.name, lambda: handlers.handle_command(
-                    uow, self.registry, case_id, command, now, key, expected_version,
-                    lambda case: self._in_scope(uow, principal, case)))
-        return self._audited(principal, f"case.command:{command.name}", f"case:{case_id}",
-                             purpose or f"{PURPOSES['case.command']}: {command.name}", now, run)
+        """Apply a command to a case in scope (out of scope: CaseNotFound, nothing written); audited in the
+        same transaction.
+        """
+        def run(uow: SqlUnitOfWork) -> Outcome:
+            return _logged(None, case_id, command.name, lambda: handlers.handle_command(
+                uow, self.registry, case_id, command, now, key, expected_version,
+                lambda case: self._in_scope(uow, principal, case)))
+        return self._audited_write(principal, f"case.command:{command.name}", f"case:{case_id}",
+                                   purpose or f"{PURPOSES['case.command']}: {command.name}", now, run)
 
     def transfer_as(self, principal: Principal, pupil_id: str, school_brin: str, now: datetime,
                     purpose: str | None) -> list[Outcome]:
@@ -225,15 +229,14 @@ class Service:
                                  "Niet alle trajecten van deze leerling vallen onder uw account; overplaatsen "
                                  "kan alleen wie ze allemaal mag zien.")
 
-        def run() -> list[Outcome]:
-            with self.unit_of_work() as uow:
-                outcomes = handlers.transfer_pupil(uow, pupil_id, school_brin, principal.actor, now,
-                                                   lambda found: authorize(uow, found))
+        def run(uow: SqlUnitOfWork) -> list[Outcome]:
+            outcomes = handlers.transfer_pupil(uow, pupil_id, school_brin, principal.actor, now,
+                                               lambda found: authorize(uow, found))
             for outcome in outcomes:
                 log.info("command", case_id=outcome.case_id, pathway=outcome.pathway, command="plaats_over",
                          outcome="applied", seq=outcome.seq)
             return outcomes
-        return self._audited(principal, "pupil.transfer", f"pupil:{pupil_id}", purpose, now, run)
+        return self._audited_write(principal, "pupil.transfer", f"pupil:{pupil_id}", purpose, now, run)
 
     # --- resources, search, monitoring, alerts ---------------------------------------------------
 
@@ -373,6 +376,41 @@ class Service:
         audit.append(self.engine, at=now, user_id=principal.user_id, role=principal.role, action=action,
                      resource=resource_of(result) if resource_of else resource, purpose=why, outcome="ok")
         return result
+
+    def _audited_write(
+        self, principal: Principal, action: str, resource: str, purpose: str | None, now: datetime,
+        run: Callable[[SqlUnitOfWork], T], written: Callable[[SqlUnitOfWork], str] | None = None,
+        replayed: Callable[[T], str] | None = None,
+    ) -> T:
+        """:meth:`_audited` for a write in one unit of work: the ``ok`` row is appended by the unit's
+        before-commit hook, in the write's own transaction, so the write and its row commit together or
+        not at all (a crash between two commits can no longer leave a write without its row). The row
+        goes last, so the audit chain's lock is held only for the append and the commit. ``written``
+        names the resource from what the unit wrote (an opened case's id). A refusal (a DomainError,
+        nothing written) gets its row in a small transaction of its own; so does a write that committed
+        nothing because an idempotency key replayed an earlier outcome (outcome ``replayed``, resource
+        from ``replayed``). Any other failure writes no row.
+        """
+        why = purpose or PURPOSES.get(action, action)
+        with self.unit_of_work() as uow:
+            uow.before_commit(lambda: self._append_in(uow, principal, action, written(uow) if written else resource,
+                                                      why, now))
+            try:
+                result = run(uow)
+            except DomainError as error:
+                audit.append(self.engine, at=now, user_id=principal.user_id, role=principal.role, action=action,
+                             resource=resource, purpose=why, outcome=_outcome(error))
+                raise
+            if uow.commits == 0:
+                audit.append(self.engine, at=now, user_id=principal.user_id, role=principal.role, action=action,
+                             resource=replayed(result) if replayed else resource, purpose=why, outcome="replayed")
+        return result
+
+    @staticmethod
+    def _append_in(uow: SqlUnitOfWork, principal: Principal, action: str, resource: str, purpose: str,
+                   now: datetime) -> None:
+        audit.append_in(uow.conn, at=now, user_id=principal.user_id, role=principal.role, action=action,
+                        resource=resource, purpose=purpose, outcome="ok")
 
     def _audited_read(self, principal: Principal, action: str, resource: str, purpose: str | None,
                       now: datetime, run: Callable[[SqlUnitOfWork], T]) -> T:

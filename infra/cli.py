@@ -16,7 +16,7 @@ from domain.case import Actor
 from domain.describe import as_data
 from domain.errors import DomainError
 from domain.roles import ADMIN
-from infra import accounts, audit, migrate
+from infra import accounts, checkpoints, migrate
 from infra import docs as pathway_docs
 from infra.bootstrap import Service
 from infra.logging import configure_logging
@@ -140,14 +140,36 @@ def _ask_password_twice() -> str:
 
 @audit_app.command("verify")
 def audit_verify() -> None:
-    """Controleer de hashketen van het auditlog."""
+    """Controleer de hashketens van het auditlog en van de gebeurtenissen, en houd ze tegen de ondertekende
+    checkpoints (een ingekorte of herschreven keten valt zo op).
+    """
     service = _migrated_service()
-    found = audit.verify(service.engine)
-    if found.broken_seq is not None:
-        typer.echo(f"Auditlog verbroken bij regel {found.broken_seq}: {found.problem} "
-                   f"({found.rows} regels ervoor zijn intact).", err=True)
+    report = checkpoints.verify(service.engine, service.settings)
+    if report.problems:
+        for problem in report.problems:
+            typer.echo(problem, err=True)
         raise typer.Exit(1)
-    typer.echo(f"Auditlog intact: {found.rows} regels")
+    typer.echo(f"Auditlog intact: {report.audit.rows} regels")
+    typer.echo(f"Gebeurtenissen van dossiers intact: {report.events.rows} regels")
+    if report.latest is None:
+        typer.echo("Nog geen ondertekend checkpoint: maak er een met 'leerlingroute audit checkpoint' "
+                   "(de flow audit-checkpoint doet dat elk uur).")
+    else:
+        typer.echo(f"Klopt met {report.checkpoints} ondertekende checkpoints "
+                   f"(laatste: {report.latest.at.astimezone(UTC):%Y-%m-%d %H:%M} UTC).")
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Leg een ondertekend checkpoint vast (aantal regels en laatste hash van beide ketens), buiten de database."""
+    service = _migrated_service()
+    try:
+        made = checkpoints.take(service.engine, service.settings, datetime.now(UTC))
+    except checkpoints.CheckpointRefused as refused:
+        typer.echo(f"Geen checkpoint vastgelegd: {refused}.", err=True)
+        raise typer.Exit(1) from refused
+    typer.echo(f"Checkpoint vastgelegd: auditlog {made.audit.rows} regels, gebeurtenissen {made.events.rows} "
+               f"({service.settings.data_dir / checkpoints.CHECKPOINT_FILE})")
 
 
 @definitions.callback()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -53,6 +53,9 @@ class MemoryUnitOfWork(UnitOfWork):
         self._keys_added: set[str] = set()
         self._new_events: list[Event] = []
         self._relayed: set[int] = set()
+        self._before_commit: list[Callable[[], None]] = []
+        self.commits = 0
+        """How many of this unit's transactions committed."""
 
     def begin(self) -> None:
         with self.store.lock:
@@ -60,7 +63,24 @@ class MemoryUnitOfWork(UnitOfWork):
         self._expect, self._timers_touched, self._keys_added = {}, set(), set()
         self._new_events, self._relayed = [], set()
 
+    @property
+    def events_written(self) -> list[tuple[str, int]]:
+        """(case id, seq) of each event written in the running transaction, in order."""
+        return [(e.case_id, e.seq) for e in self._new_events]
+
+    def before_commit(self, hook: Callable[[], None]) -> None:
+        """Run ``hook`` just before each commit of this unit (as the SQL unit of work does); a hook that
+        raises rolls the unit back.
+        """
+        self._before_commit.append(hook)
+
     def commit(self) -> None:
+        try:
+            for hook in self._before_commit:
+                hook()
+        except BaseException:
+            self.rollback()
+            raise
         with self.store.lock:
             self._check(self.store.state)
             self._apply(self.store.state)
@@ -68,6 +88,7 @@ class MemoryUnitOfWork(UnitOfWork):
 
     def rollback(self) -> None:
         self.begin()
+        self.commits += 1
 
     def _check(self, state: _State) -> None:
         for case_id, version in self._expect.items():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.durations import Duration
@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     opp_evaluatie_maanden: int = Field(default=12, ge=1, description="evaluate the OPP every N months (law: 12)")
     profiles_dir: Path | None = Field(default=None, description="Extra folder of SWV profile files (*.yaml)")
     sweep_batch_size: int = Field(default=500, ge=1)
+    audit_key: SecretStr | None = Field(default=None, description=(
+        "key (any string, 32+ characters) that signs the audit checkpoints; default: data_dir/audit.key, "
+        "made on first use with mode 0600. Keep it outside the database and its backups"))
     relay_batch_size: int = Field(default=500, ge=1)
 
     @cached_property

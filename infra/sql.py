@@ -2,11 +2,15 @@
 
 Optimistic concurrency: a case row is updated only at the version it was read at, and
 a timer is fired only while still pending, so of two racing commands exactly one wins.
+
+Events are hash-chained as they are written (:mod:`infra.event_chain`), and hooks registered with
+:meth:`SqlUnitOfWork.before_commit` run in the transaction just before it commits (the audit row of a
+command is written so: it commits with the command or not at all).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from domain.case import Actor, Case, Decision, Event, Timer
 from domain.errors import CaseNotFound, ConcurrencyConflict
 from domain.ports import Change, OutboxItem, Recalled, UnitOfWork
+from infra import event_chain
 from infra.statements import CASE_FIELDS, Statements
 from infra.tables import case_events, cases, idempotency_keys, outbox, timers
 
@@ -33,6 +38,11 @@ class SqlUnitOfWork(UnitOfWork):
         self._integrity_errors = _integrity_errors(engine)
         self._conn: Connection | None = None
         self._tx: RootTransaction | None = None
+        self._before_commit: list[Callable[[], None]] = []
+        self.commits = 0
+        """How many of this unit's transactions committed."""
+        self.events_written: list[tuple[str, int]] = []
+        """(case id, seq) of each event written in the running transaction, in order."""
 
     @property
     def conn(self) -> Connection:
@@ -46,16 +56,30 @@ class SqlUnitOfWork(UnitOfWork):
         if self._conn is None:
             self._conn = self.engine.connect()
         self._tx = self._conn.begin()
+        self.events_written = []
+
+    def before_commit(self, hook: Callable[[], None]) -> None:
+        """Run ``hook`` just before each commit of this unit, in its transaction (on :attr:`conn`): what
+        it writes commits with the unit's writes or not at all. A hook that raises rolls the unit back.
+        """
+        self._before_commit.append(hook)
 
     def commit(self) -> None:
         if self._tx is None:
             return
+        try:
+            for hook in self._before_commit:
+                hook()
+        except BaseException:
+            self.rollback()
+            raise
         try:
             self._tx.commit()
         except IntegrityError as exc:
             raise ConcurrencyConflict("(commit)") from exc
         finally:
             self._close()
+        self.commits += 1
 
     def rollback(self) -> None:
         if self._tx is not None and self._tx.is_active:
@@ -119,11 +143,32 @@ class SqlUnitOfWork(UnitOfWork):
         if self._run_many("finish_timer", finishing) != len(finishing):
             raise conflict
         try:
-            self._run_many("insert_event", [_event_values(d.event) for d in decisions])
+            self._insert_events([d.event for d in decisions])
         except self._integrity_errors as exc:
             raise conflict from exc
         self._run_many("insert_outbox", [_outbox_values(d.event) for d in decisions])
         self._run_many("insert_timer", [_timer_values(t) for d in decisions for t in d.started])
+
+    def _insert_events(self, events: Sequence[Event]) -> None:
+        """Insert events as the chain's next links; the chain's lock is held from here to the commit."""
+        if not events:
+            return
+        rows = [_event_values(e) for e in events]
+        cursor = self.conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        if self._sqlite:
+            self._write_lock()
+        else:
+            cursor.execute(event_chain.LOCK_SQL)
+        cursor.execute(event_chain.HEAD_SQL)
+        head = cursor.fetchone()
+        event_chain.link(rows, (head[0], head[1]) if head else None)
+        self._run_many("insert_event", rows)
+        self.events_written += [(e.case_id, e.seq) for e in events]
+
+    def _write_lock(self) -> None:
+        """On SQLite, the database's write lock for the rest of the transaction (a writer has it already)."""
+        if not self.conn.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
+            self.conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     def _run_many(self, name: str, rows: Sequence[Mapping[str, Any]]) -> int:
         """Run one statement for many rows in one driver call; the rows it changed."""
@@ -154,7 +199,7 @@ class SqlUnitOfWork(UnitOfWork):
     def add_cases(self, opened: Sequence[tuple[Case, Decision]]) -> None:
         try:
             self._run_many("insert_case", [_case_values(case, decision) for case, decision in opened])
-            self._run_many("insert_event", [_event_values(d.event) for _, d in opened])
+            self._insert_events([d.event for _, d in opened])
         except self._integrity_errors as exc:
             raise ConcurrencyConflict(", ".join(case.id for case, _ in opened[:3])) from exc
         self._run_many("insert_outbox", [_outbox_values(d.event) for _, d in opened])
@@ -195,8 +240,7 @@ class SqlUnitOfWork(UnitOfWork):
         (several workers share the work); on SQLite the write lock is taken first.
         """
         if self._sqlite:
-            if not self.conn.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
-                self.conn.exec_driver_sql("BEGIN IMMEDIATE")
+            self._write_lock()
             return query
         return query.with_for_update(skip_locked=True)
 

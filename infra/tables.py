@@ -94,7 +94,13 @@ case_events = Table(
     Column("definition_version", Integer, nullable=False),
     Column("occurred_at", UTCDateTime, nullable=False),
     Column("recorded_at", UTCDateTime, nullable=False),
+    Column("chain_seq", Integer, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Index("ix_case_events_chain_seq", "chain_seq", unique=True),
 )
+"""Every case's history: append-only (database triggers) and hash-chained over all cases in commit order
+(``chain_seq``, ``prev_hash``, ``hash``; see :mod:`infra.event_chain`)."""
 
 timers = Table(
     "timers", metadata,
@@ -198,8 +204,8 @@ audit_log = Table(
     Index("ix_audit_log_resource", "resource"),
     Index("ix_audit_log_user_id", "user_id"),
 )
-"""Who read or changed which case or pupil, when and why: append-only (database triggers) and
-hash-chained (each row's hash covers the previous row's hash)."""
+"""Who read or changed which case or pupil, when and why: append-only (database triggers, REPLACE and
+TRUNCATE refused too) and hash-chained (each row's hash covers the previous row's hash)."""
 
 # --- resources (issue 5): the region's reference data and the pupils' pseudonymous records ----------
 

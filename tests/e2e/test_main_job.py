@@ -18,7 +18,8 @@ import pytest
 
 SCRIPT = str(Path(sys.executable).parent / "leerlingroute")
 STARTUP_SECONDS = 240
-DEPLOYMENTS = {"fire-due-timers", "relay-events", "report-stalled-pathways", "detect-thuiszitters"}
+DEPLOYMENTS = {"fire-due-timers", "relay-events", "report-stalled-pathways", "detect-thuiszitters",
+               "audit-checkpoint"}
 
 
 def _free_port() -> int:
@@ -54,7 +55,7 @@ def _serve(folder: Path, api_port: int, prefect_port: int) -> subprocess.Popen[s
 
 
 def _deployments(prefect: str) -> dict[str, bool]:
-    """Deployments and whether each is paused, once all four are served unpaused (or after a minute:
+    """Deployments and whether each is paused, once all five are served unpaused (or after a minute:
     a restart finds them paused by the previous stop until `serve` has registered them again).
     """
     deadline, found = time.monotonic() + 60, dict.fromkeys(DEPLOYMENTS, True)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from flows.serve import declared_deployments, flow_at, runner_deployment
 
 FLOWS = {"fire-due-timers": "fire_due_timers", "relay-events": "relay_events",
-         "report-stalled-pathways": "report_stalled_pathways", "detect-thuiszitters": "detect_thuiszitters"}
+         "report-stalled-pathways": "report_stalled_pathways", "detect-thuiszitters": "detect_thuiszitters",
+         "audit-checkpoint": "audit_checkpoint"}
 
 
 def test_every_declared_deployment_names_a_flow_with_a_schedule_in_the_work_pool() -> None:
-    """The four flows are declared, each with an interval or cron schedule, in the 'leerlingroute' pool."""
+    """The five flows are declared, each with an interval or cron schedule, in the 'leerlingroute' pool."""
     declared = {d["name"]: d for d in declared_deployments()}
     assert set(declared) == set(FLOWS)
     for name, deployment in declared.items():

@@ -99,8 +99,8 @@ def test_audit_verify_names_the_first_broken_row(
     """A row slipped in with a wrong prev_hash (UPDATE being refused) breaks the chain there: the
     command exits non-zero naming its seq; before that it reports the chain intact.
     """
-    del tmp_path
     monkeypatch.setenv("LEERLINGROUTE_DATABASE_URL", service.engine.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("LEERLINGROUTE_DATA_DIR", str(tmp_path))
     zc = _principal(service, "zorgcoordinator", ["14PS03"])
     case_id = _opened(service, zc)
     service.read_status(zc, case_id, NOW, None)

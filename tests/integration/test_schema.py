@@ -13,7 +13,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Engine, delete, insert, inspect, update
 from sqlalchemy.exc import DatabaseError
 
-from infra import migrate
+from infra import event_chain, migrate
 from infra.db import make_engine
 from infra.tables import case_events, cases, metadata
 from tests.databases import fresh_pg_database, migrated_sqlite
@@ -44,10 +44,11 @@ def _one_event(engine: Engine) -> None:
         conn.execute(insert(cases), {"id": "c1", "pathway": "opp", "definition_version": 1, "school_brin": "14PS03",
                                      "pupil_id": "lln-1", "stage": "concept", "version": 1, "artifacts": {},
                                      "opened_at": NOW, "stage_entered_at": NOW, "updated_at": NOW})
-        conn.execute(insert(case_events), {"case_id": "c1", "seq": 1, "type": "opp_gestart", "command": "start_opp",
-                                           "stage_from": None, "stage_to": "concept", "payload": {},
-                                           "actor_role": "zorgcoordinator", "actor_id": "zc-1", "pathway": "opp",
-                                           "definition_version": 1, "occurred_at": NOW, "recorded_at": NOW})
+        event = {"case_id": "c1", "seq": 1, "type": "opp_gestart", "command": "start_opp", "stage_from": None,
+                 "stage_to": "concept", "payload": {}, "actor_role": "zorgcoordinator", "actor_id": "zc-1",
+                 "pathway": "opp", "definition_version": 1, "occurred_at": NOW, "recorded_at": NOW}
+        event_chain.link([event], None)
+        conn.execute(insert(case_events), event)
 
 
 EXPRESSION_INDEXES = {"ix_timers_pending_due"}

@@ -30,8 +30,9 @@ from tests.databases import fresh_service, pg_base_url
 NOW = datetime(2026, 9, 7, 9, 0, tzinfo=UTC)
 PG_ROUND_TRIPS = 7
 """Token lookup (autocommit); BEGIN, the case, the audit lock, the chain's last row, the insert, COMMIT."""
-SQLITE_STATEMENTS = 6
-"""Token lookup; the case; BEGIN IMMEDIATE, the chain's last row, the insert, COMMIT."""
+SQLITE_STATEMENTS = 7
+"""Token lookup; the case; BEGIN IMMEDIATE, the chain's last row, the insert (and its trigger refusing a
+REPLACE, which SQLite's trace reports as a statement of its own), COMMIT."""
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -1,0 +1,315 @@
+"""Tamper evidence of the audit log and the case events: the database refuses every way to change or
+remove a row (REPLACE and ON CONFLICT included, TRUNCATE too), the case events are hash-chained like the
+audit log, and signed checkpoints kept outside the database make a truncated or re-chained log fail
+`leerlingroute audit verify` (an attacker without the key can recompute SHA-256, not the signature).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import sqlite3
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Connection, Executable, Table, delete, insert, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DatabaseError
+from typer.testing import CliRunner
+
+from domain.access import Principal
+from domain.case import Command
+from domain.handlers import NewCase
+from infra import accounts, audit, checkpoints, event_chain, migrate
+from infra.bootstrap import Service
+from infra.cli import app
+from infra.db import make_engine
+from infra.tables import audit_log, case_events, cases
+from tests.databases import fresh_service, migrated_sqlite
+
+NOW = datetime(2026, 9, 3, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def service(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    """The service on a freshly migrated database of each kind, with its own data folder (key, checkpoints)."""
+    with fresh_service(request.param, tmp_path_factory) as built:
+        yield built
+
+
+def _principal(service: Service) -> Principal:
+    _, token = accounts.create_user(service.engine, "zorgcoordinator", ["14PS03"], NOW, service.swv_codes())
+    return accounts.authenticate(service.engine, token, NOW)
+
+
+def _activity(service: Service, zc: Principal, pupils: int = 2) -> list[str]:
+    """Open a case per pupil, move each a step and read it: audit rows and case events on both chains."""
+    opened = []
+    for i in range(pupils):
+        command = Command("start_opp", zc.actor, {"extra_ondersteuning_sinds": "2026-09-01"})
+        new = NewCase("opp", "14PS03", f"lln-te-{i}-{uuid.uuid4().hex[:8]}", "standaard")
+        case_id = service.open_case_as(zc, new, command, NOW, None, None).case_id
+        service.handle_as(zc, case_id, Command("leg_handelingsdeel_voor", zc.actor, {}), NOW, None, None, None)
+        service.read_status(zc, case_id, NOW, None)
+        opened.append(case_id)
+    return opened
+
+
+def _verify(service: Service, monkeypatch: pytest.MonkeyPatch) -> tuple[int, str]:
+    monkeypatch.setenv("LEERLINGROUTE_DATABASE_URL", service.engine.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("LEERLINGROUTE_DATA_DIR", str(service.settings.data_dir))
+    result = CliRunner().invoke(app, ["audit", "verify"])
+    return result.exit_code, result.output
+
+
+def _unguarded(conn: Connection, table: str) -> None:
+    """What an attacker with the database's owner rights does first: switch the append-only triggers off."""
+    if conn.dialect.name == "sqlite":
+        names = conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = :table"),
+                             {"table": table})
+        for name in names.scalars().all():
+            conn.exec_driver_sql(f"DROP TRIGGER {name}")
+    else:
+        conn.exec_driver_sql(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+
+
+def _upsert(service: Service, table: Table, values: dict[str, Any], keys: list[str]) -> Executable:
+    """INSERT ... ON CONFLICT (keys) DO UPDATE, in the database's own dialect."""
+    statement = (sqlite.insert(table) if service.engine.dialect.name == "sqlite" else postgresql.insert(table))
+    return statement.values(values).on_conflict_do_update(index_elements=keys, set_={"purpose" if "purpose" in values
+                                                                                      else "type": "iets_anders"})
+
+
+# --- the database refuses ------------------------------------------------------------------------------
+
+
+def test_replace_and_upsert_of_an_audit_row_are_refused(service: Service) -> None:
+    """INSERT OR REPLACE (SQLite) or INSERT ... ON CONFLICT DO UPDATE (both) over an existing audit row is
+    refused, as are UPDATE and DELETE; the row is unchanged.
+    """
+    _activity(service, _principal(service), pupils=1)
+    first = audit.entries(service.engine, limit=1000)[-1]
+    forged = {**first.__dict__, "outcome": "forbidden", "purpose": "iets anders"}
+    upsert = _upsert(service, audit_log, forged, ["seq"])
+    statements = [update(audit_log).values(purpose="x"), delete(audit_log), upsert]
+    if service.engine.dialect.name == "sqlite":
+        statements.append(insert(audit_log).prefix_with("OR REPLACE").values(forged))
+    for statement in statements:
+        with pytest.raises(DatabaseError, match="append-only"), service.engine.begin() as conn:
+            conn.execute(statement)
+    assert audit.entries(service.engine, limit=1000)[-1] == first
+    assert audit.verify(service.engine).broken_seq is None
+
+
+def test_replace_and_upsert_of_a_case_event_are_refused(service: Service) -> None:
+    """The same for case events: over the same (case, seq), or over the same place in the chain."""
+    case_id = _activity(service, _principal(service), pupils=1)[0]
+    with service.engine.connect() as conn:
+        first = dict(conn.execute(select(case_events).where(case_events.c.case_id == case_id,
+                                                            case_events.c.seq == 1)).one()._mapping)
+    same_key = {**first, "type": "iets_anders"}
+    same_place = {**first, "seq": 99}
+    statements = [update(case_events).values(type="x"), delete(case_events),
+                  _upsert(service, case_events, same_key, ["case_id", "seq"])]
+    if service.engine.dialect.name == "sqlite":
+        statements += [insert(case_events).prefix_with("OR REPLACE").values(same_key),
+                       insert(case_events).prefix_with("OR REPLACE").values(same_place)]
+    for statement in statements:
+        with pytest.raises(DatabaseError, match="append-only"), service.engine.begin() as conn:
+            conn.execute(statement)
+    assert event_chain.verify(service.engine) == audit.Verification(2)
+
+
+def test_another_sqlite_client_cannot_replace_rows_either(tmp_path: Path) -> None:
+    """A plain sqlite3 connection, without the application's recursive_triggers pragma, still meets the
+    BEFORE INSERT triggers: REPLACE would otherwise delete the row without firing the DELETE trigger.
+    """
+    url = migrated_sqlite(str(tmp_path))
+    engine = make_engine(url)
+    audit.append(engine, at=NOW, user_id="u", role="admin", action="case.read", resource="case:1", purpose="p",
+                 outcome="ok")
+    engine.dispose()
+    raw = sqlite3.connect(url.removeprefix("sqlite:///"))
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        raw.execute("INSERT OR REPLACE INTO audit_log (seq, at, user_id, role, action, resource, purpose, outcome, "
+                    "prev_hash, hash) VALUES (1, '2026-09-03 09:00:00.000000', 'u', 'admin', 'x', 'y', 'z', 'ok', "
+                    "'0', '0')")
+    raw.close()
+
+
+def test_truncate_is_refused_on_postgresql(service: Service) -> None:
+    """TRUNCATE fires no row trigger; the statement triggers refuse it on both tables."""
+    if service.engine.dialect.name != "postgresql":
+        assert service.engine.dialect.name == "sqlite"  # SQLite has no TRUNCATE (DELETE is refused above)
+        return
+    _activity(service, _principal(service), pupils=1)
+    for table in ("audit_log", "case_events"):
+        with pytest.raises(DatabaseError, match="append-only"), service.engine.begin() as conn:
+            conn.exec_driver_sql(f"TRUNCATE {table} CASCADE")
+    assert audit.verify(service.engine).rows == 3
+
+
+# --- the case events' chain ----------------------------------------------------------------------------
+
+
+def test_case_events_are_chained_in_commit_order(service: Service) -> None:
+    """Every event links to the one committed before it (of any case) and verifies; a changed event
+    (with the UPDATE trigger out of the way) breaks the chain exactly there.
+    """
+    _activity(service, _principal(service), pupils=3)
+    with service.engine.connect() as conn:
+        rows = conn.execute(select(case_events).order_by(case_events.c.chain_seq)).all()
+    assert [r.chain_seq for r in rows] == [1, 2, 3, 4, 5, 6]
+    assert rows[0].prev_hash == audit.GENESIS
+    assert all(after.prev_hash == before.hash for before, after in itertools.pairwise(rows))
+    assert event_chain.verify(service.engine) == audit.Verification(6)
+
+    with service.engine.begin() as conn:
+        _unguarded(conn, "case_events")
+        conn.execute(update(case_events).where(case_events.c.chain_seq == 4).values(actor_id="iemand-anders"))
+    assert event_chain.verify(service.engine) == audit.Verification(
+        3, 4, "de inhoud past niet bij de opgeslagen hash")
+
+
+def test_the_migration_chains_the_events_that_were_already_there(service: Service) -> None:
+    """Events written before migration 0010 get their links in the order they were recorded."""
+    url = service.engine.url.render_as_string(hide_password=False)
+    service.engine.dispose()
+    migrate.downgrade(url, "0009")
+    with service.engine.begin() as conn:
+        for i, at in enumerate([NOW, NOW - timedelta(days=1), NOW + timedelta(days=1)]):
+            conn.execute(insert(cases), {"id": f"c{i}", "pathway": "opp", "definition_version": 1,
+                                         "school_brin": "14PS03", "pupil_id": f"l{i}", "stage": "concept",
+                                         "version": 1, "artifacts": {}, "opened_at": at, "stage_entered_at": at,
+                                         "updated_at": at})
+            conn.execute(insert(case_events), {
+                "case_id": f"c{i}", "seq": 1, "type": "opp_gestart", "command": "start_opp", "stage_from": None,
+                "stage_to": "concept", "payload": {"a": [1, 2.5, "é"]}, "actor_role": "zorgcoordinator",
+                "actor_id": "zc", "pathway": "opp", "definition_version": 1, "occurred_at": at, "recorded_at": at})
+    service.engine.dispose()
+    migrate.upgrade(url)
+    with service.engine.connect() as conn:
+        order = conn.execute(select(case_events.c.case_id).order_by(case_events.c.chain_seq)).scalars().all()
+    assert order == ["c1", "c0", "c2"]
+    assert event_chain.verify(service.engine) == audit.Verification(3)
+
+
+# --- signed checkpoints --------------------------------------------------------------------------------
+
+
+def test_an_intact_log_passes_verify_with_its_checkpoints(service: Service, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Checkpoints taken between writes; the chains grow after them; verify says so and exits 0. The key
+    file is made on first use, readable by its owner only.
+    """
+    zc = _principal(service)
+    _activity(service, zc)
+    checkpoints.take(service.engine, service.settings, NOW)
+    _activity(service, zc, pupils=1)
+    made = checkpoints.take(service.engine, service.settings, NOW + timedelta(hours=1))
+    assert (made.audit.rows, made.events.rows) == (9, 6)
+    assert (service.settings.data_dir / checkpoints.KEY_FILE).stat().st_mode & 0o777 == 0o600
+    service.read_status(zc, _activity(service, zc, pupils=1)[0], NOW, None)
+
+    code, output = _verify(service, monkeypatch)
+    assert code == 0, output
+    assert "Auditlog intact: 13 regels" in output
+    assert "Gebeurtenissen van dossiers intact: 8 regels" in output
+    assert "Klopt met 2 ondertekende checkpoints" in output
+
+
+def test_a_rechained_audit_log_fails_verify(service: Service, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An attacker changes a row's outcome and recomputes every hash after it with plain SHA-256: the
+    chain itself verifies, but the row at the checkpoint no longer has the signed hash.
+    """
+    _activity(service, _principal(service))
+    checkpoints.take(service.engine, service.settings, NOW)
+    with service.engine.begin() as conn:
+        _unguarded(conn, "audit_log")
+        rows = conn.execute(select(audit_log).order_by(audit_log.c.seq)).all()
+        conn.execute(delete(audit_log))
+        prev = audit.GENESIS
+        for row in rows:
+            values = {**row._mapping, "outcome": "forbidden" if row.seq == 2 else row.outcome}
+            content = audit.canonical(values["seq"], values["at"], values["user_id"], values["role"],
+                                      values["action"], values["resource"], values["purpose"], values["outcome"])
+            values.update(prev_hash=prev, hash=audit.chain_hash(prev, content))
+            conn.execute(insert(audit_log), values)
+            prev = values["hash"]
+    assert audit.verify(service.engine).broken_seq is None  # the plain chain cannot tell
+
+    code, output = _verify(service, monkeypatch)
+    assert code == 1
+    assert "Auditlog: regel 6 wijkt af van het checkpoint van 2026-09-03 09:00 UTC: de keten is herschreven." in output
+
+
+def test_deleting_the_newest_rows_after_a_checkpoint_fails_verify(
+    service: Service, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The newest audit rows and case events are removed (triggers off): both chains still link, but
+    they are shorter than the checkpoint counted.
+    """
+    _activity(service, _principal(service))
+    checkpoints.take(service.engine, service.settings, NOW)
+    with service.engine.begin() as conn:
+        _unguarded(conn, "audit_log")
+        _unguarded(conn, "case_events")
+        conn.execute(delete(audit_log).where(audit_log.c.seq > 4))
+        conn.execute(delete(case_events).where(case_events.c.chain_seq > 2))
+
+    code, output = _verify(service, monkeypatch)
+    assert code == 1
+    assert "Auditlog telt 4 regels, minder dan de 6 van het checkpoint van 2026-09-03 09:00 UTC" in output
+    assert "Gebeurtenissen van dossiers telt 2 regels, minder dan de 4" in output
+
+
+def test_a_forged_checkpoint_or_a_missing_key_fails_verify(
+    service: Service, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A checkpoint line signed with another key (or no key to check it with) is reported, not trusted;
+    and no new checkpoint is written over it.
+    """
+    _activity(service, _principal(service), pupils=1)
+    made = checkpoints.take(service.engine, service.settings, NOW)
+    forged = checkpoints.sign(checkpoints.Checkpoint(NOW, checkpoints.Head(1, made.audit.head), made.events),
+                              b"not-the-key")
+    with (service.settings.data_dir / checkpoints.CHECKPOINT_FILE).open("a") as file:
+        file.write(forged.line() + "\n")
+
+    code, output = _verify(service, monkeypatch)
+    assert code == 1
+    assert "Het checkpoint van 2026-09-03 09:00 UTC heeft een ongeldige handtekening" in output
+    with pytest.raises(checkpoints.CheckpointRefused, match="ongeldige handtekening"):
+        checkpoints.take(service.engine, service.settings, NOW)
+    (service.settings.data_dir / checkpoints.KEY_FILE).unlink()
+    assert _verify(service, monkeypatch)[0] == 1
+
+
+def test_a_checkpoint_is_refused_over_a_broken_chain(service: Service, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A case event changed since the last checkpoint (its hash left as it was) is found by the next
+    checkpoint, which signs nothing and says where; the CLI exits non-zero with that reason.
+    """
+    zc = _principal(service)
+    _activity(service, zc)
+    checkpoints.take(service.engine, service.settings, NOW)
+    _activity(service, zc, pupils=1)
+    with service.engine.begin() as conn:
+        _unguarded(conn, "case_events")
+        conn.execute(update(case_events).where(case_events.c.chain_seq == 6).values(payload={"x": 1}))
+    with pytest.raises(checkpoints.CheckpointRefused, match="Gebeurtenissen van dossiers verbroken bij regel 6"):
+        checkpoints.take(service.engine, service.settings, NOW)
+    lines = (service.settings.data_dir / checkpoints.CHECKPOINT_FILE).read_text().splitlines()
+    assert len(lines) == 1
+    assert json.loads(lines[0])["events"]["rows"] == 4
+
+    monkeypatch.setenv("LEERLINGROUTE_DATABASE_URL", service.engine.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("LEERLINGROUTE_DATA_DIR", str(service.settings.data_dir))
+    refused = CliRunner().invoke(app, ["audit", "checkpoint"])
+    assert refused.exit_code == 1
+    assert "Geen checkpoint vastgelegd" in refused.output
+    code, output = _verify(service, monkeypatch)
+    assert code == 1
+    assert "Gebeurtenissen van dossiers verbroken bij regel 6: de inhoud past niet bij de opgeslagen hash" in output
