@@ -196,14 +196,18 @@ class WebhookIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
         "url": "https://dashboard.swv-voorbeeld.nl/leerlingroute/events", "description": "Dashboard SWV"}]})
-    url: HttpUrl = Field(description="http(s) address the events are POSTed to")
+    url: HttpUrl = Field(description=(
+        "https address of a public server the events are POSTed to (no user name, no internal or private "
+        "address; plain http only for test receivers in the LEERLINGROUTE_WEBHOOK_ALLOW_HOSTS setting)"))
     description: str = Field(default="", max_length=200)
 
 
 class WebhookOut(BaseModel):
     """A webhook subscriber and where its delivery stands: ``cursor`` is the last outbox id it
-    received; while it fails, ``attempts``, ``failing_since``, ``last_error`` and ``next_attempt_at``
-    say so.
+    received; while it fails, ``attempts``, ``failing_since``, ``last_error`` (one of "geen
+    verbinding", "time-out", "geen antwoord", "adres geweigerd", "HTTP <status>") and
+    ``next_attempt_at`` say so. ``owner_id``: the account that registered it (it delivers while that
+    account is valid); ``previous_secret_until``: after a rotation, until when the old secret signs too.
     """
 
     id: str
@@ -217,11 +221,13 @@ class WebhookOut(BaseModel):
     failing_since: AwareDatetime | None
     last_error: str | None
     next_attempt_at: AwareDatetime | None
+    owner_id: str | None
+    previous_secret_until: AwareDatetime | None
 
 
 class WebhookCreatedOut(WebhookOut):
-    """A new subscriber with its secret, shown this once: the key of the HMAC-SHA256 in the
-    ``X-Leerlingroute-Signature: sha256=<hex>`` header of every delivery.
+    """A subscriber with its new secret (on registration or rotation), shown this once: a Standard
+    Webhooks secret ``whsec_<base64>`` that signs every delivery's ``webhook-signature``.
     """
 
     secret: str

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 import structlog
@@ -48,6 +48,7 @@ from infra.search import CaseFilter, CaseRow, count_cases, search_cases, time_in
 from infra.settings import Settings
 from infra.sql import SqlUnitOfWork
 from infra.tables import cases, pupils
+from infra.webhook_targets import AllowList
 from infra.webhooks import (
     DeliveryReport,
     Registered,
@@ -447,25 +448,27 @@ class Service:
             return handlers.relay_outbox(uow, emit, now, self.settings.relay_batch_size)
 
     def _webhooks(self) -> Webhooks:
-        return Webhooks(self.engine, lambda role, scopes: scope.case_scope(Principal("", role, scopes), self.registry))
+        return Webhooks(self.engine, lambda role, scopes: scope.case_scope(Principal("", role, scopes), self.registry),
+                        allow=AllowList.parse(self.settings.webhook_allow_hosts),
+                        grace=timedelta(hours=self.settings.webhook_secret_grace_hours))
 
     def register_webhook(self, principal: Principal, url: str, description: str, now: datetime) -> Registered:
-        """Register a webhook subscriber (SWV coordinator or admin) that receives the events of the
-        cases the registering user may see; its secret is returned only here.
+        """Register a webhook subscriber (SWV coordinator or admin) owned by the user, that receives the
+        events of the cases its owner may see; its secret is returned only here.
         """
         require_manager(principal.actor)
-        registered = self._webhooks().register(url, description, now, principal.role, principal.scopes)
+        registered = self._webhooks().register(url, description, now, principal)
         log.info("webhook", action="registered", subscription_id=registered.subscription.id,
                  actor_role=principal.role)
         return registered
 
     def webhooks(self, principal: Principal) -> list[Subscription]:
-        """The webhook subscriptions the user manages, with their delivery state (without secrets)."""
+        """The webhook subscriptions the user manages (their own; an admin's: all), without secrets."""
         require_manager(principal.actor)
-        return [s for s in self._webhooks().all() if _manages(principal, s)]
+        return self._webhooks().all(None if principal.role == ADMIN else principal.user_id)
 
     def webhook(self, principal: Principal, subscription_id: str) -> Subscription:
-        """One webhook subscription the user manages; WebhookNotFound otherwise."""
+        """One webhook subscription the user manages; WebhookNotFound otherwise (also another's)."""
         require_manager(principal.actor)
         found = self._webhooks().get(subscription_id)
         if not _manages(principal, found):
@@ -478,8 +481,17 @@ class Service:
         self._webhooks().deactivate(subscription_id)
         log.info("webhook", action="deactivated", subscription_id=subscription_id, actor_role=principal.role)
 
+    def rotate_webhook_secret(self, principal: Principal, subscription_id: str, now: datetime) -> Registered:
+        """A new secret for a subscriber the user manages, returned only here; the old one signs too
+        until the grace period (``webhook_secret_grace_hours``) ends.
+        """
+        self.webhook(principal, subscription_id)
+        rotated = self._webhooks().rotate(subscription_id, now)
+        log.info("webhook", action="secret-rotated", subscription_id=subscription_id, actor_role=principal.role)
+        return rotated
+
     def deliver_webhooks(self, now: datetime) -> DeliveryReport:
-        """Deliver new outbox events to every webhook subscriber due at ``now``."""
+        """Deliver new outbox events to every webhook subscriber due at ``now`` whose owner is valid."""
         return self._webhooks().deliver(now)
 
     def stage_counts(self, pathway: str) -> dict[str, int]:
@@ -554,9 +566,8 @@ def _described(wanted: CaseFilter) -> str:
 
 
 def _manages(principal: Principal, subscription: Subscription) -> bool:
-    """An admin manages every subscription; an SWV coordinator those made for (part of) their scope."""
-    return principal.role == ADMIN or (subscription.owner_role == principal.role
-                                       and set(subscription.scopes) <= set(principal.scopes))
+    """An admin manages every subscription; anyone else only those they registered themselves."""
+    return principal.role == ADMIN or (subscription.owner_id is not None and subscription.owner_id == principal.user_id)
 
 
 def _outcome(error: DomainError) -> str:

@@ -29,6 +29,11 @@ class Settings(BaseSettings):
         "key (any string, 32+ characters) that signs the audit checkpoints; default: data_dir/audit.key, "
         "made on first use with mode 0600. Keep it outside the database and its backups"))
     relay_batch_size: int = Field(default=500, ge=1)
+    webhook_allow_hosts: str = Field(default="", description=(
+        "test receivers only: comma-separated host or host:port (e.g. 127.0.0.1:8765) a webhook may reach "
+        "over plain http and on an internal address; empty: every webhook must be public https"))
+    webhook_secret_grace_hours: int = Field(default=24, ge=0, le=24 * 30, description=(
+        "after a webhook secret rotation, deliveries are signed with the old secret too for this long"))
 
     @cached_property
     def url(self) -> str:

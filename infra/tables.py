@@ -159,9 +159,19 @@ webhook_subscriptions = Table(
     Column("delivered", BigId, nullable=False, server_default="0"),
     Column("owner_role", String(30), nullable=False, server_default="admin"),
     Column("scopes", JSON, nullable=False, server_default="[]"),
+    Column("owner_id", String(36), ForeignKey("users.id")),
+    Column("previous_secret", String(64)),
+    Column("previous_secret_until", UTCDateTime),
+    Column("retry_through", BigId),
+    Index("ix_webhook_subscriptions_owner_id", "owner_id"),
 )
 """A receiver of case events. ``cursor`` is the last outbox id it has received: each subscriber
-reads the outbox at its own pace, so a dead one blocks neither the others nor the outbox."""
+reads the outbox at its own pace, so a dead one blocks neither the others nor the outbox.
+``owner_id`` is the account that registered it (only it and admins manage it; it delivers while that
+account is valid; none: made before migration 0009, deactivated then). ``secret`` is a Standard
+Webhooks ``whsec_`` secret; after a rotation ``previous_secret`` also signs until
+``previous_secret_until``. ``retry_through``: the last outbox id of the batch that failed, so that
+the retry is the same message (same ``webhook-id``)."""
 
 digests = Table(
     "digests", metadata,

@@ -2,44 +2,56 @@
 
 A subscription has a cursor into the outbox: the last outbox id it received. A delivery run
 posts to every subscriber that is due the outbox rows after its cursor, in id order (hence in
-per-case order), a batch per request, signed with the subscriber's secret. A receiver that
-fails keeps its cursor and is tried again after an exponential backoff; it holds up neither the
-other subscribers nor the relay to Prefect, whose ``relayed_at`` is independent of the cursors.
-Only ids, types, stages and instants leave the system: no payload content, no names.
+per-case order), a batch per request, signed as the Standard Webhooks specification says
+(https://www.standardwebhooks.com: ``webhook-id``, ``webhook-timestamp``, ``webhook-signature``).
+A receiver that fails keeps its cursor and gets the same batch (same ``webhook-id``) after an
+exponential backoff; it holds up neither the other subscribers nor the relay to Prefect, whose
+``relayed_at`` is independent of the cursors. Only ids, types, stages and instants leave the system:
+no payload content, no names. A subscription delivers only while the account that owns it is
+neither revoked nor expired, and only the events that account may see now; it is sent only to a
+public address (see :mod:`infra.webhook_targets`).
 
 The clock is never read here: every instant is passed in.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
 import secrets
+import ssl
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
-import httpx
+import httpcore
 import structlog
-from sqlalchemy import ColumnElement, Engine, Row, false, func, insert, literal, select, update
+from sqlalchemy import ColumnElement, Engine, Row, exists, false, func, insert, literal, select, update
 from sqlalchemy.exc import OperationalError
 
+from domain.access import Principal
 from domain.case import Actor
-from domain.errors import InvalidCommand, NotFound, RoleNotAllowed
+from domain.errors import NotFound, RoleNotAllowed
 from domain.ports import OutboxItem
 from domain.roles import ADMIN, SWV_COORDINATOR
-from infra.tables import cases, outbox
+from infra.tables import cases, outbox, users
 from infra.tables import webhook_subscriptions as subscriptions
+from infra.webhook_targets import AllowList, check_url, connection_pool, post
 
 log = structlog.get_logger("leerlingroute.webhooks")
 
 MANAGERS = (ADMIN, SWV_COORDINATOR)
 """The roles that may register, read and deactivate webhooks."""
-SIGNATURE_HEADER = "X-Leerlingroute-Signature"
+ID_HEADER = "webhook-id"
+TIMESTAMP_HEADER = "webhook-timestamp"
+SIGNATURE_HEADER = "webhook-signature"
+SECRET_PREFIX = "whsec_"  # noqa: S105 - the prefix the specification gives secrets, not a secret
+SECRET_BYTES = 32
+"""Standard Webhooks: secrets of 24 to 64 random bytes, shown as ``whsec_`` and their base64."""
 SUBSCRIPTION_HEADER = "X-Leerlingroute-Subscription"
 EVENT_NAMESPACE = uuid.UUID("6f1c2d4e-8a57-4b0e-9a51-3c1f0e2b7d90")
 """The namespace of infra.prefect_events.event_id, so ``event_id`` here is the Prefect event's id.
@@ -51,8 +63,10 @@ TIMEOUT_S = 5.0
 FIRST_RETRY = timedelta(seconds=10)
 LONGEST_RETRY = timedelta(minutes=15)
 LOCK_TIMEOUT_MS = 2000
+SECRET_GRACE = timedelta(hours=24)
+"""After a rotation the old secret signs too, this long (setting ``webhook_secret_grace_hours``)."""
 _ERROR_LENGTH = 200
-_COLUMNS = [c for c in subscriptions.c if c.name != "secret"]
+_COLUMNS = [c for c in subscriptions.c if c.name not in {"secret", "previous_secret", "retry_through"}]
 
 
 class WebhookNotFound(NotFound):
@@ -80,13 +94,15 @@ class Subscription:
     next_attempt_at: datetime | None
     failing_since: datetime | None
     last_error: str | None
+    owner_id: str | None
     owner_role: str
     scopes: list[str]
+    previous_secret_until: datetime | None
 
 
 @dataclass(frozen=True)
 class Registered:
-    """A new subscription and its secret; the secret is shown this once and never again."""
+    """A subscription and its new secret (on registration or rotation), shown this once and never again."""
 
     subscription: Subscription
     secret: str
@@ -106,14 +122,25 @@ class DeliveryReport:
 
 @dataclass(frozen=True)
 class _Due:
+    """A subscriber to try now, with its owner's current role and scopes (from ``users``)."""
+
     id: str
     url: str
     secret: str
+    previous_secret: str | None
+    previous_secret_until: datetime | None
     cursor: int
     attempts: int
     failing_since: datetime | None
+    retry_through: int | None
+    owner_id: str
     owner_role: str
     scopes: list[str]
+
+    def secrets(self, now: datetime) -> list[str]:
+        """The secrets that sign at ``now``: the current one, and the previous one in its grace period."""
+        keep = self.previous_secret and self.previous_secret_until and now < self.previous_secret_until
+        return [self.secret, self.previous_secret] if keep and self.previous_secret else [self.secret]
 
 
 ScopeOf = Callable[[str, tuple[str, ...]], ColumnElement[bool]]
@@ -142,9 +169,26 @@ def require_manager(actor: Actor) -> None:
         raise RoleNotAllowed("beheer_webhooks", actor.role, MANAGERS)
 
 
-def signature(secret: str, body: bytes) -> str:
-    """The value of the signature header: ``sha256=`` and the hex HMAC-SHA256 of the body."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+def new_secret() -> str:
+    """A fresh Standard Webhooks secret: ``whsec_`` and the base64 of 32 random bytes."""
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode()
+
+
+def signature(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
+    """One Standard Webhooks signature: ``v1,`` and the base64 HMAC-SHA256, keyed with the secret's
+    bytes, of ``{message_id}.{timestamp}.{body}``.
+    """
+    key = base64.b64decode(secret.removeprefix(SECRET_PREFIX))
+    signed = f"{message_id}.{timestamp}.".encode() + body
+    return "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+
+
+def message_id(subscription_id: str, items: Sequence[OutboxItem]) -> str:
+    """The ``webhook-id`` of a batch: the same events to the same subscriber give the same id, so a
+    retry of a batch (which is pinned to the same outbox rows) is the same message.
+    """
+    events = ",".join(f"{i.case_id}:{i.seq}" for i in items)
+    return f"msg_{uuid.uuid5(uuid.UUID(subscription_id), 'batch:' + events).hex}"
 
 
 def delivery_id(subscription_id: str, case_id: str, seq: int) -> uuid.UUID:
@@ -161,29 +205,37 @@ def backoff(attempts: int) -> timedelta:
 class Webhooks:
     """The subscriptions on one database, and their delivery."""
 
-    def __init__(self, engine: Engine, scope_of: ScopeOf | None = None) -> None:
+    def __init__(
+        self, engine: Engine, scope_of: ScopeOf | None = None, *, allow: AllowList | None = None,
+        grace: timedelta = SECRET_GRACE, ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
         self.engine = engine
         self.scope_of = scope_of
+        self.allow = allow or AllowList()
+        self.grace = grace
+        self.ssl_context = ssl_context
 
-    def register(self, url: str, description: str, now: datetime, owner_role: str = ADMIN,
-                 scopes: Sequence[str] = ()) -> Registered:
-        """A new active subscriber that receives the events recorded from now on, of the cases its
-        owner (role and scopes: those of who registered it) may see; an admin's receives every event.
+    def register(self, url: str, description: str, now: datetime, owner: Principal) -> Registered:
+        """A new active subscriber owned by ``owner`` that receives the events recorded from now on, of
+        the cases its owner may see at delivery; an admin's receives every event. WebhookUrlRefused
+        (422) for an address a webhook may not be sent to.
         """
-        _check_url(url)
-        subscription_id, secret = str(uuid.uuid4()), secrets.token_hex(32)
+        check_url(url, self.allow)
+        subscription_id, secret = str(uuid.uuid4()), new_secret()
         with self.engine.begin() as conn:
             cursor = conn.execute(select(func.coalesce(func.max(outbox.c.id), 0))).scalar_one()
             conn.execute(insert(subscriptions), {
                 "id": subscription_id, "url": url, "secret": secret, "description": description,
-                "active": True, "created_at": now, "cursor": cursor, "owner_role": owner_role,
-                "scopes": list(scopes),
+                "active": True, "created_at": now, "cursor": cursor, "owner_id": owner.user_id,
+                "owner_role": owner.role, "scopes": list(owner.scopes),
             })
         return Registered(self.get(subscription_id), secret)
 
-    def all(self) -> list[Subscription]:
-        """Every subscription, active or not, oldest first."""
+    def all(self, owner_id: str | None = None) -> list[Subscription]:
+        """Every subscription (of ``owner_id`` when given), active or not, oldest first."""
         query = select(*_COLUMNS).order_by(subscriptions.c.created_at, subscriptions.c.id)
+        if owner_id is not None:
+            query = query.where(subscriptions.c.owner_id == owner_id)
         with self.engine.connect() as conn:
             return [Subscription(**r._asdict()) for r in conn.execute(query)]
 
@@ -203,11 +255,23 @@ class Webhooks:
         if found != 1:
             raise WebhookNotFound(subscription_id)
 
+    def rotate(self, subscription_id: str, now: datetime) -> Registered:
+        """A new secret, returned this once; the current one becomes the previous one and keeps signing
+        until ``now + grace`` (a previous one still in its grace period is dropped). One UPDATE.
+        """
+        secret, c = new_secret(), subscriptions.c
+        with self.engine.begin() as conn:
+            found = conn.execute(update(subscriptions).where(c.id == subscription_id).values(
+                previous_secret=c.secret, previous_secret_until=now + self.grace, secret=secret)).rowcount
+        if found != 1:
+            raise WebhookNotFound(subscription_id)
+        return Registered(self.get(subscription_id), secret)
+
     def deliver(
         self, now: datetime, timeout_s: float = TIMEOUT_S, lock_timeout_ms: int = LOCK_TIMEOUT_MS,
     ) -> DeliveryReport:
-        """Post the new outbox rows to every active subscriber due at ``now``, each on its own:
-        whatever goes wrong with one is recorded on it and the run goes on with the next.
+        """Post the new outbox rows to every active subscriber due at ``now`` whose owner is valid, each
+        on its own: whatever goes wrong with one is recorded on it and the run goes on with the next.
         """
         try:
             high_water = outbox_high_water(self.engine, lock_timeout_ms)
@@ -216,10 +280,10 @@ class Webhooks:
             return DeliveryReport(postponed=True)
         due = self._due(now)
         delivered = failed = 0
-        with httpx.Client(timeout=timeout_s, follow_redirects=False) as client:
+        with connection_pool(self.allow, self.ssl_context) as pool:
             for subscriber in due:
                 try:
-                    sent, ok = self._deliver_to(client, subscriber, high_water, now)
+                    sent, ok = self._deliver_to(pool, subscriber, high_water, now, timeout_s)
                 except Exception:  # one subscriber's trouble (even our own bug) must not stop the others
                     log.exception("webhook_error", subscription_id=subscriber.id)
                     sent, ok = 0, False
@@ -227,27 +291,34 @@ class Webhooks:
         return DeliveryReport(len(due), delivered, failed)
 
     def _due(self, now: datetime) -> list[_Due]:
-        c = subscriptions.c
-        query = (select(c.id, c.url, c.secret, c.cursor, c.attempts, c.failing_since, c.owner_role, c.scopes)
-                 .where(c.active.is_(True), c.next_attempt_at.is_(None) | (c.next_attempt_at <= now))
+        c, u = subscriptions.c, users.c
+        query = (select(c.id, c.url, c.secret, c.previous_secret, c.previous_secret_until, c.cursor, c.attempts,
+                        c.failing_since, c.retry_through, c.owner_id, u.role.label("owner_role"), u.scopes)
+                 .join_from(subscriptions, users, u.id == c.owner_id)
+                 .where(c.active.is_(True), c.next_attempt_at.is_(None) | (c.next_attempt_at <= now),
+                        u.revoked_at.is_(None), u.expires_at > now)
                  .order_by(c.created_at, c.id))
         with self.engine.connect() as conn:
             return [_Due(**r._asdict()) for r in conn.execute(query)]
 
-    def _deliver_to(self, client: httpx.Client, subscriber: _Due, high_water: int, now: datetime) -> tuple[int, bool]:
-        """Send batches until the subscriber is caught up; on the first failure record it and stop."""
+    def _deliver_to(self, pool: httpcore.ConnectionPool, subscriber: _Due, high_water: int, now: datetime,
+                    timeout_s: float) -> tuple[int, bool]:
+        """Send batches until the subscriber is caught up; on the first failure record it and stop.
+        The first batch of a retry ends where the failed one ended, so it is the same message.
+        """
         cursor, sent = subscriber.cursor, 0
+        through = min(subscriber.retry_through or high_water, high_water)
         for _ in range(MAX_BATCHES_PER_RUN):
-            items, scanned_to = self._batch(cursor, high_water, self._scope(subscriber))
+            items, scanned_to = self._batch(cursor, through, self._scope(subscriber), subscriber.owner_id, now)
             if scanned_to == cursor:
                 break
-            error = _post(client, subscriber, items) if items else None
+            error = _post(pool, subscriber, items, now, timeout_s) if items else None
             if error is not None:
-                self._record_failure(subscriber, cursor, error, now)
+                self._record_failure(subscriber, cursor, scanned_to, error, now)
                 return sent, False
             if not self._advance(subscriber.id, cursor, scanned_to, len(items)):
                 break  # a concurrent run moved the cursor first; it delivers the rest
-            cursor, sent = scanned_to, sent + len(items)
+            cursor, sent, through = scanned_to, sent + len(items), high_water
         return sent, True
 
     def _scope(self, subscriber: _Due) -> ColumnElement[bool] | None:
@@ -256,12 +327,16 @@ class Webhooks:
             return None
         return self.scope_of(subscriber.owner_role, tuple(subscriber.scopes)) if subscriber.scopes else false()
 
-    def _batch(self, cursor: int, high_water: int, scope: ColumnElement[bool] | None,
+    def _batch(self, cursor: int, through: int, scope: ColumnElement[bool] | None, owner_id: str, now: datetime,
                ) -> tuple[list[OutboxItem], int]:
-        """The next rows after ``cursor`` that are in ``scope``, and the last id looked at."""
+        """The next rows after ``cursor`` (up to ``through``) that are in ``scope``, and the last id looked
+        at; nothing at all once the owner is revoked or expired (checked with every batch).
+        """
         in_scope = (literal(value=True) if scope is None
                     else select(literal(1)).where(cases.c.id == outbox.c.case_id, scope).exists())
-        query = (select(outbox, in_scope.label("in_scope")).where(outbox.c.id > cursor, outbox.c.id <= high_water)
+        owner_valid = exists().where(users.c.id == owner_id, users.c.revoked_at.is_(None), users.c.expires_at > now)
+        query = (select(outbox, in_scope.label("in_scope"))
+                 .where(outbox.c.id > cursor, outbox.c.id <= through, owner_valid)
                  .order_by(outbox.c.id).limit(BATCH_SIZE))
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
@@ -273,40 +348,31 @@ class Webhooks:
         with self.engine.begin() as conn:
             moved = conn.execute(update(subscriptions).where(c.id == subscription_id, c.cursor == cursor).values(
                 cursor=scanned_to, delivered=c.delivered + count, attempts=0, failing_since=None,
-                last_error=None, next_attempt_at=None)).rowcount
+                last_error=None, next_attempt_at=None, retry_through=None)).rowcount
         return bool(moved == 1)
 
-    def _record_failure(self, subscriber: _Due, cursor: int, error: str, now: datetime) -> None:
+    def _record_failure(self, subscriber: _Due, cursor: int, scanned_to: int, error: str, now: datetime) -> None:
         attempts = subscriber.attempts + 1
         retry_at = now + backoff(attempts)
         c = subscriptions.c
         with self.engine.begin() as conn:
             conn.execute(update(subscriptions).where(c.id == subscriber.id, c.cursor == cursor).values(
                 attempts=attempts, failing_since=subscriber.failing_since or now, last_error=error,
-                next_attempt_at=retry_at))
+                next_attempt_at=retry_at, retry_through=scanned_to))
         log.warning("webhook_failed", subscription_id=subscriber.id, attempts=attempts, error=error,
                     next_attempt_at=retry_at.isoformat())
 
 
-def _check_url(url: str) -> None:
-    parts = urlsplit(url)
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise InvalidCommand([f"Het webhook-adres moet een http- of https-adres zijn, niet '{url[:100]}'."])
-
-
-def _post(client: httpx.Client, subscriber: _Due, items: Sequence[OutboxItem]) -> str | None:
-    """Post one batch; None if the receiver answered 2xx, else a short description of what went wrong.
-    The response body is never read: a receiver decides nothing but its status code.
-    """
+def _post(pool: httpcore.ConnectionPool, subscriber: _Due, items: Sequence[OutboxItem], now: datetime,
+          timeout_s: float) -> str | None:
+    """Post one batch, signed with every secret valid at ``now``; None on 2xx, else the failure's word."""
     body = _body(subscriber.id, items)
-    headers = {"Content-Type": "application/json", SIGNATURE_HEADER: signature(subscriber.secret, body),
-               SUBSCRIPTION_HEADER: subscriber.id, "User-Agent": "leerlingroute-webhooks/1"}
-    try:
-        with client.stream("POST", subscriber.url, content=body, headers=headers) as response:
-            status = response.status_code
-    except Exception as error:  # noqa: BLE001 - whatever the receiver's side does is a failed attempt
-        return _short(error)
-    return None if 200 <= status < 300 else f"HTTP {status}"  # noqa: PLR2004 - the 2xx range
+    msg_id, timestamp = message_id(subscriber.id, items), int(now.timestamp())
+    signatures = " ".join(signature(s, msg_id, timestamp, body) for s in subscriber.secrets(now))
+    headers = [("Content-Type", "application/json"), (ID_HEADER, msg_id), (TIMESTAMP_HEADER, str(timestamp)),
+               (SIGNATURE_HEADER, signatures), (SUBSCRIPTION_HEADER, subscriber.id),
+               ("User-Agent", "leerlingroute-webhooks/2")]
+    return post(pool, subscriber.url, body, headers, timeout_s)
 
 
 def _body(subscription_id: str, items: Sequence[OutboxItem]) -> bytes:

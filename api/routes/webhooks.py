@@ -1,7 +1,8 @@
 """Webhooks: register, list, read and deactivate the receivers of case events.
 
-Only an SWV coordinator or an admin manages them. A new subscriber's secret is returned once,
-on creation; deliveries carry ``X-Leerlingroute-Signature: sha256=<HMAC-SHA256 of the body>``.
+Only an SWV coordinator or an admin manages them, each coordinator only their own (another's is
+404, as if it did not exist). A secret is returned once, on creation or rotation; deliveries are
+signed as Standard Webhooks says (``webhook-id``, ``webhook-timestamp``, ``webhook-signature``).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ def register_webhook(
 
 @router.get("", response_model=list[WebhookOut], responses=ERRORS)
 def list_webhooks(principal: PrincipalDep, service: ServiceDep) -> list[WebhookOut]:
-    """Every subscriber, oldest first, with its delivery state (never its secret)."""
+    """Your subscribers (an admin: all), oldest first, with their delivery state (never a secret)."""
     return [_out(s) for s in service.webhooks(principal)]
 
 
@@ -46,6 +47,17 @@ def deactivate_webhook(subscription_id: str, principal: PrincipalDep, service: S
     """Stop delivering to the subscriber; it stays listed as inactive."""
     service.deactivate_webhook(principal, subscription_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/{subscription_id}/rotate-secret", response_model=WebhookCreatedOut, responses=ERRORS)
+def rotate_webhook_secret(
+    subscription_id: str, principal: PrincipalDep, service: ServiceDep, now: NowDep,
+) -> WebhookCreatedOut:
+    """A new secret, shown this once; deliveries are signed with the old one too until its grace period
+    (``previous_secret_until``, 24 hours by default) ends, so the receiver can switch without a gap.
+    """
+    rotated = service.rotate_webhook_secret(principal, subscription_id, now)
+    return WebhookCreatedOut(**asdict(rotated.subscription), secret=rotated.secret)
 
 
 def _out(subscription: Subscription) -> WebhookOut:

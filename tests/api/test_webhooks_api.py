@@ -1,23 +1,34 @@
-"""Webhook subscriptions through HTTP: an SWV coordinator or admin registers, lists, reads and
-deactivates them; the secret is shown once, on creation; anyone else is refused in Dutch.
+"""Webhook subscriptions through HTTP: an SWV coordinator or admin registers, lists, reads, rotates
+the secret of and deactivates them; a secret is shown once, on creation or rotation; anyone else is
+refused in Dutch. Names resolve from a small table here (no network): see ``fake_dns``.
 """
 
 from __future__ import annotations
 
 import re
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.api.conftest import DEFAULT_NOW, bearer
+from infra import webhook_targets
+from tests.api.conftest import DEFAULT_NOW, ControllableClock, bearer
 
 PROBLEM_JSON = "application/problem+json"
 SWV_COORDINATOR = bearer("swv_coordinator")
 ADMIN = bearer("admin")
 STATE_FIELDS = {"id", "url", "description", "active", "created_at", "delivered", "cursor", "attempts",
-                "failing_since", "last_error", "next_attempt_at"}
+                "failing_since", "last_error", "next_attempt_at", "owner_id", "previous_secret_until"}
+WHSEC_PATTERN = r"whsec_[A-Za-z0-9+/]{43}="
+"""A Standard Webhooks secret: the prefix and the base64 of 32 random bytes."""
+
+
+@pytest.fixture(autouse=True)
+def fake_dns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every name resolves to one public address, without asking DNS (the server runs in this process)."""
+    monkeypatch.setattr(webhook_targets, "resolve", lambda _host, _port: ["93.184.215.14"])
 
 
 def register(api: httpx.Client, url: str = "https://ontvanger.example.nl/hook", **extra: Any) -> dict[str, Any]:
@@ -33,7 +44,7 @@ def test_an_swv_coordinator_registers_a_webhook_and_gets_its_secret_once(api: ht
                         headers=SWV_COORDINATOR)
     assert response.status_code == httpx.codes.CREATED, response.text
     created = response.json()
-    assert re.fullmatch(r"[0-9a-f]{64}", created["secret"])
+    assert re.fullmatch(WHSEC_PATTERN, created["secret"])
     assert response.headers["Location"] == f"/webhooks/{created['id']}"
     assert (created["url"], created["description"], created["active"]) == (
         "https://ontvanger.example.nl/hook", "Dashboard", True)
@@ -62,18 +73,19 @@ def test_a_new_subscriber_shows_a_clean_delivery_state(api: httpx.Client) -> Non
 
 def test_an_admin_may_manage_webhooks_too(api: httpx.Client) -> None:
     """The admin role registers and reads webhooks like an SWV coordinator."""
-    response = api.post("/webhooks", json={"url": "http://127.0.0.1:9999/ontvang"}, headers=ADMIN)
+    response = api.post("/webhooks", json={"url": "https://beheer.example.nl/ontvang"}, headers=ADMIN)
     assert response.status_code == httpx.codes.CREATED, response.text
     assert api.get(f"/webhooks/{response.json()['id']}", headers=ADMIN).status_code == httpx.codes.OK
 
 
 @pytest.mark.parametrize(("method", "path"), [
     ("POST", "/webhooks"), ("GET", "/webhooks"), ("GET", "/webhooks/{id}"), ("DELETE", "/webhooks/{id}"),
+    ("POST", "/webhooks/{id}/rotate-secret"),
 ])
 def test_a_zorgcoordinator_may_not_manage_webhooks(api: httpx.Client, method: str, path: str) -> None:
     """403 problem+json with a Dutch detail naming the roles that may; nothing changes."""
     created = register(api)
-    body = {"url": "https://ontvanger.example.nl/hook"} if method == "POST" else None
+    body = {"url": "https://ontvanger.example.nl/hook"} if path == "/webhooks" and method == "POST" else None
     response = api.request(method, path.format(id=created["id"]), json=body)  # acting as zorgcoordinator
     assert response.status_code == httpx.codes.FORBIDDEN
     assert response.headers["content-type"].startswith(PROBLEM_JSON)
@@ -121,3 +133,25 @@ def test_an_unknown_webhook_is_not_found(api: httpx.Client, method: str) -> None
     assert response.status_code == httpx.codes.NOT_FOUND
     assert response.headers["content-type"].startswith(PROBLEM_JSON)
     assert response.json()["detail"] == f"Webhook-abonnement {unknown} bestaat niet."
+
+
+def test_rotating_the_secret_returns_a_new_one_once_and_keeps_the_old_one_for_a_day(
+    api: httpx.Client, clock: ControllableClock,
+) -> None:
+    """200 with a new secret (never shown again) and ``previous_secret_until`` 24 hours on; the delivery
+    state is kept; rotating an unknown subscriber is 404.
+    """
+    created = register(api)
+    rotated_at = clock.set(DEFAULT_NOW + timedelta(hours=2))
+    response = api.post(f"/webhooks/{created['id']}/rotate-secret", headers=SWV_COORDINATOR)
+    assert response.status_code == httpx.codes.OK, response.text
+    rotated = response.json()
+    assert re.fullmatch(WHSEC_PATTERN, rotated["secret"])
+    assert rotated["secret"] != created["secret"]
+    assert rotated["previous_secret_until"].startswith((rotated_at + timedelta(hours=24)).strftime("%Y-%m-%dT%H:%M"))
+    assert (rotated["id"], rotated["cursor"], rotated["owner_id"]) == (created["id"], created["cursor"],
+                                                                      created["owner_id"])
+    read = api.get(f"/webhooks/{created['id']}", headers=SWV_COORDINATOR).text
+    assert rotated["secret"] not in read
+    unknown = api.post(f"/webhooks/{uuid.uuid4()}/rotate-secret", headers=SWV_COORDINATOR)
+    assert unknown.status_code == httpx.codes.NOT_FOUND
