@@ -322,6 +322,18 @@ web_credentials = Table(
 (base32), the last TOTP time step used (a code is accepted once), failed attempts since the last
 success, and until when the account is locked after too many."""
 
+web_sign_in_windows = Table(
+    "web_sign_in_windows", metadata,
+    Column("key", String(80), primary_key=True),
+    Column("window_start", UTCDateTime, primary_key=True),
+    Column("admitted", Integer, nullable=False, server_default="0"),
+    Column("refused", Integer, nullable=False, server_default="0"),
+    Index("ix_web_sign_in_windows_window_start", "window_start"),
+)
+"""Sign-in attempts per one-minute window, per client address (``adres:<ip>``) and per typed username
+(``naam:<sha256 of the name>``): how many were let through and how many refused (429). Rows of past
+windows are deleted by the next attempt; an address's refusals then become one audit row."""
+
 web_sessions = Table(
     "web_sessions", metadata,
     Column("id_hash", String(64), primary_key=True),

@@ -3,12 +3,21 @@
 - An account of ``infra.accounts`` gets a password and a new TOTP secret from the CLI
   (``leerlingroute users set-password NAME``); doing so again replaces both and ends its sessions.
 - TOTP is RFC 6238: HMAC-SHA-1, 30-second steps, 6 digits; the codes of the previous, current and
-  next step are accepted (clock drift), each step at most once (a code cannot be replayed).
-- Every failed attempt (wrong password or wrong code) counts against the account; the fifth locks it
-  for 15 minutes, during which even the right password and code are refused. What a person is told
-  is the same in every case, so it never reveals whether a username exists or which factor was wrong.
-- Every attempt and every sign-out is in the audit log (``web.sign_in`` with outcome ok, wrong,
-  locked_now, locked or unknown; ``web.sign_out``): the account's id, never the name that was typed.
+  next step are accepted (clock drift), each step at most once (a code cannot be replayed, not even
+  by many attempts racing with it: the step is marked used by a conditional update, one wins).
+- Every attempt on an account claims a place before its password is checked (a conditional increment
+  of its failures); a success gives it back. The fifth claim locks the account for 15 minutes, during
+  which even the right password and code are refused, so at most five passwords are ever checked per
+  lock window, however many attempts race. What a person is told is the same in every case, and every
+  attempt costs one argon2 verification (a dummy hash for an unknown name or a locked account), so
+  neither the answer nor its timing reveals whether a username exists or which factor was wrong.
+- A sign-in is three steps: :func:`begin_attempt` (a transaction), :func:`check_attempt` (argon2 and
+  TOTP, no database) and :func:`finish_attempt` (a transaction); :func:`sign_in` runs them in a row.
+  The page runs the check on its own few threads (``web.auth``) and limits attempts per address and
+  per name before the first step (``infra.sign_in_limits``).
+- Every attempt that got this far and every sign-out is in the audit log (``web.sign_in`` with outcome
+  ok, wrong, replayed, locked_now, locked or unknown, in the transaction that records the attempt;
+  ``web.sign_out``): the account's id, never the name that was typed.
 - A session id is random (``secrets.token_urlsafe(32)``) and lives only in the browser's cookie; the
   database keeps its SHA-256, the CSRF token its forms carry, and when it ends (8 hours after sign-in,
   or at sign-out). A revoked account's sessions stop working at once.
@@ -32,7 +41,7 @@ from urllib.parse import quote, urlencode
 import structlog
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, insert, or_, select, update
 
 from domain.access import Principal
 from infra import audit
@@ -150,7 +159,10 @@ def _dummy_hash() -> str:
     return _hasher().hash(secrets.token_urlsafe(16))
 
 
-def _password_ok(stored_hash: str, password: str) -> bool:
+def password_matches(stored_hash: str, password: str) -> bool:
+    """Whether ``password`` is the one ``stored_hash`` (argon2) was made of: one argon2 verification,
+    the costly step of a sign-in (none for a password longer than any we accept).
+    """
     if len(password) > MAX_PASSWORD:
         return False
     try:
@@ -215,44 +227,109 @@ def credential_states(engine: Engine) -> dict[str, CredentialState]:
 # --- signing in -----------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Attempt:
+    """A sign-in attempt after its first transaction: the account and what the attempt may do.
+
+    ``account`` is the row of the one active account with the typed name and web credentials (None:
+    there is none). ``claim`` is 'unknown' (no account), 'locked' (locked, or five attempts of this lock
+    window are being or were checked already), 'counted' (it holds one of the five places of the lock
+    window) or 'locking' (it took the fifth place, which locked the account before its check ran).
+    """
+
+    account: Any
+    claim: str
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What checking the password and code found: the TOTP step they match (None: refused) and, when the
+    stored hash uses older argon2 parameters, the password's new hash.
+    """
+
+    step: int | None
+    new_hash: str | None = None
+
+
 def sign_in(engine: Engine, name: str, password: str, code: str, now: datetime) -> Principal:
     """The principal of the account whose password and current TOTP code these are; SignInRefused
     otherwise (unknown or revoked name, wrong password or code, a replayed code, or a locked account).
-    A wrong password or code counts as a failed attempt; the fifth locks the account for 15 minutes.
+    The three steps in one go; the web page runs them itself, the check on a small pool of threads.
+    """
+    attempt = begin_attempt(engine, name, now)
+    return finish_attempt(engine, attempt, check_attempt(attempt, password, code, now), now)
+
+
+def begin_attempt(engine: Engine, name: str, now: datetime) -> Attempt:
+    """Find the account and claim the right to check a password against it (one transaction).
+
+    The claim is a conditional increment of the failures (``failed_attempts < 5`` and not locked), made
+    before any password is checked and counted as a failure until a success gives it back: however many
+    attempts race, at most five passwords are checked against an account per lock window. The fifth
+    claim locks the account at once; if its own check then succeeds, that success lifts the lock.
     """
     with engine.begin() as conn:
         row = _credentials_of(conn, name)
-        outcome = _attempt(conn, row, password, code, now)
-    _audit_sign_in(engine, row, outcome, now)
+        claim = "unknown" if row is None else _claim(conn, row.id, now)
+    return Attempt(row, claim)
+
+
+def check_attempt(attempt: Attempt, password: str, code: str, now: datetime) -> Verdict:
+    """Check password and code: no database, exactly one argon2 verification whatever the name or state.
+
+    An unknown name or a locked account is checked against a fixed dummy hash, so that every refusal
+    takes as long as a wrong password for a real account (the time tells nothing); only a claimed
+    attempt is checked against the account's hash.
+    """
+    row = attempt.account
+    if attempt.claim not in {"counted", "locking"}:
+        password_matches(_dummy_hash(), password)
+        return Verdict(None)
+    if not password_matches(row.password_hash, password):
+        return Verdict(None)
+    step = _matching_step(row.totp_secret, "".join(code.split()), now, row.totp_last_step)
+    rehash = _hasher().hash(password) if step is not None and _hasher().check_needs_rehash(row.password_hash) \
+        else None
+    return Verdict(step, rehash)
+
+
+def finish_attempt(engine: Engine, attempt: Attempt, verdict: Verdict, now: datetime) -> Principal:
+    """Record the attempt's outcome and its audit row in one transaction; the principal, or SignInRefused.
+
+    A success marks its TOTP step used with a conditional update (``totp_last_step < step``): of any
+    number of attempts racing with the same code exactly one succeeds, the others are 'replayed'.
+    """
+    row = attempt.account
+    with engine.begin() as conn:
+        outcome = _outcome(conn, attempt, verdict)
+        _audit_sign_in(conn, row, outcome, now)
     if outcome != "ok":
-        log.info("web_sign_in", outcome="refused", reason=outcome, user_id=row.id if row else None)
+        log.info("web_sign_in", outcome="refused", reason=outcome, user_id=row.id if row is not None else None)
         raise SignInRefused
     log.info("web_sign_in", outcome="ok", user_id=row.id)
     return Principal(row.id, row.role, tuple(row.scopes))
 
 
-def _attempt(conn: Connection, row: Any, password: str, code: str, now: datetime) -> str:
-    """Check one attempt and record its effect on the account: 'ok', 'unknown', 'locked' or 'wrong'."""
-    if row is None:
-        _password_ok(_dummy_hash(), password)  # as slow as for a real account
-        return "unknown"
-    if row.locked_until is not None and row.locked_until > now:
-        return "locked"
-    step = _matching_step(row.totp_secret, "".join(code.split()), now, row.totp_last_step) \
-        if _password_ok(row.password_hash, password) else None
-    if step is None:
-        return _count_failure(conn, row.id, now)
-    _succeed(conn, row, password, step)
-    return "ok"
+def _outcome(conn: Connection, attempt: Attempt, verdict: Verdict) -> str:
+    """'ok', 'unknown', 'locked', 'locked_now' (the fifth failure), 'wrong' or 'replayed' (the right code
+    once more, or by an attempt that lost the race for it).
+    """
+    if attempt.claim in {"unknown", "locked"}:
+        return attempt.claim
+    if verdict.step is not None and _succeed(conn, attempt.account, verdict):
+        return "ok"
+    if attempt.claim == "locking":
+        return "locked_now"
+    return "wrong" if verdict.step is None else "replayed"
 
 
-def _audit_sign_in(engine: Engine, row: Any, outcome: str, now: datetime) -> None:
+def _audit_sign_in(conn: Connection, row: Any, outcome: str, now: datetime) -> None:
     """Every attempt in the audit log: the account's id and role (never the typed name: it may be a
     mistyped password), or 'onbekend' for a name that is no account.
     """
     user_id, role = (row.id, row.role) if row is not None else (UNKNOWN_ACCOUNT, "")
-    audit.append(engine, at=now, user_id=user_id, role=role, action="web.sign_in", resource=f"user:{user_id}",
-                 purpose=SIGN_IN_PURPOSE, outcome=outcome)
+    audit.append_in(conn, at=now, user_id=user_id, role=role, action="web.sign_in", resource=f"user:{user_id}",
+                    purpose=SIGN_IN_PURPOSE, outcome=outcome)
 
 
 def _credentials_of(conn: Connection, name: str) -> Any:
@@ -264,25 +341,32 @@ def _credentials_of(conn: Connection, name: str) -> Any:
     return rows[0] if len(rows) == 1 else None
 
 
-def _count_failure(conn: Connection, user_id: str, now: datetime) -> str:
-    """Count a failed attempt: 'wrong', or 'locked_now' when it is the one that locks the account."""
-    conn.execute(update(web_credentials).where(web_credentials.c.user_id == user_id)
-                 .values(failed_attempts=web_credentials.c.failed_attempts + 1))
-    attempts = conn.execute(select(web_credentials.c.failed_attempts)
-                            .where(web_credentials.c.user_id == user_id)).scalar_one()
-    if attempts >= MAX_ATTEMPTS:
-        conn.execute(update(web_credentials).where(web_credentials.c.user_id == user_id)
-                     .values(failed_attempts=0, locked_until=now + LOCK))
-        log.info("web_sign_in", outcome="locked", user_id=user_id, minutes=LOCK.seconds // 60)
-        return "locked_now"
-    return "wrong"
+def _claim(conn: Connection, user_id: str, now: datetime) -> str:
+    """Take a place in the account's lock window: 'counted', 'locking' (the fifth) or 'locked' (none left)."""
+    mine = web_credentials.c.user_id == user_id
+    free = or_(web_credentials.c.locked_until.is_(None), web_credentials.c.locked_until <= now)
+    claimed = conn.execute(update(web_credentials).where(mine, web_credentials.c.failed_attempts < MAX_ATTEMPTS, free)
+                           .values(failed_attempts=web_credentials.c.failed_attempts + 1))
+    if claimed.rowcount == 0:
+        return "locked"
+    if conn.execute(select(web_credentials.c.failed_attempts).where(mine)).scalar_one() < MAX_ATTEMPTS:
+        return "counted"
+    conn.execute(update(web_credentials).where(mine).values(failed_attempts=0, locked_until=now + LOCK))
+    log.info("web_sign_in", outcome="locked", user_id=user_id, minutes=LOCK.seconds // 60)
+    return "locking"
 
 
-def _succeed(conn: Connection, row: Any, password: str, step: int) -> None:
-    values: dict[str, Any] = {"failed_attempts": 0, "locked_until": None, "totp_last_step": step}
-    if _hasher().check_needs_rehash(row.password_hash):
-        values["password_hash"] = _hasher().hash(password)
-    conn.execute(update(web_credentials).where(web_credentials.c.user_id == row.id).values(**values))
+def _succeed(conn: Connection, row: Any, verdict: Verdict) -> bool:
+    """Mark the step used, give the claim back and lift a lock, if the step is still unused and the
+    password unchanged since the attempt began (``set-password`` in between wins); whether it was.
+    """
+    values: dict[str, Any] = {"failed_attempts": 0, "locked_until": None, "totp_last_step": verdict.step}
+    if verdict.new_hash is not None:
+        values["password_hash"] = verdict.new_hash
+    done = conn.execute(update(web_credentials).where(
+        web_credentials.c.user_id == row.id, web_credentials.c.totp_last_step < verdict.step,
+        web_credentials.c.password_hash == row.password_hash).values(**values))
+    return done.rowcount == 1
 
 
 # --- sessions ----------------------------------------------------------------------------------------------

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
+from typing import TypeVar
 
+from anyio import CapacityLimiter, to_thread
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from infra import web_accounts
+from domain.access import Principal
+from infra import sign_in_limits, web_accounts
+from infra.sign_in_limits import Limits, SignInLimited
 from infra.web_accounts import SignInRefused
 from web.common import (
     CSRF_FIELD,
@@ -29,6 +34,9 @@ from web.common import (
 
 router = APIRouter(include_in_schema=False)
 SIGN_IN_PATH = "/inloggen"
+SIGN_IN_DB_THREADS = 4
+"""Threads the database steps of sign-ins may use at once (short transactions; the rest wait in the loop)."""
+T = TypeVar("T")
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -50,24 +58,70 @@ def sign_in_form(request: Request, volgende: str = "/", uitgelogd: str = "") -> 
 
 
 @router.post(SIGN_IN_PATH, response_class=HTMLResponse)
-def sign_in(request: Request, form: FormDep) -> Response:
-    """Check the form's token, then username, password and code; start a session on success."""
+async def sign_in(request: Request, form: FormDep) -> Response:
+    """Check the form's token and the rate limits, then username, password and code; start a session.
+
+    Asynchronous on purpose: the database steps run on at most :data:`SIGN_IN_DB_THREADS` threads and
+    argon2 on at most ``sign_in_hashing_threads``, each with its own limiter, and an attempt waiting for
+    one holds no thread. A flood of sign-ins therefore never takes the threads the API's (synchronous)
+    routes run on, nor blocks the event loop.
+    """
     name, target = form_text(form, "gebruikersnaam").strip(), safe_next(form_text(form, "volgende"))
     if not tokens_match(request.cookies.get(SIGN_IN_COOKIE), form_text(form, CSRF_FIELD)):
         return _sign_in_page(request, target, name, error="Het inlogformulier was verlopen. Probeer het opnieuw.",
                              status=403)
-    engine, at = service(request).engine, now(request)
     try:
-        principal = web_accounts.sign_in(engine, name, form_text(form, "wachtwoord"), form_text(form, "code"), at)
+        principal = await _attempt(request, name, form_text(form, "wachtwoord"), form_text(form, "code"))
+    except SignInLimited as limited:
+        response = _sign_in_page(request, target, name, error=str(limited), status=429)
+        response.headers["Retry-After"] = str(limited.retry_after_s)
+        return response
     except SignInRefused as refused:
         return _sign_in_page(request, target, name, error=str(refused), status=400)
-    previous = request.cookies.get(SESSION_COOKIE)
-    if previous:
-        web_accounts.end_session(engine, previous, at)
+    engine, at = service(request).engine, now(request)
+    if previous := request.cookies.get(SESSION_COOKIE):
+        await _db(request, web_accounts.end_session, engine, previous, at)
+    session_id = await _db(request, web_accounts.start_session, engine, principal, at)
     response = RedirectResponse(target, status_code=303, headers={"Cache-Control": "no-store"})
-    set_cookie(response, request, SESSION_COOKIE, web_accounts.start_session(engine, principal, at))
+    set_cookie(response, request, SESSION_COOKIE, session_id)
     response.delete_cookie(SIGN_IN_COOKIE, path=SIGN_IN_PATH)
     return response
+
+
+async def _attempt(request: Request, name: str, password: str, code: str) -> Principal:
+    """One sign-in attempt: SignInLimited over a rate limit (nothing else done), SignInRefused when refused."""
+    svc, at = service(request), now(request)
+    limits = Limits(svc.settings.sign_in_per_address_per_minute, svc.settings.sign_in_per_name_per_minute)
+    await _db(request, sign_in_limits.admit, svc.engine, client_address(request), name, at, limits)
+    attempt = await _db(request, web_accounts.begin_attempt, svc.engine, name, at)
+    verdict = await to_thread.run_sync(web_accounts.check_attempt, attempt, password, code, at,
+                                       limiter=_limiter(request, "hashing"))
+    return await _db(request, web_accounts.finish_attempt, svc.engine, attempt, verdict, at)
+
+
+def client_address(request: Request) -> str:
+    """The address the attempt came from: the socket's peer (behind a proxy, run uvicorn with
+    ``--proxy-headers --forwarded-allow-ips <proxy>`` so that this is the client, not the proxy).
+    """
+    return request.client.host if request.client is not None else "onbekend"
+
+
+def _limiter(request: Request, kind: str) -> CapacityLimiter:
+    """The app's limiter of sign-in threads of ``kind`` ('db' or 'hashing'), made on first use (in the
+    app's event loop: a limiter belongs to one loop).
+    """
+    state = request.app.state
+    limiters: dict[str, CapacityLimiter] | None = getattr(state, "sign_in_limiters", None)
+    if limiters is None:
+        hashing = service(request).settings.sign_in_hashing_threads
+        limiters = {"db": CapacityLimiter(SIGN_IN_DB_THREADS), "hashing": CapacityLimiter(hashing)}
+        state.sign_in_limiters = limiters
+    return limiters[kind]
+
+
+async def _db(request: Request, function: Callable[..., T], *args: object) -> T:
+    """Run a database step of a sign-in on one of the sign-in threads."""
+    return await to_thread.run_sync(function, *args, limiter=_limiter(request, "db"))
 
 
 @router.post("/uitloggen", response_class=HTMLResponse)
