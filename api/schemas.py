@@ -2,12 +2,33 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import date, datetime
+from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl
+
+from domain.window import EARLIEST, LATEST, check_in_window
 
 BRIN = r"^[0-9]{2}[A-Z]{2}([0-9]{2})?$"
 PSEUDONYM = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
+
+
+def _day_in_window(day: date) -> date:
+    check_in_window(day, f"de datum {day.isoformat()}")
+    return day
+
+
+def _instant_in_window(instant: datetime) -> datetime:
+    check_in_window(instant, f"het tijdstip {instant.isoformat()}")
+    return instant
+
+
+WINDOW = f"{EARLIEST.isoformat()} .. {LATEST.isoformat()}"
+"""The window of accepted dates, for descriptions."""
+Day = Annotated[date, AfterValidator(_day_in_window)]
+"""A date as input (body or query): ISO 8601, inside the window of ``domain.window`` (else 422)."""
+Instant = Annotated[AwareDatetime, AfterValidator(_instant_in_window)]
+"""An instant as input: ISO 8601 with a UTC offset, its date inside the window of ``domain.window``."""
 
 
 class Problem(BaseModel):
@@ -37,10 +58,11 @@ class OpenCase(BaseModel):
     pathway: str = Field(min_length=1, max_length=40)
     school_brin: str = Field(pattern=BRIN, description="BRIN code of the pupil's school")
     pupil_id: str = Field(pattern=PSEUDONYM, description="Pseudonymous pupil id (never a name or BSN)")
-    profile: str = Field(default="standaard", max_length=40,
-                         description="SWV profile whose rules and deadlines the case runs under")
+    profile: str | None = Field(default=None, max_length=40, description=(
+        "SWV profile whose rules and deadlines the case runs under: the profile of the school's SWV (the "
+        "default; 'standaard' for a school not in the reference data); another one is refused"))
     payload: dict[str, Any] = Field(default_factory=dict)
-    occurred_at: AwareDatetime | None = Field(default=None, description="When it happened; default now")
+    occurred_at: Instant | None = Field(default=None, description="When it happened; default now")
 
 
 class CommandIn(BaseModel):
@@ -52,7 +74,7 @@ class CommandIn(BaseModel):
         "occurred_at": "2026-10-01T10:00:00+02:00"}]})
     command: str = Field(min_length=1, max_length=60)
     payload: dict[str, Any] = Field(default_factory=dict)
-    occurred_at: AwareDatetime | None = None
+    occurred_at: Instant | None = None
 
 
 class TransferIn(BaseModel):

@@ -14,12 +14,12 @@ A case out of scope is indistinguishable from an unknown one (404), so nothing l
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from domain.case import Actor
 from domain.context import DEFAULT_PROFILE, Profile
-from domain.errors import OutOfScope, RoleNotAllowed
+from domain.errors import InvalidCommand, OutOfScope, RoleNotAllowed
 from domain.roles import BTO, DESKUNDIGE, LEERPLICHT, SWV_COORDINATOR, ZORGCOORDINATOR
 
 SCHOOL_ROLES = frozenset({ZORGCOORDINATOR})
@@ -54,9 +54,25 @@ def swv_codes_of(profile: Profile) -> frozenset[str]:
 
 
 @dataclass(frozen=True)
+class SchoolOfRecord:
+    """A school as the reference data knows it: its BRIN, its SWV and the profile that SWV runs on."""
+
+    brin: str
+    swv_code: str
+    profile: str
+
+
+def profile_of_swv(profiles: Mapping[str, Profile], swv_code: str) -> str:
+    """The profile an SWV runs on: the one listing its code in ``swv_codes``, else the standard profile."""
+    return next((code for code, profile in sorted(profiles.items()) if swv_code in swv_codes_of(profile)),
+                DEFAULT_PROFILE)
+
+
+@dataclass(frozen=True)
 class CaseReach:
     """Where a case is, as far as scope goes: its school, profile and pathway, where its pupil lives
-    (when known) and the deskundigen asked to advise on it.
+    (when known) and the deskundigen asked to advise on it. For a case about to be opened, ``school``
+    is the school as the reference data knows it (None: not in it).
     """
 
     school_brin: str
@@ -64,6 +80,7 @@ class CaseReach:
     pathway: str
     residence_cbs: str | None = None
     advisers: frozenset[str] = frozenset()
+    school: SchoolOfRecord | None = None
 
 
 def needs_residence(principal: Principal) -> bool:
@@ -90,10 +107,34 @@ def sees_case(principal: Principal, reach: CaseReach) -> bool:
 
 
 def check_may_open(principal: Principal, reach: CaseReach) -> None:
-    """Raise OutOfScope unless the principal may open this case (its school, profile, pathway)."""
+    """Raise OutOfScope unless the principal may open this case (its school, profile, pathway), and
+    InvalidCommand unless the case runs under its school's profile (:func:`check_school_profile`).
+    """
     if principal.role == LEERPLICHT:
         _check_leerplicht_may_open(principal, reach)
-        return
+    else:
+        _check_may_open_case(principal, reach)
+    check_school_profile(reach)
+
+
+def check_school_profile(reach: CaseReach) -> None:
+    """InvalidCommand unless the case's profile is its school's: the profile of the school's SWV in the
+    reference data, or the standard profile for a school not (yet) in it. A case's profile decides which
+    SWV's coordinators see it, so another profile would move the case, and its pupil, into another SWV.
+    """
+    school, profile = reach.school, reach.profile.code
+    if school is None and profile != DEFAULT_PROFILE:
+        unknown = (f"School {reach.school_brin} staat niet in de referentiegegevens en hoort dus bij geen "
+                   f"samenwerkingsverband: een dossier voor deze school loopt onder profiel {DEFAULT_PROFILE}, niet "
+                   f"onder profiel {profile}. Laat de beheerder de school eerst importeren (met haar SWV).")
+        raise InvalidCommand([unknown])
+    if school is not None and school.profile != profile:
+        mismatch = (f"School {school.brin} hoort bij SWV {school.swv_code} (profiel {school.profile}), niet bij "
+                    f"profiel {profile}.")
+        raise InvalidCommand([mismatch])
+
+
+def _check_may_open_case(principal: Principal, reach: CaseReach) -> None:
     school_brin, profile = reach.school_brin, reach.profile
     if principal.role not in CASE_ROLES:
         raise OutOfScope(f"Role {principal.role} has no access to cases",
@@ -106,6 +147,12 @@ def check_may_open(principal: Principal, reach: CaseReach) -> None:
         raise OutOfScope(f"Profile {profile.code} is not in the user's SWV",
                          f"U kunt geen dossier openen onder profiel '{profile.code}': dat hoort niet bij uw "
                          f"samenwerkingsverband (u hebt: {', '.join(principal.scopes)}).")
+    school = reach.school
+    if principal.role in SWV_ROLES and school is not None and school.swv_code not in principal.scopes:
+        raise OutOfScope(f"School {school.brin} belongs to SWV {school.swv_code}, not the user's",
+                         f"U kunt geen dossier openen voor school {school.brin}: die hoort bij SWV "
+                         f"{school.swv_code}, niet bij uw samenwerkingsverband (u hebt: "
+                         f"{', '.join(principal.scopes)}).")
 
 
 def _check_leerplicht_may_open(principal: Principal, reach: CaseReach) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -37,11 +38,15 @@ STANDAARD = Profile(DEFAULT_PROFILE, "Wettelijke standaard")
 
 
 class Context:
-    """The profile and, loaded only when a guard asks, the pupil's other trajectories."""
+    """The profile, the instant the command happened (its ``occurred_at``, else when it is handled; None
+    when the caller gave none) and, loaded only when a guard asks, the pupil's other trajectories.
+    """
 
-    def __init__(self, profile: Profile = STANDAARD, siblings: Callable[[], list[Case]] | None = None) -> None:
+    def __init__(self, profile: Profile = STANDAARD, siblings: Callable[[], list[Case]] | None = None,
+                 instant: datetime | None = None) -> None:
         self.profile = profile
         self._load = siblings or list
+        self.instant = instant
 
     @cached_property
     def siblings(self) -> list[Case]:

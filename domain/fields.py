@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from domain.window import outside_window
+
 JSON = Any
 FIELD_TYPES = frozenset({"text", "int", "date", "bool", "choice"})
 MAX_TEXT = 2000
@@ -56,9 +58,12 @@ def _int(_: FieldSpec, value: JSON) -> JSON:
 def _date(_: FieldSpec, value: JSON) -> JSON:
     if isinstance(value, str):
         try:
-            return date.fromisoformat(value).isoformat()
+            day = date.fromisoformat(value)
         except ValueError:
             pass
+        else:
+            problem = outside_window(day)
+            return _Problem(problem) if problem else day.isoformat()
     return _Problem("moet een datum zijn als JJJJ-MM-DD")
 
 

@@ -60,7 +60,7 @@ def open_case(
     profile = registry.profile(new.profile)
 
     def write() -> Outcome:
-        context = Context(profile, lambda: uow.trajectories_of(new.pupil_id))
+        context = Context(profile, lambda: uow.trajectories_of(new.pupil_id), command.occurred_at or now)
         case, decision = Case.open(str(uuid.uuid4()), definition, new.school_brin, new.pupil_id, command, now,
                                    context)
         uow.add_case(case, decision)
@@ -86,7 +86,7 @@ def handle_command(
             authorize(case)
         if expected_version is not None and expected_version != case.version:
             raise ConcurrencyConflict(case_id)
-        definition, context = _running(uow, registry, case)
+        definition, context = _running(uow, registry, case, command.occurred_at or now)
         decision = case.handle(definition, command, now, context)
         uow.save_case(case, decision)
         return Outcome(case.id, case.pathway, decision.event.seq, decision.event.type, case.stage)
@@ -118,11 +118,15 @@ def _once(
         raise
 
 
-def _running(uow: UnitOfWork, registry: PathwayRegistry, case: Case) -> tuple[PathwayDefinition, Context]:
-    """The definition a case runs under (its version, its profile) and what its guards may see."""
+def _running(
+    uow: UnitOfWork, registry: PathwayRegistry, case: Case, instant: datetime,
+) -> tuple[PathwayDefinition, Context]:
+    """The definition a case runs under (its version, its profile) and what its guards may see of a
+    command that happened at ``instant``.
+    """
     definition = registry.for_profile(case.pathway, case.definition_version, case.profile)
     siblings = lambda: [c for c in uow.trajectories_of(case.pupil_id) if c.id != case.id]  # noqa: E731
-    return definition, Context(registry.profile(case.profile), siblings)
+    return definition, Context(registry.profile(case.profile), siblings, instant)
 
 
 def _fingerprint(request: dict[str, Any]) -> str:
@@ -149,7 +153,8 @@ def transfer_pupil(
     authorize: Callable[[list[Case]], None] | None = None,
 ) -> list[Outcome]:
     """Move all of a pupil's trajectories to another school, in one unit of work. Sending it
-    again is refused (the pupil is already there), so a retry cannot move anything twice.
+    again is refused (the pupil is already there), so a retry cannot move anything twice; so is a
+    school the reference data does not know (nobody's scope would cover the trajectories there).
     ``authorize`` sees the trajectories first and may refuse by raising.
     """
     with uow:
@@ -161,6 +166,10 @@ def transfer_pupil(
         moving = [case for case in trajectories if case.school_brin != school_brin]
         if not moving:
             raise InvalidCommand([f"De leerling staat al ingeschreven op school {school_brin}."])
+        if not uow.school_known(school_brin):
+            unknown = (f"Onbekende school {school_brin}: die staat niet in de referentiegegevens. Overplaatsen kan "
+                       "alleen naar een school die de beheerder heeft geïmporteerd.")
+            raise InvalidCommand([unknown])
         outcomes = []
         for case in moving:
             decision = case.transfer(school_brin, actor, now)
@@ -251,7 +260,7 @@ def _fire_batch(
         case = cases[timer.case_id]
         occurred = max(timer.due_at, case.stage_entered_at)  # a deadline may predate the case
         command = Command(timer.fires, TIMER_ACTOR, occurred_at=occurred, timer_id=timer.id)
-        definition, context = _running(uow, registry, case)
+        definition, context = _running(uow, registry, case, occurred)
         try:
             changes[case.id].decisions.append(case.handle(definition, command, as_of, context))
         except DomainError as error:

@@ -86,6 +86,10 @@ class UnitOfWork(ABC):
         """
 
     @abstractmethod
+    def school_known(self, school_brin: str) -> bool:
+        """Whether the reference data knows the school (an admin imported it)."""
+
+    @abstractmethod
     def trajectories_of(self, pupil_id: str) -> list[Case]:
         """Every trajectory (case) of the pupil, oldest first, with running timers."""
 

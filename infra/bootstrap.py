@@ -20,6 +20,7 @@ from domain import handlers
 from domain.access import (
     CaseReach,
     Principal,
+    SchoolOfRecord,
     check_monitor_reader,
     check_stream_reader,
     needs_residence,
@@ -151,6 +152,11 @@ class Service:
         """Every SWV code some profile names (what an SWV coordinator's or BTO's scope may be)."""
         return {code for p in self.registry.profiles.values() for code in p.setting("swv_codes", ())}
 
+    def school_of(self, school_brin: str) -> SchoolOfRecord | None:
+        """The school as the reference data knows it (its SWV and that SWV's profile); None if unknown."""
+        with self.engine.connect() as conn:
+            return scope.school_of(conn, school_brin, self.registry)
+
     def sees(self, uow: SqlUnitOfWork, principal: Principal, case: Case) -> bool:
         """Whether ``case`` is in the principal's scope (read in ``uow``'s transaction)."""
         return sees_case(principal, scope.reach(uow.conn, principal, case, self.registry))
@@ -198,7 +204,7 @@ class Service:
             with self.engine.connect() as conn:
                 residence = scope.residence_of(conn, new.pupil_id) if needs_residence(principal) else None
             _check_may_open(principal, CaseReach(new.school_brin, self.registry.profile(new.profile), new.pathway,
-                                                 residence))
+                                                 residence, school=self.school_of(new.school_brin)))
             return _logged(new.pathway, "(nieuw)", command.name,
                            lambda: handlers.open_case(uow, self.registry, new, command, now, key))
         return self._audited_write(principal, "case.open", f"pupil:{new.pupil_id}", purpose, now, run,

@@ -35,11 +35,14 @@ class _State:
 
 
 class MemoryStore:
-    """The shared state that memory units of work commit to."""
+    """The shared state that memory units of work commit to; ``schools``: the BRIN codes the reference
+    data knows (read only; the fake imports none).
+    """
 
-    def __init__(self) -> None:
+    def __init__(self, schools: Collection[str] = ()) -> None:
         self.state = _State()
         self.lock = threading.Lock()
+        self.schools = frozenset(schools)
 
 
 class MemoryUnitOfWork(UnitOfWork):
@@ -142,6 +145,9 @@ class MemoryUnitOfWork(UnitOfWork):
                 self._store(change.case, decision)
         for timer, reason in refused:
             self.fail_timer(timer, reason, now)
+
+    def school_known(self, school_brin: str) -> bool:
+        return school_brin in self.store.schools
 
     def trajectories_of(self, pupil_id: str) -> list[Case]:
         mine = sorted((c for c in self._work.cases.values() if c.pupil_id == pupil_id), key=lambda c: c.opened_at)

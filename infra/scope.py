@@ -16,8 +16,10 @@ from domain.access import (
     SWV_ROLES,
     CaseReach,
     Principal,
+    SchoolOfRecord,
     needs_advisers,
     needs_residence,
+    profile_of_swv,
     swv_codes_of,
 )
 from domain.case import Case
@@ -82,3 +84,12 @@ def residence_of(conn: Connection, pupil_id: str) -> str | None:
     found: str | None = conn.execute(
         select(pupils.c.residence_cbs).where(pupils.c.id == pupil_id)).scalar_one_or_none()
     return found
+
+
+def school_of(conn: Connection, school_brin: str, registry: PathwayRegistry) -> SchoolOfRecord | None:
+    """The school as the reference data knows it (its SWV and that SWV's profile); None if it is not in it."""
+    swv: str | None = conn.execute(
+        select(schools.c.swv_code).where(schools.c.brin == school_brin)).scalar_one_or_none()
+    if swv is None:
+        return None
+    return SchoolOfRecord(school_brin, swv, profile_of_swv(registry.profiles, swv))

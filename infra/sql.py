@@ -22,7 +22,7 @@ from domain.errors import CaseNotFound, ConcurrencyConflict
 from domain.ports import Change, OutboxItem, Recalled, UnitOfWork
 from infra import event_chain
 from infra.statements import CASE_FIELDS, Statements
-from infra.tables import case_events, cases, idempotency_keys, outbox, timers
+from infra.tables import case_events, cases, idempotency_keys, outbox, schools, timers
 
 _TIMER_COLUMNS = [timers.c.id, timers.c.case_id, timers.c.name, timers.c.fires, timers.c.due_at]
 _PENDING = "pending"
@@ -178,6 +178,9 @@ class SqlUnitOfWork(UnitOfWork):
         cursor.executemany(self.statements.sql[name], [self.statements.params(name, r) for r in rows])
         count: int = cursor.rowcount
         return count
+
+    def school_known(self, school_brin: str) -> bool:
+        return self.conn.execute(select(schools.c.brin).where(schools.c.brin == school_brin)).first() is not None
 
     def trajectories_of(self, pupil_id: str) -> list[Case]:
         ids = self.conn.execute(

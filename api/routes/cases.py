@@ -11,15 +11,17 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from api.deps import NowDep, PrincipalDep, PurposeDep, ServiceDep
 from api.schemas import CaseStatusOut, CommandIn, HistoryEntryOut, OpenCase, OutcomeOut, problem_responses
 from domain.case import Command
+from domain.context import DEFAULT_PROFILE
 from domain.handlers import NewCase
 from domain.views import CaseStatus
+from infra.bootstrap import Service
 from infra.search import CaseFilter
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 IdempotencyKey = Annotated[str | None, Header(
     min_length=1, max_length=200, description="Send the same key again to get the first result without a second write")]
 IfMatch = Annotated[str | None, Header(
-    pattern=r'^"?[0-9]+"?$', description="Apply only if the case is still at this version (its ETag)")]
+    pattern=r'^"?[0-9]{1,9}"?$', description="Apply only if the case is still at this version (its ETag)")]
 ERRORS = problem_responses(401, 403, 404, 409, 422)
 
 
@@ -28,15 +30,22 @@ def open_case(
     body: OpenCase, principal: PrincipalDep, service: ServiceDep, now: NowDep, response: Response,
     idempotency_key: IdempotencyKey = None, purpose: PurposeDep = None,
 ) -> OutcomeOut:
-    """Open a case with the pathway's start command, for a school (zorgcoördinator) or under a profile
-    (SWV coordinator, BTO) your account covers; 403 otherwise.
+    """Open a case with the pathway's start command, for a school (zorgcoördinator) or a school of the SWV
+    (SWV coordinator, BTO) your account covers; 403 otherwise. The case runs under its school's profile
+    (its SWV's; 'standaard' for a school not in the reference data): another ``profile`` is 422.
     """
     start = service.registry.get(body.pathway).start.command
     command = Command(start, principal.actor, body.payload, body.occurred_at)
-    new = NewCase(body.pathway, body.school_brin, body.pupil_id, body.profile)
+    profile = body.profile or _school_profile(service, body.school_brin)
+    new = NewCase(body.pathway, body.school_brin, body.pupil_id, profile)
     outcome = service.open_case_as(principal, new, command, now, idempotency_key, purpose)
     response.headers["Location"] = f"/cases/{outcome.case_id}"
     return OutcomeOut(**asdict(outcome))
+
+
+def _school_profile(service: Service, school_brin: str) -> str:
+    school = service.school_of(school_brin)
+    return school.profile if school is not None else DEFAULT_PROFILE
 
 
 @router.post("/{case_id}/commands", response_model=OutcomeOut, responses=ERRORS)

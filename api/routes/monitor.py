@@ -13,7 +13,7 @@ from pydantic import AwareDatetime, BaseModel
 
 from api.deps import NowDep, PrincipalDep, ServiceDep
 from api.routes.digests import OverdueTimerOut, StalledCaseOut
-from api.schemas import problem_responses
+from api.schemas import WINDOW, Instant, problem_responses
 from domain.errors import InvalidCommand
 from domain.stalled import DAYS_IN_STAGE_BANDS
 from infra.monitoring import StalledQuery
@@ -124,8 +124,8 @@ def time_in_stage(principal: PrincipalDep, service: ServiceDep, now: NowDep) -> 
 @router.get("/indicators", response_model=IndicatorsOut, responses=ERRORS)
 def indicators(
     principal: PrincipalDep, service: ServiceDep, now: NowDep,
-    start: Annotated[AwareDatetime, Query(description="start of the period (inclusive)")],
-    end: Annotated[AwareDatetime, Query(description="end of the period (exclusive)")],
+    start: Annotated[Instant, Query(description=f"start of the period (inclusive), {WINDOW}")],
+    end: Annotated[Instant, Query(description=f"end of the period (exclusive), {WINDOW}")],
 ) -> IndicatorsOut:
     """Verwijzingen, TLVs by category, terugplaatsingen, knooppunten on time, thuiszitters and bezwaren
     for the cases in your scope, over [start, end).

@@ -8,14 +8,14 @@ the response lists the alerts raised.
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any, Literal, Self
 
 from fastapi import APIRouter, Body, Path, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.deps import NowDep, PrincipalDep, ServiceDep
-from api.schemas import BRIN, PSEUDONYM, problem_responses
+from api.schemas import BRIN, PSEUDONYM, WINDOW, Day, problem_responses
 from domain.errors import InvalidCommand
 from domain.verzuim import Holiday
 from infra.bootstrap import Service
@@ -27,7 +27,6 @@ from infra.verzuim_service import Recorded, Verzuim, today_in_nl
 router = APIRouter(tags=["verzuim"])
 ERRORS = problem_responses(401, 403, 404, 422)
 SWV_CODE = r"^(PO|VO)[0-9]{2}[0-9A-Z]{2}$"
-EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)
 Pupil = Annotated[str, Field(pattern=PSEUDONYM, description="Pseudonymous pupil id (never a name or BSN)")]
 
 
@@ -38,8 +37,8 @@ class EnrollmentIn(BaseModel):
         {"pupil_id": "lln-7f3a9c", "school_brin": "14PS03", "first_day": "2026-08-17", "last_day": None}]})
     pupil_id: Pupil
     school_brin: str = Field(pattern=BRIN)
-    first_day: date
-    last_day: date | None = None
+    first_day: Day
+    last_day: Day | None = None
 
 
 class AbsenceIn(BaseModel):
@@ -48,7 +47,7 @@ class AbsenceIn(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"pupil_id": "lln-7f3a9c", "day": "2026-09-07", "hours": 5.5, "authorized": False, "reason": "spijbelen"}]})
     pupil_id: Pupil
-    day: date
+    day: Day
     hours: float = Field(gt=0, le=24)
     authorized: bool
     reason: str = Field(default="", max_length=60)
@@ -61,8 +60,8 @@ class VrijstellingIn(BaseModel):
         {"pupil_id": "lln-7f3a9c", "kind": "5a", "first_day": "2026-08-17", "last_day": "2027-07-31"}]})
     pupil_id: Pupil
     kind: Literal["5a", "5b", "5c", "15", "11"]
-    first_day: date
-    last_day: date | None = None
+    first_day: Day
+    last_day: Day | None = None
 
 
 class RaisedOut(BaseModel):
@@ -98,8 +97,8 @@ class HolidayIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=60)
-    first_day: date
-    last_day: date
+    first_day: Day
+    last_day: Day
 
     @model_validator(mode="after")
     def _in_order(self) -> Self:
@@ -123,10 +122,12 @@ HolidaysBody = Annotated[list[HolidayIn], Body(max_length=60, examples=[[
 
 
 class DetectIn(BaseModel):
-    """Run detection as of a day (default today), for some pupils or (none given) every candidate."""
+    """Run detection as of a day (default today; never a later day), for some pupils or (none given) every
+    candidate.
+    """
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"as_of": "2026-10-06"}]})
-    as_of: date | None = None
+    as_of: Day | None = None
     pupil_ids: list[Pupil] | None = Field(default=None, max_length=1000)
 
 
@@ -258,10 +259,13 @@ def set_swv_holidays(code: Annotated[str, Path(pattern=SWV_CODE)], body: Holiday
     return _holidays_out(SWV, code, _verzuim(service).set_holidays(principal, SWV, code, _holidays(body), now))
 
 
-def _in_range(*days: date | None) -> None:
-    wrong = [d.isoformat() for d in days if d is not None and not EARLIEST <= d <= LATEST]
-    if wrong:
-        raise InvalidCommand([f"De datum {', '.join(wrong)} ligt niet tussen 2000 en 2099."])
+def _not_after_today(as_of: date | None, now: datetime) -> None:
+    """Detection writes the register for good: never as of a day that has not come yet."""
+    today = today_in_nl(now)
+    if as_of is not None and as_of > today:
+        later = (f"Detectie kan niet per {as_of.isoformat()}: die dag ligt na vandaag ({today.isoformat()}); het "
+                 "thuiszittersregister legt alleen vast wat al gebeurd is.")
+        raise InvalidCommand([later])
 
 
 def _detection_out(report: DetectionReport) -> DetectionOut:
@@ -271,7 +275,7 @@ def _detection_out(report: DetectionReport) -> DetectionOut:
 @router.post("/verzuim/detect", response_model=DetectionOut, responses=ERRORS)
 def detect(body: DetectIn, principal: PrincipalDep, service: ServiceDep, now: NowDep) -> DetectionOut:
     """Run detection now (admins; the daily flow does this at 06:00): alerts, register, thuiszitter cases."""
-    _in_range(body.as_of)
+    _not_after_today(body.as_of, now)
     return _detection_out(_verzuim(service).detect_as(principal, body.as_of, body.pupil_ids, now))
 
 
@@ -282,15 +286,15 @@ def _quarter_start(day: date) -> date:
 @router.get("/thuiszitters/register", response_model=RegisterOut, responses=ERRORS)
 def register(
     principal: PrincipalDep, service: ServiceDep, now: NowDep,
-    first: Annotated[date | None, Query(alias="from", description="first day (default: this quarter's)")] = None,
-    last: Annotated[date | None, Query(alias="to", description="last day (default: today)")] = None,
+    first: Annotated[Day | None, Query(alias="from",
+                                       description=f"first day (default: this quarter's), {WINDOW}")] = None,
+    last: Annotated[Day | None, Query(alias="to", description=f"last day (default: today), {WINDOW}")] = None,
 ) -> RegisterOut:
     """The thuiszitter register: every episode open at any time in the period (SWV coordinator: the schools
     of your SWV; leerplicht: pupils living in your municipality; admin: all).
     """
     today = today_in_nl(now)
     start, end = first or _quarter_start(today), last or today
-    _in_range(start, end)
     rows = _verzuim(service).register(principal, start, end, now)
     return RegisterOut(first=start, last=end, items=[RegisterRowOut.model_validate(
         {**asdict(r), "actions": [dict(a) for a in r.actions]}) for r in rows])

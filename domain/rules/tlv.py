@@ -280,10 +280,17 @@ def tlv_geen_tweede_bezwaar(case: Case, _: Mapping[str, JSON], __: Context) -> l
                     "bezwaar open, wel beroep bij de rechtbank.")]
 
 
-def tlv_bezwaar_binnen_termijn(case: Case, payload: Mapping[str, JSON], _: Context) -> list[Missing]:
-    """Bezwaar is lodged within 6 weeks of the decision (Awb art. 6:7), not before it."""
+def tlv_bezwaar_binnen_termijn(case: Case, payload: Mapping[str, JSON], context: Context) -> list[Missing]:
+    """Bezwaar is lodged within 6 weeks of the decision (Awb art. 6:7), not before it, and not after the
+    day it is recorded (a bezwaar cannot have been lodged in the future).
+    """
     besloten, ingediend = _besluitdatum(case), date.fromisoformat(payload["ingediend_op"])
     einde = besloten + BEZWAARTERMIJN
+    recorded = context.instant.astimezone(NL).date() if context.instant is not None else None
+    if recorded is not None and ingediend > recorded:
+        return [Missing("bezwaar-in-toekomst",
+                        f"Het bezwaar is ingediend op {datum(ingediend)}: die dag ligt na {datum(recorded)}, de dag "
+                        "waarop u het vastlegt. Een bezwaar kan niet in de toekomst zijn ingediend.")]
     if ingediend < besloten:
         return [Missing("bezwaar-voor-besluit",
                         f"Het bezwaar is ingediend op {datum(ingediend)}, vóór het besluit van {datum(besloten)}.")]

@@ -29,6 +29,22 @@ def _open(api: httpx.Client, pupil_id: str, **extra: Any) -> str:
     return case_id
 
 
+def import_reference_data(api: httpx.Client) -> None:
+    """The reference data the tests assume: 14PS03 a school of SWV VO3102 (its cases run under vo-31-02),
+    20XY00 one of PO3104 (zuid-limburg-po), and 14PS00 and 00KX00 schools of VO9901, an SWV without a
+    profile of its own (their cases run under the standard profile). Importing it again changes nothing.
+    """
+    for kind, rows in (("gemeenten", ["cbs_code,naam", "0957,Roermond", "0935,Maastricht"]),
+                       ("swvs", ["code,naam,sector", "VO3102,SWV VO Zuid-Limburg,vo", "PO3104,SWV PO Heuvelland,po",
+                                 "VO9901,SWV zonder eigen profiel,vo"]),
+                       ("scholen", ["brin,naam,swv,soort,gemeente,vakantieregio", "14PS03,School A,VO3102,vo,0957,zuid",
+                                    "20XY00,School B,PO3104,po,0935,zuid", "14PS00,School C,VO9901,vo,0957,zuid",
+                                    "00KX00,School D,VO9901,vo,0957,zuid"])):
+        response = api.post(f"/imports/{kind}", content="\n".join(rows) + "\n",
+                            headers={**bearer("admin"), "Content-Type": "text/csv"})
+        assert response.status_code == httpx.codes.OK, response.text
+
+
 def _without_details(body: dict[str, Any]) -> dict[str, Any]:
     """A 404 body with the ids taken out: what an unknown and an out-of-scope case have in common."""
     return {k: v for k, v in body.items() if k not in ("title", "detail")}
@@ -105,22 +121,30 @@ def test_a_zorgcoordinator_opens_cases_only_for_their_own_schools(api: httpx.Cli
 
 
 def test_an_swv_coordinator_sees_every_case_of_their_swv_and_none_of_another(api: httpx.Client) -> None:
-    """A VO 31-02 case: the VO3102 coordinator reads it; a PO3104 coordinator gets 404 and may not open
-    one under vo-31-02 (403), but may under zuid-limburg-po.
+    """A case of 14PS03 (a VO 31-02 school) runs under vo-31-02: the VO3102 coordinator reads it; a PO3104
+    coordinator gets 404, may not open one under vo-31-02 (403), nor one for 14PS03 under their own profile
+    (403: the school belongs to another SWV), and nothing is opened; for their own SWV's school they may.
     """
-    case_id = _open(api, _pupil(), profile="vo-31-02")
+    import_reference_data(api)
+    case_id = _open(api, _pupil())
+    assert api.get(f"/cases/{case_id}").json()["profile"] == "vo-31-02"
     assert api.get(f"/cases/{case_id}", headers=bearer("swv_coordinator")).status_code == httpx.codes.OK
     other = bearer("swv_elsewhere")
     assert problem(api.get(f"/cases/{case_id}", headers=other), 404, "case-not-found")
-    standard = open_case(api)
-    assert problem(api.get(f"/cases/{standard}", headers=other), 404, "case-not-found")
     refused = api.post("/cases", json={"pathway": "opp", "school_brin": "14PS03", "pupil_id": _pupil(),
                                        "profile": "vo-31-02", "payload": OPP_PAYLOAD}, headers=other)
     assert problem(refused, 403, "out-of-scope")["detail"].startswith("U kunt geen dossier openen onder profiel")
-    opened = api.post("/cases", json={"pathway": "opp", "school_brin": "14PS03", "pupil_id": _pupil(),
-                                      "profile": "zuid-limburg-po", "payload": OPP_PAYLOAD}, headers=other)
+    pupil_id = _pupil()
+    moved = api.post("/cases", json={"pathway": "opp", "school_brin": "14PS03", "pupil_id": pupil_id,
+                                     "profile": "zuid-limburg-po", "payload": OPP_PAYLOAD}, headers=other)
+    assert problem(moved, 403, "out-of-scope")["detail"] == (
+        "U kunt geen dossier openen voor school 14PS03: die hoort bij SWV VO3102, niet bij uw "
+        "samenwerkingsverband (u hebt: PO3104).")
+    assert problem(api.get(f"/pupils/{pupil_id}"), 404, "pupil-not-found")
+    opened = api.post("/cases", json={"pathway": "opp", "school_brin": "20XY00", "pupil_id": _pupil(),
+                                      "payload": OPP_PAYLOAD}, headers=other)
     assert opened.status_code == httpx.codes.CREATED, opened.text
-    assert api.get(f"/cases/{opened.json()['case_id']}", headers=other).status_code == httpx.codes.OK
+    assert api.get(f"/cases/{opened.json()['case_id']}", headers=other).json()["profile"] == "zuid-limburg-po"
 
 
 @pytest.mark.parametrize("key", ["admin", "leerplicht", "deskundige"])

@@ -9,7 +9,9 @@ from typing import Any
 
 import httpx
 
-from tests.api.test_cases_api import INSTEMMING, applied, status
+from tests.api.conftest import bearer
+from tests.api.test_access import import_reference_data
+from tests.api.test_cases_api import INSTEMMING, applied, problem, status
 
 
 def pupil() -> str:
@@ -48,6 +50,7 @@ def test_a_pupil_without_any_case_is_not_found(api: httpx.Client) -> None:
 
 def test_a_change_of_school_moves_every_trajectory_and_keeps_the_instemming(api: httpx.Client) -> None:
     """The OPP goes to the new school with its recorded instemming; the history says so."""
+    import_reference_data(api)
     pupil_id = pupil()
     case_id = open_for(api, pupil_id, "opp", {"extra_ondersteuning_sinds": "2026-09-01"})
     applied(api, case_id, "leg_handelingsdeel_voor")
@@ -73,6 +76,7 @@ def test_moving_to_the_school_the_pupil_is_already_at_is_refused(api: httpx.Clie
 
 def test_a_case_opened_under_an_swv_profile_says_so(api: httpx.Client) -> None:
     """The profile is part of the status; an unknown profile is 422 naming the known ones."""
+    import_reference_data(api)
     case_id = open_for(api, pupil(), "opp", {"extra_ondersteuning_sinds": "2026-09-01"}, profile="vo-31-02")
     assert status(api, case_id)["profile"] == "vo-31-02"
     response = api.post("/cases", json={"pathway": "opp", "school_brin": "14PS03", "pupil_id": pupil(),
@@ -80,3 +84,36 @@ def test_a_case_opened_under_an_swv_profile_says_so(api: httpx.Client) -> None:
     assert response.status_code == httpx.codes.UNPROCESSABLE_ENTITY
     assert response.json()["detail"] == ("Profiel 'nergens' bestaat niet; bekend zijn: standaard, vo-31-02, "
                                          "zuid-limburg-po.")
+
+
+def test_a_case_runs_under_its_schools_profile_and_no_other(api: httpx.Client) -> None:
+    """Without a profile the case takes its school's (14PS03: SWV VO3102, vo-31-02); another SWV's profile is
+    422 naming the school's SWV and profile, and a school not in the reference data runs only under
+    'standaard'. Nothing is opened on a refusal.
+    """
+    import_reference_data(api)
+    assert status(api, open_for(api, pupil(), "opp", {"extra_ondersteuning_sinds": "2026-09-01"}))["profile"] == (
+        "vo-31-02")
+    refused = pupil()
+    response = api.post("/cases", json={"pathway": "opp", "school_brin": "14PS03", "pupil_id": refused,
+                                        "profile": "zuid-limburg-po",
+                                        "payload": {"extra_ondersteuning_sinds": "2026-09-01"}})
+    assert problem(response, 422, "invalid-command")["detail"] == (
+        "School 14PS03 hoort bij SWV VO3102 (profiel vo-31-02), niet bij profiel zuid-limburg-po.")
+    unknown = api.post("/cases", json={"pathway": "opp", "school_brin": "14PS01", "pupil_id": refused,
+                                       "profile": "vo-31-02", "payload": {"extra_ondersteuning_sinds": "2026-09-01"}},
+                       headers=bearer("swv_coordinator"))  # may open for any school of VO3102
+    assert problem(unknown, 422, "invalid-command")["detail"].startswith(
+        "School 14PS01 staat niet in de referentiegegevens")
+    assert problem(api.get(f"/pupils/{refused}"), 404, "pupil-not-found")
+
+
+def test_a_transfer_to_a_school_unknown_to_the_reference_data_is_refused(api: httpx.Client) -> None:
+    """422 'Onbekende school' in Dutch: the trajectories stay where they were (nobody's scope would cover
+    them at a school nobody imported); nothing is written.
+    """
+    pupil_id = pupil()
+    case_id = open_for(api, pupil_id, "opp", {"extra_ondersteuning_sinds": "2026-09-01"})
+    response = api.post(f"/pupils/{pupil_id}/transfer", json={"school_brin": "99ZZ99"})
+    assert problem(response, 422, "invalid-command")["detail"].startswith("Onbekende school 99ZZ99:")
+    assert (status(api, case_id)["school_brin"], status(api, case_id)["version"]) == ("14PS03", 1)

@@ -17,6 +17,7 @@ from domain.durations import NL
 from infra.bootstrap import Service
 from infra.settings import Settings
 from tests.api.conftest import ControllableClock, RunningApi, bearer
+from tests.api.test_access import import_reference_data
 
 BTO = bearer("bto")
 SWV = bearer("swv_coordinator")
@@ -36,7 +37,7 @@ class Pupil:
         self.clock.set(now)
         self.sweeper.fire_due_timers(now)
 
-    def start(self, pathway: str, payload: dict[str, Any], school: str = "14PS03") -> str:
+    def start(self, pathway: str, payload: dict[str, Any], school: str = "14PS00") -> str:
         response = self.api.post("/cases", json={"pathway": pathway, "school_brin": school, "pupil_id": self.id,
                                                  "payload": payload})
         assert response.status_code == httpx.codes.CREATED, response.text
@@ -71,6 +72,7 @@ class Pupil:
 @pytest.fixture
 def pupil(api: httpx.Client, clock: ControllableClock, running_api: RunningApi) -> Iterator[Pupil]:
     sweeper = Service.from_settings(Settings(database_url=running_api.database.url))
+    import_reference_data(api)  # 14PS00 and 00KX00 run on the standard profile; 14PS03 is VO 31-02's
     yield Pupil(api, clock, sweeper)
     sweeper.engine.dispose()
 
