@@ -5,6 +5,13 @@ An import checks every row and column first and writes nothing from a file with 
 one transaction, inserting new rows and updating known ones. Headers are Dutch: the files come from
 people (see ``IMPORTS`` for the columns of each kind).
 
+How a file is read (:func:`_read`, also for the verzuim files): comma or semicolon separated, UTF-8 with
+or without a byte order mark, lines ending in LF, CRLF or a lone CR (Excel for Mac's "CSV (Macintosh)"
+writes CR only: those files are read as any other, not refused). A row with more cells than the header
+is a defect (no cell is dropped silently), and so is a cell longer than ``MAX_CELL`` characters (no
+column needs more; a cell beyond Python's csv field limit is the same defect, not a 500). Dates are
+``JJJJ-MM-DD`` only (no ISO week or ordinal dates); a birth date lies from 1990 to today.
+
 A pupil is a pseudonymous id with the municipality they live in, their birth date and their school;
 their names and BSN go to ``pupil_identities`` and are only read for roles that must know them.
 """
@@ -22,10 +29,11 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Engine, Table, func, select
 
+from domain.durations import NL
 from domain.errors import ImportRejected, RowError
 from infra.accounts import BRIN, CBS
-from infra.db import chunks, upsert_rows
-from infra.tables import municipalities, pupil_identities, pupils, schools, swvs
+from infra.db import UPSERT_CHUNK, chunks, dialect_insert, upsert_rows
+from infra.tables import cases, municipalities, pupil_identities, pupils, schools, swvs
 
 Check = Callable[[str], str | None]
 """A column's check: None when the value is fine, else the Dutch sentence saying what is wrong."""
@@ -33,6 +41,11 @@ SWV_CODE = re.compile(r"^(PO|VO)[0-9]{2}[0-9A-Z]{2}$")
 PSEUDONYM = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 SCHOOL_KINDS = ("po", "sbo", "so", "vo", "vso")
 REGIONS = ("noord", "midden", "zuid")
+ISO_DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+EARLIEST_BIRTH = date(1990, 1, 1)
+MAX_CELL = 1_000
+"""The most characters a cell may hold: far above any column's own limit (a name: 200), far below
+Python's csv field limit (131,072), so an error about a cell never quotes a huge value."""
 
 
 def _matches(pattern: re.Pattern[str], example: str) -> Check:
@@ -48,11 +61,23 @@ def _text(max_length: int) -> Check:
 
 
 def _iso_date(value: str) -> str | None:
-    try:
-        date.fromisoformat(value)
-    except ValueError:
-        return f"'{value}' is geen datum in de vorm JJJJ-MM-DD"
-    return None if len(value) == len("2026-01-31") else f"'{value}' is geen datum in de vorm JJJJ-MM-DD"
+    """A calendar day written ``JJJJ-MM-DD`` (``date.fromisoformat`` alone also takes ``2012-W10-1``)."""
+    if ISO_DAY.fullmatch(value):
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            return None
+    return f"'{value}' is geen datum in de vorm JJJJ-MM-DD"
+
+
+def _birth_date(value: str) -> str | None:
+    """A day ``JJJJ-MM-DD`` from 1990 on (whether it lies in the future is checked against the import's day)."""
+    problem = _iso_date(value)
+    if problem is None and date.fromisoformat(value) < EARLIEST_BIRTH:
+        return f"{value} ligt vóór 1990; controleer de geboortedatum"
+    return problem
 
 
 def _bsn(value: str) -> str | None:
@@ -111,7 +136,7 @@ IMPORTS: dict[str, ImportKind] = {kind.name: kind for kind in (
         Column("leerling_id", "id", _matches(PSEUDONYM, "lln-0042")),
         Column("school", "school_brin", _matches(BRIN, "14PS03")),
         Column("woongemeente", "residence_cbs", _matches(CBS, "0917")),
-        Column("geboortedatum", "birth_date", _iso_date),
+        Column("geboortedatum", "birth_date", _birth_date),
         Column("voornaam", "given_name", _text(100)),
         Column("achternaam", "family_name", _text(100)),
         Column("bsn", "bsn", _bsn, required=False),
@@ -133,16 +158,36 @@ def import_csv(engine: Engine, kind: str, content: str, now: datetime,
                allowed_schools: Collection[str] | None = None) -> Imported:
     """Import a CSV file of ``kind`` (see IMPORTS) all or nothing; ImportRejected lists every defect.
 
-    ``allowed_schools`` limits a pupil file to those schools (a zorgcoördinator's own); None: any.
+    ``allowed_schools`` is None for an admin (any school, any pupil) and a zorgcoördinator's schools
+    otherwise. Their pupil file may only create pupils and update the pupils registered at those
+    schools: a row naming a pupil id that is in use outside them is a row error (``NOT_IMPORTABLE``),
+    so the whole file is refused and nothing is written. Why this and not less:
+
+    - Updating such a pupil would move them (school, residence, identity) into the importer's school:
+      a takeover. So refuse it, before writing, and again at the write (see :func:`_upsert_pupils`), so
+      that a pupil registered by another school in between is not moved either.
+    - Pupil ids are one global key, and a fresh id must stay creatable, so "this id cannot be imported
+      here" is necessarily observable for an id in use elsewhere, whatever the wording. What the refusal
+      may not say is *what* uses it. "In use outside your schools" therefore covers a pupil registered
+      at another school (or at none) *and* an id no registered pupil has but a trajectory of another
+      school names (registering that id would likewise reach into that school's case: the pupil's
+      residence decides which leerplicht sees it). Both read word for word alike, so the refusal does
+      not reveal that a pupil with that id is registered, let alone where, who they are, or anything
+      else about them; pupil ids are pseudonyms the schools issue, so it confirms no more than that an
+      id the importer already holds is taken.
+    - The counts could reveal existence only if a row about someone else's pupil were accepted. A
+      zorgcoördinator's accepted rows are ids new to the register (unused, or named only by their own
+      schools' trajectories: ``added``) or pupils registered at their schools (``updated``), which they
+      read anyway (``GET /pupils?school=``); so ``added`` and ``updated`` tell them nothing new.
     """
     spec = _spec(kind)
     rows = _read(spec, content)
     with engine.begin() as conn:
-        errors = _check_rows(conn, spec, rows, allowed_schools)
+        errors = _check_rows(conn, spec, rows, allowed_schools, now.astimezone(NL).date())
         if errors:
             raise ImportRejected(errors)
         known = _known_keys(conn, spec, [r[spec.key] for _, r in rows])
-        _upsert(conn, spec, [r for _, r in rows], now)
+        _upsert(conn, spec, rows, now, allowed_schools)
     return Imported(kind, len(rows) - len(known), len(known))
 
 
@@ -153,26 +198,63 @@ def _spec(kind: str) -> ImportKind:
 
 
 def _read(spec: ImportKind, content: str) -> list[tuple[int, dict[str, str]]]:
-    """The data rows with their line numbers, as field -> stripped value; header defects are rejected."""
-    dialect = ";" if content.split("\n", 1)[0].count(";") > content.split("\n", 1)[0].count(",") else ","
-    reader = csv.DictReader(io.StringIO(content.lstrip("\ufeff")), delimiter=dialect)
-    headers = [h.strip().lower() for h in reader.fieldnames or []]
-    missing = [c.header for c in spec.columns if c.required and c.header not in headers]
-    unknown = [h for h in headers if h not in {c.header for c in spec.columns}]
-    if missing or unknown:
-        raise ImportRejected([RowError(1, h, "deze kolom ontbreekt") for h in missing]
-                             + [RowError(1, h, "onbekende kolom") for h in unknown])
+    """The data rows with their line numbers, as field -> stripped value; ImportRejected for a defect in
+    the file's form (its header, a row with too many cells, an overlong cell, unreadable CSV), all such
+    defects at once, before any value is checked. See the module docstring for what is read how.
+    """
+    text = content.removeprefix("\ufeff")
+    first = re.split(r"\r\n|\r|\n", text, maxsplit=1)[0]
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=";" if first.count(";") > first.count(",") else ",")
+    records: list[tuple[int, list[str]]] = []
+    try:
+        records += ((reader.line_num, cells) for cells in reader if cells)
+    except csv.Error as error:
+        tail = f"een cel is langer dan {MAX_CELL} tekens" if "field limit" in str(error) else (
+            "deze regel is geen geldige CSV (controleer de aanhalingstekens)")
+        raise ImportRejected([RowError(reader.line_num, "-", tail)]) from error
+    headers = [h.strip().lower() for h in records[0][1]] if records else []
+    _check_header(spec, headers)
+    errors: list[RowError] = []
     rows = []
-    for record in reader:
-        values = {(k or "").strip().lower(): (v or "").strip() for k, v in record.items() if k is not None}
-        rows.append((reader.line_num, {c.field: values.get(c.header, "") for c in spec.columns}))
+    for line, cells in records[1:]:
+        if len(cells) > len(headers):
+            errors.append(RowError(line, "-", f"deze regel heeft meer velden dan de kopregel ({len(cells)} in "
+                                              f"plaats van {len(headers)})"))
+        errors += [RowError(line, header, f"deze cel is langer dan {MAX_CELL} tekens")
+                   for header, value in zip(headers, cells, strict=False) if len(value) > MAX_CELL]
+        values = {header: value.strip() for header, value in zip(headers, cells, strict=False)}
+        rows.append((line, {c.field: values.get(c.header, "") for c in spec.columns}))
+    if errors:
+        raise ImportRejected(errors)
     if not rows:
         raise ImportRejected([RowError(2, "-", "het bestand bevat geen rijen")])
     return rows
 
 
+def _check_header(spec: ImportKind, headers: list[str]) -> None:
+    """ImportRejected naming every missing, unknown, repeated or overlong column of the header (line 1)."""
+    if any(len(h) > MAX_CELL for h in headers):
+        raise ImportRejected([RowError(1, "-", f"een kolomnaam is langer dan {MAX_CELL} tekens")])
+    known = {c.header for c in spec.columns}
+    errors = [RowError(1, c.header, "deze kolom ontbreekt") for c in spec.columns
+              if c.required and c.header not in headers]
+    errors += [RowError(1, _shown(h), "onbekende kolom") for h in dict.fromkeys(headers) if h not in known]
+    errors += [RowError(1, _shown(h), "deze kolom staat meer dan één keer in de kopregel")
+               for h in dict.fromkeys(headers) if h in known and headers.count(h) > 1]
+    if errors:
+        raise ImportRejected(errors)
+
+
+def _shown(header: str) -> str:
+    """A column name as an error names it: cut short when long (an unknown header is the file's text)."""
+    return header if len(header) <= MAX_SHOWN else header[:MAX_SHOWN] + "…"
+
+
+MAX_SHOWN = 40
+
+
 def _check_rows(conn: Connection, spec: ImportKind, rows: list[tuple[int, dict[str, str]]],
-                allowed_schools: Collection[str] | None) -> list[RowError]:
+                allowed_schools: Collection[str] | None, today: date) -> list[RowError]:
     errors: list[RowError] = []
     first_line: dict[str, int] = {}
     for line, row in rows:
@@ -184,9 +266,35 @@ def _check_rows(conn: Connection, spec: ImportKind, rows: list[tuple[int, dict[s
         first_line.setdefault(key, line)
         if allowed_schools is not None and row.get("school_brin") not in allowed_schools:
             errors.append(RowError(line, "school", f"school {row.get('school_brin')} valt niet onder uw account"))
+        born = row.get("birth_date", "")
+        if spec.table is pupils and _birth_date(born) is None and date.fromisoformat(born) > today:
+            errors.append(RowError(line, "geboortedatum", f"{born} ligt in de toekomst"))
     malformed = {(e.line, e.column) for e in errors}
     errors += [e for e in _missing_references(conn, spec, rows) if (e.line, e.column) not in malformed]
+    if spec.table is pupils and allowed_schools is not None:
+        taken = _in_use_elsewhere(conn, [row["id"] for _, row in rows], allowed_schools)
+        errors += [RowError(line, "leerling_id", NOT_IMPORTABLE.format(pupil_id=row["id"]))
+                   for line, row in rows if row["id"] in taken]
     return sorted(errors, key=lambda e: (e.line, e.column))
+
+
+NOT_IMPORTABLE = ("leerling-id {pupil_id} kan niet door deze school worden geïmporteerd; kies een ander "
+                  "leerling-id of vraag de beheerder")
+"""The one refusal for an id in use outside the importer's schools (see :func:`import_csv` for why one)."""
+
+
+def _in_use_elsewhere(conn: Connection, ids: list[str], allowed_schools: Collection[str]) -> set[str]:
+    """The ids of ``ids`` registered at a school not in ``allowed_schools`` (or at none), or not registered
+    but named by a trajectory of such a school.
+    """
+    schools_of: dict[str, str | None] = {}
+    named_elsewhere: set[str] = set()
+    for chunk in chunks(sorted(set(ids))):
+        schools_of.update({r.id: r.school_brin for r in conn.execute(
+            select(pupils.c.id, pupils.c.school_brin).where(pupils.c.id.in_(chunk)))})
+        named_elsewhere.update(conn.execute(select(cases.c.pupil_id).where(
+            cases.c.pupil_id.in_(chunk), cases.c.school_brin.not_in(allowed_schools))).scalars())
+    return {i for i in ids if (schools_of[i] not in allowed_schools if i in schools_of else i in named_elsewhere)}
 
 
 def _missing_references(conn: Connection, spec: ImportKind, rows: list[tuple[int, dict[str, str]]]) -> list[RowError]:
@@ -205,16 +313,38 @@ def _known_keys(conn: Connection, spec: ImportKind, keys: list[str]) -> set[str]
     return {k for chunk in chunks(keys) for k in conn.execute(select(column).where(column.in_(chunk))).scalars()}
 
 
-def _upsert(conn: Connection, spec: ImportKind, rows: list[dict[str, str]], now: datetime) -> None:
+def _upsert(conn: Connection, spec: ImportKind, rows: list[tuple[int, dict[str, str]]], now: datetime,
+            allowed_schools: Collection[str] | None) -> None:
     if spec.table is pupils:
-        upsert_rows(conn, pupils, ["id"], [{"id": r["id"], "school_brin": r["school_brin"],
-                                            "residence_cbs": r["residence_cbs"], "birth_date": r["birth_date"],
-                                            "updated_at": now} for r in rows])
-        upsert_rows(conn, pupil_identities, ["pupil_id"], [
-            {"pupil_id": r["id"], "given_name": r["given_name"], "family_name": r["family_name"],
-             "bsn": r["bsn"] or None} for r in rows])
+        _upsert_pupils(conn, rows, now, allowed_schools)
         return
-    upsert_rows(conn, spec.table, [spec.key], rows)
+    upsert_rows(conn, spec.table, [spec.key], [row for _, row in rows])
+
+
+def _upsert_pupils(conn: Connection, rows: list[tuple[int, dict[str, str]]], now: datetime,
+                   allowed_schools: Collection[str] | None) -> None:
+    """Insert or update the pupils, then their identities. Limited to ``allowed_schools``, an existing pupil
+    is only updated while registered at one of them (a condition in the statement itself): a pupil another
+    school registered after the checks read is left as it is, and the file is refused as if the checks had
+    seen it (ImportRejected rolls the transaction back).
+    """
+    for chunk in chunks([row for _, row in rows], UPSERT_CHUNK):
+        statement = dialect_insert(conn, pupils).values([
+            {"id": r["id"], "school_brin": r["school_brin"], "residence_cbs": r["residence_cbs"],
+             "birth_date": r["birth_date"], "updated_at": now} for r in chunk])
+        changed = {name: statement.excluded[name] for name in ("school_brin", "residence_cbs", "birth_date",
+                                                                "updated_at")}
+        conn.execute(statement.on_conflict_do_update(
+            index_elements=[pupils.c.id], set_=changed,
+            where=None if allowed_schools is None else pupils.c.school_brin.in_(allowed_schools)))
+    if allowed_schools is not None:
+        moved = _in_use_elsewhere(conn, [row["id"] for _, row in rows], allowed_schools)
+        if moved:
+            raise ImportRejected([RowError(line, "leerling_id", NOT_IMPORTABLE.format(pupil_id=row["id"]))
+                                  for line, row in rows if row["id"] in moved])
+    upsert_rows(conn, pupil_identities, ["pupil_id"], [
+        {"pupil_id": r["id"], "given_name": r["given_name"], "family_name": r["family_name"],
+         "bsn": r["bsn"] or None} for _, r in rows])
 
 
 

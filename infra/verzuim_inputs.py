@@ -4,10 +4,11 @@ first and written in one transaction, all or nothing.
 Who may record what:
 
 - enrollments and absences: an admin for any registered pupil; a zorgcoördinator for a school of their
-  own (the enrollment's school, or the school the pupil is enrolled at on the day of the absence);
+  own (the enrollment's school, or the school the pupil is enrolled at on the day of the absence), and a
+  new enrollment only for a pupil registered at one of their schools (see ``_visible``);
 - vrijstellingen: an admin; a zorgcoördinator for a pupil of their own school (registered there, or
-  enrolled there on the first day); leerplicht for a pupil living in their municipality (leerplicht
-  grants them).
+  enrolled there on the first and the last day); leerplicht for a pupil living in their municipality
+  (leerplicht grants them).
 
 A pupil the user cannot see reads as unknown (404); a record for a school not theirs is 403; anything
 else wrong is 422 with every problem in Dutch. A CSV file names each problem by line and column instead.
@@ -193,7 +194,7 @@ def load_known(conn: Connection, records: Sequence[Record]) -> Known:
 def problems_of(principal: Principal, record: Record, known: Known, today: date) -> list[Problem]:
     """Everything wrong with one record for this user, in Dutch (empty: it may be written)."""
     pupil = known.pupils.get(record.pupil_id)
-    if pupil is None or not _visible(principal, record.pupil_id, pupil, known):
+    if pupil is None or not _visible(principal, record, pupil, known):
         return [Problem("leerling_id", f"leerling {record.pupil_id} is niet bekend (of valt niet onder uw "
                                        "account); importeer de leerling eerst", "unknown")]
     if isinstance(record, EnrollmentRecord):
@@ -203,10 +204,23 @@ def problems_of(principal: Principal, record: Record, known: Known, today: date)
     return _vrijstelling_problems(principal, record, known, pupil)
 
 
-def _visible(principal: Principal, pupil_id: str, pupil: tuple[str, str | None], known: Known) -> bool:
+def _visible(principal: Principal, record: Record, pupil: tuple[str, str | None], known: Known) -> bool:
+    """Whether the user may record for this pupil at all; if not, the pupil reads as unknown.
+
+    A zorgcoördinator records for the pupils registered at their schools and, for the days a pupil was
+    enrolled at one of them, absences and vrijstellingen (checked per record). A new enrollment, though,
+    only for a pupil registered at their schools: enrolling another school's pupil at their own school
+    (because the pupil was there once) would let them record absence, and raise verzuim alerts, for
+    days the pupil is at that other school. Recording one of their own enrollments again (the
+    uitschrijving) stays possible. Refused, the pupil reads as unknown, word for word as an id that is
+    not registered, so the refusal does not tell that the pupil exists.
+    """
     if principal.role == ZORGCOORDINATOR:
-        return pupil[1] in principal.scopes or any(e[0] in principal.scopes
-                                                   for e in known.enrollments.get(pupil_id, []))
+        if pupil[1] in principal.scopes:
+            return True
+        if isinstance(record, EnrollmentRecord):
+            return record.school_brin in principal.scopes and key_of(record) in known.existing
+        return any(e[0] in principal.scopes for e in known.enrollments.get(record.pupil_id, []))
     if principal.role == LEERPLICHT:
         return pupil[0] in principal.scopes
     return principal.role == ADMIN
@@ -253,8 +267,8 @@ def _absence_problems(principal: Principal, record: AbsenceRecord, known: Known,
         return [Problem("datum", f"leerling {record.pupil_id} is op {record.day.isoformat()} nergens "
                                  "ingeschreven; leg eerst de inschrijving vast")]
     if principal.role == ZORGCOORDINATOR and school not in principal.scopes:
-        return [Problem("leerling_id", f"leerling {record.pupil_id} staat op {record.day.isoformat()} "
-                                       f"ingeschreven op school {school}, die niet onder uw account valt", "scope")]
+        return [Problem("leerling_id", f"leerling {record.pupil_id} staat op {record.day.isoformat()} niet "
+                                       "ingeschreven op een school die onder uw account valt", "scope")]
     return []
 
 
@@ -263,11 +277,25 @@ def _vrijstelling_problems(principal: Principal, record: VrijstellingRecord, kno
     found = _period(record.first_day, record.last_day, "eerste_dag", "laatste_dag")
     if record.kind not in VRIJSTELLING_KINDS:
         found.append(Problem("soort", f"'{record.kind}' kan niet; kies uit {', '.join(sorted(VRIJSTELLING_KINDS))}"))
-    if principal.role == ZORGCOORDINATOR and pupil[1] not in principal.scopes and (
-            enrolled_at(known, record.pupil_id, record.first_day) not in principal.scopes):
-        found.append(Problem("leerling_id", f"leerling {record.pupil_id} is op {record.first_day.isoformat()} niet "
-                                            "ingeschreven op een school die onder uw account valt", "scope"))
+    if principal.role == ZORGCOORDINATOR and pupil[1] not in principal.scopes:
+        found += _outside_own_enrollment(principal, record, known)
     return found
+
+
+def _outside_own_enrollment(principal: Principal, record: VrijstellingRecord, known: Known) -> list[Problem]:
+    """For a zorgcoördinator and a pupil registered elsewhere: a vrijstelling must begin and end on days the
+    pupil was enrolled at one of their schools, else it would exempt the pupil (and silence verzuim
+    detection) at the school they are at now.
+    """
+    for day in (record.first_day, record.last_day):
+        if day is None:
+            return [Problem("laatste_dag", f"leerling {record.pupil_id} is niet geregistreerd op een school die "
+                                           "onder uw account valt; vul als laatste dag van de vrijstelling een "
+                                           "dag in waarop de leerling bij u ingeschreven stond", "scope")]
+        if enrolled_at(known, record.pupil_id, day) not in principal.scopes:
+            return [Problem("leerling_id", f"leerling {record.pupil_id} is op {day.isoformat()} niet ingeschreven "
+                                           "op een school die onder uw account valt", "scope")]
+    return []
 
 
 def raise_for_api(record: Record, problems: Sequence[Problem]) -> None:

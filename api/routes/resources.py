@@ -121,7 +121,9 @@ def import_csv(
     service: ServiceDep, now: NowDep, content: Annotated[str, Body(media_type="text/csv", include_in_schema=False)],
 ) -> ImportedOut:
     """Import a CSV file (comma or semicolon separated, Dutch headers; see the README) all or nothing:
-    422 `import-rejected` lists every error by line and column and nothing is written.
+    422 `import-rejected` lists every error by line and column and nothing is written. A zorgcoördinator
+    imports pupils of their own schools: new ones, or those registered there; a pupil id in use elsewhere
+    is a row error that does not say by whom.
     """
     return ImportedOut(**asdict(service.import_csv(principal, kind, content, now)))
 
