@@ -5,18 +5,26 @@ in-process, in one database transaction, by the same handlers the flows call.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from importlib.resources import files
+from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from api.deps import Clock
+from api.edge import BodyLimits, Edge
 from api.errors import install_error_handlers
-from api.nul_guard import RejectNul
 from api.routes import alerts, audit, cases, digests, monitor, pathways, pupils, resources, stream, verzuim, webhooks
+from api.streaming import Streams
 from infra.bootstrap import Service
 from infra.logging import configure_logging
 from web import STATIC_DIR, unknown_page
 from web import router as web_router
+
+DOCS_ASSETS = Path(str(files("fastapi_offline").joinpath("static")))
+"""Swagger UI and ReDoc as a pinned package ships them (fastapi-offline): the docs load nothing from elsewhere."""
 
 
 def _utc_now() -> datetime:
@@ -32,11 +40,15 @@ def create_app(service: Service | None = None, clock: Clock = _utc_now) -> FastA
         description="Pupil support pathways in passend onderwijs: cases, commands, deadlines. "
                     "Errors are problem+json with a Dutch `detail`. Authenticate with "
                     "`Authorization: Bearer <token>` (a token from `leerlingroute users create`).",
+        docs_url=None, redoc_url=None,
     )
-    app.state.service = service or Service.from_settings()
+    app.state.service = service = service or Service.from_settings()
     app.state.clock = clock
+    settings = service.settings
+    app.state.streams = Streams(service.latest_event_position, settings.streams_per_user, settings.streams_total)
     install_error_handlers(app, unknown_page)
-    app.add_middleware(RejectNul)
+    app.add_middleware(Edge, limits=BodyLimits(settings.max_body_bytes, settings.max_import_body_bytes,
+                                               settings.body_timeout_s))
     app.include_router(cases.router)
     app.include_router(pathways.router)
     app.include_router(pupils.router)
@@ -50,6 +62,7 @@ def create_app(service: Service | None = None, clock: Clock = _utc_now) -> FastA
     app.include_router(verzuim.router)
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    _add_docs(app)
 
     @app.get("/health", tags=["health"])
     def health() -> dict[str, str]:
@@ -57,3 +70,23 @@ def create_app(service: Service | None = None, clock: Clock = _utc_now) -> FastA
         return {"status": "ok"}
 
     return app
+
+
+def _add_docs(app: FastAPI) -> None:
+    """``/docs`` (Swagger UI) and ``/redoc`` with their scripts, styles and icon served by the app itself."""
+    app.mount("/docs-assets", StaticFiles(directory=DOCS_ASSETS), name="docs-assets")
+    openapi_url = app.openapi_url or "/openapi.json"
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url=openapi_url, title=f"{app.title} - Swagger UI",
+                                   swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+                                   swagger_css_url="/docs-assets/swagger-ui.css",
+                                   swagger_favicon_url="/docs-assets/favicon.png",
+                                   swagger_ui_parameters={"validatorUrl": None})  # no badge from elsewhere
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc() -> HTMLResponse:
+        return get_redoc_html(openapi_url=openapi_url, title=f"{app.title} - ReDoc",
+                              redoc_js_url="/docs-assets/redoc.standalone.js",
+                              redoc_favicon_url="/docs-assets/favicon.png", with_google_fonts=False)

@@ -360,9 +360,13 @@ class Service:
         return self._audited(principal, "events.stream", f"events:{after if after is not None else 'new'}", None,
                              now, lambda: after if after is not None else stream.latest_position(self.engine))
 
-    def events_after(self, principal: Principal, position: int) -> Iterator[stream.StreamedEvent]:
-        """The events of the cases in the user's scope after ``position``."""
+    def events_after(self, principal: Principal, position: int) -> stream.Batch:
+        """The next events of the cases in the user's scope after ``position`` (one short read)."""
         return stream.events_after(self.engine, scope.case_scope(principal, self.registry), position)
+
+    def latest_event_position(self) -> int:
+        """The id of the newest recorded event (what event streams watch to know when to read)."""
+        return stream.latest_position(self.engine)
 
     def audit_entries(self, principal: Principal, resource: str | None, user_id: str | None, limit: int,
                       offset: int) -> list[AuditEntry]:

@@ -36,6 +36,10 @@ audit_app = typer.Typer(help="Het auditlog (wie las of wijzigde welk dossier).",
 app.add_typer(audit_app, name="audit")
 
 AsOf = Annotated[datetime | None, typer.Option(help="Peilmoment (ISO 8601, met tijdzone); standaard nu")]
+MAX_HEADER_BYTES = 16 * 1024
+"""uvicorn (h11): a request line plus headers larger than this is refused with 400 before the app sees it."""
+GRACEFUL_SHUTDOWN_S = 10
+"""On Ctrl-C, uvicorn waits this long for open requests (event streams stay open for minutes), then stops."""
 
 
 def _when(as_of: datetime | None) -> datetime:
@@ -249,7 +253,9 @@ def run_api() -> None:
 
     settings = Settings()
     uvicorn.run("api.app:create_app", factory=True, host=settings.api_host, port=settings.api_port,
-                log_level="warning")
+                log_level="warning", limit_concurrency=settings.api_limit_concurrency,
+                timeout_keep_alive=settings.api_timeout_keep_alive_s,
+                h11_max_incomplete_event_size=MAX_HEADER_BYTES, timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S)
 
 
 @app.command("fire-timers")
@@ -345,7 +351,7 @@ def _start_everything(supervisor: Supervisor, settings: Settings, extra: dict[st
     seed_demo_if_asked(settings, demo_data=demo_data)
     supervisor.start("api", python_module("uvicorn", "api.app:create_app", "--factory", "--host",
                                           settings.api_host, "--port", str(settings.api_port), "--log-level",
-                                          "warning"))
+                                          "warning", *_uvicorn_limits(settings)))
     supervisor.start("flows", python_module("flows.serve"))
     api = supervisor.children[-2][1]
     wait_healthy(f"http://{settings.api_host}:{settings.api_port}/health", 60, lambda: api.poll() is None)
@@ -365,6 +371,13 @@ def seed_demo_if_asked(settings: Settings, *, demo_data: bool) -> None:
         demo(pupils=300, seed=2026)
     elif has_demo_people(Service.from_settings(settings).engine):
         typer.secho(f"\n{WARNING}\n", fg=typer.colors.RED, bold=True, err=True)
+
+
+def _uvicorn_limits(settings: Settings) -> list[str]:
+    """The limits of ``run_api`` as uvicorn's command-line options."""
+    return ["--limit-concurrency", str(settings.api_limit_concurrency), "--timeout-keep-alive",
+            str(settings.api_timeout_keep_alive_s), "--h11-max-incomplete-event-size", str(MAX_HEADER_BYTES),
+            "--timeout-graceful-shutdown", str(GRACEFUL_SHUTDOWN_S)]
 
 
 def _empty(settings: Settings) -> bool:

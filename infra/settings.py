@@ -35,6 +35,14 @@ class Settings(BaseSettings):
         "key (any string, 32+ characters) that signs the audit checkpoints; default: data_dir/audit.key, "
         "made on first use with mode 0600. Keep it outside the database and its backups"))
     relay_batch_size: int = Field(default=500, ge=1)
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024, description="largest request body (JSON, forms)")
+    max_import_body_bytes: int = Field(default=20 * 1024 * 1024, ge=1024,
+                                       description="largest body of a CSV import (/imports/…, /verzuim/imports/…)")
+    body_timeout_s: float = Field(default=30.0, gt=0, description="a request body must arrive within this time")
+    streams_per_user: int = Field(default=5, ge=1, description="open event streams per user")
+    streams_total: int = Field(default=500, ge=1, description="open event streams in all")
+    api_limit_concurrency: int = Field(default=1000, ge=1, description="uvicorn: connections before it answers 503")
+    api_timeout_keep_alive_s: int = Field(default=5, ge=1, description="uvicorn: idle keep-alive connection closed")
     webhook_allow_hosts: str = Field(default="", description=(
         "test receivers only: comma-separated host or host:port (e.g. 127.0.0.1:8765) a webhook may reach "
         "over plain http and on an internal address; empty: every webhook must be public https"))

@@ -9,7 +9,7 @@ import uuid
 import httpx
 import pytest
 
-from api.nul_guard import DETAIL
+from api.edge import DETAIL
 from tests.api.conftest import bearer
 from tests.api.test_cases_api import problem
 

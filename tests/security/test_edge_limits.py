@@ -1,0 +1,376 @@
+"""The edge bounds every request body before routing or authentication: one anonymous request cannot make
+the server buffer more than the limit (1 MiB; 20 MiB for the CSV imports), a body that trickles in is
+cut off after the time limit, and a NUL character is still found when it is split across two chunks.
+
+The requests go over raw sockets to the real uvicorn server, so that the test controls exactly what is
+sent and when (a declared length with no body yet, chunks with pauses between them). The server runs in
+a thread of this test process, so the process's resident memory shows what the server buffered.
+"""
+
+from __future__ import annotations
+
+import json
+import select
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import anyio
+import httpx
+import pytest
+import uvicorn
+from starlette.types import Message, Receive, Scope, Send
+
+from api.app import create_app
+from api.edge import DETAIL, BodyLimits, Edge
+from infra.bootstrap import Service
+from infra.cli import _uvicorn_limits
+from infra.settings import Settings
+from tests.api.conftest import TOKENS, RunningApi, bearer, serving
+from tests.api.test_cases_api import problem
+
+MIB = 1024 * 1024
+HUGE = 300 * MIB
+RSS_GROWTH_ALLOWED_KIB = 16 * 1024
+"""What the test process may grow by while 300 MiB are thrown at the server (the old edge grew by 600 MiB)."""
+SMALL_LIMIT = 4 * 1024
+IMPORT_LIMIT = 64 * 1024
+BODY_TIMEOUT_S = 1.0
+ANSWER_TIMEOUT_S = 20.0
+REFERENCE_DATA = {"gemeenten": "cbs_code,naam\n0957,Roermond\n0935,Maastricht\n",
+                  "swvs": "code,naam,sector\nVO3102,SWV VO,vo\n",
+                  "scholen": "brin,naam,swv,soort,gemeente,vakantieregio\n14PS03,School A,VO3102,vo,0957,zuid\n"}
+CSV_HEADER = "leerling_id,school,woongemeente,geboortedatum,voornaam,achternaam,bsn\n"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A raw HTTP response, and what the client had sent of its body when it came."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    body_bytes_sent: int
+
+    def problem(self) -> dict[str, Any]:
+        """The problem+json body."""
+        assert self.headers["content-type"] == "application/problem+json"
+        found: dict[str, Any] = json.loads(self.body)
+        assert found["status"] == self.status
+        return found
+
+
+@pytest.fixture(scope="module")
+def edge_api(running_api: RunningApi, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The real app on the same database, with small limits (4 KiB; 64 KiB for imports) and a 1 s body
+    timeout, so that the tests need neither megabytes of CSV nor half a minute of waiting.
+    """
+    settings = Settings(database_url=running_api.database.url, data_dir=tmp_path_factory.mktemp("edge"),
+                        max_body_bytes=SMALL_LIMIT, max_import_body_bytes=IMPORT_LIMIT,
+                        body_timeout_s=BODY_TIMEOUT_S)
+    service = Service.from_settings(settings)
+    try:
+        with serving(create_app(service, running_api.clock), "edge-server") as base_url:
+            yield base_url
+    finally:
+        service.engine.dispose()
+
+
+# --- raw HTTP ----------------------------------------------------------------------------------------
+
+@contextmanager
+def _connection(base_url: str) -> Iterator[socket.socket]:
+    address = urlsplit(base_url)
+    sock = socket.create_connection((address.hostname or "127.0.0.1", address.port or 80), timeout=ANSWER_TIMEOUT_S)
+    with closing(sock):
+        yield sock
+
+
+def _head(method: str, path: str, headers: dict[str, str]) -> bytes:
+    lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", *(f"{k}: {v}" for k, v in headers.items())]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def _read_answer(sock: socket.socket, sent: int) -> Answer:
+    """Read one response (the server may reset the connection right after it: what came is kept)."""
+    data = b""
+    sock.settimeout(ANSWER_TIMEOUT_S)
+    while True:
+        if b"\r\n\r\n" in data:
+            head, _, rest = data.partition(b"\r\n\r\n")
+            lines = head.decode("latin-1").split("\r\n")
+            headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+            if len(rest) >= int(headers.get("content-length", "0")):
+                return Answer(int(lines[0].split()[1]), headers, rest, sent)
+        try:
+            more = sock.recv(65536)
+        except ConnectionResetError:
+            more = b""
+        if not more:
+            pytest.fail(f"the connection ended before a whole response came: {data[:200]!r}")
+        data += more
+
+
+def _send_until_answered(sock: socket.socket, pieces: Iterator[bytes]) -> Answer:
+    """Send ``pieces`` of body while the server has not answered; the answer as soon as it comes.
+
+    The pieces are sent as they are produced (never held together), so the client itself stays small.
+    """
+    sent, deadline = 0, time.monotonic() + ANSWER_TIMEOUT_S
+    sock.setblocking(False)  # noqa: FBT003 - the socket API's own argument
+    pending = next(pieces, b"")
+    while time.monotonic() < deadline:
+        readable, writable, _ = select.select([sock], [sock] if pending else [], [], 1.0)
+        if readable:
+            break
+        if writable:
+            try:
+                count = sock.send(pending)
+            except (BrokenPipeError, ConnectionResetError):
+                break
+            sent += count
+            pending = pending[count:] or next(pieces, b"")
+    sock.setblocking(True)  # noqa: FBT003 - the socket API's own argument
+    return _read_answer(sock, sent)
+
+
+def _repeated(piece: bytes, total: int) -> Iterator[bytes]:
+    """``total`` bytes as ``piece`` sent again and again (the same object: no memory per piece)."""
+    for _ in range(total // len(piece)):
+        yield piece
+
+
+def _chunked(piece: bytes, total: int) -> Iterator[bytes]:
+    """``total`` bytes of ``piece`` in chunked transfer coding, then the last chunk."""
+    frame = f"{len(piece):x}\r\n".encode() + piece + b"\r\n"
+    yield from _repeated(frame, total // len(piece) * len(frame))
+    yield b"0\r\n\r\n"
+
+
+# --- memory ------------------------------------------------------------------------------------------
+
+def _rss_kib() -> int:
+    for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    pytest.fail("no VmRSS in /proc/self/status")
+
+
+@contextmanager
+def _peak_rss_growth() -> Iterator[list[int]]:
+    """The largest growth of this process's resident memory (KiB) while the block runs, sampled every 5 ms."""
+    start, peak, done = _rss_kib(), [0], threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.005):
+            peak[0] = max(peak[0], _rss_kib() - start)
+    sampler = threading.Thread(target=sample, name="rss-sampler", daemon=True)
+    sampler.start()
+    try:
+        yield peak
+    finally:
+        done.set()
+        sampler.join()
+        peak[0] = max(peak[0], _rss_kib() - start)
+
+
+# --- size --------------------------------------------------------------------------------------------
+
+def test_a_body_declared_too_large_is_refused_before_any_of_it_is_read(running_api: RunningApi) -> None:
+    """POST /health declaring 300 MiB: the 413 comes while not one byte of the body has been sent, in Dutch,
+    naming the 1 MiB limit, and the server closes the connection instead of reading on.
+    """
+    head = _head("POST", "/health", {"Content-Type": "application/json", "Content-Length": str(HUGE)})
+    with _connection(running_api.base_url) as sock:
+        sock.sendall(head)
+        answer = _read_answer(sock, 0)
+        assert answer.status == httpx.codes.REQUEST_ENTITY_TOO_LARGE
+        found = answer.problem()
+        assert found["type"] == "https://leerlingroute.nl/problems/payload-too-large"
+        assert found["detail"] == "De aanvraag is te groot: de inhoud mag hoogstens 1 MiB zijn."
+        assert answer.headers["connection"] == "close"
+        assert sock.recv(1) == b""
+
+
+def test_throwing_300_mib_at_the_server_does_not_grow_it(running_api: RunningApi) -> None:
+    """A client that sends its declared 300 MiB without waiting gets the 413 early (long before the 300 MiB
+    are through), and the process that runs the server grows by a few MiB at most.
+    """
+    head = _head("POST", "/health", {"Content-Type": "application/json", "Content-Length": str(HUGE)})
+    with _connection(running_api.base_url) as sock, _peak_rss_growth() as growth:
+        sock.sendall(head)
+        answer = _send_until_answered(sock, _repeated(b"x" * MIB, HUGE))
+    assert answer.status == httpx.codes.REQUEST_ENTITY_TOO_LARGE
+    assert answer.body_bytes_sent < HUGE // 2
+    assert growth[0] < RSS_GROWTH_ALLOWED_KIB, f"grew by {growth[0]} KiB"
+
+
+def test_a_chunked_body_is_refused_as_soon_as_it_passes_the_limit(running_api: RunningApi) -> None:
+    """A chunked POST /cases without a length: counted as it arrives, 413 once it passes 1 MiB (the client
+    had sent only a few MiB by then, of the 300 it meant to), and the server process does not grow.
+    """
+    head = _head("POST", "/cases", {**bearer("zorgcoordinator"), "Content-Type": "application/json",
+                                    "Transfer-Encoding": "chunked"})
+    with _connection(running_api.base_url) as sock, _peak_rss_growth() as growth:
+        sock.sendall(head)
+        answer = _send_until_answered(sock, _chunked(b"[" * 65536, HUGE))
+    assert answer.status == httpx.codes.REQUEST_ENTITY_TOO_LARGE
+    assert answer.problem()["detail"] == "De aanvraag is te groot: de inhoud mag hoogstens 1 MiB zijn."
+    assert answer.body_bytes_sent < 64 * MIB
+    assert growth[0] < RSS_GROWTH_ALLOWED_KIB, f"grew by {growth[0]} KiB"
+
+
+def _pupils_csv(count: int) -> tuple[str, bytes]:
+    batch = uuid.uuid4().hex[:6]
+    rows = "".join(f"lln-{batch}-{n:05d},14PS03,0957,2012-01-31,Sam,Jansen,\n" for n in range(count))
+    return f"lln-{batch}-00000", (CSV_HEADER + rows).encode()
+
+
+def test_a_csv_import_may_be_larger_than_a_json_body(edge_api: str) -> None:
+    """With a 4 KiB limit for JSON and 64 KiB for imports: a 20 KiB pupil file is imported whole, while a
+    20 KiB JSON body to /cases is refused with 413 naming 4 KiB.
+    """
+    first, content = _pupils_csv(400)
+    assert SMALL_LIMIT < len(content) < IMPORT_LIMIT
+    csv = {**bearer("admin"), "Content-Type": "text/csv"}
+    with httpx.Client(base_url=edge_api, timeout=ANSWER_TIMEOUT_S) as client:
+        for kind, rows in REFERENCE_DATA.items():  # the same rows the resources tests import: no change
+            assert client.post(f"/imports/{kind}", content=rows, headers=csv).status_code == httpx.codes.OK
+        imported = client.post("/imports/leerlingen", content=content, headers=csv)
+        assert imported.status_code == httpx.codes.OK, imported.text[:500]
+        record = client.get(f"/pupils/{first}/record", headers=bearer("zorgcoordinator"))
+        assert record.status_code == httpx.codes.OK, record.text[:500]
+        refused = client.post("/cases", content=b" " * len(content),
+                              headers={**bearer("zorgcoordinator"), "Content-Type": "application/json"})
+    assert problem(refused, 413, "payload-too-large")["detail"] == (
+        "De aanvraag is te groot: de inhoud mag hoogstens 4 KiB zijn.")
+
+
+def test_the_verzuim_imports_take_the_import_limit_too(edge_api: str) -> None:
+    """A 20 KiB body to /verzuim/imports/... is read (and judged on its content), not refused for its size;
+    one over the 64 KiB import limit is refused with 413 naming it.
+    """
+    with httpx.Client(base_url=edge_api, timeout=ANSWER_TIMEOUT_S, headers=bearer("admin")) as client:
+        read = client.post("/verzuim/imports/verzuim", content=b"x" * 20_000, headers={"Content-Type": "text/csv"})
+        too_large = client.post("/verzuim/imports/verzuim", content=b"x" * (IMPORT_LIMIT + 1),
+                                headers={"Content-Type": "text/csv"})
+    assert read.status_code != httpx.codes.REQUEST_ENTITY_TOO_LARGE, read.text[:500]
+    assert problem(too_large, 413, "payload-too-large")["detail"] == (
+        "De aanvraag is te groot: de inhoud mag hoogstens 64 KiB zijn.")
+
+
+# --- time --------------------------------------------------------------------------------------------
+
+def test_a_body_that_trickles_in_is_cut_off_after_the_time_limit(edge_api: str) -> None:
+    """A client that declares 1000 bytes and sends one every 50 ms (it would need 50 s) gets 408 in Dutch
+    once the 1 s body limit has passed, not later than a second after it, and the connection is closed.
+    """
+    head = _head("POST", "/cases", {**bearer("zorgcoordinator"), "Content-Type": "application/json",
+                                    "Content-Length": "1000"})
+    with _connection(edge_api) as sock:
+        sock.sendall(head)
+        started, sent = time.monotonic(), 0
+        while not select.select([sock], [], [], 0.05)[0] and time.monotonic() - started < ANSWER_TIMEOUT_S:
+            sock.sendall(b" ")
+            sent += 1
+        answer = _read_answer(sock, sent)
+        took = time.monotonic() - started
+    assert answer.status == httpx.codes.REQUEST_TIMEOUT
+    assert answer.problem()["detail"] == ("De inhoud van de aanvraag is niet binnen 1 seconde volledig ontvangen; "
+                                          "verstuur de aanvraag opnieuw.")
+    assert answer.headers["connection"] == "close"
+    assert BODY_TIMEOUT_S <= took < BODY_TIMEOUT_S + 1.0, took
+    assert answer.body_bytes_sent < 1000
+
+
+def test_the_default_limits_are_the_documented_ones() -> None:
+    """1 MiB for JSON and forms, 20 MiB for both CSV import routes, 30 s for a body to arrive."""
+    fields = Settings.model_fields
+    edge = BodyLimits(fields["max_body_bytes"].default, fields["max_import_body_bytes"].default,
+                      fields["body_timeout_s"].default)
+    assert edge == BodyLimits(MIB, 20 * MIB, 30.0)
+    assert edge.for_path("/imports/leerlingen") == edge.for_path("/verzuim/imports/verzuim") == 20 * MIB
+    assert edge.for_path("/cases") == edge.for_path("/inloggen") == edge.for_path("/health/imports/x") == MIB
+
+
+def test_serve_and_api_start_uvicorn_with_its_own_limits() -> None:
+    """The options `serve` passes to uvicorn are ones uvicorn knows, with the documented values: at most
+    1000 connections, idle keep-alive closed after 5 s, headers up to 16 KiB, 10 s to shut down.
+    """
+    options = _uvicorn_limits(Settings(database_url="sqlite://", api_limit_concurrency=1000,
+                                       api_timeout_keep_alive_s=5))
+    parsed = uvicorn.main.make_context("uvicorn", ["api.app:create_app", *options]).params
+    assert (parsed["limit_concurrency"], parsed["timeout_keep_alive"], parsed["h11_max_incomplete_event_size"],
+            parsed["timeout_graceful_shutdown"]) == (1000, 5, 16 * 1024, 10)
+
+
+# --- NUL across chunks -------------------------------------------------------------------------------
+
+SPLIT_NULS = [
+    pytest.param("application/json", b'{"pathway": "signalering", "organisatie": "a\\u00', b'00b"}', id="json"),
+    pytest.param("application/json", b'{"pathway": "signalering", "organisatie": "a\\', b'u0000b"}', id="json-2"),
+    pytest.param("application/x-www-form-urlencoded", b"gebruikersnaam=a%0", b"0b&wachtwoord=x", id="form"),
+]
+
+
+@pytest.mark.parametrize(("content_type", "first", "second"), SPLIT_NULS)
+def test_a_nul_split_across_two_chunks_is_still_refused(running_api: RunningApi, content_type: str, first: bytes,
+                                                        second: bytes) -> None:
+    """A chunked body whose escaped NUL is cut in two, the halves sent 200 ms apart (so that the server
+    reads them as two pieces): 422 with the Dutch reason, as for a NUL in one piece.
+    """
+    path = "/cases" if "json" in content_type else "/inloggen"
+    head = _head("POST", path, {"Authorization": f"Bearer {TOKENS['zorgcoordinator']}",
+                                "Content-Type": content_type, "Transfer-Encoding": "chunked"})
+    with _connection(running_api.base_url) as sock:
+        sock.sendall(head + f"{len(first):x}\r\n".encode() + first + b"\r\n")
+        assert not select.select([sock], [], [], 0.2)[0], "the server answered before the second half came"
+        sock.sendall(f"{len(second):x}\r\n".encode() + second + b"\r\n0\r\n\r\n")
+        answer = _read_answer(sock, len(first) + len(second))
+    assert answer.status == httpx.codes.UNPROCESSABLE_ENTITY
+    assert answer.problem()["detail"] == DETAIL
+
+
+@pytest.mark.parametrize(("content_type", "marker"), [
+    ("application/json", b"\\u0000"), ("application/json", b"\\U0000"),
+    ("application/x-www-form-urlencoded", b"%00"), ("text/csv", b"\x00")])
+def test_the_nul_check_finds_a_marker_cut_anywhere(content_type: str, marker: bytes) -> None:
+    """The edge itself (as ASGI), fed a body in three messages cut at every pair of places in and around
+    the marker: it refuses each with 422 and the app behind it never runs. The HTTP test above cannot
+    choose where the server's reads fall; this one can.
+    """
+    body = b'{"a": "' + b"x" * 100 + marker + b"y" * 100 + b'"}'
+    at, end = body.index(marker), body.index(marker) + len(marker)
+    for first in range(at, end + 1):
+        for second in range(first, end + 1):
+            pieces = [body[:first], body[first:second], body[second:]]
+            assert _run_edge(content_type, pieces) == httpx.codes.UNPROCESSABLE_ENTITY, pieces
+
+
+def _run_edge(content_type: str, pieces: list[bytes]) -> int:
+    messages: list[Message] = [{"type": "http.request", "body": p, "more_body": i < len(pieces) - 1}
+                               for i, p in enumerate(pieces)]
+    sent: list[Message] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        del scope, receive, send
+        pytest.fail("the app ran although the body holds a NUL")
+
+    async def receive() -> Message:
+        return messages.pop(0)
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope: Scope = {"type": "http", "path": "/cases", "query_string": b"",
+                    "headers": [(b"content-type", content_type.encode())]}
+    anyio.run(Edge(app), scope, receive, send)
+    status: int = sent[0]["status"]
+    return status
