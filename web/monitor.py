@@ -20,6 +20,7 @@ from domain.errors import DomainError, RoleNotAllowed
 from domain.indicators import Indicators
 from domain.registry import PathwayRegistry
 from domain.stalled import DigestNotFound, StalledCase
+from domain.window import EARLIEST, LATEST, in_window
 from infra import scope
 from infra.bootstrap import Service
 from infra.digests import StoredDigest
@@ -118,6 +119,9 @@ def period_of(van: str, tot: str, today: date) -> Period:
         return Period(first, last, "Vul de datums in als jjjj-mm-dd. Getoond wordt het huidige kwartaal.")
     if chosen.last < chosen.first:
         return Period(first, last, "De einddatum ligt vóór de begindatum. Getoond wordt het huidige kwartaal.")
+    if not (in_window(chosen.first) and in_window(chosen.last)):
+        return Period(first, last, f"De datums moeten tussen {EARLIEST:%d-%m-%Y} en {LATEST:%d-%m-%Y} liggen. "
+                                   "Getoond wordt het huidige kwartaal.")
     return chosen
 
 

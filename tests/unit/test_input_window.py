@@ -19,6 +19,7 @@ from domain.registry import PathwayRegistry
 from domain.window import EARLIEST, LATEST, check_in_window, in_window, outside_window
 from infra.memory import MemoryStore, MemoryUnitOfWork
 from tests.unit.test_tlv_pathway import BESLOTEN, BEZWAAR, CONTEXT, granted, send
+from web.monitor import period_of
 
 DAY = FieldSpec("datum", "date", "datum van het knooppunt")
 VO = Profile("vo-31-02", "VO 31-02", settings={"swv_codes": ["VO3102"]})
@@ -119,3 +120,15 @@ def test_a_transfer_to_a_school_the_reference_data_does_not_know_moves_nothing()
         transfer_pupil(MemoryUnitOfWork(store), "lln-1", "99ZZ99", actor, NOW)
     assert store.state.cases[case_id].school_brin == "14PS03"
     assert [o.case_id for o in transfer_pupil(MemoryUnitOfWork(store), "lln-1", "14PS00", actor, NOW)] == [case_id]
+
+
+@pytest.mark.parametrize(("van", "tot"), [("0001-01-01", "2026-09-30"), ("2026-07-01", "9999-12-31")])
+def test_the_monitor_page_shows_the_current_quarter_for_a_period_outside_the_window(van: str, tot: str) -> None:
+    """/monitor?tot=9999-12-31 computed the day after the period and crashed (500): now the page shows the
+    current quarter with a Dutch message, as for any other wrong period.
+    """
+    shown = period_of(van, tot, date(2026, 9, 3))
+    assert (shown.first, shown.last) == (date(2026, 7, 1), date(2026, 9, 30))
+    assert shown.error == ("De datums moeten tussen 01-01-1990 en 31-12-2100 liggen. Getoond wordt het huidige "
+                           "kwartaal.")
+    assert period_of("1990-01-01", "2100-12-31", date(2026, 9, 3)).error is None
