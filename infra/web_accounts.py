@@ -136,11 +136,13 @@ def otpauth_uri(secret: str, name: str, issuer: str = ISSUER) -> str:
     return f"otpauth://totp/{quote(issuer)}:{quote(name)}?{query}"
 
 
-def _matching_step(secret: str, code: str, now: datetime, last_step: int) -> int | None:
-    """The not-yet-used time step near ``now`` whose code is ``code``, if any."""
+def _matching_step(secret: str, code: str, now: datetime) -> int | None:
+    """The time step near ``now`` whose code is ``code``, if any, used or not: whether it was used is
+    decided where it is marked used, in one conditional update (see :func:`finish_attempt`).
+    """
     current = time_step(now)
     for step in range(current - TOTP_DRIFT, current + TOTP_DRIFT + 1):
-        if step > last_step and hmac.compare_digest(totp_at_step(secret, step), code):
+        if hmac.compare_digest(totp_at_step(secret, step), code):
             return step
     return None
 
@@ -287,7 +289,7 @@ def check_attempt(attempt: Attempt, password: str, code: str, now: datetime) -> 
         return Verdict(None)
     if not password_matches(row.password_hash, password):
         return Verdict(None)
-    step = _matching_step(row.totp_secret, "".join(code.split()), now, row.totp_last_step)
+    step = _matching_step(row.totp_secret, "".join(code.split()), now)
     rehash = _hasher().hash(password) if step is not None and _hasher().check_needs_rehash(row.password_hash) \
         else None
     return Verdict(step, rehash)

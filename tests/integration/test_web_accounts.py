@@ -6,7 +6,10 @@ the CLI sets a password and shows the new TOTP secret.
 from __future__ import annotations
 
 import base64
+import contextlib
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,11 +18,12 @@ from sqlalchemy import Engine, select
 from typer.testing import CliRunner
 
 from domain.access import Principal
-from infra import accounts, web_accounts
+from infra import accounts, sign_in_limits, web_accounts
 from infra.accounts import AccountError
 from infra.cli import app
 from infra.db import make_engine
-from infra.tables import audit_log, web_credentials, web_sessions
+from infra.sign_in_limits import Limits, SignInLimited
+from infra.tables import audit_log, web_credentials, web_sessions, web_sign_in_windows
 from infra.web_accounts import REFUSED, SignInRefused
 from tests.databases import fresh_engine, migrated_sqlite
 
@@ -89,11 +93,56 @@ def test_the_password_is_stored_as_an_argon2_hash(engine: Engine) -> None:
 
 
 def test_a_code_is_accepted_only_once(engine: Engine) -> None:
-    """The same code again, within its 30 seconds: refused (someone looking over a shoulder)."""
+    """The same code again, within its 30 seconds: refused (someone looking over a shoulder), and audited
+    as 'replayed'.
+    """
     _, _, secret = _person(engine)
     code = web_accounts.totp(secret, NOW)
     web_accounts.sign_in(engine, "ib-de-linde", PASSWORD, code, NOW)
     assert _refused(engine, "ib-de-linde", PASSWORD, code, NOW + timedelta(seconds=5)) == REFUSED
+    assert _sign_in_outcomes(engine) == ["ok", "replayed"]
+
+
+def test_of_attempts_racing_with_one_code_exactly_one_signs_in(engine: Engine) -> None:
+    """Twelve threads with the right password and code at once: one principal, eleven refusals."""
+    _, _, secret = _person(engine)
+    code, start = web_accounts.totp(secret, NOW), threading.Barrier(12)
+
+    def attempt(_: int) -> bool:
+        start.wait(timeout=30)
+        try:
+            web_accounts.sign_in(engine, "ib-de-linde", PASSWORD, code, NOW)
+        except SignInRefused:
+            return False
+        return True
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        assert sorted(pool.map(attempt, range(12))) == [False] * 11 + [True]
+    assert _sign_in_outcomes(engine).count("ok") == 1
+
+
+def test_a_password_set_again_while_an_attempt_is_checked_wins(engine: Engine) -> None:
+    """The attempt began with the old password and code; set-password came in between: refused."""
+    _, _, secret = _person(engine)
+    attempt = web_accounts.begin_attempt(engine, "ib-de-linde", NOW)
+    web_accounts.set_password(engine, "ib-de-linde", "een heel nieuw wachtwoord", NOW)
+    verdict = web_accounts.check_attempt(attempt, PASSWORD, web_accounts.totp(secret, NOW), NOW)
+    assert verdict.step is not None
+    with pytest.raises(SignInRefused):
+        web_accounts.finish_attempt(engine, attempt, verdict, NOW)
+
+
+def test_five_claims_lock_the_account_before_any_password_is_checked(engine: Engine) -> None:
+    """Five attempts begun and not yet checked: the sixth may not check at all (it gets the dummy hash)."""
+    _person(engine)
+    claims = [web_accounts.begin_attempt(engine, "ib-de-linde", NOW).claim for _ in range(6)]
+    assert claims == ["counted"] * 4 + ["locking", "locked"]
+
+
+def _sign_in_outcomes(engine: Engine) -> list[str]:
+    with engine.connect() as conn:
+        return list(conn.execute(select(audit_log.c.outcome).where(audit_log.c.action == "web.sign_in")
+                                 .order_by(audit_log.c.seq)).scalars())
 
 
 def test_the_codes_of_the_neighbouring_steps_are_accepted_for_clock_drift(engine: Engine) -> None:
@@ -270,3 +319,72 @@ def test_the_cli_asks_twice_and_refuses_two_different_passwords(
     unknown = runner.invoke(app, ["users", "set-password", "niemand", "--password-stdin"], input=f"{PASSWORD}\n")
     assert unknown.exit_code == 2
     assert "Er is geen gebruiker met de naam 'niemand'" in unknown.output
+
+
+# --- rate limits (infra.sign_in_limits) -------------------------------------------------------------------
+
+
+def _second_worker(engine: Engine) -> Engine:
+    """Another engine on the same database, as a second API worker would have."""
+    return make_engine(engine.url.render_as_string(hide_password=False))
+
+
+def test_two_workers_share_the_limit_per_address_also_when_racing(engine: Engine) -> None:
+    """Thirty attempts from one address at once, through two engines: exactly ten are let through."""
+    other, start = _second_worker(engine), threading.Barrier(30)
+
+    def attempt(index: int) -> bool:
+        start.wait(timeout=30)
+        try:
+            sign_in_limits.admit(other if index % 2 else engine, "10.0.0.7", f"naam-{index}", NOW, Limits())
+        except SignInLimited:
+            return False
+        return True
+
+    try:
+        with ThreadPoolExecutor(max_workers=30) as pool:
+            assert sum(pool.map(attempt, range(30))) == Limits().per_address
+    finally:
+        other.dispose()
+
+
+def test_a_limited_attempt_is_told_in_dutch_how_many_seconds_to_wait(engine: Engine) -> None:
+    """NOW is ten seconds into its minute: fifty seconds to wait; the next minute starts afresh."""
+    for _ in range(5):
+        sign_in_limits.admit(engine, "10.0.0.8", "ib-de-linde", NOW, Limits())
+    with pytest.raises(SignInLimited) as limited:
+        sign_in_limits.admit(engine, "10.0.0.9", "ib-de-linde", NOW, Limits())
+    assert limited.value.retry_after_s == 50
+    assert str(limited.value) == ("U hebt het te vaak achter elkaar geprobeerd. Wacht 50 seconden en probeer het "
+                                  "dan opnieuw.")
+    sign_in_limits.admit(engine, "10.0.0.9", "ib-de-linde", NOW + timedelta(seconds=50), Limits())
+
+
+def test_the_limit_per_name_ignores_case_and_keeps_only_a_hash_of_the_name(engine: Engine) -> None:
+    """'IB-de-Linde' counts as 'ib-de-linde'; the table holds the name's SHA-256, never the name."""
+    for name in ("ib-de-linde", "IB-de-Linde", "Ib-De-Linde", "ib-DE-linde", "IB-DE-LINDE"):
+        sign_in_limits.admit(engine, f"10.0.1.{len(name)}", name, NOW, Limits())
+    with pytest.raises(SignInLimited):
+        sign_in_limits.admit(engine, "10.0.1.99", "iB-de-lindE", NOW, Limits())
+    with engine.connect() as conn:
+        keys = set(conn.execute(select(web_sign_in_windows.c.key)).scalars())
+    assert sign_in_limits.name_key("ib-de-linde") in keys
+    assert not any("linde" in key.casefold() for key in keys)
+
+
+def test_the_refusals_of_a_minute_become_one_audit_row_per_address(engine: Engine) -> None:
+    """Twelve refused from one address, three from another: when the minute is over, the next attempt
+    writes one row for each (with the count) and deletes the minute's windows.
+    """
+    for address, tries in (("10.0.2.1", 22), ("10.0.2.2", 13)):
+        for index in range(tries):
+            with contextlib.suppress(SignInLimited):
+                sign_in_limits.admit(engine, address, f"naam-{index}", NOW, Limits())
+    sign_in_limits.admit(engine, "10.0.2.3", "iemand", NOW + timedelta(minutes=1), Limits())
+    with engine.connect() as conn:
+        rows = conn.execute(select(audit_log.c.resource, audit_log.c.outcome, audit_log.c.at)
+                            .order_by(audit_log.c.seq)).all()
+        windows = set(conn.execute(select(web_sign_in_windows.c.window_start)).scalars())
+    end = sign_in_limits.window_start(NOW) + timedelta(minutes=1)
+    assert [tuple(r) for r in rows] == [("adres:10.0.2.1", "limited:12", end), ("adres:10.0.2.2", "limited:3", end)]
+    assert windows == {end}
