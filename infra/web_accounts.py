@@ -28,15 +28,12 @@ token would give, so the pages go through the same scope checks and audit log as
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
-from urllib.parse import quote, urlencode
 
 import structlog
 from argon2 import PasswordHasher
@@ -47,6 +44,16 @@ from domain.access import Principal
 from infra import audit
 from infra.accounts import AccountError
 from infra.tables import users, web_credentials, web_sessions
+from infra.totp import TOTP_STEP_S, matching_step, new_totp_secret, otpauth_uri, totp
+
+__all__ = [
+    "LOCK", "MAX_ATTEMPTS", "MAX_PASSWORD", "MIN_PASSWORD", "REFUSED", "SESSION", "SIGN_IN_PURPOSE", "TOTP_STEP_S",
+    "UNKNOWN_ACCOUNT", "Attempt", "CredentialState", "Enrolment", "SignInRefused", "Verdict", "WebSession",
+    "begin_attempt", "check_attempt", "check_password_rules", "credential_states", "end_session", "find_session",
+    "finish_attempt", "otpauth_uri", "password_matches", "session_hash", "set_password", "sign_in", "start_session",
+    "totp",
+]
+"""With the TOTP of :mod:`infra.totp` that an enrolment hands out (``totp``, ``otpauth_uri``, ``TOTP_STEP_S``)."""
 
 log = structlog.get_logger("leerlingroute")
 MIN_PASSWORD = 12
@@ -56,11 +63,6 @@ UNKNOWN_ACCOUNT = "onbekend"
 SIGN_IN_PURPOSE = "Inloggen op de webpagina's"
 LOCK = timedelta(minutes=15)
 SESSION = timedelta(hours=8)
-TOTP_STEP_S = 30
-TOTP_DIGITS = 6
-TOTP_DRIFT = 1
-"""Accept codes this many steps before or after the current one."""
-ISSUER = "Leerlingroute"
 REFUSED = ("Inloggen is niet gelukt: de gebruikersnaam, het wachtwoord of de code klopt niet. "
            f"Na {MAX_ATTEMPTS} mislukte pogingen is een account {LOCK.seconds // 60} minuten geblokkeerd.")
 """The one message for every refused sign-in: unknown name, wrong password, wrong code, locked."""
@@ -100,51 +102,6 @@ class CredentialState:
     user_id: str
     locked_until: datetime | None
     updated_at: datetime
-
-
-# --- TOTP (RFC 6238) ------------------------------------------------------------------------------
-
-
-def new_totp_secret() -> str:
-    """A random 160-bit TOTP secret in base32 without padding (32 characters)."""
-    return base64.b32encode(secrets.token_bytes(20)).decode().rstrip("=")
-
-
-def time_step(at: datetime) -> int:
-    """The TOTP time step ``at`` falls in (30-second steps since the Unix epoch)."""
-    return int(at.timestamp()) // TOTP_STEP_S
-
-
-def totp_at_step(secret: str, step: int) -> str:
-    """The 6-digit code of ``secret`` (base32) for time step ``step`` (RFC 4226 dynamic truncation)."""
-    key = base64.b32decode(secret.upper() + "=" * (-len(secret) % 8))
-    digest = hmac.new(key, step.to_bytes(8, "big"), hashlib.sha1).digest()
-    offset = digest[-1] & 0x0F
-    code = (int.from_bytes(digest[offset:offset + 4], "big") & 0x7FFF_FFFF) % 10**TOTP_DIGITS
-    return f"{code:0{TOTP_DIGITS}d}"
-
-
-def totp(secret: str, at: datetime) -> str:
-    """The code an authenticator app shows at ``at``."""
-    return totp_at_step(secret, time_step(at))
-
-
-def otpauth_uri(secret: str, name: str, issuer: str = ISSUER) -> str:
-    """The ``otpauth://totp/...`` URI an authenticator app reads (as text or QR code)."""
-    query = urlencode({"secret": secret, "issuer": issuer, "algorithm": "SHA1", "digits": TOTP_DIGITS,
-                       "period": TOTP_STEP_S})
-    return f"otpauth://totp/{quote(issuer)}:{quote(name)}?{query}"
-
-
-def _matching_step(secret: str, code: str, now: datetime) -> int | None:
-    """The time step near ``now`` whose code is ``code``, if any, used or not: whether it was used is
-    decided where it is marked used, in one conditional update (see :func:`finish_attempt`).
-    """
-    current = time_step(now)
-    for step in range(current - TOTP_DRIFT, current + TOTP_DRIFT + 1):
-        if hmac.compare_digest(totp_at_step(secret, step), code):
-            return step
-    return None
 
 
 # --- passwords --------------------------------------------------------------------------------------
@@ -289,7 +246,7 @@ def check_attempt(attempt: Attempt, password: str, code: str, now: datetime) -> 
         return Verdict(None)
     if not password_matches(row.password_hash, password):
         return Verdict(None)
-    step = _matching_step(row.totp_secret, "".join(code.split()), now)
+    step = matching_step(row.totp_secret, "".join(code.split()), now)
     rehash = _hasher().hash(password) if step is not None and _hasher().check_needs_rehash(row.password_hash) \
         else None
     return Verdict(step, rehash)
