@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check lint types imports pytest bench bench-api bench-verzuim demo clean
+.PHONY: run test check lint types imports pytest bench bench-api bench-verzuim bench-attack demo clean
 
 # Install everything (pinned by constraints.txt) and run the main job on embedded defaults.
 run: $(STAMP)
@@ -40,6 +40,10 @@ bench-api: $(STAMP)
 # Thuiszitter detection with 25k, 250k and 2.5M pupils (issue 6), about 30 minutes.
 bench-verzuim: $(STAMP)
 	.ci/with-postgres $(BIN)/python bench/verzuim_scale.py --pupils 25000 250000 2500000
+
+# The resource attacks of issue 12 (big bodies, 200 streams, a sign-in flood, SSRF forms), about a minute.
+bench-attack: $(STAMP)
+	$(BIN)/python bench/attack.py --json bench/results/attack.json
 
 demo: $(STAMP)
 	$(BIN)/leerlingroute demo
