@@ -24,7 +24,7 @@ from domain.access import Principal, swv_codes_of
 from domain.errors import NotFound
 from domain.registry import PathwayRegistry
 from domain.roles import LEERPLICHT, SWV_COORDINATOR, SYSTEEM, ZORGCOORDINATOR
-from infra.db import dialect_insert
+from infra.db import Begin, dialect_insert
 from infra.tables import alerts, case_events, cases, feed_cursors, outbox, pupils
 
 FEED = "alerts"
@@ -116,17 +116,19 @@ def find(engine: Engine, principal: Principal, alert_id: str) -> Alert:
     return _alert(row)
 
 
-def acknowledge(engine: Engine, principal: Principal, alert_id: str, note: str | None, now: datetime) -> Alert:
-    """Acknowledge an alert in the user's inbox with an optional note; acknowledging again keeps the first.
-    AlertNotFound for an alert that is not theirs (as for an unknown one).
+def acknowledge(begin: Begin, principal: Principal, alert_id: str, note: str | None, now: datetime) -> Alert:
+    """Acknowledge an alert in the user's inbox with an optional note, in the transaction ``begin`` opens
+    (the service's also appends the acknowledgement's audit row before it commits); acknowledging again
+    keeps the first. AlertNotFound for an alert that is not theirs (as for an unknown one), raised within
+    the transaction, so that it rolls back (it changed nothing) and no 'ok' row is appended.
     """
     mine = _mine(principal, alert_id)
-    with engine.begin() as conn:
+    with begin() as conn:
         conn.execute(update(alerts).where(*mine, alerts.c.acknowledged_at.is_(None))
                      .values(acknowledged_at=now, acknowledged_by=principal.user_id, note=note))
         row = conn.execute(select(alerts).where(*mine)).first()
-    if row is None:
-        raise AlertNotFound(alert_id)
+        if row is None:
+            raise AlertNotFound(alert_id)
     return _alert(row)
 
 

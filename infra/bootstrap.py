@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 
 import structlog
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from domain import handlers
 from domain.access import (
@@ -41,7 +41,7 @@ from infra import accounts, advice, audit, monitoring, resources, scope, stream
 from infra import alerts as alert_store
 from infra import digests as digest_store
 from infra.audit import AuditEntry
-from infra.db import make_engine
+from infra.db import Begin, make_engine
 from infra.digests import StoredDigest
 from infra.monitoring import finals
 from infra.profiles import load_profiles
@@ -255,8 +255,8 @@ class Service:
         if principal.role not in allowed:
             raise RoleNotAllowed(f"importeer_{kind}", principal.role, allowed)
         schools = principal.scopes if principal.role == ZORGCOORDINATOR else None
-        imported = self._audited(principal, f"import:{kind}", f"import:{kind}", None, now,
-                                 lambda: resources.import_csv(self.engine, kind, content, now, schools))
+        imported = self._audited_in(principal, f"import:{kind}", f"import:{kind}", now,
+                                    lambda begin: resources.import_csv_in(begin, kind, content, now, schools))
         log.info("import", kind=kind, added=imported.added, updated=imported.updated, actor_role=principal.role)
         return imported
 
@@ -335,9 +335,9 @@ class Service:
 
     def acknowledge_alert(self, principal: Principal, alert_id: str, note: str | None, now: datetime,
                           ) -> alert_store.Alert:
-        """Acknowledge an alert in the user's inbox; audited."""
-        return self._audited(principal, "alert.acknowledge", f"alert:{alert_id}", None, now,
-                             lambda: alert_store.acknowledge(self.engine, principal, alert_id, note, now))
+        """Acknowledge an alert in the user's inbox; audited in the same transaction."""
+        return self._audited_in(principal, "alert.acknowledge", f"alert:{alert_id}", now,
+                                lambda begin: alert_store.acknowledge(begin, principal, alert_id, note, now))
 
     def raise_alerts(self, now: datetime) -> int:
         """Raise the alerts for the events recorded since the feed last ran; how many were new."""
@@ -345,14 +345,14 @@ class Service:
 
     def request_advice(self, principal: Principal, case_id: str, deskundige_id: str, now: datetime) -> None:
         """Ask a deskundige to advise on a TLV request in the user's scope (SWV coordinator, BTO,
-        zorgcoördinator); from then on the deskundige sees that case. Audited.
+        zorgcoördinator); from then on the deskundige sees that case. Audited in the same transaction.
         """
-        def run() -> None:
+        def run(begin: Begin) -> None:
             with self.unit_of_work() as uow, uow:
                 case = uow.get_case(case_id)
                 self._in_scope(uow, principal, case)
-            advice.request(self.engine, principal, case, deskundige_id, now)
-        self._audited(principal, "case.request_advice", f"case:{case_id}", None, now, run)
+            advice.request(begin, principal, case, deskundige_id, now)
+        self._audited_in(principal, "case.request_advice", f"case:{case_id}", now, run)
 
     def stream_start(self, principal: Principal, after: int | None, now: datetime) -> int:
         """Where a user's event stream starts (after ``after``, else after the newest event); audited."""
@@ -387,6 +387,18 @@ class Service:
         audit.append(self.engine, at=now, user_id=principal.user_id, role=principal.role, action=action,
                      resource=resource_of(result) if resource_of else resource, purpose=why, outcome="ok")
         return result
+
+    def _audited_in(self, principal: Principal, action: str, resource: str, now: datetime,
+                    run: Callable[[Begin], T]) -> T:
+        """:meth:`_audited` for a write that ``run`` does in the one transaction the opener it is given
+        opens: see :func:`audited_write` (the 'ok' row commits with the write; a refusal's row on its own).
+        """
+        why = PURPOSES.get(action, action)
+
+        def append(conn: Connection, outcome: str) -> None:
+            audit.append_in(conn, at=now, user_id=principal.user_id, role=principal.role, action=action,
+                            resource=resource, purpose=why, outcome=outcome)
+        return audited_write(self.engine, run, append, _outcome)
 
     def _audited_write(
         self, principal: Principal, action: str, resource: str, purpose: str | None, now: datetime,
@@ -578,6 +590,48 @@ def _described(wanted: CaseFilter) -> str:
 def _manages(principal: Principal, subscription: Subscription) -> bool:
     """An admin manages every subscription; anyone else only those they registered themselves."""
     return principal.role == ADMIN or (subscription.owner_id is not None and subscription.owner_id == principal.user_id)
+
+
+def audited_write(engine: Engine, run: Callable[[Begin], T], append: Callable[[Connection, str], None],
+                  outcome_of: Callable[[DomainError], str]) -> T:
+    """Run a write and append its audit row (``append(conn, outcome)``) so that both commit or neither.
+
+    ``run`` gets an opener of its write's transaction, to enter once, after what it reads or checks
+    beforehand: on SQLite the transaction takes the database's write lock as it opens (``BEGIN
+    IMMEDIATE``: its reads never have to turn into a write after another writer committed), and when
+    the block ends without an error the 'ok' row is appended last (so the audit chain's lock is held
+    only for the append and the commit) and the transaction commits. A refusal (a DomainError, before
+    or within the transaction, which then rolls back: nothing is written) gets its row, with outcome
+    ``outcome_of(error)``, in a small transaction of its own. Any other failure writes no row. A ``run``
+    that returns without opening the transaction wrote nothing: its 'ok' row gets its own transaction.
+    """
+    opened = committed = False
+
+    @contextmanager
+    def begin() -> Iterator[Connection]:
+        nonlocal opened, committed
+        if opened:
+            msg = "an audited write is one transaction"
+            raise RuntimeError(msg)
+        opened = True
+        with engine.begin() as conn:
+            if conn.dialect.name == "sqlite":
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            yield conn
+            append(conn, "ok")
+        committed = True
+
+    try:
+        result = run(begin)
+    except DomainError as error:
+        if not committed:
+            with engine.begin() as conn:
+                append(conn, outcome_of(error))
+        raise
+    if not opened:
+        with engine.begin() as conn:
+            append(conn, "ok")
+    return result
 
 
 def _outcome(error: DomainError) -> str:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import select
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
 from sqlalchemy import Connection, Engine, Table, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
@@ -13,6 +14,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 
 T = TypeVar("T")
+Begin: TypeAlias = Callable[[], AbstractContextManager[Connection]]
+"""Opens a write's transaction and commits it when the block ends: ``engine.begin``, or the service's
+opener that also appends the write's audit row before the commit (:func:`infra.bootstrap.audited_write`)."""
 
 
 def make_engine(url: str, **options: Any) -> Engine:

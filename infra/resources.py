@@ -32,7 +32,7 @@ from sqlalchemy import ColumnElement, Connection, Engine, Table, func, select
 from domain.durations import NL
 from domain.errors import ImportRejected, RowError
 from infra.accounts import BRIN, CBS
-from infra.db import UPSERT_CHUNK, chunks, dialect_insert, upsert_rows
+from infra.db import UPSERT_CHUNK, Begin, chunks, dialect_insert, upsert_rows
 from infra.tables import cases, municipalities, pupil_identities, pupils, schools, swvs
 
 Check = Callable[[str], str | None]
@@ -156,7 +156,15 @@ class Imported:
 
 def import_csv(engine: Engine, kind: str, content: str, now: datetime,
                allowed_schools: Collection[str] | None = None) -> Imported:
-    """Import a CSV file of ``kind`` (see IMPORTS) all or nothing; ImportRejected lists every defect.
+    """:func:`import_csv_in` in a transaction of its own."""
+    return import_csv_in(engine.begin, kind, content, now, allowed_schools)
+
+
+def import_csv_in(begin: Begin, kind: str, content: str, now: datetime,
+                  allowed_schools: Collection[str] | None = None) -> Imported:
+    """Import a CSV file of ``kind`` (see IMPORTS) all or nothing, in the transaction ``begin`` opens (the
+    service's also appends the import's audit row before it commits; the file is read before it opens);
+    ImportRejected lists every defect.
 
     ``allowed_schools`` is None for an admin (any school, any pupil) and a zorgcoördinator's schools
     otherwise. Their pupil file may only create pupils and update the pupils registered at those
@@ -182,7 +190,7 @@ def import_csv(engine: Engine, kind: str, content: str, now: datetime,
     """
     spec = _spec(kind)
     rows = _read(spec, content)
-    with engine.begin() as conn:
+    with begin() as conn:
         errors = _check_rows(conn, spec, rows, allowed_schools, now.astimezone(NL).date())
         if errors:
             raise ImportRejected(errors)

@@ -25,14 +25,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Final, Literal
 
-from sqlalchemy import Connection, Engine, Table, select
+from sqlalchemy import Connection, Table, select
 
 from domain.access import Principal
 from domain.errors import ImportRejected, InvalidCommand, NotFound, OutOfScope, RoleNotAllowed, RowError
 from domain.roles import ADMIN, LEERPLICHT, ZORGCOORDINATOR
 from domain.verzuim.model import VRIJSTELLING_KINDS
 from infra.accounts import BRIN
-from infra.db import chunks, upsert_rows
+from infra.db import Begin, chunks, upsert_rows
 from infra.resources import (
     PSEUDONYM,
     Check,
@@ -316,10 +316,12 @@ def _sentence(text: str) -> str:
 # --- writing -----------------------------------------------------------------------------------------------------
 
 
-def record_one(engine: Engine, principal: Principal, record: Record, now: datetime, today: date) -> Written:
-    """Check and write one record in one transaction (see the module docstring for the errors)."""
+def record_one(begin: Begin, principal: Principal, record: Record, now: datetime, today: date) -> Written:
+    """Check and write one record in the transaction ``begin`` opens (``engine.begin``, or the service's,
+    which also appends the audit row); see the module docstring for the errors.
+    """
     check_role(principal, kind_of(record))
-    with engine.begin() as conn:
+    with begin() as conn:
         known = load_known(conn, [record])
         raise_for_api(record, problems_of(principal, record, known, today))
         return write(conn, [record], known, now)
@@ -401,15 +403,17 @@ BUILDERS: Final[dict[str, Callable[[dict[str, str]], Record]]] = {
 }
 
 
-def import_csv(engine: Engine, principal: Principal, kind: str, content: str, now: datetime,
+def import_csv(begin: Begin, principal: Principal, kind: str, content: str, now: datetime,
                today: date) -> Written:
-    """Import a CSV file of ``kind`` all or nothing; ImportRejected names every defect by line and column."""
+    """Import a CSV file of ``kind`` all or nothing in the transaction ``begin`` opens (the file is read
+    before it opens); ImportRejected names every defect by line and column.
+    """
     if kind not in IMPORTS:
         raise ImportRejected([RowError(0, "-", f"onbekende soort import '{kind}'; kies uit {', '.join(IMPORTS)}")])
     check_role(principal, kind)
     spec = IMPORTS[kind]
     errors, parsed = _parse(spec, _read(spec, content))
-    with engine.begin() as conn:
+    with begin() as conn:
         known = load_known(conn, [record for _, record in parsed])
         errors += _record_errors(principal, parsed, known, today)
         if errors:

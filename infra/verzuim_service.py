@@ -21,6 +21,7 @@ from typing import TypeVar
 import structlog
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy import Connection
 
 from domain.access import Principal
 from domain.durations import NL
@@ -29,7 +30,8 @@ from domain.roles import ADMIN, LEERPLICHT, SWV_COORDINATOR
 from domain.verzuim import Holiday
 from infra import alerts as alert_store
 from infra import audit, verzuim_calendars, verzuim_inputs, verzuim_register
-from infra.bootstrap import Service
+from infra.bootstrap import Service, audited_write
+from infra.db import Begin
 from infra.tables import schools
 from infra.verzuim_calendars import SCHOOL, SWV
 from infra.verzuim_detection import DetectionConfig, DetectionReport, DetectionRun
@@ -97,30 +99,34 @@ class Verzuim:
     # --- inputs ---------------------------------------------------------------------------------------------------
 
     def record(self, principal: Principal, record: Record, now: datetime) -> Recorded:
-        """Write one record (one transaction), then detect for its pupil; audited."""
+        """Write one record (one transaction, with its audit row), then detect for its pupil."""
         kind = verzuim_inputs.kind_of(record)
-        written = self._audited(principal, f"verzuim.{kind}", f"pupil:{record.pupil_id}", now,
-                                lambda: verzuim_inputs.record_one(self.service.engine, principal, record, now,
-                                                                  today_in_nl(now)))
+        written = self._audited_in(principal, f"verzuim.{kind}", f"pupil:{record.pupil_id}", now,
+                                   lambda begin: verzuim_inputs.record_one(begin, principal, record, now,
+                                                                           today_in_nl(now)))
         return Recorded(written, self.detect(today_in_nl(now), now, written.pupils, keep_raised=True))
 
     def import_csv(self, principal: Principal, kind: str, content: str, now: datetime) -> Recorded:
-        """Import a CSV file all or nothing, then detect for the pupils in it; audited."""
-        written = self._audited(principal, f"import:{kind}", f"import:{kind}", now,
-                                lambda: verzuim_inputs.import_csv(self.service.engine, principal, kind, content, now,
-                                                                  today_in_nl(now)))
+        """Import a CSV file all or nothing (one transaction, with its audit row), then detect for the pupils
+        in it.
+        """
+        written = self._audited_in(principal, f"import:{kind}", f"import:{kind}", now,
+                                   lambda begin: verzuim_inputs.import_csv(begin, principal, kind, content, now,
+                                                                           today_in_nl(now)))
         log.info("import", kind=kind, added=written.added, updated=written.updated, actor_role=principal.role)
         return Recorded(written, self.detect(today_in_nl(now), now, written.pupils))
 
     def set_holidays(self, principal: Principal, scope: str, code: str, holidays: Sequence[Holiday],
                      now: datetime) -> list[Holiday]:
-        """Replace a school's or SWV's own holidays (admin; an SWV coordinator for their SWV and its schools)."""
-        def run() -> list[Holiday]:
+        """Replace a school's or SWV's own holidays (admin; an SWV coordinator for their SWV and its schools);
+        audited in the same transaction.
+        """
+        def run(begin: Begin) -> list[Holiday]:
             self._check_holiday_setter(principal, scope, code)
-            with self.service.engine.begin() as conn:
+            with begin() as conn:
                 verzuim_calendars.set_holidays(conn, scope, code, holidays, now)
                 return verzuim_calendars.holidays_of(conn, scope, code)
-        return self._audited(principal, "verzuim.holidays", f"{scope}:{code}", now, run)
+        return self._audited_in(principal, "verzuim.holidays", f"{scope}:{code}", now, run)
 
     def _check_holiday_setter(self, principal: Principal, scope: str, code: str) -> None:
         if principal.role == ADMIN:
@@ -210,7 +216,19 @@ class Verzuim:
         return self._audited(principal, "thuiszitters.export", f"export:{quarter}:{swv or '*'}", now,
                              lambda: verzuim_register.as_csv(self.export(quarter, swv, today_in_nl(now))))
 
+    def _audited_in(self, principal: Principal, action: str, resource: str, now: datetime,
+                    run: Callable[[Begin], T]) -> T:
+        """:meth:`_audited` for a write ``run`` does in the one transaction it opens with the opener it is
+        given: the 'ok' row commits with the write (see :func:`infra.bootstrap.audited_write`).
+        """
+        def append(conn: Connection, outcome: str) -> None:
+            audit.append_in(conn, at=now, user_id=principal.user_id, role=principal.role, action=action,
+                            resource=resource[:120], purpose=PURPOSES.get(action, "Bestand importeren"),
+                            outcome=outcome)
+        return audited_write(self.service.engine, run, append, lambda error: error.code)
+
     def _audited(self, principal: Principal, action: str, resource: str, now: datetime, run: Callable[[], T]) -> T:
+        """Audit a read, or detection (many transactions of its own): the row is appended after ``run``."""
         try:
             result = run()
         except DomainError as error:

@@ -1,6 +1,8 @@
 """A write and its audit row are one transaction: a process SIGKILLed at random moments while it opens
 cases and applies commands leaves every opened case and every case event with its audit row, and no
-audit row claims an 'ok' write that is not there; a commit that fails leaves neither.
+audit row claims an 'ok' write that is not there; a commit that fails leaves neither, for a command and
+for every other audited write (an import, an alert acknowledgement, an advice request, a verzuim record,
+a verzuim import, own holidays).
 """
 
 from __future__ import annotations
@@ -12,21 +14,26 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.exc import OperationalError
 
 from domain.access import Principal
 from domain.case import Command
 from domain.errors import CaseNotFound
 from domain.handlers import NewCase
+from domain.verzuim import Holiday
 from infra import accounts, audit, event_chain
+from infra import alerts as alert_store
+from infra.alerts import AlertNotFound, NewAlert
 from infra.bootstrap import Service
-from infra.tables import audit_log, case_events
+from infra.tables import advice_requests, alerts, audit_log, case_events, enrollments, municipalities, school_holidays
+from infra.verzuim_inputs import EnrollmentRecord
+from infra.verzuim_service import SCHOOL, Verzuim
 from tests.databases import fresh_service
 
 NOW = datetime(2026, 9, 3, 9, 0, tzinfo=UTC)
@@ -140,3 +147,152 @@ def test_a_refusal_and_a_replay_each_get_their_own_row(service: Service) -> None
     assert rows == [("case.open", f"case:{case_id}", "ok"), ("case.open", f"case:{case_id}", "replayed"),
                     ("case.command:leg_handelingsdeel_voor", f"case:{case_id}", "not-found")]
     assert audit.verify(service.engine).broken_seq is None
+
+
+# --- the other audited writes: each commits with its 'ok' row or not at all ------------------------------------------
+
+REFERENCE = (("gemeenten", "cbs_code,naam\n0957,Roermond\n"), ("swvs", "code,naam,sector\nVO3102,SWV VO,vo\n"),
+             ("scholen", "brin,naam,swv,soort,gemeente,vakantieregio\n14PS03,School A,VO3102,vo,0957,zuid\n"),
+             ("leerlingen", ("leerling_id,school,woongemeente,geboortedatum,voornaam,achternaam\n"
+                             "lln-atomic,14PS03,0957,2013-03-01,Sam,Jansen\n")))
+
+
+def _admin(service: Service) -> Principal:
+    _, token = accounts.create_user(service.engine, "admin", [], NOW, service.swv_codes())
+    return accounts.authenticate(service.engine, token, NOW)
+
+
+def _registered(service: Service) -> Principal:
+    """An admin, after importing a school and its pupil lln-atomic."""
+    admin = _admin(service)
+    for kind, content in REFERENCE:
+        service.import_csv(admin, kind, content, NOW)
+    return admin
+
+
+def _contents(service: Service, *tables: Table) -> list[list[tuple[object, ...]]]:
+    """Every row of each table, in primary-key order."""
+    with service.engine.connect() as conn:
+        return [[tuple(r) for r in conn.execute(select(t).order_by(*t.primary_key.columns))] for t in tables]
+
+
+def _last_row(service: Service) -> tuple[str, str, str]:
+    last = audit.entries(service.engine, limit=1)[0]
+    return last.action, last.resource, last.outcome
+
+
+def _commit_fails_then_succeeds(service: Service, monkeypatch: pytest.MonkeyPatch, write: Callable[[], object],
+                                written: Table, row: tuple[str, str]) -> None:
+    """Run ``write`` with a commit that fails right after its audit row was appended (the connection breaks):
+    neither the write nor any audit row is there. Then run it for real: it writes, and its 'ok' row is
+    the newest.
+    """
+    before = _contents(service, audit_log, written)
+    real = audit.append_in
+
+    def append_then_fail(*args: object, **kwargs: object) -> audit.AuditEntry:
+        real(*args, **kwargs)  # type: ignore[arg-type] # the real signature, passed through
+        raise OperationalError("COMMIT", {}, Exception("server closed the connection unexpectedly"))
+    monkeypatch.setattr(audit, "append_in", append_then_fail)
+    with pytest.raises(OperationalError):
+        write()
+    monkeypatch.undo()
+    assert _contents(service, audit_log, written) == before
+    write()
+    assert _contents(service, written) != before[1:]
+    assert _last_row(service) == (*row, "ok")
+    assert audit.verify(service.engine).broken_seq is None
+
+
+def test_an_import_that_fails_to_commit_leaves_neither_rows_nor_audit_row(
+    service: Service, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A reference-data import and its audit row commit together or not at all."""
+    admin = _admin(service)
+    _commit_fails_then_succeeds(
+        service, monkeypatch, lambda: service.import_csv(admin, "gemeenten", "cbs_code,naam\n0957,Roermond\n", NOW),
+        municipalities, ("import:gemeenten", "import:gemeenten"))
+
+
+def _alert_for(service: Service, zc: Principal) -> str:
+    with service.engine.begin() as conn:
+        alert_store.raise_alerts(conn, [NewAlert("escalatie", "zorgcoordinator", "14PS03", "atomic:1",
+                                                 "Termijn verstreken", {})], NOW)
+    found, _ = alert_store.inbox(service.engine, zc, "all", 10, 0)
+    return found[0].id
+
+
+def test_an_acknowledgement_that_fails_to_commit_leaves_the_alert_new_and_no_audit_row(
+    service: Service, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An acknowledged alert and the acknowledgement's audit row commit together or not at all."""
+    zc = _principal(service)
+    alert_id = _alert_for(service, zc)
+    _commit_fails_then_succeeds(
+        service, monkeypatch, lambda: service.acknowledge_alert(zc, alert_id, "School gebeld", NOW), alerts,
+        ("alert.acknowledge", f"alert:{alert_id}"))
+    assert alert_store.find(service.engine, zc, alert_id).note == "School gebeld"
+
+
+def test_acknowledging_another_inbox_alert_changes_nothing_and_is_on_record_as_not_found(
+    service: Service,
+) -> None:
+    """The refusal is raised within the acknowledgement's transaction: it rolls back and only the refusal's
+    row is written, no 'ok' row beside it.
+    """
+    zc = _principal(service)
+    alert_id = _alert_for(service, zc)
+    stranger = accounts.authenticate(service.engine, accounts.create_user(
+        service.engine, "zorgcoordinator", ["20XY00"], NOW, service.swv_codes())[1], NOW)
+    before = _contents(service, audit_log, alerts)
+    with pytest.raises(AlertNotFound):
+        service.acknowledge_alert(stranger, alert_id, "niet van mij", NOW)
+    after = _contents(service, audit_log, alerts)
+    assert after[1] == before[1]
+    assert len(after[0]) == len(before[0]) + 1
+    assert _last_row(service) == ("alert.acknowledge", f"alert:{alert_id}", "not-found")
+
+
+def test_an_advice_request_that_fails_to_commit_leaves_neither_request_nor_audit_row(
+    service: Service, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The deskundige is asked (and from then on sees the case) exactly if the request's row is there."""
+    zc = _principal(service)
+    deskundige, _ = accounts.create_user(service.engine, "deskundige", [], NOW, service.swv_codes())
+    case_id = service.open_case_as(zc, NewCase("tlv", "14PS03", "lln-atomic", "standaard"),
+                                   Command(service.registry.get("tlv").start.command, zc.actor, {"soort": "vso"}),
+                                   NOW, None, None).case_id
+    _commit_fails_then_succeeds(
+        service, monkeypatch, lambda: service.request_advice(zc, case_id, deskundige.id, NOW), advice_requests,
+        ("case.request_advice", f"case:{case_id}"))
+
+
+def test_a_verzuim_record_that_fails_to_commit_leaves_neither_record_nor_audit_row(
+    service: Service, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An enrollment recorded through the API's path and its audit row commit together or not at all."""
+    admin, verzuim = _registered(service), Verzuim(service)
+    record = EnrollmentRecord("lln-atomic", "14PS03", date(2026, 8, 24))
+    _commit_fails_then_succeeds(service, monkeypatch, lambda: verzuim.record(admin, record, NOW), enrollments,
+                                ("verzuim.inschrijvingen", "pupil:lln-atomic"))
+
+
+def test_a_verzuim_import_that_fails_to_commit_leaves_neither_rows_nor_audit_row(
+    service: Service, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An enrollment file and its audit row commit together or not at all."""
+    admin, verzuim = _registered(service), Verzuim(service)
+    content = "leerling_id,school,eerste_dag\nlln-atomic,14PS03,2026-08-24\n"
+    _commit_fails_then_succeeds(service, monkeypatch, lambda: verzuim.import_csv(admin, "inschrijvingen", content, NOW),
+                                enrollments, ("import:inschrijvingen", "import:inschrijvingen"))
+
+
+def test_own_holidays_that_fail_to_commit_leave_neither_holidays_nor_audit_row(
+    service: Service, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A school's own holidays and their audit row commit together or not at all."""
+    admin, verzuim = _registered(service), Verzuim(service)
+    holidays = [Holiday("herfstvakantie", date(2026, 10, 19), date(2026, 10, 23))]
+    _commit_fails_then_succeeds(service, monkeypatch,
+                                lambda: verzuim.set_holidays(admin, SCHOOL, "14PS03", holidays, NOW),
+                                school_holidays, ("verzuim.holidays", "school:14PS03"))
