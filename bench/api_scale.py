@@ -77,6 +77,7 @@ from domain.durations import Duration  # noqa: E402
 from domain.registry import PathwayRegistry  # noqa: E402
 from domain.roles import SWV_COORDINATOR, SYSTEEM  # noqa: E402
 from domain.stalled import stage_norms  # noqa: E402
+from infra import checkpoints, event_chain  # noqa: E402
 from infra.accounts import create_user  # noqa: E402
 from infra.bootstrap import Service  # noqa: E402
 from infra.db import make_engine  # noqa: E402
@@ -117,7 +118,7 @@ OVERDUE_PENDING = 0.05
 CASE_COLUMNS = ("id", "pathway", "definition_version", "school_brin", "pupil_id", "stage", "version", "artifacts",
                 "opened_at", "stage_entered_at", "updated_at", "profile")
 EVENT_COLUMNS = ("case_id", "seq", "type", "command", "stage_from", "stage_to", "payload", "actor_role", "actor_id",
-                 "pathway", "definition_version", "occurred_at", "recorded_at")
+                 "pathway", "definition_version", "occurred_at", "recorded_at", "chain_seq", "prev_hash", "hash")
 TIMER_COLUMNS = ("id", "case_id", "name", "fires", "due_at", "state", "finished_at", "reason")
 
 Row = tuple[Any, ...]
@@ -202,6 +203,8 @@ class Region:
         self.profile_weights = [share for share, _, _ in PROFILES.values()]
         self.pupils = max(1, int(n / 1.4))
         self.stats = Stats()
+        self.chain_head: tuple[int, str] | None = None
+        """The events' hash chain so far (its newest link's chain_seq and hash): events are linked as generated."""
         self.sample: list[str] = []
         self._keep = min(1.0, 12_000 / max(1.0, n * PROFILES[SWV_PROFILE][0]))
 
@@ -256,10 +259,19 @@ class Region:
                 artifacts[move.records] = {**payload, "occurred_at": instant.isoformat()}
             role = SYSTEEM if move.roles == {SYSTEEM} else ("zorgcoordinator" if "zorgcoordinator" in move.roles
                                                             else min(move.roles - {SYSTEEM}))
+            recorded = moment + rng.uniform(0.05, 3)
+            event: dict[str, Any] = {
+                "case_id": case_id, "seq": seq, "type": move.event, "command": move.command, "stage_from": source,
+                "stage_to": target, "payload": payload, "actor_role": role,
+                "actor_id": "termijnbewaking" if role == SYSTEEM else actor_id, "pathway": definition.pathway,
+                "definition_version": definition.version, "occurred_at": instant,
+                "recorded_at": datetime.fromtimestamp(recorded, UTC)}
+            event_chain.link([event], self.chain_head)  # the chain's next link, as the engine makes it
+            self.chain_head = event["chain_seq"], event["hash"]
             event_rows.append((case_id, seq, move.event, move.command, source, target,
-                               json.dumps(payload, separators=(",", ":")), role,
-                               "termijnbewaking" if role == SYSTEEM else actor_id, definition.pathway,
-                               definition.version, stamp(moment), stamp(moment + rng.uniform(0.05, 3))))
+                               json.dumps(payload, separators=(",", ":")), role, event["actor_id"], definition.pathway,
+                               definition.version, stamp(moment), stamp(recorded), event["chain_seq"],
+                               event["prev_hash"], event["hash"]))
         self._timers(shape, stage, case_id, f"{case_id}:{entered_at_step + 1}:", entered, stamp, timer_rows)
         pupil = f"lln-{rng.randrange(self.pupils):08d}"
         case_rows.append((case_id, definition.pathway, definition.version, school, pupil, stage, len(walk),
@@ -693,12 +705,31 @@ def run_one(kind: str, n: int, args: argparse.Namespace, folder: Path, registry:
         log(f"  status p50/p99 {f['status_p50_ms']:.2f}/{f['status_p99_ms']:.2f} ms, stalled p50 "
             f"{f['stalled_p50_ms']:.0f} ms, search p50/p99 {f['search_p50_ms']:.2f}/{f['search_p99_ms']:.2f} ms, "
             f"RSS peak {f['rss_mib']:.0f} MiB")
+        result.data["verified"] = verify_chains(db, folder, s.events)
         if diagnose_here:
             log("  diagnosis: status, stalled and search in-process (SQL traced, profiled), then the proposed fix ...")
             diagnoses[kind] = diagnose(db, region, folder)
         return result
     finally:
         db.drop()
+
+
+def verify_chains(db: Database, folder: Path, events: int) -> dict[str, Any]:
+    """Both hash chains walked as ``leerlingroute audit verify`` walks them (not timed): the loaded events
+    and the audit rows the API wrote. A chain that does not verify, or a missing event, stops the run."""
+    log("  verifying the events' and the audit log's hash chains ...")
+    engine = make_engine(db.url)
+    started = time.perf_counter()
+    try:
+        found = checkpoints.verify(engine, Settings(data_dir=folder / "audit", database_url=db.url))
+    finally:
+        engine.dispose()
+    seconds = time.perf_counter() - started
+    if found.problems or found.events.rows != events:
+        msg = f"the hash chains do not verify ({found.events.rows:,} of {events:,} events): {found.problems}"
+        raise RuntimeError(msg)
+    log(f"  verified in {seconds:.1f} s: {found.events.rows:,} events, {found.audit.rows:,} audit rows")
+    return {"events": found.events.rows, "audit_rows": found.audit.rows, "seconds": round(seconds, 1)}
 
 
 def _pass(ok: bool) -> str:

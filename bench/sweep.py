@@ -6,8 +6,10 @@
 SQLite: one sweeper (`fire_due_timers` in this process, batches of B). PostgreSQL (when
 LEERLINGROUTE_TEST_PG_URL is set): 1, 2 and 4 `leerlingroute fire-timers` processes at once on a
 fresh database each. Raw batched SQLite: the same rows written with executemany and nothing else,
-as the baseline. Relay: M outbox events sent to a local `prefect server` with the relay's own
-adapter. Peak RSS of this process and of the largest child.
+as the baseline; its events are hash-chained like the engine's (the chain's head read once per batch,
+then ``infra.event_chain.link``), so both do the same work on the same schema. Every run's event chain
+is walked afterwards (not timed) and must verify. Relay: M outbox events sent to a local `prefect server`
+with the relay's own adapter. Peak RSS of this process and of the largest child.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -31,6 +34,7 @@ from sqlalchemy import create_engine, text
 
 from domain.handlers import fire_due_timers
 from domain.registry import PathwayRegistry
+from infra import event_chain
 from infra.db import SQLITE_PRAGMAS, make_engine
 from infra.migrate import upgrade
 from infra.seeding import DUE_AT, seed_due_timers
@@ -51,12 +55,13 @@ def sqlite_one_sweeper(folder: Path, timers: int, batch: int) -> float:
     seconds = time.perf_counter() - started
     engine.dispose()
     _check(report.fired == timers, f"fired {report.fired} of {timers}")
+    _check_chain(url, 2 * timers)
     return timers / seconds
 
 
 def raw_batched_sqlite(folder: Path, timers: int, batch: int) -> float:
     """The sweep's writes without the engine: per timer one case UPDATE, one timer UPDATE, one event
-    INSERT, one outbox INSERT; executemany per statement, one commit per batch."""
+    INSERT (the chain's next link), one outbox INSERT; executemany per statement, one commit per batch."""
     url = f"sqlite:///{folder / 'raw.db'}"
     upgrade(url)
     seed_due_timers(url, timers, prefix="raw")
@@ -64,7 +69,8 @@ def raw_batched_sqlite(folder: Path, timers: int, batch: int) -> float:
     for pragma in SQLITE_PRAGMAS:
         conn.execute(f"PRAGMA {pragma}")
     ids = [r[0] for r in conn.execute("SELECT id FROM cases ORDER BY id")]
-    at = "2026-10-20 09:00:00.000000"
+    at_instant = datetime(2026, 10, 20, 9, tzinfo=UTC)
+    at = at_instant.replace(tzinfo=None).isoformat(" ", "microseconds")  # as the engine stores it on SQLite
     started = time.perf_counter()
     for i in range(0, len(ids), batch):
         chunk = ids[i:i + batch]
@@ -72,14 +78,41 @@ def raw_batched_sqlite(folder: Path, timers: int, batch: int) -> float:
                          [(at, c) for c in chunk])
         conn.executemany("UPDATE timers SET state = 'fired', finished_at = ? WHERE case_id = ? AND state = 'pending'",
                          [(at, c) for c in chunk])
-        conn.executemany("INSERT INTO case_events VALUES (?, 2, 'opp_te_laat', 'meld_opp_te_laat', 'concept', "
-                         "'concept', '{}', 'systeem', 'termijnbewaking', 'opp', 1, ?, ?)", [(c, at, at) for c in chunk])
+        # The batch's events are the chain's next links, as the engine writes them: the head read in
+        # this transaction (which holds the write lock since the first UPDATE), then event_chain.link.
+        head = conn.execute(event_chain.HEAD_SQL).fetchone()
+        events = [{**_RAW_EVENT, "case_id": c, "occurred_at": at_instant, "recorded_at": at_instant} for c in chunk]
+        event_chain.link(events, (head[0], head[1]) if head else None)
+        conn.executemany(_RAW_EVENT_INSERT, [(e["case_id"], at, at, e["chain_seq"], e["prev_hash"], e["hash"])
+                                             for e in events])
         conn.executemany("INSERT INTO outbox (case_id, seq, type, pathway, stage_from, stage_to, occurred_at) "
                          "VALUES (?, 2, 'opp_te_laat', 'opp', 'concept', 'concept', ?)", [(c, at) for c in chunk])
         conn.commit()
     seconds = time.perf_counter() - started
     conn.close()
+    _check_chain(url, 2 * timers)
     return timers / seconds
+
+
+_RAW_EVENT: dict[str, Any] = {
+    "seq": 2, "type": "opp_te_laat", "command": "meld_opp_te_laat", "stage_from": "concept", "stage_to": "concept",
+    "payload": {}, "actor_role": "systeem", "actor_id": "termijnbewaking", "pathway": "opp", "definition_version": 1}
+"""The raw sweep's event, as hashed; ``_RAW_EVENT_INSERT`` writes the same values."""
+_RAW_EVENT_INSERT = (
+    "INSERT INTO case_events (case_id, seq, type, command, stage_from, stage_to, payload, actor_role, actor_id, "
+    "pathway, definition_version, occurred_at, recorded_at, chain_seq, prev_hash, hash) VALUES (?, 2, 'opp_te_laat', "
+    "'meld_opp_te_laat', 'concept', 'concept', '{}', 'systeem', 'termijnbewaking', 'opp', 1, ?, ?, ?, ?, ?)")
+
+
+def _check_chain(url: str, events: int) -> None:
+    """The case events' hash chain walked as ``leerlingroute audit verify`` walks it (not timed): every
+    link intact and one per event."""
+    engine = make_engine(url)
+    try:
+        found = event_chain.verify(engine)
+    finally:
+        engine.dispose()
+    _check(found.broken_seq is None and found.rows == events, f"event chain of {url}: {found}")
 
 
 def postgres_sweepers(base_url: str, timers: int, count: int, batch: int) -> tuple[float, int]:
@@ -99,6 +132,7 @@ def postgres_sweepers(base_url: str, timers: int, count: int, batch: int) -> tup
         seconds = time.perf_counter() - started
         fired = sum(int(o.split("Termijnen afgegaan: ")[1].split(",")[0]) for o in outputs)
         _check(fired == timers, f"fired {fired} of {timers}: {outputs}")
+        _check_chain(url, 2 * timers)
         return timers / seconds, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
     finally:
         with admin.connect() as conn:

@@ -13,7 +13,9 @@ One run measures three things on this machine and prints a table (JSON to ``--ou
    one transition.
 2. **raw** - the floor: plain ``sqlite3`` on another fresh, migrated file, the same number of
    transitions, each one UPDATE of the case row + one INSERT into case_events + one INSERT
-   into outbox + commit.
+   into outbox + commit. The event is the hash chain's next link, as the engine writes it: the
+   chain's head read in the transaction, then ``infra.event_chain.link`` (same schema, same work).
+   Both runs' event chains are walked afterwards (not timed) and must verify.
 3. **naive prefect** - the same work done the naive way: one Prefect flow run per
    transition, on a sample of M transitions against a throw-away ephemeral Prefect server
    (PREFECT_HOME in a temp dir, default settings otherwise, the default heartbeat included).
@@ -53,6 +55,7 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere: the project pack
 from domain.case import Actor, Command  # noqa: E402 - after the sys.path fix above
 from domain.handlers import NewCase, Outcome, handle_command, open_case  # noqa: E402
 from domain.registry import PathwayRegistry  # noqa: E402
+from infra import event_chain  # noqa: E402
 from infra.db import SQLITE_PRAGMAS, make_engine  # noqa: E402
 from infra.migrate import upgrade  # noqa: E402
 from infra.sql import SqlUnitOfWork  # noqa: E402
@@ -189,8 +192,21 @@ def drive(uow: SqlUnitOfWork, registry: PathwayRegistry, case_ids: Sequence[str]
     return done
 
 
+def chain_check(url: str, events: int) -> dict[str, Any]:
+    """The case events' hash chain walked as ``leerlingroute audit verify`` walks it (not timed): every
+    link intact and one link per event."""
+    engine = make_engine(url)
+    try:
+        found = event_chain.verify(engine)
+    finally:
+        engine.dispose()
+    return {"rows": found.rows, "broken_seq": found.broken_seq,
+            "ok": found.broken_seq is None and found.rows == events}
+
+
 def engine_checks(path: Path, cases: int) -> dict[str, Any]:
-    """What the engine left in the database: every case at the end, every transition recorded."""
+    """What the engine left in the database: every case at the end, every transition recorded, the
+    events' chain intact."""
     with sqlite3.connect(path) as conn:
         stages = dict(conn.execute("SELECT stage, count(*) FROM cases GROUP BY stage").fetchall())
         events = conn.execute("SELECT count(*) FROM case_events").fetchone()[0]
@@ -198,9 +214,10 @@ def engine_checks(path: Path, cases: int) -> dict[str, Any]:
         pending_timers = conn.execute("SELECT count(*) FROM timers WHERE state = 'pending'").fetchone()[0]
     conn.close()
     expected = cases * TRANSITIONS_PER_CASE
+    chain = chain_check(sqlite_url(path), expected)
     return {"stages": stages, "events": events, "outbox": outbox, "pending_timers": pending_timers,
-            "ok": stages == {FINAL_STAGE: cases} and events == expected and outbox == expected
-            and pending_timers == cases}
+            "chain": chain, "ok": stages == {FINAL_STAGE: cases} and events == expected and outbox == expected
+            and pending_timers == cases and chain["ok"]}
 
 
 def run_engine(tmp: Path, cases: int) -> EngineResult:
@@ -272,16 +289,16 @@ _STEPS: tuple[tuple[str, str, str | None, str, dict[str, dict[str, Any]], dict[s
 _RAW_UPDATE = ("UPDATE cases SET stage = ?, version = ?, artifacts = ?, stage_entered_at = ?, updated_at = ? "
                "WHERE id = ? AND version = ?")
 _RAW_EVENT = ("INSERT INTO case_events (case_id, seq, type, command, stage_from, stage_to, payload, actor_role, "
-              "actor_id, pathway, definition_version, occurred_at, recorded_at) "
-              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+              "actor_id, pathway, definition_version, occurred_at, recorded_at, chain_seq, prev_hash, hash) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 _RAW_OUTBOX = ("INSERT INTO outbox (case_id, seq, type, pathway, stage_from, stage_to, occurred_at) "
                "VALUES (?, ?, ?, ?, ?, ?, ?)")
 
 
 def run_raw(tmp: Path, cases: int, transitions: int) -> Phase:
     """``transitions`` raw transitions on ``cases`` pre-inserted case rows (version 0), a step at a
-    time across all cases like the engine run; one commit per transition."""
-    path, _ = fresh_db(tmp, "raw")
+    time across all cases like the engine run; one commit per transition, each event hash-chained."""
+    path, url = fresh_db(tmp, "raw")
     conn = sqlite3.connect(path, timeout=30)
     for pragma in SQLITE_PRAGMAS:  # exactly the engine's connection settings
         conn.execute(f"PRAGMA {pragma}")
@@ -314,9 +331,17 @@ def run_raw(tmp: Path, cases: int, transitions: int) -> Phase:
             if cursor.rowcount != 1:
                 msg = f"raw update lost case {case_id} at version {version - 1}"
                 raise RuntimeError(msg)
+            # The event is the chain's next link, as the engine writes it: the head read in this
+            # transaction (which holds the write lock since the UPDATE), then event_chain.link.
+            head = conn.execute(event_chain.HEAD_SQL).fetchone()
+            row: dict[str, Any] = {
+                "case_id": case_id, "seq": version, "type": event, "command": command, "stage_from": stage_from,
+                "stage_to": stage_to, "payload": payload, "actor_role": ACTOR.role, "actor_id": ACTOR.id,
+                "pathway": PATHWAY, "definition_version": 1, "occurred_at": NOW, "recorded_at": NOW}
+            event_chain.link([row], (head[0], head[1]) if head else None)
             conn.execute(_RAW_EVENT, (case_id, version, event, command, stage_from, stage_to,
                                       json.dumps(payload, separators=(",", ":")), ACTOR.role, ACTOR.id, PATHWAY, 1,
-                                      now_text, now_text))
+                                      now_text, now_text, row["chain_seq"], row["prev_hash"], row["hash"]))
             conn.execute(_RAW_OUTBOX, (case_id, version, event, PATHWAY, stage_from, stage_to, now_text))
             conn.commit()
             done += 1
@@ -325,6 +350,10 @@ def run_raw(tmp: Path, cases: int, transitions: int) -> Phase:
     conn.close()
     if events != transitions:
         msg = f"raw run recorded {events} events, expected {transitions}"
+        raise RuntimeError(msg)
+    chain = chain_check(url, transitions)
+    if not chain["ok"]:
+        msg = f"raw run's event chain does not verify: {chain}"
         raise RuntimeError(msg)
     return Phase(done, seconds)
 
@@ -436,7 +465,7 @@ def report(
         row("engine: open_case (1 commit each)", eng.opens),
         row("engine: handle_command (1 commit each)", eng.commands),
         row("engine: all transitions", eng.total),
-        row("raw sqlite3: UPDATE+2 INSERT+commit", raw),
+        row("raw sqlite3: UPDATE+chain+2 INSERT+commit", raw),
         row(f"naive prefect: 1 flow run/transition (n={len(pf.run_seconds)})", pf_phase),
         "-" * 89,
         f"engine / raw sqlite3 (command phase)     {raw_share:>8.1%}",
@@ -448,7 +477,8 @@ def report(
         f"prefect default flow heartbeat: {pf.heartbeat_frequency_s} s; run states: {pf.final_states}",
         (f"engine db after run: {eng.db_bytes / 2**20:.1f} MiB; checks {'ok' if eng.checks['ok'] else 'FAILED'}: "
          f"stages={eng.checks['stages']} events={eng.checks['events']:,} outbox={eng.checks['outbox']:,} "
-         f"pending timers={eng.checks['pending_timers']:,}"),
+         f"pending timers={eng.checks['pending_timers']:,} "
+         f"event chain={'verified' if eng.checks['chain']['ok'] else eng.checks['chain']}"),
         (f"peak RSS (this process): {rss['final']:.1f} MiB  (after engine {rss['after_engine']:.1f}, "
          f"after raw {rss['after_raw']:.1f}, after prefect {rss['after_prefect']:.1f}; "
          f"largest child, e.g. the prefect server: {rss['children']:.1f} MiB)"),

@@ -60,8 +60,9 @@ from sqlalchemy.engine import make_url
 from api.app import create_app
 from domain.durations import NL
 from domain.verzuim import default_calendar
-from infra import accounts
+from infra import accounts, checkpoints
 from infra.bootstrap import Service
+from infra.db import make_engine
 from infra.logging import configure_logging
 from infra.migrate import upgrade
 from infra.settings import Settings
@@ -251,7 +252,6 @@ def add_rows(url: str, table: str, rows: list[tuple[Any, ...]]) -> None:
     """More rows (the records of one day, or of the incremental pupils' week), replacing equal keys."""
     from sqlalchemy.dialects import postgresql, sqlite  # noqa: PLC0415
 
-    from infra.db import make_engine  # noqa: PLC0415
     from infra.tables import metadata  # noqa: PLC0415
 
     target = metadata.tables[table]
@@ -382,8 +382,26 @@ def run_size(backend: str, pupils: int, as_of: date, seed: int, folder: Path) ->
         print(f"    daily run:    {daily}", flush=True)
         inc = incremental(url, world, as_of + timedelta(days=1))
         print(f"    incremental:  {inc}", flush=True)
+        chains = verify_chains(url, folder)
+        print(f"    verified:     {chains}", flush=True)
     return {"backend": backend, "pupils": pupils, "load_s": round(loaded, 1), **counts, "catch_up": catch_up,
-            "daily": daily, "incremental": inc}
+            "daily": daily, "incremental": inc, "verified": chains}
+
+
+def verify_chains(url: str, folder: Path) -> dict[str, int]:
+    """Both hash chains walked as ``leerlingroute audit verify`` walks them (not timed): the events of the
+    cases the runs opened and the audit rows they wrote. A chain that does not verify stops the run."""
+    engine = make_engine(url)
+    try:
+        found = checkpoints.verify(engine, Settings(data_dir=folder / "audit", database_url=url))
+        with engine.connect() as conn:
+            events = int(conn.execute(text("SELECT COUNT(*) FROM case_events")).scalar_one())
+    finally:
+        engine.dispose()
+    if found.problems or found.events.rows != events:
+        msg = f"the hash chains do not verify ({found.events.rows:,} of {events:,} events): {found.problems}"
+        raise RuntimeError(msg)
+    return {"events": found.events.rows, "audit_rows": found.audit.rows}
 
 
 def _counts(url: str) -> dict[str, int]:
