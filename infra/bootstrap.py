@@ -7,6 +7,7 @@ Every command goes through :class:`Service`, which logs one canonical line per c
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -69,6 +70,9 @@ PURPOSES = {
     "case.open": "Dossier openen",
     "case.command": "Stap in het dossier vastleggen",
     "pupil.transfer": "Leerling overplaatsen naar een andere school",
+    "webhook.register": "Ontvanger van dossiergebeurtenissen aanmelden",
+    "webhook.deactivate": "Ontvanger van dossiergebeurtenissen afmelden",
+    "webhook.rotate_secret": "Geheim van een ontvanger van dossiergebeurtenissen vervangen",
 }
 """The purpose recorded in the audit log when the caller states none (``X-Purpose``)."""
 
@@ -476,12 +480,15 @@ class Service:
 
     def register_webhook(self, principal: Principal, url: str, description: str, now: datetime) -> Registered:
         """Register a webhook subscriber (SWV coordinator or admin) owned by the user, that receives the
-        events of the cases its owner may see; its secret is returned only here.
+        events of the cases its owner may see; its secret is returned only here. Audited with the write:
+        a lasting channel that sends case events out is an access of its own.
         """
         require_manager(principal.actor)
-        registered = self._webhooks().register(url, description, now, principal)
-        log.info("webhook", action="registered", subscription_id=registered.subscription.id,
-                 actor_role=principal.role)
+        subscription_id = str(uuid.uuid4())
+        registered = self._audited_in(principal, "webhook.register", f"webhook:{subscription_id}", now,
+                                      lambda begin: self._webhooks().register(url, description, now, principal,
+                                                                              subscription_id, begin))
+        log.info("webhook", action="registered", subscription_id=subscription_id, actor_role=principal.role)
         return registered
 
     def webhooks(self, principal: Principal) -> list[Subscription]:
@@ -497,18 +504,22 @@ class Service:
             raise WebhookNotFound(subscription_id)
         return found
 
-    def deactivate_webhook(self, principal: Principal, subscription_id: str) -> None:
-        """Stop delivering to a webhook subscriber the user manages."""
-        self.webhook(principal, subscription_id)
-        self._webhooks().deactivate(subscription_id)
+    def deactivate_webhook(self, principal: Principal, subscription_id: str, now: datetime) -> None:
+        """Stop delivering to a webhook subscriber the user manages; audited with the write."""
+        def run(begin: Begin) -> None:
+            self.webhook(principal, subscription_id)
+            self._webhooks().deactivate(subscription_id, begin)
+        self._audited_in(principal, "webhook.deactivate", f"webhook:{subscription_id}", now, run)
         log.info("webhook", action="deactivated", subscription_id=subscription_id, actor_role=principal.role)
 
     def rotate_webhook_secret(self, principal: Principal, subscription_id: str, now: datetime) -> Registered:
         """A new secret for a subscriber the user manages, returned only here; the old one signs too
         until the grace period (``webhook_secret_grace_hours``) ends.
         """
-        self.webhook(principal, subscription_id)
-        rotated = self._webhooks().rotate(subscription_id, now)
+        def run(begin: Begin) -> Registered:
+            self.webhook(principal, subscription_id)
+            return self._webhooks().rotate(subscription_id, now, begin)
+        rotated = self._audited_in(principal, "webhook.rotate_secret", f"webhook:{subscription_id}", now, run)
         log.info("webhook", action="secret-rotated", subscription_id=subscription_id, actor_role=principal.role)
         return rotated
 

@@ -38,6 +38,7 @@ from domain.case import Actor
 from domain.errors import NotFound, RoleNotAllowed
 from domain.ports import OutboxItem
 from domain.roles import ADMIN, SWV_COORDINATOR
+from infra.db import Begin
 from infra.tables import cases, outbox, users
 from infra.tables import webhook_subscriptions as subscriptions
 from infra.webhook_targets import AllowList, check_url, connection_pool, post
@@ -215,14 +216,16 @@ class Webhooks:
         self.grace = grace
         self.ssl_context = ssl_context
 
-    def register(self, url: str, description: str, now: datetime, owner: Principal) -> Registered:
+    def register(self, url: str, description: str, now: datetime, owner: Principal,
+                 subscription_id: str | None = None, begin: Begin | None = None) -> Registered:
         """A new active subscriber owned by ``owner`` that receives the events recorded from now on, of
         the cases its owner may see at delivery; an admin's receives every event. WebhookUrlRefused
-        (422) for an address a webhook may not be sent to.
+        (422) for an address a webhook may not be sent to. Written in the transaction ``begin`` opens
+        (default: one of its own), so that a caller can commit its audit row with it.
         """
         check_url(url, self.allow)
-        subscription_id, secret = str(uuid.uuid4()), new_secret()
-        with self.engine.begin() as conn:
+        subscription_id, secret = subscription_id or str(uuid.uuid4()), new_secret()
+        with (begin or self.engine.begin)() as conn:
             cursor = conn.execute(select(func.coalesce(func.max(outbox.c.id), 0))).scalar_one()
             conn.execute(insert(subscriptions), {
                 "id": subscription_id, "url": url, "secret": secret, "description": description,
@@ -247,20 +250,23 @@ class Webhooks:
             raise WebhookNotFound(subscription_id)
         return Subscription(**row._asdict())
 
-    def deactivate(self, subscription_id: str) -> None:
-        """Stop delivering to a subscriber (again: no-op); WebhookNotFound for an unknown id."""
-        with self.engine.begin() as conn:
+    def deactivate(self, subscription_id: str, begin: Begin | None = None) -> None:
+        """Stop delivering to a subscriber (again: no-op); WebhookNotFound for an unknown id. Written in
+        the transaction ``begin`` opens (default: one of its own).
+        """
+        with (begin or self.engine.begin)() as conn:
             found = conn.execute(update(subscriptions).where(subscriptions.c.id == subscription_id)
                                  .values(active=False)).rowcount
         if found != 1:
             raise WebhookNotFound(subscription_id)
 
-    def rotate(self, subscription_id: str, now: datetime) -> Registered:
+    def rotate(self, subscription_id: str, now: datetime, begin: Begin | None = None) -> Registered:
         """A new secret, returned this once; the current one becomes the previous one and keeps signing
-        until ``now + grace`` (a previous one still in its grace period is dropped). One UPDATE.
+        until ``now + grace`` (a previous one still in its grace period is dropped). One UPDATE, in the
+        transaction ``begin`` opens (default: one of its own).
         """
         secret, c = new_secret(), subscriptions.c
-        with self.engine.begin() as conn:
+        with (begin or self.engine.begin)() as conn:
             found = conn.execute(update(subscriptions).where(c.id == subscription_id).values(
                 previous_secret=c.secret, previous_secret_until=now + self.grace, secret=secret)).rowcount
         if found != 1:

@@ -43,9 +43,9 @@ def get_webhook(subscription_id: str, principal: PrincipalDep, service: ServiceD
 
 @router.delete("/{subscription_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response,
                responses=ERRORS)
-def deactivate_webhook(subscription_id: str, principal: PrincipalDep, service: ServiceDep) -> Response:
+def deactivate_webhook(subscription_id: str, principal: PrincipalDep, service: ServiceDep, now: NowDep) -> Response:
     """Stop delivering to the subscriber; it stays listed as inactive."""
-    service.deactivate_webhook(principal, subscription_id)
+    service.deactivate_webhook(principal, subscription_id, now)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

@@ -394,7 +394,7 @@ def test_a_second_subscriber_gets_its_own_delivery_ids_and_a_deactivated_one_not
     subscribe(service, first.url)
     subscribe(service, second.url)
     stopped, _ = subscribe(service, gone.url)
-    service.deactivate_webhook(coordinator(service), stopped.id)
+    service.deactivate_webhook(coordinator(service), stopped.id, T0)
     open_opp(service, T0)
     assert service.deliver_webhooks(T0).subscribers == 2
     assert first.accepted()[0]["event_id"] == second.accepted()[0]["event_id"]

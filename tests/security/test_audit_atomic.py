@@ -31,9 +31,19 @@ from infra import accounts, audit, event_chain
 from infra import alerts as alert_store
 from infra.alerts import AlertNotFound, NewAlert
 from infra.bootstrap import Service
-from infra.tables import advice_requests, alerts, audit_log, case_events, enrollments, municipalities, school_holidays
+from infra.tables import (
+    advice_requests,
+    alerts,
+    audit_log,
+    case_events,
+    enrollments,
+    municipalities,
+    school_holidays,
+    webhook_subscriptions,
+)
 from infra.verzuim_inputs import EnrollmentRecord
 from infra.verzuim_service import SCHOOL, Verzuim
+from infra.webhooks import WebhookNotFound
 from tests.databases import fresh_service
 
 NOW = datetime(2026, 9, 3, 9, 0, tzinfo=UTC)
@@ -296,3 +306,43 @@ def test_own_holidays_that_fail_to_commit_leave_neither_holidays_nor_audit_row(
     _commit_fails_then_succeeds(service, monkeypatch,
                                 lambda: verzuim.set_holidays(admin, SCHOOL, "14PS03", holidays, NOW),
                                 school_holidays, ("verzuim.holidays", "school:14PS03"))
+
+
+def _coordinator(service: Service) -> Principal:
+    _, token = accounts.create_user(service.engine, "swv_coordinator", ["standaard"], NOW, service.swv_codes())
+    return accounts.authenticate(service.engine, token, NOW)
+
+
+def test_webhook_changes_are_on_record_and_commit_with_their_audit_row(
+    service: Service, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Registering, rotating and deactivating a receiver of case events are accesses of their own: each
+    commits together with its audit row or not at all; a colleague's attempt on it is on record as refused.
+    """
+    monkeypatch.setattr(service.settings, "webhook_allow_hosts", "127.0.0.1:9")
+    owner = _coordinator(service)
+    made: list[str] = []
+
+    def register() -> None:
+        made.append(service.register_webhook(owner, "http://127.0.0.1:9/hook", "", NOW).subscription.id)
+    before = _contents(service, audit_log, webhook_subscriptions)
+    real = audit.append_in
+
+    def append_then_fail(*args: object, **kwargs: object) -> audit.AuditEntry:
+        real(*args, **kwargs)  # type: ignore[arg-type] # the real signature, passed through
+        raise OperationalError("COMMIT", {}, Exception("server closed the connection unexpectedly"))
+    monkeypatch.setattr(audit, "append_in", append_then_fail)
+    with pytest.raises(OperationalError):
+        register()
+    monkeypatch.setattr(audit, "append_in", real)
+    assert _contents(service, audit_log, webhook_subscriptions) == before
+    register()
+    [hook] = made
+    assert _last_row(service) == ("webhook.register", f"webhook:{hook}", "ok")
+    _commit_fails_then_succeeds(service, monkeypatch, lambda: service.rotate_webhook_secret(owner, hook, NOW),
+                                webhook_subscriptions, ("webhook.rotate_secret", f"webhook:{hook}"))
+    with pytest.raises(WebhookNotFound):
+        service.deactivate_webhook(_coordinator(service), hook, NOW)
+    assert _last_row(service) == ("webhook.deactivate", f"webhook:{hook}", "not-found")
+    service.deactivate_webhook(owner, hook, NOW)
+    assert _last_row(service) == ("webhook.deactivate", f"webhook:{hook}", "ok")
