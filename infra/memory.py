@@ -88,10 +88,10 @@ class MemoryUnitOfWork(UnitOfWork):
             self._check(self.store.state)
             self._apply(self.store.state)
         self.begin()
+        self.commits += 1
 
     def rollback(self) -> None:
         self.begin()
-        self.commits += 1
 
     def _check(self, state: _State) -> None:
         for case_id, version in self._expect.items():
