@@ -176,8 +176,10 @@ def _check_host(host: str, port: int) -> None:
                                 "gebruik de volledige openbare domeinnaam.")
     refused = [a for a in resolve(host, port) if not is_public(a)]
     if refused:
+        # The resolved address is not quoted: that would let a caller use registration to look up names
+        # that only resolve on the inside.
         raise WebhookUrlRefused(f"De naam '{host[:_MAX_SHOWN]}' verwijst naar een intern of niet-openbaar "
-                                f"adres ({refused[0]}).")
+                                "adres.")
 
 
 def _canonical_ipv4(host: str) -> bool:

@@ -277,6 +277,9 @@ def test_an_internal_or_disguised_webhook_address_is_refused_and_nothing_is_sent
                                                    "https://leerlingroute.nl/problems/webhook-url-refused")
     assert problem["detail"].startswith(("Het webhook-adres", "De naam"))
     assert ALLOWED_NL in problem["detail"]
+    if url.startswith("https://intern.example.nl:"):  # the name is quoted, the inside address it resolved to not
+        assert problem["detail"].startswith("De naam 'intern.example.nl' verwijst naar een intern")
+        assert "127.0.0.1" not in problem["detail"]
     assert f":{receiver.port}/" not in api.get("/webhooks", headers=ADMIN).text
     open_case(api)
     delivering("").deliver_webhooks(datetime.now(UTC))

@@ -47,6 +47,17 @@ def test_an_address_that_can_reach_inside_is_refused_with_a_dutch_reason(url: st
     assert refused.value.message == "Webhook URL refused"
 
 
+def test_a_name_that_resolves_inside_is_refused_without_quoting_the_address() -> None:
+    """The reason names the host as it was typed, never the internal address it resolved to: registration
+    must not become a way to look up names that only resolve on the inside.
+    """
+    with pytest.raises(WebhookUrlRefused) as refused:
+        check_url("https://intern.example.nl/hook", NOTHING_ALLOWED)
+    reason, _ = refused.value.problems
+    assert reason == "De naam 'intern.example.nl' verwijst naar een intern of niet-openbaar adres."
+    assert "10.1.2.3" not in " ".join(refused.value.problems)
+
+
 @pytest.mark.parametrize("url", [
     "https://ontvanger.example.nl/hook", "https://ontvanger.example.nl:8443/pad?x=1",
     f"https://{PUBLIC_IP}/hook", "https://[2606:4700::1111]/hook", "https://nog-niet-in-dns.example.nl/",
