@@ -20,7 +20,8 @@
   ``web.sign_out``): the account's id, never the name that was typed.
 - A session id is random (``secrets.token_urlsafe(32)``) and lives only in the browser's cookie; the
   database keeps its SHA-256, the CSRF token its forms carry, and when it ends (8 hours after sign-in,
-  or at sign-out). A revoked account's sessions stop working at once.
+  or at sign-out). A revoked account's sessions stop working at once, an expired account's when it expires;
+  an expired account cannot sign in (as for its API token).
 
 A signed-in person is the same :class:`domain.access.Principal` (user id, role, scopes) as their API
 token would give, so the pages go through the same scope checks and audit log as the API.
@@ -228,7 +229,7 @@ def begin_attempt(engine: Engine, name: str, now: datetime) -> Attempt:
     claim locks the account at once; if its own check then succeeds, that success lifts the lock.
     """
     with engine.begin() as conn:
-        row = _credentials_of(conn, name)
+        row = _credentials_of(conn, name, now)
         claim = "unknown" if row is None else _claim(conn, row.id, now)
     return Attempt(row, claim)
 
@@ -291,11 +292,15 @@ def _audit_sign_in(conn: Connection, row: Any, outcome: str, now: datetime) -> N
                     purpose=SIGN_IN_PURPOSE, outcome=outcome)
 
 
-def _credentials_of(conn: Connection, name: str) -> Any:
-    """The one active account named ``name`` with web credentials (or None), with its role and scopes."""
+def _credentials_of(conn: Connection, name: str, now: datetime) -> Any:
+    """The one active account named ``name`` with web credentials (or None), with its role and scopes.
+
+    Active: neither revoked nor expired at ``now`` (an expired account signs in no more than its API token
+    authenticates; to the person it is like an unknown name).
+    """
     query = (select(users.c.id, users.c.role, users.c.scopes, web_credentials)
              .join(web_credentials, web_credentials.c.user_id == users.c.id)
-             .where(users.c.name == name, users.c.revoked_at.is_(None)))
+             .where(users.c.name == name, users.c.revoked_at.is_(None), users.c.expires_at > now))
     rows = conn.execute(query).all()
     return rows[0] if len(rows) == 1 else None
 
@@ -347,12 +352,15 @@ def start_session(engine: Engine, principal: Principal, now: datetime) -> str:
 
 
 def find_session(engine: Engine, session_id: str, now: datetime) -> WebSession | None:
-    """The live session with this id (not expired, not ended, its account not revoked), or None."""
+    """The live session with this id (not expired, not ended, its account neither revoked nor expired), or None.
+
+    A session of an account that expires ends then, also within its eight hours.
+    """
     query = (select(users.c.id, users.c.name, users.c.role, users.c.scopes, web_sessions.c.csrf_token,
                     web_sessions.c.expires_at)
              .join(users, users.c.id == web_sessions.c.user_id)
              .where(web_sessions.c.id_hash == session_hash(session_id), web_sessions.c.revoked_at.is_(None),
-                    users.c.revoked_at.is_(None)))
+                    users.c.revoked_at.is_(None), users.c.expires_at > now))
     with engine.connect() as conn:
         row = conn.execute(query).first()
     if row is None or row.expires_at <= now:

@@ -252,6 +252,37 @@ def test_a_session_ends_at_sign_out_after_eight_hours_and_when_the_account_is_re
     assert web_accounts.find_session(engine, "nooit-uitgegeven", NOW) is None
 
 
+def _expiring_person(engine: Engine, expires_at: datetime) -> tuple[accounts.User, str]:
+    """An enrolled zorgcoördinator whose account (made a day before) expires at ``expires_at``."""
+    user, _ = accounts.create_user(engine, "zorgcoordinator", ["14PS03"], expires_at - timedelta(days=1), set(),
+                                   name="ib-verloopt", days=1)
+    return user, web_accounts.set_password(engine, "ib-verloopt", PASSWORD, expires_at - timedelta(days=1)).secret
+
+
+def test_an_expired_account_cannot_sign_in_any_more_than_its_token_authenticates(engine: Engine) -> None:
+    """The right password and code a second before the account expires: signed in. From the moment it
+    expires: the one refusal message, audited as an unknown account, as its API token is refused.
+    """
+    user, secret = _expiring_person(engine, NOW)
+    before = NOW - timedelta(seconds=1)
+    assert web_accounts.sign_in(engine, "ib-verloopt", PASSWORD, web_accounts.totp(secret, before), before) == (
+        Principal(user.id, "zorgcoordinator", ("14PS03",)))
+    later = NOW + timedelta(seconds=31)  # the next TOTP step: not a replay of the code above
+    assert _refused(engine, "ib-verloopt", PASSWORD, web_accounts.totp(secret, later), later) == REFUSED
+    assert _refused(engine, "ib-verloopt", PASSWORD, web_accounts.totp(secret, NOW), NOW) == REFUSED
+    assert _sign_in_outcomes(engine) == ["ok", "unknown", "unknown"]
+
+
+def test_a_session_ends_when_its_account_expires(engine: Engine) -> None:
+    """A session begun an hour before the account expires works until then, not for its eight hours."""
+    user, _ = _expiring_person(engine, NOW)
+    session_id = web_accounts.start_session(engine, Principal(user.id, user.role, user.scopes),
+                                            NOW - timedelta(hours=1))
+    assert web_accounts.find_session(engine, session_id, NOW - timedelta(seconds=1)) is not None
+    assert web_accounts.find_session(engine, session_id, NOW) is None
+    assert web_accounts.find_session(engine, session_id, NOW + timedelta(hours=6)) is None
+
+
 def test_setting_the_password_again_replaces_the_secret_unlocks_and_ends_sessions(engine: Engine) -> None:
     """A lost phone: the old codes stop working, the account is unlocked, open sessions end."""
     user, _, old = _person(engine)
