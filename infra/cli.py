@@ -143,12 +143,13 @@ def _ask_password_twice() -> str:
 
 
 @audit_app.command("verify")
-def audit_verify() -> None:
+def audit_verify(as_of: AsOf = None) -> None:
     """Controleer de hashketens van het auditlog en van de gebeurtenissen, en houd ze tegen de ondertekende
-    checkpoints (een ingekorte of herschreven keten valt zo op).
+    checkpoints (een ingekorte of herschreven keten valt zo op, net als een ontbrekend of te oud checkpoint).
     """
     service = _migrated_service()
-    report = checkpoints.verify(service.engine, service.settings)
+    warn_about_checkpoint_folder(service.settings)
+    report = checkpoints.verify(service.engine, service.settings, _when(as_of))
     if report.problems:
         for problem in report.problems:
             typer.echo(problem, err=True)
@@ -161,19 +162,28 @@ def audit_verify() -> None:
     else:
         typer.echo(f"Klopt met {report.checkpoints} ondertekende checkpoints "
                    f"(laatste: {report.latest.at.astimezone(UTC):%Y-%m-%d %H:%M} UTC).")
+    for note in report.notes:
+        typer.echo(note)
 
 
 @audit_app.command("checkpoint")
 def audit_checkpoint() -> None:
     """Leg een ondertekend checkpoint vast (aantal regels en laatste hash van beide ketens), buiten de database."""
     service = _migrated_service()
+    warn_about_checkpoint_folder(service.settings)
     try:
         made = checkpoints.take(service.engine, service.settings, datetime.now(UTC))
     except checkpoints.CheckpointRefused as refused:
         typer.echo(f"Geen checkpoint vastgelegd: {refused}.", err=True)
         raise typer.Exit(1) from refused
-    typer.echo(f"Checkpoint vastgelegd: auditlog {made.audit.rows} regels, gebeurtenissen {made.events.rows} "
-               f"({service.settings.data_dir / checkpoints.CHECKPOINT_FILE})")
+    typer.echo(f"Checkpoint {made.number} vastgelegd: auditlog {made.audit.rows} regels, gebeurtenissen "
+               f"{made.events.rows} ({checkpoints.folder(service.settings) / checkpoints.CHECKPOINT_FILE})")
+
+
+def warn_about_checkpoint_folder(settings: Settings) -> None:
+    """Say loudly when the audit evidence lies next to the SQLite database it is evidence about."""
+    if warning := checkpoints.colocation_warning(settings):
+        typer.secho(f"\n{warning}\n", fg=typer.colors.RED, bold=True, err=True)
 
 
 @definitions.callback()
@@ -349,6 +359,7 @@ def _start_everything(supervisor: Supervisor, settings: Settings, extra: dict[st
         wait_healthy(f"{extra['PREFECT_API_URL']}/health", 180, lambda: server.poll() is None)
     migrate.upgrade(settings.url)
     seed_demo_if_asked(settings, demo_data=demo_data)
+    warn_about_checkpoint_folder(settings)
     supervisor.start("api", python_module("uvicorn", "api.app:create_app", "--factory", "--host",
                                           settings.api_host, "--port", str(settings.api_port), "--log-level",
                                           "warning", *_uvicorn_limits(settings)))

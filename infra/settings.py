@@ -32,8 +32,15 @@ class Settings(BaseSettings):
     profiles_dir: Path | None = Field(default=None, description="Extra folder of SWV profile files (*.yaml)")
     sweep_batch_size: int = Field(default=500, ge=1)
     audit_key: SecretStr | None = Field(default=None, description=(
-        "key (any string, 32+ characters) that signs the audit checkpoints; default: data_dir/audit.key, "
-        "made on first use with mode 0600. Keep it outside the database and its backups"))
+        "key (any string, 32+ characters) that signs the audit checkpoints; default: audit.key in the "
+        "checkpoint folder, made on first use with mode 0600. Keep it outside the database and its backups"))
+    audit_checkpoint_dir: Path | None = Field(default=None, description=(
+        "folder for audit-checkpoints.jsonl (and audit.key when LEERLINGROUTE_AUDIT_KEY is not set); default "
+        "data_dir. Put it on separate, append-only storage or another machine: whoever can write the "
+        "database's folder can otherwise rewrite the evidence too"))
+    audit_checkpoint_max_age_hours: float = Field(default=2.0, gt=0, description=(
+        "'leerlingroute audit verify' fails when the newest checkpoint is older than this (the flow "
+        "audit-checkpoint runs hourly): the schedule stopped, or the newest checkpoints were removed"))
     relay_batch_size: int = Field(default=500, ge=1)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024, description="largest request body (JSON, forms)")
     max_import_body_bytes: int = Field(default=20 * 1024 * 1024, ge=1024,

@@ -97,7 +97,8 @@ def test_audit_verify_names_the_first_broken_row(
     service: Service, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A row slipped in with a wrong prev_hash (UPDATE being refused) breaks the chain there: the
-    command exits non-zero naming its seq; before that it reports the chain intact.
+    command exits non-zero naming its seq; before that it reports the chain intact (verified at NOW, so
+    that the rows are not yet old enough to need a checkpoint).
     """
     monkeypatch.setenv("LEERLINGROUTE_DATABASE_URL", service.engine.url.render_as_string(hide_password=False))
     monkeypatch.setenv("LEERLINGROUTE_DATA_DIR", str(tmp_path))
@@ -105,7 +106,7 @@ def test_audit_verify_names_the_first_broken_row(
     case_id = _opened(service, zc)
     service.read_status(zc, case_id, NOW, None)
     runner = CliRunner()
-    intact = runner.invoke(app, ["audit", "verify"])
+    intact = runner.invoke(app, ["audit", "verify", "--as-of", NOW.isoformat()])
     assert intact.exit_code == 0, intact.output
     assert "Auditlog intact: 2 regels" in intact.output
 
@@ -117,7 +118,7 @@ def test_audit_verify_names_the_first_broken_row(
         conn.execute(insert(audit_log), forged)
     service.read_status(zc, case_id, NOW, None)  # later rows chain on, but the break stays
 
-    broken = runner.invoke(app, ["audit", "verify"])
+    broken = runner.invoke(app, ["audit", "verify", "--as-of", NOW.isoformat()])
     assert broken.exit_code == 1
     assert "Auditlog verbroken bij regel 3" in broken.output
     assert audit.verify(service.engine) == audit.Verification(2, 3, "de verwijzing naar de vorige regel klopt niet")

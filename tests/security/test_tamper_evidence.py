@@ -2,10 +2,14 @@
 remove a row (REPLACE and ON CONFLICT included, TRUNCATE too), the case events are hash-chained like the
 audit log, and signed checkpoints kept outside the database make a truncated or re-chained log fail
 `leerlingroute audit verify` (an attacker without the key can recompute SHA-256, not the signature).
+The checkpoints are chained by number and previous signature, so a line removed from the middle of
+their file or moved is found; a removed newest line is found by the age of the newest one left.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import itertools
 import json
 import sqlite3
@@ -24,10 +28,11 @@ from typer.testing import CliRunner
 from domain.access import Principal
 from domain.case import Command
 from domain.handlers import NewCase
-from infra import accounts, audit, checkpoints, event_chain, migrate
+from infra import accounts, audit, checkpoints, cli, event_chain, migrate
 from infra.bootstrap import Service
 from infra.cli import app
 from infra.db import make_engine
+from infra.settings import Settings
 from infra.tables import audit_log, case_events, cases
 from tests.databases import fresh_service, migrated_sqlite
 
@@ -59,10 +64,12 @@ def _activity(service: Service, zc: Principal, pupils: int = 2) -> list[str]:
     return opened
 
 
-def _verify(service: Service, monkeypatch: pytest.MonkeyPatch) -> tuple[int, str]:
+def _verify(service: Service, monkeypatch: pytest.MonkeyPatch, as_of: datetime = NOW + timedelta(hours=1),
+            ) -> tuple[int, str]:
+    """``leerlingroute audit verify`` at ``as_of``: its exit code and everything it printed."""
     monkeypatch.setenv("LEERLINGROUTE_DATABASE_URL", service.engine.url.render_as_string(hide_password=False))
     monkeypatch.setenv("LEERLINGROUTE_DATA_DIR", str(service.settings.data_dir))
-    result = CliRunner().invoke(app, ["audit", "verify"])
+    result = CliRunner().invoke(app, ["audit", "verify", "--as-of", as_of.isoformat()])
     return result.exit_code, result.output
 
 
@@ -313,3 +320,286 @@ def test_a_checkpoint_is_refused_over_a_broken_chain(service: Service, monkeypat
     code, output = _verify(service, monkeypatch)
     assert code == 1
     assert "Gebeurtenissen van dossiers verbroken bij regel 6: de inhoud past niet bij de opgeslagen hash" in output
+
+
+# --- the checkpoints' own chain, their age, their folder ------------------------------------------------
+
+
+def _checkpoint_file(service: Service) -> Path:
+    return service.settings.data_dir / checkpoints.CHECKPOINT_FILE
+
+
+def _write_lines(service: Service, lines: list[str]) -> None:
+    """What anyone who can write the checkpoint folder can do without the key: keep, drop or move lines."""
+    _checkpoint_file(service).write_text("".join(f"{line}\n" for line in lines))
+
+
+def _hourly_checkpoints(service: Service, hours: int) -> list[str]:
+    """A pupil's activity and a checkpoint on the hour, ``hours`` times; the checkpoint file's lines."""
+    zc = _principal(service)
+    for hour in range(hours):
+        _activity(service, zc, pupils=1)
+        checkpoints.take(service.engine, service.settings, NOW + timedelta(hours=hour))
+    return _checkpoint_file(service).read_text().splitlines()
+
+
+def _truncated(service: Service, audit_rows: int, event_rows: int) -> None:
+    """The newest audit rows and case events removed, the append-only triggers switched off first."""
+    with service.engine.begin() as conn:
+        _unguarded(conn, "audit_log")
+        _unguarded(conn, "case_events")
+        conn.execute(delete(audit_log).where(audit_log.c.seq > audit_rows))
+        conn.execute(delete(case_events).where(case_events.c.chain_seq > event_rows))
+
+
+def test_each_checkpoint_signs_its_number_and_the_previous_signature(service: Service) -> None:
+    """The checkpoints form a chain: numbers 1, 2, 3, each linked to the signature of the one before it
+    (the first to nothing), and both are inside what the signature covers.
+    """
+    _hourly_checkpoints(service, 3)
+    made = checkpoints.read(service.settings)
+    assert [(c.number, c.previous) for c in made] == [(1, ""), (2, made[0].signature), (3, made[1].signature)]
+    secret = checkpoints.key(service.settings, create=False)
+    assert all(checkpoints.signed_by(c, secret) for c in made)
+    relinked = checkpoints.Checkpoint(made[2].at, made[2].audit, made[2].events, 2, made[0].signature,
+                                      made[2].signature)
+    assert not checkpoints.signed_by(relinked, secret)
+
+
+def test_removing_the_newest_checkpoint_with_the_rows_it_pinned_fails_verify_by_its_age(
+    service: Service, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The review's attack: rows deleted back to what the first checkpoint counted (triggers off) and the
+    newest checkpoint line removed, which needs no key. Every count and link still holds, so up to two
+    hours after the remaining checkpoint nothing can tell; after that verify fails and says why.
+    """
+    lines = _hourly_checkpoints(service, 2)
+    first = checkpoints.read(service.settings)[0]
+    _truncated(service, first.audit.rows, first.events.rows)
+    _write_lines(service, lines[:1])
+
+    assert _verify(service, monkeypatch, NOW + timedelta(hours=2))[0] == 0
+    code, output = _verify(service, monkeypatch, NOW + timedelta(hours=2, minutes=1))
+    assert code == 1
+    assert ("Het nieuwste checkpoint is van 2026-09-03 09:00 UTC, meer dan 2 uur voor 2026-09-03 11:01 UTC: de "
+            "geplande flow audit-checkpoint draait niet, of de nieuwste checkpoints zijn verwijderd (en mogelijk "
+            "de regels die ze vastlegden).") in output
+
+
+def test_a_checkpoint_taken_over_such_a_removal_leaves_a_gap_that_verify_notes(
+    service: Service, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """If the schedule signs the shortened log before anyone verifies, the age check has nothing left to
+    find (the limit of checkpoints kept where the attacker can write); what remains is two hours without
+    a checkpoint, which verify notes (a stopped server looks the same) while exiting 0.
+    """
+    lines = _hourly_checkpoints(service, 2)
+    first = checkpoints.read(service.settings)[0]
+    _truncated(service, first.audit.rows, first.events.rows)
+    _write_lines(service, lines[:1])
+    assert checkpoints.take(service.engine, service.settings, NOW + timedelta(hours=2)).number == 2
+
+    code, output = _verify(service, monkeypatch, NOW + timedelta(hours=2))
+    assert code == 0, output
+    assert ("Let op: tussen het checkpoint van 2026-09-03 09:00 UTC en dat van 2026-09-03 11:00 UTC is 2.0 uur geen "
+            "checkpoint vastgelegd. Stond de server of de planning stil, dan verklaart dat het; anders kunnen daar "
+            "checkpoints zijn verwijderd.") in output
+    assert output.count("Let op") == 1
+
+
+def test_removing_a_middle_or_the_first_checkpoint_fails_verify_by_the_chain(
+    service: Service, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With the rows untouched, a checkpoint line dropped from the middle or the start of the file is
+    found by the numbers and links alone, and no new checkpoint is signed over such a file.
+    """
+    lines = _hourly_checkpoints(service, 3)
+    assert _verify(service, monkeypatch, NOW + timedelta(hours=2))[0] == 0
+
+    _write_lines(service, [lines[0], lines[2]])
+    code, output = _verify(service, monkeypatch, NOW + timedelta(hours=2))
+    assert code == 1
+    assert ("Tussen het checkpoint van 2026-09-03 09:00 UTC en het checkpoint van 2026-09-03 11:00 UTC (nr. 3) "
+            "ontbreekt 1 checkpoint: de checkpoints zijn verwijderd of verplaatst.") in output
+    with pytest.raises(checkpoints.CheckpointRefused, match="het checkpointbestand is niet in orde: tussen het"):
+        checkpoints.take(service.engine, service.settings, NOW + timedelta(hours=3))
+    assert _checkpoint_file(service).read_text().splitlines() == [lines[0], lines[2]]
+
+    _write_lines(service, lines[1:])
+    code, output = _verify(service, monkeypatch, NOW + timedelta(hours=2))
+    assert code == 1
+    assert "Vóór het checkpoint van 2026-09-03 10:00 UTC (nr. 2) ontbreekt 1 checkpoint" in output
+
+
+def test_reordered_or_repeated_checkpoints_fail_verify(service: Service, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two lines swapped, or the newest copied once more, no longer link to the line before them."""
+    lines = _hourly_checkpoints(service, 3)
+    _write_lines(service, [lines[0], lines[2], lines[1]])
+    code, output = _verify(service, monkeypatch, NOW + timedelta(hours=2))
+    assert code == 1
+    assert ("Het checkpoint van 2026-09-03 10:00 UTC (nr. 2) sluit niet aan op het checkpoint ervoor (van "
+            "2026-09-03 11:00 UTC): de checkpoints zijn verplaatst of vervangen.") in output
+
+    _write_lines(service, [*lines, lines[2]])
+    code, output = _verify(service, monkeypatch, NOW + timedelta(hours=2))
+    assert code == 1
+    assert "Het checkpoint van 2026-09-03 11:00 UTC (nr. 3) sluit niet aan op het checkpoint ervoor" in output
+
+
+def test_a_fresh_log_passes_and_its_first_rows_get_two_hours_for_a_first_checkpoint(
+    service: Service, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An empty log without a checkpoint passes at any instant. Once there are rows, verify passes while
+    the oldest is at most two hours old and fails after that (the checkpoint file may have been emptied)
+    until a checkpoint is taken.
+    """
+    code, output = _verify(service, monkeypatch, NOW + timedelta(days=365))
+    assert code == 0, output
+    assert "Auditlog intact: 0 regels" in output
+    _activity(service, _principal(service), pupils=1)
+
+    code, output = _verify(service, monkeypatch, NOW + timedelta(hours=2))
+    assert code == 0, output
+    assert "Nog geen ondertekend checkpoint" in output
+    code, output = _verify(service, monkeypatch, NOW + timedelta(hours=2, minutes=1))
+    assert code == 1
+    assert ("Er is geen geldig ondertekend checkpoint, terwijl er al sinds 2026-09-03 09:00 UTC regels zijn (meer "
+            "dan 2 uur voor 2026-09-03 11:01 UTC)") in output
+    checkpoints.take(service.engine, service.settings, NOW + timedelta(hours=2, minutes=1))
+    assert _verify(service, monkeypatch, NOW + timedelta(hours=2, minutes=1))[0] == 0
+
+
+def test_the_age_check_counts_from_the_instant_given_with_the_age_from_the_settings(
+    service: Service, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The newest checkpoint exactly two hours old passes, a minute more fails; with
+    LEERLINGROUTE_AUDIT_CHECKPOINT_MAX_AGE_HOURS=6 five hours pass and six hours and a minute fail. An
+    instant before the checkpoint (a clock behind) is not too old.
+    """
+    _hourly_checkpoints(service, 1)
+    assert _verify(service, monkeypatch, NOW - timedelta(hours=1))[0] == 0
+    assert _verify(service, monkeypatch, NOW + timedelta(hours=2))[0] == 0
+    code, output = _verify(service, monkeypatch, NOW + timedelta(hours=2, minutes=1))
+    assert code == 1
+    assert "Het nieuwste checkpoint is van 2026-09-03 09:00 UTC, meer dan 2 uur voor 2026-09-03 11:01 UTC" in output
+
+    monkeypatch.setenv("LEERLINGROUTE_AUDIT_CHECKPOINT_MAX_AGE_HOURS", "6")
+    assert _verify(service, monkeypatch, NOW + timedelta(hours=5))[0] == 0
+    code, output = _verify(service, monkeypatch, NOW + timedelta(hours=6, minutes=1))
+    assert code == 1
+    assert "meer dan 6 uur voor 2026-09-03 15:01 UTC" in output
+
+
+def test_checkpoints_of_the_old_format_still_verify_and_the_next_one_pins_them(
+    service: Service, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Lines written before the checkpoints were chained (no number, no link: HMAC over the instant and
+    the heads only) keep verifying, with a note. The first chained checkpoint after them takes number 3
+    and links to the last, so from then on a removed old line is found; an old-format line after a
+    chained one is reported as slipped in.
+    """
+    _hourly_checkpoints(service, 2)
+    secret = checkpoints.key(service.settings, create=False)
+    assert secret is not None
+    old_lines = []
+    for made in checkpoints.read(service.settings):
+        content = json.dumps({"at": made.at.isoformat(), "audit": {"head": made.audit.head, "rows": made.audit.rows},
+                              "events": {"head": made.events.head, "rows": made.events.rows}},
+                             sort_keys=True, separators=(",", ":"))
+        signature = hmac.new(secret, content.encode(), hashlib.sha256).hexdigest()
+        old_lines.append(json.dumps({**json.loads(content), "signature": signature}, sort_keys=True,
+                                    separators=(",", ":")))
+    _write_lines(service, old_lines)
+
+    code, output = _verify(service, monkeypatch, NOW + timedelta(hours=1))
+    assert code == 0, output
+    assert "Klopt met 2 ondertekende checkpoints" in output
+    assert ("2 checkpoint(s) in het oude formaat, zonder volgnummer en keten; het volgende checkpoint legt hun "
+            "aantal en het laatste vast.") in output
+
+    third = checkpoints.take(service.engine, service.settings, NOW + timedelta(hours=2))
+    assert (third.number, third.previous) == (3, json.loads(old_lines[1])["signature"])
+    code, output = _verify(service, monkeypatch, NOW + timedelta(hours=2))
+    assert code == 0, output
+    assert "het eerste geketende checkpoint erna legt hun aantal en het laatste vast" in output
+
+    lines = _checkpoint_file(service).read_text().splitlines()
+    _write_lines(service, lines[1:])
+    code, output = _verify(service, monkeypatch, NOW + timedelta(hours=2))
+    assert code == 1
+    assert ("Tussen het checkpoint van 2026-09-03 10:00 UTC en het checkpoint van 2026-09-03 11:00 UTC (nr. 3) "
+            "ontbreekt 1 checkpoint") in output
+
+    _write_lines(service, [lines[0], lines[2], lines[1]])
+    code, output = _verify(service, monkeypatch, NOW + timedelta(hours=2))
+    assert code == 1
+    assert ("Het checkpoint van 2026-09-03 10:00 UTC heeft geen volgnummer (oud formaat) maar staat na een "
+            "geketend checkpoint: het is later ingevoegd of verplaatst.") in output
+
+
+def test_the_hourly_flow_takes_chained_checkpoints_in_the_checkpoint_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The audit_checkpoint flow's body, run twice, appends checkpoints 1 and 2 (linked) to the folder
+    LEERLINGROUTE_AUDIT_CHECKPOINT_DIR names, with the key file beside them, and nothing in the data folder.
+    """
+    from flows._service import service as flow_service  # noqa: PLC0415 - imports Prefect
+    from flows.audit_checkpoint import audit_checkpoint  # noqa: PLC0415 - imports Prefect
+
+    elsewhere = tmp_path / "elders"
+    monkeypatch.setenv("LEERLINGROUTE_DATABASE_URL", migrated_sqlite(str(tmp_path)))
+    monkeypatch.setenv("LEERLINGROUTE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("LEERLINGROUTE_AUDIT_CHECKPOINT_DIR", str(elsewhere))
+    flow_service.cache_clear()
+    try:
+        audit.append(flow_service().engine, at=NOW, user_id="u", role="admin", action="case.read",
+                     resource="case:1", purpose="p", outcome="ok")
+        assert audit_checkpoint.fn() == {"checkpoint": 1, "audit_rows": 1, "event_rows": 0}
+        assert audit_checkpoint.fn() == {"checkpoint": 2, "audit_rows": 1, "event_rows": 0}
+    finally:
+        flow_service().engine.dispose()
+        flow_service.cache_clear()
+    assert {p.name for p in elsewhere.iterdir()} == {checkpoints.KEY_FILE, checkpoints.CHECKPOINT_FILE}
+    assert not (tmp_path / "data").exists()
+    second = json.loads((elsewhere / checkpoints.CHECKPOINT_FILE).read_text().splitlines()[1])
+    assert second["n"] == 2
+
+
+def test_verify_checkpoint_and_serve_warn_when_the_evidence_lies_beside_the_sqlite_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """With the default folders the key file and the checkpoints sit beside the SQLite database: both
+    audit commands (and serve, through the same helper) say loudly why that is weak and what to do. With
+    LEERLINGROUTE_AUDIT_CHECKPOINT_DIR elsewhere the warning is gone; with the key as a setting it names
+    the checkpoints only; a PostgreSQL database has no folder here to share.
+    """
+    data = tmp_path / "data"
+    monkeypatch.setenv("LEERLINGROUTE_DATA_DIR", str(data))
+    monkeypatch.delenv("LEERLINGROUTE_DATABASE_URL", raising=False)
+    monkeypatch.delenv("LEERLINGROUTE_AUDIT_KEY", raising=False)
+    monkeypatch.delenv("LEERLINGROUTE_AUDIT_CHECKPOINT_DIR", raising=False)
+    warning = (f"LET OP: de sleutel (audit.key) en de checkpoints van het auditlog staan in dezelfde map als de "
+               f"SQLite-database ({data.resolve()}). Wie in die map kan schrijven, kan ook het bewijs herschrijven: "
+               "regels uit het auditlog verwijderen en de nieuwste checkpoints weghalen, zodat niemand het merkt. "
+               "Zet ze op aparte opslag waar alleen bijgeschreven kan worden, of op een andere machine")
+    runner = CliRunner()
+    for command in (["audit", "checkpoint"], ["audit", "verify"]):
+        result = runner.invoke(app, command)
+        assert result.exit_code == 0, result.output
+        assert warning in result.output
+    assert {p.name for p in data.iterdir() if not p.name.startswith("leerlingroute.db")} == {
+        checkpoints.KEY_FILE, checkpoints.CHECKPOINT_FILE}
+    cli.warn_about_checkpoint_folder(Settings())
+    assert warning in capsys.readouterr().err
+
+    monkeypatch.setenv("LEERLINGROUTE_AUDIT_CHECKPOINT_DIR", str(tmp_path / "elders"))
+    made = runner.invoke(app, ["audit", "checkpoint"])
+    assert made.exit_code == 0, made.output
+    assert "LET OP" not in made.output
+    assert f"Checkpoint 1 vastgelegd: auditlog 0 regels, gebeurtenissen 0 ({tmp_path / 'elders'}" in made.output
+
+    monkeypatch.delenv("LEERLINGROUTE_AUDIT_CHECKPOINT_DIR")
+    keyed = Settings(data_dir=data, audit_key="k" * 40)
+    assert (checkpoints.colocation_warning(keyed) or "").startswith(
+        "LET OP: de checkpoints van het auditlog staan in dezelfde map als de SQLite-database")
+    assert checkpoints.colocation_warning(Settings(data_dir=data, database_url="postgresql+psycopg://db/x")) is None
