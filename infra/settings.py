@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024, description="largest request body (JSON, forms)")
     max_import_body_bytes: int = Field(default=20 * 1024 * 1024, ge=1024,
                                        description="largest body of a CSV import (/imports/…, /verzuim/imports/…)")
+    max_large_bodies: int = Field(default=4, ge=1, description=(
+        "import bodies over max_body_bytes a worker receives and handles at once (each needs a valid token); "
+        "one more gets 503 with Retry-After at once: at most this many × max_import_body_bytes held"))
     body_timeout_s: float = Field(default=30.0, gt=0, description="a request body must arrive within this time")
     streams_per_user: int = Field(default=5, ge=1, description="open event streams per user")
     streams_total: int = Field(default=500, ge=1, description="open event streams in all")

@@ -1,6 +1,7 @@
 """The edge bounds every request body before routing or authentication: one anonymous request cannot make
-the server buffer more than the limit (1 MiB; 20 MiB for the CSV imports), a body that trickles in is
-cut off after the time limit, and a NUL character is still found when it is split across two chunks.
+the server buffer more than the limit (1 MiB; 20 MiB for a CSV import, and only with a valid token and
+one of the few places for such large bodies), a body that trickles in is cut off after the time limit,
+and a NUL character is still found when it is split across two chunks.
 
 The requests go over raw sockets to the real uvicorn server, so that the test controls exactly what is
 sent and when (a declared length with no body yet, chunks with pauses between them). The server runs in
@@ -16,8 +17,10 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -67,20 +70,41 @@ class Answer:
         return found
 
 
-@pytest.fixture(scope="module")
-def edge_api(running_api: RunningApi, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The real app on the same database, with small limits (4 KiB; 64 KiB for imports) and a 1 s body
-    timeout, so that the tests need neither megabytes of CSV nor half a minute of waiting.
-    """
-    settings = Settings(database_url=running_api.database.url, data_dir=tmp_path_factory.mktemp("edge"),
-                        max_body_bytes=SMALL_LIMIT, max_import_body_bytes=IMPORT_LIMIT,
-                        body_timeout_s=BODY_TIMEOUT_S)
+@contextmanager
+def _server(running_api: RunningApi, data_dir: Path, **limits: Any) -> Iterator[str]:
+    """The real app on the suite's database (its accounts and tokens), with these edge settings; its URL."""
+    settings = Settings(database_url=running_api.database.url, data_dir=data_dir, **limits)
     service = Service.from_settings(settings)
     try:
         with serving(create_app(service, running_api.clock), "edge-server") as base_url:
             yield base_url
     finally:
         service.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def edge_api(running_api: RunningApi, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The real app on the same database, with small limits (4 KiB; 64 KiB for imports) and a 1 s body
+    timeout, so that the tests need neither megabytes of CSV nor half a minute of waiting.
+    """
+    with _server(running_api, tmp_path_factory.mktemp("edge"), max_body_bytes=SMALL_LIMIT,
+                 max_import_body_bytes=IMPORT_LIMIT, body_timeout_s=BODY_TIMEOUT_S) as base_url:
+        yield base_url
+
+
+@pytest.fixture
+def two_large_api(running_api: RunningApi, tmp_path: Path) -> Iterator[str]:
+    """Small limits as above (a 10 s body timeout), and two places for bodies over 4 KiB."""
+    with _server(running_api, tmp_path, max_body_bytes=SMALL_LIMIT, max_import_body_bytes=IMPORT_LIMIT,
+                 body_timeout_s=10.0, max_large_bodies=2) as base_url:
+        yield base_url
+
+
+@pytest.fixture
+def full_size_api(running_api: RunningApi, tmp_path: Path) -> Iterator[str]:
+    """The real limits (1 MiB; 20 MiB for imports; 30 s) with two places for large bodies."""
+    with _server(running_api, tmp_path, max_large_bodies=2) as base_url:
+        yield base_url
 
 
 # --- raw HTTP ----------------------------------------------------------------------------------------
@@ -118,26 +142,35 @@ def _read_answer(sock: socket.socket, sent: int) -> Answer:
         data += more
 
 
-def _send_until_answered(sock: socket.socket, pieces: Iterator[bytes]) -> Answer:
-    """Send ``pieces`` of body while the server has not answered; the answer as soon as it comes.
+def _send(sock: socket.socket, pieces: Iterator[bytes], wait_after_s: float) -> tuple[int, bool]:
+    """Send ``pieces`` of body while the server has not answered, then wait up to ``wait_after_s`` for an
+    answer: how many bytes were sent, and whether an answer is there to read.
 
     The pieces are sent as they are produced (never held together), so the client itself stays small.
     """
     sent, deadline = 0, time.monotonic() + ANSWER_TIMEOUT_S
     sock.setblocking(False)  # noqa: FBT003 - the socket API's own argument
-    pending = next(pieces, b"")
-    while time.monotonic() < deadline:
-        readable, writable, _ = select.select([sock], [sock] if pending else [], [], 1.0)
-        if readable:
-            break
-        if writable:
-            try:
-                count = sock.send(pending)
-            except (BrokenPipeError, ConnectionResetError):
-                break
-            sent += count
-            pending = pending[count:] or next(pieces, b"")
-    sock.setblocking(True)  # noqa: FBT003 - the socket API's own argument
+    pending = memoryview(next(pieces, b""))  # what is left of a piece is a view, not a copy
+    try:
+        while pending and time.monotonic() < deadline:
+            readable, writable, _ = select.select([sock], [sock], [], 1.0)
+            if readable:
+                return sent, True
+            if writable:
+                try:
+                    count = sock.send(pending)
+                except (BrokenPipeError, ConnectionResetError):
+                    return sent, True
+                sent += count
+                pending = pending[count:] or memoryview(next(pieces, b""))
+        return sent, bool(select.select([sock], [], [], wait_after_s)[0])
+    finally:
+        sock.setblocking(True)  # noqa: FBT003 - the socket API's own argument
+
+
+def _send_until_answered(sock: socket.socket, pieces: Iterator[bytes]) -> Answer:
+    """Send ``pieces`` of body while the server has not answered; the answer as soon as it comes."""
+    sent, _ = _send(sock, pieces, 0.0)
     return _read_answer(sock, sent)
 
 
@@ -266,6 +299,178 @@ def test_the_verzuim_imports_take_the_import_limit_too(edge_api: str) -> None:
         "De aanvraag is te groot: de inhoud mag hoogstens 64 KiB zijn.")
 
 
+def test_an_unknown_import_path_gets_the_small_limit(edge_api: str) -> None:
+    """Only the import routes that exist may take more than 4 KiB: a 20 KiB body to an unknown kind, to a
+    path below an import route, or with another method than POST is refused with 413 naming 4 KiB.
+    """
+    body = b"x" * 20_000
+    with httpx.Client(base_url=edge_api, timeout=ANSWER_TIMEOUT_S, headers=bearer("admin")) as client:
+        answers = [client.request(method, path, content=body, headers={"Content-Type": "text/csv"})
+                   for method, path in [("POST", "/imports/nope"), ("POST", "/verzuim/imports/nope"),
+                                        ("POST", "/imports/leerlingen/meer"), ("PUT", "/imports/leerlingen")]]
+    for answer in answers:
+        assert problem(answer, 413, "payload-too-large")["detail"] == (
+            "De aanvraag is te groot: de inhoud mag hoogstens 4 KiB zijn.")
+
+
+NO_BEARER = "Een aanvraag groter dan 4 KiB vraagt een API-token in de header 'Authorization: Bearer <token>'."
+
+
+@pytest.mark.parametrize(("authorization", "detail"), [
+    (None, NO_BEARER),
+    ("Bearer geen-geldig-token", "Het token is onbekend. Vraag een beheerder om een nieuw token."),
+    ("Basic YWRtaW46YWRtaW4=", NO_BEARER),
+])
+def test_a_large_import_body_needs_a_token_that_authenticates_before_any_of_it_is_read(
+    edge_api: str, authorization: str | None, detail: str,
+) -> None:
+    """A POST to /imports/leerlingen declaring 20 KiB (over the 4 KiB for everyone) without a valid bearer
+    token: 401 with WWW-Authenticate, in Dutch, while not one byte of the body has been sent, and the
+    connection is closed. A chunked one (of 300 MiB) is refused alike once it passes 4 KiB.
+    """
+    headers = {"Content-Type": "text/csv"} | ({"Authorization": authorization} if authorization else {})
+    with _connection(edge_api) as sock:
+        sock.sendall(_head("POST", "/imports/leerlingen", {**headers, "Content-Length": "20000"}))
+        answer = _read_answer(sock, 0)
+        assert sock.recv(1) == b""
+    with _connection(edge_api) as sock:
+        sock.sendall(_head("POST", "/imports/leerlingen", {**headers, "Transfer-Encoding": "chunked"}))
+        chunked = _send_until_answered(sock, _chunked(b"x" * 65536, HUGE))
+    for refused in (answer, chunked):
+        assert refused.status == httpx.codes.UNAUTHORIZED
+        assert refused.problem()["detail"] == detail
+        assert (refused.headers["www-authenticate"], refused.headers["connection"]) == ("Bearer", "close")
+    assert chunked.body_bytes_sent < 64 * MIB
+
+
+def _import_head(length: int) -> bytes:
+    return _head("POST", "/imports/leerlingen", {**bearer("admin"), "Content-Type": "text/csv",
+                                                 "Content-Length": str(length)})
+
+
+def test_only_so_many_large_bodies_are_taken_at_once_and_one_more_is_refused_at_once(two_large_api: str) -> None:
+    """With two places for bodies over 4 KiB: two admins send part of a 20 KiB pupil file each and wait;
+    a third is refused with 503 and Retry-After before it sends a byte, while a small import still goes
+    through. Once the first has sent the rest (and been answered), a large import is taken again.
+    """
+    with httpx.Client(base_url=two_large_api, timeout=ANSWER_TIMEOUT_S) as client:
+        for kind, rows in REFERENCE_DATA.items():
+            client.post(f"/imports/{kind}", content=rows, headers={**bearer("admin"), "Content-Type": "text/csv"})
+    (_, first), (_, second), (_, third) = (_pupils_csv(400) for _ in range(3))
+    assert SMALL_LIMIT < len(first) < IMPORT_LIMIT
+    with _connection(two_large_api) as one, _connection(two_large_api) as two, _connection(two_large_api) as three:
+        for sock, content in ((one, first), (two, second)):
+            sock.sendall(_import_head(len(content)) + content[:1024])
+            assert not select.select([sock], [], [], 0.3)[0], "the server answered a body it should wait for"
+        three.sendall(_import_head(len(third)))
+        busy = _read_answer(three, 0)
+        _, small = _pupils_csv(10)
+        with httpx.Client(base_url=two_large_api, timeout=ANSWER_TIMEOUT_S) as client:
+            assert client.post("/imports/leerlingen", content=small,
+                               headers={**bearer("admin"), "Content-Type": "text/csv"}).status_code == httpx.codes.OK
+        one.sendall(first[1024:])
+        assert _read_answer(one, len(first)).status == httpx.codes.OK
+        again = _import_until_taken(two_large_api, third)
+    assert busy.status == httpx.codes.SERVICE_UNAVAILABLE
+    assert busy.problem()["detail"] == ("De server ontvangt nu al 2 grote aanvragen (meer dan 4 KiB) tegelijk; "
+                                        "probeer het over 10 seconden opnieuw.")
+    assert (busy.headers["retry-after"], busy.headers["connection"]) == ("10", "close")
+    assert again.status_code == httpx.codes.OK, again.text[:500]
+
+
+def _import_until_taken(base_url: str, content: bytes) -> httpx.Response:
+    """POST a large import, again while the answer is 503 (the place the last answer gave back may be
+    returned a moment after its answer was sent), for at most a few seconds.
+    """
+    deadline = time.monotonic() + 5.0
+    with httpx.Client(base_url=base_url, timeout=ANSWER_TIMEOUT_S) as client:
+        while True:
+            answer = client.post("/imports/leerlingen", content=content,
+                                 headers={**bearer("admin"), "Content-Type": "text/csv"})
+            if answer.status_code != httpx.codes.SERVICE_UNAVAILABLE or time.monotonic() > deadline:
+                return answer
+
+
+NEAR_20_MIB = 20 * MIB
+HANGING = 12
+EARLY_ANSWER_S = 1.0
+"""How long a client waits for an answer to its head before it sends the body (as with ``Expect: 100-continue``):
+an answer that comes while a body is still being sent can be lost when the server closes the connection."""
+
+
+def _left_hanging(base_url: str, headers: dict[str, str]) -> tuple[list[Answer | None], int]:
+    """Twelve clients at once each declare a 20 MiB import and, unless answered within a second, send all of
+    it but the last byte (or until they are answered), then wait there. What each was answered (None:
+    nothing, the server holds its body), and the largest growth of this process (which runs the server)
+    while they all wait, in KiB.
+
+    The same twelve clients first post to /health (413 before any body is read) and ask for /schools at
+    once with the same headers, so that what the process sets aside once for new threads and database
+    connections (and keeps for the next ones: pools of a fixed size) is not counted as held bodies.
+    """
+    _hang_twelve(base_url, "/health", headers)
+    with ThreadPoolExecutor(max_workers=HANGING) as pool:
+        list(pool.map(lambda _: httpx.get(f"{base_url}/schools", headers=headers, timeout=ANSWER_TIMEOUT_S),
+                      range(HANGING)))
+    with _peak_rss_growth() as growth:
+        answers = _hang_twelve(base_url, "/imports/leerlingen", headers)
+    return answers, growth[0]
+
+
+def _hang_twelve(base_url: str, path: str, headers: dict[str, str]) -> list[Answer | None]:
+    answers: list[Answer | None] = [None] * HANGING
+    ready, release = threading.Barrier(HANGING + 1, timeout=ANSWER_TIMEOUT_S * 3), threading.Event()
+    head = _head("POST", path, {**headers, "Content-Type": "text/csv", "Content-Length": str(NEAR_20_MIB)})
+    piece = b"x" * MIB  # one for all twelve: the clients themselves stay small
+
+    def hang(index: int) -> None:
+        try:
+            with _connection(base_url) as sock:
+                sock.sendall(head)
+                if select.select([sock], [], [], EARLY_ANSWER_S)[0]:
+                    answers[index] = _read_answer(sock, 0)
+                else:
+                    sent, answered = _send(sock, chain(_repeated(piece, NEAR_20_MIB - MIB), [piece[:-1]]), 0.5)
+                    answers[index] = _read_answer(sock, sent) if answered else None
+                ready.wait()
+                release.wait(ANSWER_TIMEOUT_S * 3)
+        except BaseException:
+            ready.abort()  # the test fails at once instead of waiting for this client
+            raise
+
+    clients = [threading.Thread(target=hang, args=(i,), name=f"hanging-{i}") for i in range(HANGING)]
+    for one in clients:
+        one.start()
+    ready.wait()
+    time.sleep(0.2)  # a few more samples of the memory while all of them wait (no clock is moved)
+    release.set()
+    for one in clients:
+        one.join()
+    return answers
+
+
+def test_twelve_anonymous_20_mib_imports_left_hanging_hold_nothing(full_size_api: str) -> None:
+    """Twelve clients without a token declare 20 MiB imports and would hold their bodies one byte short:
+    each gets 401 before its body is read, and the server process does not grow (the old edge held
+    them all: 240 MiB).
+    """
+    answers, growth = _left_hanging(full_size_api, {})
+    assert growth < RSS_GROWTH_ALLOWED_KIB, f"grew by {growth} KiB"
+    assert [a.status if a else None for a in answers] == [httpx.codes.UNAUTHORIZED] * HANGING
+    assert all(a.body_bytes_sent < NEAR_20_MIB // 2 for a in answers if a)
+
+
+def test_twelve_20_mib_imports_left_hanging_hold_at_most_two_bodies(full_size_api: str) -> None:
+    """Twelve admins at once, with two places for large bodies: two bodies are taken and held (no answer
+    yet), the other ten get 503 at once, and the process grows by two bodies, not twelve (240 MiB). A body
+    may cost up to twice its size while its buffer grows (the allocator's copies), so 2 x 2 x 20 MiB.
+    """
+    answers, growth = _left_hanging(full_size_api, bearer("admin"))
+    assert growth < 2 * 2 * NEAR_20_MIB // 1024 + RSS_GROWTH_ALLOWED_KIB, f"grew by {growth} KiB"
+    assert sorted(a.status if a else 0 for a in answers) == [0] * 2 + [httpx.codes.SERVICE_UNAVAILABLE] * 10
+    assert all(a.body_bytes_sent < NEAR_20_MIB // 2 for a in answers if a)
+
+
 # --- time --------------------------------------------------------------------------------------------
 
 def test_a_body_that_trickles_in_is_cut_off_after_the_time_limit(edge_api: str) -> None:
@@ -291,13 +496,20 @@ def test_a_body_that_trickles_in_is_cut_off_after_the_time_limit(edge_api: str) 
 
 
 def test_the_default_limits_are_the_documented_ones() -> None:
-    """1 MiB for JSON and forms, 20 MiB for both CSV import routes, 30 s for a body to arrive."""
+    """1 MiB for JSON and forms; 20 MiB only for a POST to one of the CSV import routes that exist (not an
+    unknown kind, another method or a longer path); 30 s for a body to arrive; four large bodies at once.
+    """
     fields = Settings.model_fields
     edge = BodyLimits(fields["max_body_bytes"].default, fields["max_import_body_bytes"].default,
-                      fields["body_timeout_s"].default)
-    assert edge == BodyLimits(MIB, 20 * MIB, 30.0)
-    assert edge.for_path("/imports/leerlingen") == edge.for_path("/verzuim/imports/verzuim") == 20 * MIB
-    assert edge.for_path("/cases") == edge.for_path("/inloggen") == edge.for_path("/health/imports/x") == MIB
+                      fields["body_timeout_s"].default, fields["max_large_bodies"].default)
+    assert edge == BodyLimits(MIB, 20 * MIB, 30.0, 4)
+    imports = [f"/imports/{kind}" for kind in ("gemeenten", "swvs", "scholen", "leerlingen")] + [
+        f"/verzuim/imports/{kind}" for kind in ("inschrijvingen", "verzuim", "vrijstellingen")]
+    assert {edge.for_request("POST", path) for path in imports} == {20 * MIB}
+    assert {edge.for_request(method, path) for method, path in [
+        ("POST", "/cases"), ("POST", "/inloggen"), ("POST", "/health/imports/x"), ("POST", "/imports/nope"),
+        ("POST", "/verzuim/imports/nope"), ("POST", "/imports/leerlingen/x"), ("POST", "/imports/"),
+        ("PUT", "/imports/leerlingen"), ("PATCH", "/verzuim/imports/verzuim")]} == {MIB}
 
 
 def test_serve_and_api_start_uvicorn_with_its_own_limits() -> None:
