@@ -72,7 +72,8 @@ def profile_of_swv(profiles: Mapping[str, Profile], swv_code: str) -> str:
 class CaseReach:
     """Where a case is, as far as scope goes: its school, profile and pathway, where its pupil lives
     (when known) and the deskundigen asked to advise on it. For a case about to be opened, ``school``
-    is the school as the reference data knows it (None: not in it).
+    is the school as the reference data knows it (None: not in it) and ``pupil`` what is on record about
+    its pupil id (None: nothing, as for an id nobody uses yet).
     """
 
     school_brin: str
@@ -81,6 +82,21 @@ class CaseReach:
     residence_cbs: str | None = None
     advisers: frozenset[str] = frozenset()
     school: SchoolOfRecord | None = None
+    pupil: PupilOfRecord | None = None
+
+
+@dataclass(frozen=True)
+class PupilOfRecord:
+    """What is on record about the pupil id a case is about to be opened for: whether a pupil with that id
+    is registered, at which school (``school_brin``, None: at none) of which SWV (``school_swv``), and,
+    for an id no registered pupil has, the reaches of the trajectories that already name it.
+    """
+
+    pupil_id: str
+    registered: bool = False
+    school_brin: str | None = None
+    school_swv: str | None = None
+    trajectories: tuple[CaseReach, ...] = ()
 
 
 def needs_residence(principal: Principal) -> bool:
@@ -108,13 +124,70 @@ def sees_case(principal: Principal, reach: CaseReach) -> bool:
 
 def check_may_open(principal: Principal, reach: CaseReach) -> None:
     """Raise OutOfScope unless the principal may open this case (its school, profile, pathway), and
-    InvalidCommand unless the case runs under its school's profile (:func:`check_school_profile`).
+    InvalidCommand unless the case runs under its school's profile (:func:`check_school_profile`) and
+    belongs to its pupil's school (:func:`check_pupil_of_school`).
     """
     if principal.role == LEERPLICHT:
         _check_leerplicht_may_open(principal, reach)
     else:
         _check_may_open_case(principal, reach)
     check_school_profile(reach)
+    check_pupil_of_school(principal, reach)
+
+
+NOT_OPENABLE = ("Voor leerling-id {pupil_id} kunt u geen dossier openen: dit id is in gebruik buiten de scholen "
+                "die onder uw account vallen. Gebruik het leerling-id dat uw school aan deze leerling gaf, of "
+                "vraag de beheerder.")
+"""The one refusal for a pupil id in use outside what the opener sees (see :func:`check_pupil_of_school`)."""
+
+
+def check_pupil_of_school(principal: Principal, reach: CaseReach) -> None:
+    """InvalidCommand unless the case's pupil is one of its school's (or an id nobody else uses).
+
+    A trajectory widens who reads its pupil: the zorgcoördinator of the case's school, the coordinators
+    of its profile. So a case is the business of the pupil's own school, and opening one must not reach
+    into another school's pupil (the same reasoning as the import's, see
+    :func:`infra.resources.import_csv_in`):
+
+    - A registered pupil's case is opened for the school they are registered at, by anyone whose role
+      covers that school. This holds for everyone alike, also for an SWV coordinator and for two schools
+      of one zorgcoördinator: a case at school S of a pupil registered at T would put T's pupil in front
+      of S's zorgcoördinator, who has no business with them, and scatter one pupil's trajectories over
+      schools. A pupil who changes schools is moved by a new registration (the import) and their
+      trajectories by the transfer (``POST /pupils/{id}/transfer``), which needs every one of them in
+      sight. Whoever sees the registration (the zorgcoördinator of T, the coordinator of T's SWV, the
+      leerplicht where the pupil lives) is told where the pupil is registered.
+    - Anyone else is refused with :data:`NOT_OPENABLE`, and so is an id no registered pupil has but a
+      trajectory outside the opener's sight names: both read word for word alike, so the refusal does
+      not say that a pupil with that id is registered, where, or which school's trajectory uses it.
+      That *some* use exists is necessarily observable (a fresh id must stay usable); pupil ids are
+      pseudonyms the schools issue, so the refusal confirms no more than that an id is taken.
+    - A pupil registered at no school is only seen by the leerplicht of their municipality, who may then
+      open a thuiszitter trajectory for any school; for everyone else such an id is in use elsewhere.
+    """
+    pupil = reach.pupil
+    if pupil is None:
+        return
+    if not pupil.registered:
+        if not all(sees_case(principal, trajectory) for trajectory in pupil.trajectories):
+            raise InvalidCommand([NOT_OPENABLE.format(pupil_id=pupil.pupil_id)])
+        return
+    if not _sees_registration(principal, pupil, reach.residence_cbs):
+        raise InvalidCommand([NOT_OPENABLE.format(pupil_id=pupil.pupil_id)])
+    if pupil.school_brin not in (None, reach.school_brin):
+        elsewhere = (f"Leerling {pupil.pupil_id} staat ingeschreven op school {pupil.school_brin}, niet op school "
+                     f"{reach.school_brin}: open het dossier voor school {pupil.school_brin}, of laat eerst de "
+                     "inschrijving van de leerling wijzigen.")
+        raise InvalidCommand([elsewhere])
+
+
+def _sees_registration(principal: Principal, pupil: PupilOfRecord, residence_cbs: str | None) -> bool:
+    """Whether the principal reads the pupil's registration (as :func:`infra.scope.pupil_scope` decides)."""
+    if principal.role in SCHOOL_ROLES:
+        return pupil.school_brin in principal.scopes
+    if principal.role in SWV_ROLES:
+        return pupil.school_swv in principal.scopes
+    return principal.role == LEERPLICHT and residence_cbs in principal.scopes
 
 
 def check_school_profile(reach: CaseReach) -> None:

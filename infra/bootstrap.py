@@ -207,8 +207,9 @@ class Service:
         def run(uow: SqlUnitOfWork) -> Outcome:
             with self.engine.connect() as conn:
                 residence = scope.residence_of(conn, new.pupil_id) if needs_residence(principal) else None
+                pupil = scope.pupil_of_record(conn, new.pupil_id, self.registry)
             _check_may_open(principal, CaseReach(new.school_brin, self.registry.profile(new.profile), new.pathway,
-                                                 residence, school=self.school_of(new.school_brin)))
+                                                 residence, school=self.school_of(new.school_brin), pupil=pupil))
             return _logged(new.pathway, "(nieuw)", command.name,
                            lambda: handlers.open_case(uow, self.registry, new, command, now, key))
         return self._audited_write(principal, "case.open", f"pupil:{new.pupil_id}", purpose, now, run,

@@ -16,6 +16,7 @@ from domain.access import (
     SWV_ROLES,
     CaseReach,
     Principal,
+    PupilOfRecord,
     SchoolOfRecord,
     needs_advisers,
     needs_residence,
@@ -52,9 +53,16 @@ def case_scope(principal: Principal, registry: PathwayRegistry) -> ColumnElement
 def pupil_scope(principal: Principal, registry: PathwayRegistry) -> ColumnElement[bool]:
     """A condition on ``pupils`` for the registered pupils the principal sees: those of their schools
     (zorgcoördinator), of the schools in their SWV (coordinator, BTO), living in their municipalities
-    (leerplicht), and anyone with a trajectory in their scope.
+    (leerplicht), and a pupil registered at no school with a trajectory in their scope.
+
+    A trajectory in scope does not open the registration of a pupil registered at a school outside it:
+    a case is opened only for its pupil's own school (:func:`domain.access.check_pupil_of_school`), but a
+    case may still run elsewhere than the registration — opened before that rule, moved by a transfer
+    (which moves trajectories, not the registration), racing a registration, or after an admin moved the
+    pupil — and it must not show that school's pupil (school, municipality, birth year) to its reader.
     """
-    with_case = pupils.c.id.in_(select(cases.c.pupil_id).where(case_scope(principal, registry)))
+    with_case = pupils.c.school_brin.is_(None) & pupils.c.id.in_(
+        select(cases.c.pupil_id).where(case_scope(principal, registry)))
     if principal.role in SCHOOL_ROLES:
         return pupils.c.school_brin.in_(principal.scopes) | with_case
     if principal.role in SWV_ROLES:
@@ -84,6 +92,23 @@ def residence_of(conn: Connection, pupil_id: str) -> str | None:
     found: str | None = conn.execute(
         select(pupils.c.residence_cbs).where(pupils.c.id == pupil_id)).scalar_one_or_none()
     return found
+
+
+def pupil_of_record(conn: Connection, pupil_id: str, registry: PathwayRegistry) -> PupilOfRecord:
+    """What is on record about ``pupil_id`` when a case is opened for it: the registered pupil's school and
+    its SWV, or, for an id no registered pupil has, where the trajectories naming it run.
+    """
+    registered = conn.execute(
+        select(pupils.c.school_brin, schools.c.swv_code)
+        .select_from(pupils.outerjoin(schools, schools.c.brin == pupils.c.school_brin))
+        .where(pupils.c.id == pupil_id)).one_or_none()
+    if registered is not None:
+        return PupilOfRecord(pupil_id, registered=True, school_brin=registered.school_brin,
+                             school_swv=registered.swv_code)
+    named = conn.execute(select(cases.c.school_brin, cases.c.profile, cases.c.pathway)
+                         .where(cases.c.pupil_id == pupil_id).distinct()).all()
+    return PupilOfRecord(pupil_id, trajectories=tuple(
+        CaseReach(r.school_brin, registry.profile(r.profile), r.pathway) for r in named))
 
 
 def school_of(conn: Connection, school_brin: str, registry: PathwayRegistry) -> SchoolOfRecord | None:

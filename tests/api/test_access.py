@@ -186,11 +186,17 @@ def test_an_admin_reads_the_audit_log_and_nobody_else_does(api: httpx.Client, ru
 
 
 def test_a_timeline_across_schools_shows_each_school_only_its_own_trajectory(api: httpx.Client) -> None:
-    """One pupil, an OPP at 14PS03 and one at 20XY00: each school's zorgcoördinator sees only its own
-    trajectory; moving the pupil needs every trajectory in scope (403 otherwise, nothing moved).
+    """One pupil, an OPP at 14PS03 and, after the admin registered them at 20XY00, one there: each school's
+    zorgcoördinator sees only its own trajectory; moving the pupil needs every trajectory in scope (403
+    otherwise, nothing moved).
     """
     pupil_id = _pupil()
     ours = _open(api, pupil_id)
+    import_reference_data(api)
+    registered = api.post("/imports/leerlingen", headers={**bearer("admin"), "Content-Type": "text/csv"},
+                          content="leerling_id,school,woongemeente,geboortedatum,voornaam,achternaam\n"
+                                  f"{pupil_id},20XY00,0935,2013-01-01,Sam,Jansen\n")
+    assert registered.status_code == httpx.codes.OK, registered.text
     other = bearer("zc_elsewhere")
     theirs = api.post("/cases", json={"pathway": "opp", "school_brin": "20XY00", "pupil_id": pupil_id,
                                       "payload": OPP_PAYLOAD}, headers=other)
