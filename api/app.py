@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from api.deps import Clock
 from api.edge import BodyLimits, Edge, token_check
 from api.errors import install_error_handlers
+from api.json_text import JsonText
 from api.routes import alerts, audit, cases, digests, monitor, pathways, pupils, resources, stream, verzuim, webhooks
 from api.streaming import Streams
 from infra.bootstrap import Service
@@ -47,6 +48,7 @@ def create_app(service: Service | None = None, clock: Clock = _utc_now) -> FastA
     settings = service.settings
     app.state.streams = Streams(service.latest_event_position, settings.streams_per_user, settings.streams_total)
     install_error_handlers(app, unknown_page)
+    app.add_middleware(JsonText)  # inside Edge: it sees the body Edge has bounded
     app.add_middleware(Edge, limits=BodyLimits(settings.max_body_bytes, settings.max_import_body_bytes,
                                                settings.body_timeout_s, settings.max_large_bodies),
                        authenticate=token_check(service.authenticate, clock))

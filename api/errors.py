@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -48,13 +50,29 @@ _STATUS: list[tuple[type[DomainError], int]] = [
 ]
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class ProblemResponse(JSONResponse):
+    """A JSON response that always renders: a lone surrogate (U+D800-U+DFFF) in any string of the body
+    becomes U+FFFD. Such a character cannot be encoded as UTF-8; an error text quoting the input that held
+    one (a CSV cell, a JSON field) must still answer its 4xx, not fail into a 500. The JSON edge
+    (:mod:`api.json_text`) and the CSV reader refuse such input first; this is the mapper's own guarantee.
+    """
+
+    def render(self, content: Any) -> bytes:
+        """The body as UTF-8 JSON, with lone surrogates replaced."""
+        text = json.dumps(content, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":"))
+        return _LONE_SURROGATE.sub("\ufffd", text).encode("utf-8")
+
+
 def problem(
     status: int, code: str, title: str, detail: str, headers: Mapping[str, str] | None = None, **extra: Any,
 ) -> JSONResponse:
-    """A problem+json response."""
+    """A problem+json response (it renders whatever text its fields quote, see :class:`ProblemResponse`)."""
     body = {"type": f"https://leerlingroute.nl/problems/{code}", "title": title, "status": status,
             "detail": detail, **extra}
-    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+    return ProblemResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
 def _extra(error: DomainError) -> dict[str, Any]:

@@ -9,8 +9,10 @@ How a file is read (:func:`_read`, also for the verzuim files): comma or semicol
 or without a byte order mark, lines ending in LF, CRLF or a lone CR (Excel for Mac's "CSV (Macintosh)"
 writes CR only: those files are read as any other, not refused). A row with more cells than the header
 is a defect (no cell is dropped silently), and so is a cell longer than ``MAX_CELL`` characters (no
-column needs more; a cell beyond Python's csv field limit is the same defect, not a 500). Dates are
-``JJJJ-MM-DD`` only (no ISO week or ordinal dates); a birth date lies from 1990 to today.
+column needs more; a cell beyond Python's csv field limit is the same defect, not a 500), and so is a line
+holding a lone surrogate (U+D800-U+DFFF: no text, which a file sent as a JSON string can carry; see
+:func:`_check_text`). Dates are ``JJJJ-MM-DD`` only (no ISO week or ordinal dates); a birth date lies
+from 1990 to today.
 
 A pupil is a pseudonymous id with the municipality they live in, their birth date and their school;
 their names and BSN go to ``pupil_identities`` and are only read for roles that must know them.
@@ -211,7 +213,8 @@ def _read(spec: ImportKind, content: str) -> list[tuple[int, dict[str, str]]]:
     defects at once, before any value is checked. See the module docstring for what is read how.
     """
     text = content.removeprefix("\ufeff")
-    first = re.split(r"\r\n|\r|\n", text, maxsplit=1)[0]
+    _check_text(text)
+    first = LINE_BREAK.split(text, maxsplit=1)[0]
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=";" if first.count(";") > first.count(",") else ",")
     records: list[tuple[int, list[str]]] = []
     try:
@@ -237,6 +240,26 @@ def _read(spec: ImportKind, content: str) -> list[tuple[int, dict[str, str]]]:
     if not rows:
         raise ImportRejected([RowError(2, "-", "het bestand bevat geen rijen")])
     return rows
+
+
+LINE_BREAK = re.compile(r"\r\n|\r|\n")
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+NOT_TEXT = ("deze regel bevat een ongeldig teken (een los surrogaatteken, U+D800 tot U+DFFF); sla het bestand op "
+            "als UTF-8 en importeer het opnieuw")
+
+
+def _check_text(text: str) -> None:
+    r"""ImportRejected naming every line (as the CSV reader counts them) that holds a lone surrogate.
+
+    A file sent as bytes must be valid UTF-8, which has no surrogates; but a file sent as a JSON string may
+    escape one (``\ud800``), and such a str is no text: it cannot be stored (nor quoted in an error) as
+    UTF-8. Refused here for every import, with the line and without quoting the character.
+    """
+    if LONE_SURROGATE.search(text) is None:
+        return
+    raise ImportRejected([RowError(line, "-", NOT_TEXT)
+                          for line, physical in enumerate(LINE_BREAK.split(text), start=1)
+                          if LONE_SURROGATE.search(physical)])
 
 
 def _check_header(spec: ImportKind, headers: list[str]) -> None:
