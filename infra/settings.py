@@ -22,9 +22,12 @@ class Settings(BaseSettings):
     api_port: int = 8000
     prefect_port: int = 4200
     sign_in_per_address_per_minute: int = Field(default=10, ge=1, description=(
-        "web sign-in attempts per client address per minute; more get 429 with Retry-After"))
+        "web sign-in attempts per client address (IPv6: per /64) per minute; more get 429 with Retry-After"))
     sign_in_per_name_per_minute: int = Field(default=5, ge=1, description=(
         "web sign-in attempts per typed username per minute (known or not); more get 429"))
+    sign_in_per_minute: int = Field(default=120, ge=1, description=(
+        "web sign-in attempts let through per minute from all clients together (bounds argon2 work and audit "
+        "rows under a flood from many addresses); more get 429"))
     sign_in_hashing_threads: int = Field(default=2, ge=1, description=(
         "argon2 password checks of web sign-ins running at once (the rest wait without holding a thread)"))
     opp_termijn_weken: int = Field(default=6, ge=1, description="OPP in werking within N weeks (law: 6)")

@@ -1,10 +1,17 @@
-"""Rate limits on web sign-in, per client address and per typed username, shared by every worker.
+"""Rate limits on web sign-in, per client, per typed username and over all clients, shared by every worker.
 
-Each attempt is counted in a fixed one-minute window twice: under its client address
-(``adres:<ip>``) and under the username that was typed (``naam:<sha256>``, known or not, so the limit
-itself never tells whether a name exists). An attempt over either limit is refused before anything
-else happens (no account lookup, no argon2) with :class:`SignInLimited`, which says in Dutch how many
-seconds to wait (the page answers 429 with ``Retry-After``).
+Each attempt is counted in a fixed one-minute window three times: under its client (``adres:<ip>``),
+under the username that was typed (``naam:<sha256>``, known or not, so the limit itself never tells
+whether a name exists), and, if both let it through, under ``alle``: every attempt from all clients
+together. An attempt over any limit is refused before anything else happens (no account lookup, no
+argon2) with :class:`SignInLimited`, which says in Dutch how many seconds to wait (the page answers 429
+with ``Retry-After``).
+
+A client is its IPv4 address, or the /64 network of its IPv6 address (one subscriber gets a whole /64
+and could take a new address for every attempt; an IPv4-mapped IPv6 address counts as its IPv4 address).
+The overall limit (120 a minute) bounds what a flood from many networks costs: at most that many argon2
+verifications and per-attempt audit rows a minute, however many addresses it comes from (while it lasts,
+people may be refused too: the price of keeping the server's work bounded).
 
 The counters live in the database (``web_sign_in_windows``) and only change through conditional
 updates (``admitted = admitted + 1 WHERE admitted < limit``), so two API workers on one database share
@@ -14,22 +21,25 @@ few seconds, and the account lock-out (five failures) still bounds what guessing
 
 The audit log keeps every attempt that was let through (each its own row, written by
 ``infra.web_accounts``), but not every refused one: a flood would fill the append-only log for ever.
-Refusals are counted per address and window instead, and when the window is over the next sign-in
-attempt (from anyone) deletes the window's rows and writes one audit row per address that was refused:
-``web.sign_in`` on ``adres:<ip>`` with the outcome ``limited:<count>`` at the window's end. The typed
-name is kept only as its SHA-256 and only until its window is deleted (a name may be a mistyped
-password; the audit log never gets it).
+Refusals are counted per client and window instead, and when the window is over the next sign-in
+attempt (from anyone) deletes the window's rows and writes one audit row per client that was refused:
+``web.sign_in`` on ``adres:<ip or /64>`` with the outcome ``limited:<count>`` at the window's end; for
+at most :data:`MAX_SUMMARY_ROWS` clients (those refused most), the others' refusals together in one row
+on ``adres:overige``. The typed name is kept only as its SHA-256 and only until its window is deleted (a
+name may be a mistyped password; the audit log never gets it).
 """
 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import groupby
 
 import structlog
-from sqlalchemy import Connection, Engine, delete, select, tuple_, update
+from sqlalchemy import Connection, Engine, Row, delete, select, tuple_, update
 
 from infra import audit
 from infra.db import dialect_insert
@@ -40,16 +50,24 @@ log = structlog.get_logger("leerlingroute")
 WINDOW = timedelta(minutes=1)
 ADDRESS = "adres:"
 NAME = "naam:"
-MAX_ADDRESS = 64
-"""Longer than any IPv6 address with zone; what a proxy might send beyond it is cut off."""
+ALL = "alle"
+"""The counter of every attempt from all clients together."""
+UNKNOWN_CLIENT = ADDRESS + "onbekend"
+"""The counter of every attempt whose client is no IP address (none known): they share one window."""
+OTHERS = ADDRESS + "overige"
+"""The audit resource of the refusals of the clients beyond :data:`MAX_SUMMARY_ROWS` in a window."""
+MAX_SUMMARY_ROWS = 50
+"""Clients with their own audit row for a window's refusals; the rest share one (the log stays bounded)."""
+IPV6_SUBSCRIBER_PREFIX = 64
 
 
 @dataclass(frozen=True)
 class Limits:
-    """How many sign-in attempts a minute may come from one address and name one username."""
+    """How many sign-in attempts a minute may come from one client, name one username, and come in all."""
 
     per_address: int = 10
     per_name: int = 5
+    overall: int = 120
 
 
 class SignInLimited(Exception):
@@ -68,8 +86,18 @@ def window_start(at: datetime) -> datetime:
 
 
 def address_key(address: str) -> str:
-    """The counter of a client address."""
-    return ADDRESS + address[:MAX_ADDRESS]
+    """The counter of a client address: ``adres:`` and the IPv4 address, or the /64 network of an IPv6
+    address (an IPv4-mapped one as its IPv4 address); :data:`UNKNOWN_CLIENT` for anything else.
+    """
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return UNKNOWN_CLIENT
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):  # int() drops a zone (%eth0) too
+        return ADDRESS + str(ipaddress.IPv6Network((int(ip), IPV6_SUBSCRIBER_PREFIX), strict=False))
+    return ADDRESS + str(ip)
 
 
 def name_key(name: str) -> str:
@@ -78,17 +106,19 @@ def name_key(name: str) -> str:
 
 
 def admit(engine: Engine, address: str, name: str, now: datetime, limits: Limits) -> None:
-    """Count one attempt from ``address`` for ``name``; SignInLimited if either is over its limit.
+    """Count one attempt from ``address`` for ``name``; SignInLimited if any limit is reached.
 
     One transaction: the past windows are closed first (their refusals to the audit log), then the
-    attempt takes a place in the address's window and then in the name's (always in that order, so
-    two attempts never wait for each other's rows crosswise).
+    attempt takes a place in the client's window, then in the name's, then in the overall one (always in
+    that order, so two attempts never wait for each other's rows crosswise; and only an attempt both let
+    through counts overall, so one client cannot use up the overall limit alone).
     """
     start, first = window_start(now), False
     with engine.begin() as conn:
         _close_past_windows(conn, start)
         over = next((kind for kind, key, limit in (("address", address_key(address), limits.per_address),
-                                                    ("name", name_key(name), limits.per_name))
+                                                    ("name", name_key(name), limits.per_name),
+                                                    ("overall", ALL, limits.overall))
                      if not _take(conn, key, start, limit)), None)
         if over is not None:
             first = _count_refusal(conn, address_key(address), start) == 1
@@ -118,7 +148,7 @@ def _count_refusal(conn: Connection, key: str, start: datetime) -> int:
 
 
 def _close_past_windows(conn: Connection, start: datetime) -> None:
-    """Delete the windows before ``start``; each address with refusals there gets one audit row.
+    """Delete the windows before ``start``; the refused clients of each get their audit rows.
 
     The rows are claimed with ``FOR UPDATE SKIP LOCKED`` (PostgreSQL; SQLite has one writer at a time),
     so two workers closing at once neither wait for each other nor write a window's row twice.
@@ -127,8 +157,18 @@ def _close_past_windows(conn: Connection, start: datetime) -> None:
             .with_for_update(skip_locked=True))
     gone = conn.execute(delete(windows).where(tuple_(windows.c.key, windows.c.window_start).in_(past))
                         .returning(windows.c.key, windows.c.window_start, windows.c.refused)).all()
-    for row in sorted(gone, key=lambda r: (r.window_start, r.key)):
-        if row.key.startswith(ADDRESS) and row.refused:
-            audit.append_in(conn, at=row.window_start + WINDOW, user_id=UNKNOWN_ACCOUNT, role="",
-                            action="web.sign_in", resource=row.key, purpose=SIGN_IN_PURPOSE,
-                            outcome=f"limited:{row.refused}")
+    refused = sorted((r for r in gone if r.key.startswith(ADDRESS) and r.refused), key=lambda r: r.window_start)
+    for window, rows in groupby(refused, key=lambda r: r.window_start):
+        for resource, count in _summary(list(rows)):
+            audit.append_in(conn, at=window + WINDOW, user_id=UNKNOWN_ACCOUNT, role="", action="web.sign_in",
+                            resource=resource, purpose=SIGN_IN_PURPOSE, outcome=f"limited:{count}")
+
+
+def _summary(rows: list[Row[tuple[str, datetime, int]]]) -> list[tuple[str, int]]:
+    """One window's refused clients as audit rows (resource, count): the :data:`MAX_SUMMARY_ROWS` refused
+    most each their own, in the order of their keys, then one :data:`OTHERS` with the rest's refusals.
+    """
+    most = sorted(rows, key=lambda r: (-r.refused, r.key))
+    kept = sorted((r.key, r.refused) for r in most[:MAX_SUMMARY_ROWS])
+    rest = sum(r.refused for r in most[MAX_SUMMARY_ROWS:])
+    return kept + ([(OTHERS, rest)] if rest else [])

@@ -91,7 +91,8 @@ async def sign_in(request: Request, form: FormDep) -> Response:
 async def _attempt(request: Request, name: str, password: str, code: str) -> Principal:
     """One sign-in attempt: SignInLimited over a rate limit (nothing else done), SignInRefused when refused."""
     svc, at = service(request), now(request)
-    limits = Limits(svc.settings.sign_in_per_address_per_minute, svc.settings.sign_in_per_name_per_minute)
+    limits = Limits(svc.settings.sign_in_per_address_per_minute, svc.settings.sign_in_per_name_per_minute,
+                    svc.settings.sign_in_per_minute)
     await _db(request, sign_in_limits.admit, svc.engine, client_address(request), name, at, limits)
     attempt = await _db(request, web_accounts.begin_attempt, svc.engine, name, at)
     verdict = await to_thread.run_sync(web_accounts.check_attempt, attempt, password, code, at,

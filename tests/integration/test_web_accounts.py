@@ -419,3 +419,97 @@ def test_the_refusals_of_a_minute_become_one_audit_row_per_address(engine: Engin
     end = sign_in_limits.window_start(NOW) + timedelta(minutes=1)
     assert [tuple(r) for r in rows] == [("adres:10.0.2.1", "limited:12", end), ("adres:10.0.2.2", "limited:3", end)]
     assert windows == {end}
+
+
+@pytest.mark.parametrize(("address", "key"), [
+    ("10.0.4.1", "adres:10.0.4.1"),
+    ("::ffff:10.0.4.1", "adres:10.0.4.1"),
+    ("2001:db8:1:2::1", "adres:2001:db8:1:2::/64"),
+    ("2001:db8:1:2:ffff:ffff:ffff:fffe", "adres:2001:db8:1:2::/64"),
+    ("fe80::1%eth0", "adres:fe80::/64"),
+    ("onbekend", "adres:onbekend"),
+    ("testclient", "adres:onbekend"),
+])
+def test_a_client_is_its_ipv4_address_or_its_ipv6_64(address: str, key: str) -> None:
+    """An IPv6 subscriber gets a whole /64: every address in it is one client; an IPv4-mapped address is
+    its IPv4 address; whatever is no address shares one counter (it cannot be varied to escape the limit).
+    """
+    assert sign_in_limits.address_key(address) == key
+
+
+def test_two_addresses_in_one_ipv6_64_share_one_window(engine: Engine) -> None:
+    """Ten attempts from two addresses of 2001:db8:1:2::/64 use up its minute: an eleventh from a third
+    address in it is refused, one from the next /64 is let through. IPv4-mapped and plain IPv4 alike.
+    """
+    for index in range(10):
+        address = "2001:db8:1:2::1" if index % 2 else "2001:db8:1:2:a:b:c:d"
+        sign_in_limits.admit(engine, address, f"naam-{index}", NOW, Limits())
+        sign_in_limits.admit(engine, "10.0.4.1" if index % 2 else "::ffff:10.0.4.1", f"v4-{index}", NOW, Limits())
+    with pytest.raises(SignInLimited):
+        sign_in_limits.admit(engine, "2001:db8:1:2:ffff:ffff:ffff:fffe", "nog-een", NOW, Limits())
+    with pytest.raises(SignInLimited):
+        sign_in_limits.admit(engine, "::ffff:10.0.4.1", "nog-een-v4", NOW, Limits())
+    sign_in_limits.admit(engine, "2001:db8:1:3::1", "naast", NOW, Limits())
+
+
+def test_the_overall_limit_refuses_any_address_once_reached_and_counts_only_attempts_let_through(
+    engine: Engine,
+) -> None:
+    """With twelve a minute overall: one address's twenty attempts count ten (the other ten were refused
+    by its own limit), two more from other addresses reach twelve, and the next attempt, from a new
+    address with a new name, is refused with the seconds left in the minute; the next minute starts anew.
+    """
+    limits = Limits(overall=12)
+    for index in range(20):
+        with contextlib.suppress(SignInLimited):
+            sign_in_limits.admit(engine, "10.0.5.1", f"naam-{index}", NOW, limits)
+    for index in range(2):
+        sign_in_limits.admit(engine, f"10.0.5.{10 + index}", f"ander-{index}", NOW, limits)
+    with pytest.raises(SignInLimited) as limited:
+        sign_in_limits.admit(engine, "2001:db8:9::1", "iemand-nieuw", NOW, limits)
+    assert limited.value.retry_after_s == 50
+    sign_in_limits.admit(engine, "2001:db8:9::1", "iemand-nieuw", NOW + timedelta(seconds=50), limits)
+
+
+def test_two_workers_share_the_overall_limit_also_when_racing(engine: Engine) -> None:
+    """Thirty attempts from thirty addresses at once, through two engines, twelve allowed overall: exactly
+    twelve are let through.
+    """
+    other, start = _second_worker(engine), threading.Barrier(30)
+
+    def attempt(index: int) -> bool:
+        start.wait(timeout=30)
+        try:
+            sign_in_limits.admit(other if index % 2 else engine, f"10.0.6.{index}", f"naam-{index}", NOW,
+                                 Limits(overall=12))
+        except SignInLimited:
+            return False
+        return True
+
+    try:
+        with ThreadPoolExecutor(max_workers=30) as pool:
+            assert sum(pool.map(attempt, range(30))) == 12
+    finally:
+        other.dispose()
+
+
+def test_a_flood_from_many_addresses_writes_a_bounded_number_of_audit_rows(engine: Engine) -> None:
+    """Once the overall limit (here one) is reached, sixty addresses are refused once each and one three
+    times: when the minute is over, the fifty refused most get a row each (the one refused three times
+    among them) and the other eleven share one row on 'adres:overige', so the log does not grow with the
+    number of addresses.
+    """
+    limits = Limits(overall=1)
+    sign_in_limits.admit(engine, "10.0.9.1", "de-eerste", NOW, limits)
+    attempts = [f"10.0.7.{n}" for n in range(1, 61)] + ["10.0.8.1"] * 3
+    for index, address in enumerate(attempts):
+        with pytest.raises(SignInLimited):
+            sign_in_limits.admit(engine, address, f"naam-{index}", NOW, limits)
+    sign_in_limits.admit(engine, "10.0.9.2", "daarna", NOW + timedelta(minutes=1), limits)
+    with engine.connect() as conn:
+        rows = [tuple(r) for r in conn.execute(select(audit_log.c.resource, audit_log.c.outcome)
+                                                .order_by(audit_log.c.seq))]
+    assert len(rows) == sign_in_limits.MAX_SUMMARY_ROWS + 1 == 51
+    assert ("adres:10.0.8.1", "limited:3") in rows
+    assert rows[-1] == ("adres:overige", "limited:11")
+    assert sum(int(outcome.split(":")[1]) for _, outcome in rows) == len(attempts)

@@ -71,7 +71,8 @@ def unlimited(running_api: RunningApi, database: Database, engine: Engine,
     """A second server (a second worker) on the same database with rate limits no race reaches."""
     del running_api  # its accounts and tokens exist once it runs
     settings = Settings(database_url=database.url, data_dir=tmp_path_factory.mktemp("data"),
-                        sign_in_per_address_per_minute=10_000, sign_in_per_name_per_minute=10_000)
+                        sign_in_per_address_per_minute=10_000, sign_in_per_name_per_minute=10_000,
+                        sign_in_per_minute=10_000)
     service = Service.from_settings(settings)
     clock = ControllableClock(DEFAULT_NOW)
     try:
@@ -270,6 +271,39 @@ def test_one_username_gets_five_attempts_a_minute_whichever_addresses_they_come_
                 statuses.append(post_sign_in(browser, sign_in_form(browser), name, "fout", "123456").status_code)
         assert statuses == [400] * 5 + [429]
         assert len(checks) == 5
+
+
+@pytest.fixture(scope="module")
+def capped(running_api: RunningApi, database: Database, engine: Engine,
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """A server on the same database that lets three sign-in attempts a minute through overall."""
+    del running_api
+    settings = Settings(database_url=database.url, data_dir=tmp_path_factory.mktemp("capped"), sign_in_per_minute=3)
+    service = Service.from_settings(settings)
+    clock = ControllableClock(DEFAULT_NOW)
+    try:
+        with serving(create_app(service, clock), "capped-sign-in-server") as base_url:
+            yield Site(base_url, clock, engine)
+    finally:
+        service.engine.dispose()
+
+
+def test_a_flood_from_many_addresses_meets_the_overall_limit_with_429_and_no_argon2(
+    capped: Site, checks: list[str],
+) -> None:
+    """Three attempts a minute overall: from six addresses (each well within its own limit) the first
+    three are checked and refused as usual, the other three get 429 with Retry-After and run no argon2.
+    """
+    capped.clock.set(DEFAULT_NOW + timedelta(days=6, seconds=20))
+    statuses, waits = [], []
+    for index in range(6):
+        with client(capped, f"127.0.2.{10 + index}") as browser:
+            answer = post_sign_in(browser, sign_in_form(browser), f"niemand-{index}", PASSWORD, "123456")
+            statuses.append(answer.status_code)
+            waits.append(answer.headers.get("retry-after"))
+    assert statuses == [400] * 3 + [429] * 3
+    assert waits[3:] == ["40"] * 3
+    assert len(checks) == 3
 
 
 def test_the_api_answers_quickly_while_sixty_sign_ins_are_being_checked(
