@@ -7,12 +7,13 @@
 - a registered pupil's case belongs to the school they are registered at, for every role (also an SWV
   coordinator and a zorgcoördinator of two schools); whoever reads the registration is told where;
 - an id nobody uses, or only the opener's own trajectories use, opens as before; an admin opens no case;
-- a case running at another school than its pupil's registration (opened before this check existed)
-  shows its reader the case, not the registration of that school's pupil.
+- a case running at another school than its pupil's registration (opened before this check existed, or by an
+  open racing the other school's registration) shows its reader the case, not that school's pupil.
 """
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -201,3 +202,40 @@ def test_a_case_at_another_school_than_the_registration_does_not_open_the_record
     listed = api.get("/pupils", params={"school": ELSEWHERE}, headers=bearer("zorgcoordinator"))
     assert victim not in listed.text
     assert _record(api, victim, "zc_elsewhere").json()["school_brin"] == ELSEWHERE
+
+
+def test_an_open_racing_the_other_schools_registration_never_shows_their_pupil(running_api: RunningApi,
+                                                                               api: httpx.Client) -> None:
+    """For each of eight fresh ids, 20XY00 registers it while 14PS03 opens a case for it, at the same moment:
+    whichever wins (both may, when the open's check ran before the registration committed), 14PS03 never
+    reads the 20XY00 pupil's record, and 20XY00 does whenever its import was answered 200.
+    """
+    _reference(api)
+    ids = [_fresh() for _ in range(8)]
+    answers: dict[tuple[str, str], int] = {}
+    barrier = threading.Barrier(2)
+
+    def register() -> None:
+        with httpx.Client(base_url=running_api.base_url, timeout=30.0) as client:
+            for pupil_id in ids:
+                barrier.wait()
+                answers["import", pupil_id] = client.post(
+                    "/imports/leerlingen", headers={**bearer("zc_elsewhere"), **CSV},
+                    content=f"{PUPIL_HEADER}\n{pupil_id},{ELSEWHERE},0935,2012-05-06,Eva,Visser,\n").status_code
+
+    def open_cases() -> None:
+        with httpx.Client(base_url=running_api.base_url, timeout=30.0) as client:
+            for pupil_id in ids:
+                barrier.wait()
+                answers["open", pupil_id] = _open(client, pupil_id, OWN, "zorgcoordinator").status_code
+
+    threads = [threading.Thread(target=register), threading.Thread(target=open_cases)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    for pupil_id in ids:
+        assert {answers["import", pupil_id], answers["open", pupil_id]} <= {200, 201, 422}, answers
+        assert _record(api, pupil_id, "zorgcoordinator").status_code == httpx.codes.NOT_FOUND
+        if answers["import", pupil_id] == httpx.codes.OK:
+            assert _record(api, pupil_id, "zc_elsewhere").json()["school_brin"] == ELSEWHERE
