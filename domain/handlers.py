@@ -152,7 +152,8 @@ def transfer_pupil(
     uow: UnitOfWork, pupil_id: str, school_brin: str, actor: Actor, now: datetime,
     authorize: Callable[[list[Case]], None] | None = None,
 ) -> list[Outcome]:
-    """Move all of a pupil's trajectories to another school, in one unit of work. Sending it
+    """Move all of a pupil's trajectories, and their registration, to another school, in one unit of work
+    (the receiving school reads the pupil's record and opens new cases there, the old one no longer). Sending it
     again is refused (the pupil is already there), so a retry cannot move anything twice; so is a
     school the reference data does not know (nobody's scope would cover the trajectories there).
     ``authorize`` sees the trajectories first and may refuse by raising.
@@ -175,6 +176,7 @@ def transfer_pupil(
             decision = case.transfer(school_brin, actor, now)
             uow.save_case(case, decision)
             outcomes.append(Outcome(case.id, case.pathway, decision.event.seq, decision.event.type, case.stage))
+        uow.move_registration(pupil_id, school_brin, now)
         uow.commit()
         return outcomes
 

@@ -90,6 +90,12 @@ class UnitOfWork(ABC):
         """Whether the reference data knows the school (an admin imported it)."""
 
     @abstractmethod
+    def move_registration(self, pupil_id: str, school_brin: str, now: datetime) -> None:
+        """Register the pupil at ``school_brin`` where the reference data has them at another school (a
+        pupil it does not know stays unknown): a transfer moves the pupil, not only their trajectories.
+        """
+
+    @abstractmethod
     def trajectories_of(self, pupil_id: str) -> list[Case]:
         """Every trajectory (case) of the pupil, oldest first, with running timers."""
 

@@ -36,13 +36,14 @@ class _State:
 
 class MemoryStore:
     """The shared state that memory units of work commit to; ``schools``: the BRIN codes the reference
-    data knows (read only; the fake imports none).
+    data knows (read only; the fake imports none); ``registrations``: the school of each registered pupil.
     """
 
-    def __init__(self, schools: Collection[str] = ()) -> None:
+    def __init__(self, schools: Collection[str] = (), registrations: dict[str, str] | None = None) -> None:
         self.state = _State()
         self.lock = threading.Lock()
         self.schools = frozenset(schools)
+        self.registrations = dict(registrations or {})
 
 
 class MemoryUnitOfWork(UnitOfWork):
@@ -57,6 +58,7 @@ class MemoryUnitOfWork(UnitOfWork):
         self._new_events: list[Event] = []
         self._relayed: set[int] = set()
         self._before_commit: list[Callable[[], None]] = []
+        self._moves: dict[str, str] = {}
         self.commits = 0
         """How many of this unit's transactions committed."""
 
@@ -65,6 +67,7 @@ class MemoryUnitOfWork(UnitOfWork):
             self._work = copy.deepcopy(self.store.state)
         self._expect, self._timers_touched, self._keys_added = {}, set(), set()
         self._new_events, self._relayed = [], set()
+        self._moves = {}
 
     @property
     def events_written(self) -> list[tuple[str, int]]:
@@ -87,6 +90,7 @@ class MemoryUnitOfWork(UnitOfWork):
         with self.store.lock:
             self._check(self.store.state)
             self._apply(self.store.state)
+            self.store.registrations.update(self._moves)
         self.begin()
         self.commits += 1
 
@@ -148,6 +152,11 @@ class MemoryUnitOfWork(UnitOfWork):
 
     def school_known(self, school_brin: str) -> bool:
         return school_brin in self.store.schools
+
+    def move_registration(self, pupil_id: str, school_brin: str, now: datetime) -> None:
+        del now  # the fake keeps no update times
+        if pupil_id in self.store.registrations:
+            self._moves[pupil_id] = school_brin
 
     def trajectories_of(self, pupil_id: str) -> list[Case]:
         mine = sorted((c for c in self._work.cases.values() if c.pupil_id == pupil_id), key=lambda c: c.opened_at)

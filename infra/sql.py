@@ -22,7 +22,7 @@ from domain.errors import CaseNotFound, ConcurrencyConflict
 from domain.ports import Change, OutboxItem, Recalled, UnitOfWork
 from infra import event_chain
 from infra.statements import CASE_FIELDS, Statements
-from infra.tables import case_events, cases, idempotency_keys, outbox, schools, timers
+from infra.tables import case_events, cases, idempotency_keys, outbox, pupils, schools, timers
 
 _TIMER_COLUMNS = [timers.c.id, timers.c.case_id, timers.c.name, timers.c.fires, timers.c.due_at]
 _PENDING = "pending"
@@ -181,6 +181,10 @@ class SqlUnitOfWork(UnitOfWork):
 
     def school_known(self, school_brin: str) -> bool:
         return self.conn.execute(select(schools.c.brin).where(schools.c.brin == school_brin)).first() is not None
+
+    def move_registration(self, pupil_id: str, school_brin: str, now: datetime) -> None:
+        self.conn.execute(update(pupils).where(pupils.c.id == pupil_id, pupils.c.school_brin != school_brin)
+                          .values(school_brin=school_brin, updated_at=now))
 
     def trajectories_of(self, pupil_id: str) -> list[Case]:
         ids = self.conn.execute(

@@ -117,3 +117,27 @@ def test_a_transfer_to_a_school_unknown_to_the_reference_data_is_refused(api: ht
     response = api.post(f"/pupils/{pupil_id}/transfer", json={"school_brin": "99ZZ99"})
     assert problem(response, 422, "invalid-command")["detail"].startswith("Onbekende school 99ZZ99:")
     assert (status(api, case_id)["school_brin"], status(api, case_id)["version"]) == ("14PS03", 1)
+
+
+def test_a_transfer_moves_the_pupils_registration_so_the_receiving_school_reads_the_record_and_opens_cases(
+    api: httpx.Client,
+) -> None:
+    """After a change of school the receiving school's zorgcoördinator reads the pupil's record (at their
+    school) and opens a new case for the pupil there; the old school no longer reads the record.
+    """
+    import_reference_data(api)
+    pupil_id = pupil()
+    rows = f"leerling_id,school,woongemeente,geboortedatum,voornaam,achternaam\n{pupil_id},14PS03,0957,2013-05-01,S,J\n"
+    registered = api.post("/imports/leerlingen", content=rows, headers={**bearer("admin"), "Content-Type": "text/csv"})
+    assert registered.status_code == httpx.codes.OK, registered.text
+    open_for(api, pupil_id, "opp", {"extra_ondersteuning_sinds": "2026-09-01"})
+    moved = api.post(f"/pupils/{pupil_id}/transfer", json={"school_brin": "20XY00"})
+    assert moved.status_code == httpx.codes.OK, moved.text
+    receiving = {**bearer("zc_elsewhere")}
+    record = api.get(f"/pupils/{pupil_id}/record", headers=receiving)
+    assert (record.status_code, record.json().get("school_brin")) == (200, "20XY00")
+    assert api.get(f"/pupils/{pupil_id}/record").status_code == httpx.codes.NOT_FOUND
+    opened = api.post("/cases", headers=receiving, json={
+        "pathway": "opp", "school_brin": "20XY00", "pupil_id": pupil_id,
+        "payload": {"extra_ondersteuning_sinds": "2026-09-02"}})
+    assert opened.status_code == httpx.codes.CREATED, opened.text
