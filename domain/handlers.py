@@ -176,7 +176,7 @@ def transfer_pupil(
             decision = case.transfer(school_brin, actor, now)
             uow.save_case(case, decision)
             outcomes.append(Outcome(case.id, case.pathway, decision.event.seq, decision.event.type, case.stage))
-        uow.move_registration(pupil_id, school_brin, now)
+        uow.move_registration(pupil_id, {case.school_brin for case in moving}, school_brin, now)
         uow.commit()
         return outcomes
 

@@ -90,9 +90,11 @@ class UnitOfWork(ABC):
         """Whether the reference data knows the school (an admin imported it)."""
 
     @abstractmethod
-    def move_registration(self, pupil_id: str, school_brin: str, now: datetime) -> None:
-        """Register the pupil at ``school_brin`` where the reference data has them at another school (a
-        pupil it does not know stays unknown): a transfer moves the pupil, not only their trajectories.
+    def move_registration(self, pupil_id: str, from_schools: Collection[str], school_brin: str, now: datetime,
+                          ) -> None:
+        """Register the pupil at ``school_brin`` where the reference data has them at one of ``from_schools``
+        (the schools their trajectories leave; a pupil registered elsewhere, or unknown, stays as is): a
+        transfer moves the pupil, not only their trajectories, and never a registration it does not cover.
         """
 
     @abstractmethod

@@ -153,9 +153,10 @@ class MemoryUnitOfWork(UnitOfWork):
     def school_known(self, school_brin: str) -> bool:
         return school_brin in self.store.schools
 
-    def move_registration(self, pupil_id: str, school_brin: str, now: datetime) -> None:
+    def move_registration(self, pupil_id: str, from_schools: Collection[str], school_brin: str, now: datetime,
+                          ) -> None:
         del now  # the fake keeps no update times
-        if pupil_id in self.store.registrations:
+        if self.store.registrations.get(pupil_id) in from_schools:
             self._moves[pupil_id] = school_brin
 
     def trajectories_of(self, pupil_id: str) -> list[Case]:

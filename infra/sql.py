@@ -182,8 +182,9 @@ class SqlUnitOfWork(UnitOfWork):
     def school_known(self, school_brin: str) -> bool:
         return self.conn.execute(select(schools.c.brin).where(schools.c.brin == school_brin)).first() is not None
 
-    def move_registration(self, pupil_id: str, school_brin: str, now: datetime) -> None:
-        self.conn.execute(update(pupils).where(pupils.c.id == pupil_id, pupils.c.school_brin != school_brin)
+    def move_registration(self, pupil_id: str, from_schools: Collection[str], school_brin: str, now: datetime,
+                          ) -> None:
+        self.conn.execute(update(pupils).where(pupils.c.id == pupil_id, pupils.c.school_brin.in_(list(from_schools)))
                           .values(school_brin=school_brin, updated_at=now))
 
     def trajectories_of(self, pupil_id: str) -> list[Case]:

@@ -31,3 +31,13 @@ def test_a_pupil_the_reference_data_does_not_know_stays_unregistered() -> None:
     _opened(store, "lln-2")
     transfer_pupil(MemoryUnitOfWork(store), "lln-2", "20XY00", ZC, NOW)
     assert store.registrations == {}
+
+
+def test_a_registration_at_a_school_the_trajectories_do_not_leave_is_not_moved() -> None:
+    """A case opened at 14PS03 for a pupil registered at 20XY00 (before the open-case rule): transferring it
+    to 30AB00 moves the case, never the other school's registration.
+    """
+    store = MemoryStore(schools={"14PS03", "20XY00", "30AB00"}, registrations={"lln-3": "20XY00"})
+    _opened(store, "lln-3")
+    transfer_pupil(MemoryUnitOfWork(store), "lln-3", "30AB00", ZC, NOW)
+    assert store.registrations == {"lln-3": "20XY00"}
