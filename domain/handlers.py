@@ -171,12 +171,12 @@ def transfer_pupil(
             unknown = (f"Onbekende school {school_brin}: die staat niet in de referentiegegevens. Overplaatsen kan "
                        "alleen naar een school die de beheerder heeft geïmporteerd.")
             raise InvalidCommand([unknown])
-        outcomes = []
+        leaving, outcomes = {case.school_brin for case in moving}, []
         for case in moving:
             decision = case.transfer(school_brin, actor, now)
             uow.save_case(case, decision)
             outcomes.append(Outcome(case.id, case.pathway, decision.event.seq, decision.event.type, case.stage))
-        uow.move_registration(pupil_id, {case.school_brin for case in moving}, school_brin, now)
+        uow.move_registration(pupil_id, leaving, school_brin, now)
         uow.commit()
         return outcomes
 
