@@ -15,6 +15,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -109,6 +110,24 @@ def test_a_worker_killed_at_random_moments_leaves_no_write_without_its_audit_row
     assert event_chain.verify(service.engine).broken_seq is None
 
 
+@contextmanager
+def _commit_breaks_after_its_audit_row(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Within the block, the connection breaks right after an audit row was appended (the write's commit
+    fails there); the block must raise that failure.
+    """
+    real = audit.append_in
+
+    def append_then_fail(*args: object, **kwargs: object) -> audit.AuditEntry:
+        real(*args, **kwargs)  # type: ignore[arg-type] # the real signature, passed through
+        raise OperationalError("COMMIT", {}, Exception("server closed the connection unexpectedly"))
+    monkeypatch.setattr(audit, "append_in", append_then_fail)
+    try:
+        with pytest.raises(OperationalError):
+            yield
+    finally:
+        monkeypatch.setattr(audit, "append_in", real)
+
+
 def _principal(service: Service) -> Principal:
     return accounts.authenticate(service.engine, _token(service), NOW)
 
@@ -128,15 +147,8 @@ def test_a_commit_that_fails_leaves_neither_the_write_nor_its_audit_row(
     zc = _principal(service)
     case_id = _open(service, zc)
     before = (_written(service), _audited_ok(service))
-    real = audit.append_in
-
-    def append_then_fail(*args: object, **kwargs: object) -> audit.AuditEntry:
-        real(*args, **kwargs)  # type: ignore[arg-type] # the real signature, passed through
-        raise OperationalError("COMMIT", {}, Exception("server closed the connection unexpectedly"))
-    monkeypatch.setattr(audit, "append_in", append_then_fail)
-    with pytest.raises(OperationalError):
+    with _commit_breaks_after_its_audit_row(monkeypatch):
         service.handle_as(zc, case_id, Command("leg_handelingsdeel_voor", zc.actor, {}), NOW, None, None, None)
-    monkeypatch.undo()
     assert (_written(service), _audited_ok(service)) == before
     assert service.status(case_id, NOW).version == 1
 
@@ -198,15 +210,8 @@ def _commit_fails_then_succeeds(service: Service, monkeypatch: pytest.MonkeyPatc
     the newest.
     """
     before = _contents(service, audit_log, written)
-    real = audit.append_in
-
-    def append_then_fail(*args: object, **kwargs: object) -> audit.AuditEntry:
-        real(*args, **kwargs)  # type: ignore[arg-type] # the real signature, passed through
-        raise OperationalError("COMMIT", {}, Exception("server closed the connection unexpectedly"))
-    monkeypatch.setattr(audit, "append_in", append_then_fail)
-    with pytest.raises(OperationalError):
+    with _commit_breaks_after_its_audit_row(monkeypatch):
         write()
-    monkeypatch.undo()
     assert _contents(service, audit_log, written) == before
     write()
     assert _contents(service, written) != before[1:]
@@ -326,15 +331,8 @@ def test_webhook_changes_are_on_record_and_commit_with_their_audit_row(
     def register() -> None:
         made.append(service.register_webhook(owner, "http://127.0.0.1:9/hook", "", NOW).subscription.id)
     before = _contents(service, audit_log, webhook_subscriptions)
-    real = audit.append_in
-
-    def append_then_fail(*args: object, **kwargs: object) -> audit.AuditEntry:
-        real(*args, **kwargs)  # type: ignore[arg-type] # the real signature, passed through
-        raise OperationalError("COMMIT", {}, Exception("server closed the connection unexpectedly"))
-    monkeypatch.setattr(audit, "append_in", append_then_fail)
-    with pytest.raises(OperationalError):
+    with _commit_breaks_after_its_audit_row(monkeypatch):
         register()
-    monkeypatch.setattr(audit, "append_in", real)
     assert _contents(service, audit_log, webhook_subscriptions) == before
     register()
     [hook] = made
