@@ -23,6 +23,17 @@ BTO = bearer("bto")
 SWV = bearer("swv_coordinator")
 
 
+COMPLETE_TLV_DOSSIER: list[tuple[str, dict[str, Any]]] = [
+    ("registreer_handtekening_ouders", {"ondertekend_door": "ouders"}),
+    ("registreer_toestemmingsverklaring", {"gegeven_door": "ouders"}),
+    ("registreer_zienswijze_ouders", {}), ("voeg_opp_toe", {}),
+    ("registreer_deskundigenadvies", {"discipline": "orthopedagoog", "deskundige": "d-1", "gezamenlijk": False}),
+    ("registreer_deskundigenadvies", {"discipline": "maatschappelijk_werker", "deskundige": "d-2",
+                                      "gezamenlijk": False}),
+]
+"""The commands that make a TLV request's dossier complete: signatures, consent, views, OPP, two advices."""
+
+
 class Pupil:
     """A pupil as the zorgcoördinator sees them through the API."""
 
@@ -105,14 +116,7 @@ def test_one_pupil_from_signal_through_tlv_and_vso_back_to_regular_secondary_sch
     pupil.at("2026-10-01")
     pupil.start("tlv", {"soort": "vso"})
     assert pupil.active() == {"cascade": "actief", "opp": "in_werking", "tlv": "aangevraagd"}
-    steps: list[tuple[str, dict[str, Any]]] = [("registreer_handtekening_ouders", {"ondertekend_door": "ouders"}),
-                             ("registreer_toestemmingsverklaring", {"gegeven_door": "ouders"}),
-                             ("registreer_zienswijze_ouders", {}), ("voeg_opp_toe", {}),
-                             ("registreer_deskundigenadvies", {"discipline": "orthopedagoog", "deskundige": "d-1",
-                                                               "gezamenlijk": False}),
-                             ("registreer_deskundigenadvies", {"discipline": "maatschappelijk_werker",
-                                                               "deskundige": "d-2", "gezamenlijk": False})]
-    for command, payload in steps:
+    for command, payload in COMPLETE_TLV_DOSSIER:
         pupil.do("tlv", command, payload)
     pupil.do("tlv", "controleer_volledigheid", headers=BTO)
     assert pupil.deadlines("tlv") == {"besluittermijn": "2026-11-12"}

@@ -25,6 +25,7 @@ import pytest
 from tests.api.conftest import ControllableClock, bearer
 from tests.api.test_access import import_reference_data
 from tests.api.test_cases_api import problem
+from tests.api.test_scenario import COMPLETE_TLV_DOSSIER
 
 OPP = {"extra_ondersteuning_sinds": "2026-09-01"}
 ADMIN = bearer("admin")
@@ -183,14 +184,7 @@ def _granted_tlv(api: httpx.Client) -> str:
     _send(api, opp, "registreer_instemming", {"gegeven_door": "ouders", "handelingsdeel_versie": 1})
     _send(api, opp, "stel_in_werking")
     tlv = _opened(api, pupil_id, "tlv", {"soort": "vso"})
-    dossier: list[tuple[str, dict[str, Any]]] = [("registreer_handtekening_ouders", {"ondertekend_door": "ouders"}),
-                             ("registreer_toestemmingsverklaring", {"gegeven_door": "ouders"}),
-                             ("registreer_zienswijze_ouders", {}), ("voeg_opp_toe", {}),
-                             ("registreer_deskundigenadvies", {"discipline": "orthopedagoog", "deskundige": "d-1",
-                                                               "gezamenlijk": False}),
-                             ("registreer_deskundigenadvies", {"discipline": "maatschappelijk_werker",
-                                                               "deskundige": "d-2", "gezamenlijk": False})]
-    for command, payload in dossier:
+    for command, payload in COMPLETE_TLV_DOSSIER:
         _send(api, tlv, command, payload)
     _send(api, tlv, "controleer_volledigheid", headers=BTO)
     _send(api, tlv, "registreer_beoordeling", {"beoordelaar": "b-1"}, headers=BTO)
