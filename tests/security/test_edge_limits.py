@@ -473,6 +473,11 @@ def test_twelve_20_mib_imports_left_hanging_hold_at_most_two_bodies(full_size_ap
 
 # --- time --------------------------------------------------------------------------------------------
 
+CLOCK_SLACK_S = 0.05
+"""The event loop may fire a deadline a few milliseconds before the test's own clock says it passed (CI saw
+0.997 s for a 1 s limit); a cut much earlier than the limit still fails."""
+
+
 def test_a_body_that_trickles_in_is_cut_off_after_the_time_limit(edge_api: str) -> None:
     """A client that declares 1000 bytes and sends one every 50 ms (it would need 50 s) gets 408 in Dutch
     once the 1 s body limit has passed, not later than a second after it, and the connection is closed.
@@ -491,7 +496,7 @@ def test_a_body_that_trickles_in_is_cut_off_after_the_time_limit(edge_api: str) 
     assert answer.problem()["detail"] == ("De inhoud van de aanvraag is niet binnen 1 seconde volledig ontvangen; "
                                           "verstuur de aanvraag opnieuw.")
     assert answer.headers["connection"] == "close"
-    assert BODY_TIMEOUT_S <= took < BODY_TIMEOUT_S + 1.0, took
+    assert BODY_TIMEOUT_S - CLOCK_SLACK_S <= took < BODY_TIMEOUT_S + 1.0, took
     assert answer.body_bytes_sent < 1000
 
 
