@@ -77,6 +77,26 @@ PURPOSES = {
 """The purpose recorded in the audit log when the caller states none (``X-Purpose``)."""
 
 
+@dataclass(frozen=True)
+class _AuditRow:
+    """The audit row of one use case on behalf of a user, but for its resource and outcome."""
+
+    principal: Principal
+    action: str
+    purpose: str
+    at: datetime
+
+    def append_in(self, conn: Connection, resource: str, outcome: str) -> None:
+        """Within the transaction open on ``conn`` (see :func:`infra.audit.append_in`)."""
+        audit.append_in(conn, at=self.at, user_id=self.principal.user_id, role=self.principal.role,
+                        action=self.action, resource=resource, purpose=self.purpose, outcome=outcome)
+
+    def append(self, engine: Engine, resource: str, outcome: str) -> None:
+        """In a small transaction of its own."""
+        with engine.connect() as conn, conn.begin():
+            self.append_in(conn, resource, outcome)
+
+
 @dataclass
 class Service:
     """The engine as the outside world uses it."""
@@ -208,8 +228,9 @@ class Service:
             with self.engine.connect() as conn:
                 residence = scope.residence_of(conn, new.pupil_id) if needs_residence(principal) else None
                 pupil = scope.pupil_of_record(conn, new.pupil_id, self.registry)
+                school = scope.school_of(conn, new.school_brin, self.registry)
             _check_may_open(principal, CaseReach(new.school_brin, self.registry.profile(new.profile), new.pathway,
-                                                 residence, school=self.school_of(new.school_brin), pupil=pupil))
+                                                 residence, school=school, pupil=pupil))
             return _logged(new.pathway, "(nieuw)", command.name,
                            lambda: handlers.open_case(uow, self.registry, new, command, now, key))
         return self._audited_write(principal, "case.open", f"pupil:{new.pupil_id}", purpose, now, run,
@@ -381,16 +402,14 @@ class Service:
         return audit.entries(self.engine, resource, user_id, limit, offset)
 
     def _audited(self, principal: Principal, action: str, resource: str, purpose: str | None, now: datetime,
-                 run: Callable[[], T], resource_of: Callable[[T], str] | None = None) -> T:
-        why = purpose or PURPOSES.get(action, action)
+                 run: Callable[[], T]) -> T:
+        row = _AuditRow(principal, action, purpose or PURPOSES.get(action, action), now)
         try:
             result = run()
         except DomainError as error:
-            audit.append(self.engine, at=now, user_id=principal.user_id, role=principal.role, action=action,
-                         resource=resource, purpose=why, outcome=_outcome(error))
+            row.append(self.engine, resource, _outcome(error))
             raise
-        audit.append(self.engine, at=now, user_id=principal.user_id, role=principal.role, action=action,
-                     resource=resource_of(result) if resource_of else resource, purpose=why, outcome="ok")
+        row.append(self.engine, resource, "ok")
         return result
 
     def _audited_in(self, principal: Principal, action: str, resource: str, now: datetime,
@@ -398,12 +417,8 @@ class Service:
         """:meth:`_audited` for a write that ``run`` does in the one transaction the opener it is given
         opens: see :func:`audited_write` (the 'ok' row commits with the write; a refusal's row on its own).
         """
-        why = PURPOSES.get(action, action)
-
-        def append(conn: Connection, outcome: str) -> None:
-            audit.append_in(conn, at=now, user_id=principal.user_id, role=principal.role, action=action,
-                            resource=resource, purpose=why, outcome=outcome)
-        return audited_write(self.engine, run, append, _outcome)
+        row = _AuditRow(principal, action, PURPOSES.get(action, action), now)
+        return audited_write(self.engine, run, lambda conn, outcome: row.append_in(conn, resource, outcome), _outcome)
 
     def _audited_write(
         self, principal: Principal, action: str, resource: str, purpose: str | None, now: datetime,
@@ -419,26 +434,17 @@ class Service:
         nothing because an idempotency key replayed an earlier outcome (outcome ``replayed``, resource
         from ``replayed``). Any other failure writes no row.
         """
-        why = purpose or PURPOSES.get(action, action)
+        row = _AuditRow(principal, action, purpose or PURPOSES.get(action, action), now)
         with self.unit_of_work() as uow:
-            uow.before_commit(lambda: self._append_in(uow, principal, action, written(uow) if written else resource,
-                                                      why, now))
+            uow.before_commit(lambda: row.append_in(uow.conn, written(uow) if written else resource, "ok"))
             try:
                 result = run(uow)
             except DomainError as error:
-                audit.append(self.engine, at=now, user_id=principal.user_id, role=principal.role, action=action,
-                             resource=resource, purpose=why, outcome=_outcome(error))
+                row.append(self.engine, resource, _outcome(error))
                 raise
             if uow.commits == 0:
-                audit.append(self.engine, at=now, user_id=principal.user_id, role=principal.role, action=action,
-                             resource=replayed(result) if replayed else resource, purpose=why, outcome="replayed")
+                row.append(self.engine, replayed(result) if replayed else resource, "replayed")
         return result
-
-    @staticmethod
-    def _append_in(uow: SqlUnitOfWork, principal: Principal, action: str, resource: str, purpose: str,
-                   now: datetime) -> None:
-        audit.append_in(uow.conn, at=now, user_id=principal.user_id, role=principal.role, action=action,
-                        resource=resource, purpose=purpose, outcome="ok")
 
     def _audited_read(self, principal: Principal, action: str, resource: str, purpose: str | None,
                       now: datetime, run: Callable[[SqlUnitOfWork], T]) -> T:
@@ -449,7 +455,7 @@ class Service:
         back and writes no row, as :meth:`_audited` writes none then; a commit that fails loses the row
         and the answer together.
         """
-        why = purpose or PURPOSES.get(action, action)
+        row = _AuditRow(principal, action, purpose or PURPOSES.get(action, action), now)
         refusal: DomainError | None = None
         with self.unit_of_work() as uow, uow:
             try:
@@ -457,8 +463,7 @@ class Service:
                 outcome = "ok"
             except DomainError as error:
                 refusal, outcome = error, _outcome(error)
-            audit.append_in(uow.conn, at=now, user_id=principal.user_id, role=principal.role, action=action,
-                            resource=resource, purpose=why, outcome=outcome)
+            row.append_in(uow.conn, resource, outcome)
             uow.commit()
         if refusal is not None:
             raise refusal
