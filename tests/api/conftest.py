@@ -169,6 +169,19 @@ def running_api(database: Database, tmp_path_factory: pytest.TempPathFactory) ->
 
 
 @contextmanager
+def serving_settings(settings: Settings, clock: ControllableClock, name: str) -> Iterator[str]:
+    """The app over a service built from ``settings`` (another server on a suite's database, with other
+    limits, say), served as :func:`serving` serves it; its base URL. The service's engine is disposed after.
+    """
+    service = Service.from_settings(settings)
+    try:
+        with serving(create_app(service, clock), name) as base_url:
+            yield base_url
+    finally:
+        service.engine.dispose()
+
+
+@contextmanager
 def serving(app: FastAPI, name: str) -> Iterator[str]:
     """``app`` served by uvicorn in a background thread on a free local port; its base URL."""
     sock = _free_socket()

@@ -31,12 +31,10 @@ import pytest
 import uvicorn
 from starlette.types import Message, Receive, Scope, Send
 
-from api.app import create_app
 from api.edge import DETAIL, BodyLimits, Edge
-from infra.bootstrap import Service
 from infra.cli import _uvicorn_limits
 from infra.settings import Settings
-from tests.api.conftest import TOKENS, RunningApi, bearer, serving
+from tests.api.conftest import TOKENS, RunningApi, bearer, serving_settings
 from tests.api.test_cases_api import problem
 
 MIB = 1024 * 1024
@@ -74,12 +72,8 @@ class Answer:
 def _server(running_api: RunningApi, data_dir: Path, **limits: Any) -> Iterator[str]:
     """The real app on the suite's database (its accounts and tokens), with these edge settings; its URL."""
     settings = Settings(database_url=running_api.database.url, data_dir=data_dir, **limits)
-    service = Service.from_settings(settings)
-    try:
-        with serving(create_app(service, running_api.clock), "edge-server") as base_url:
-            yield base_url
-    finally:
-        service.engine.dispose()
+    with serving_settings(settings, running_api.clock, "edge-server") as base_url:
+        yield base_url
 
 
 @pytest.fixture(scope="module")

@@ -24,14 +24,19 @@ import httpx
 import pytest
 from sqlalchemy import Engine, func, select
 
-from api.app import create_app
 from infra import accounts, web_accounts
-from infra.bootstrap import Service
 from infra.db import make_engine
 from infra.settings import Settings
 from infra.tables import audit_log, web_credentials, web_sessions
 from infra.web_accounts import REFUSED
-from tests.api.conftest import DEFAULT_NOW, ZORGCOORDINATOR, ControllableClock, Database, RunningApi, serving
+from tests.api.conftest import (
+    DEFAULT_NOW,
+    ZORGCOORDINATOR,
+    ControllableClock,
+    Database,
+    RunningApi,
+    serving_settings,
+)
 
 PASSWORD = "een lang en geheim wachtwoord"  # noqa: S105 - a test account's password
 FORM_TOKEN = re.compile(r'name="csrf" value="([^"]+)"')
@@ -73,13 +78,9 @@ def unlimited(running_api: RunningApi, database: Database, engine: Engine,
     settings = Settings(database_url=database.url, data_dir=tmp_path_factory.mktemp("data"),
                         sign_in_per_address_per_minute=10_000, sign_in_per_name_per_minute=10_000,
                         sign_in_per_minute=10_000)
-    service = Service.from_settings(settings)
     clock = ControllableClock(DEFAULT_NOW)
-    try:
-        with serving(create_app(service, clock), "sign-in-server") as base_url:
-            yield Site(base_url, clock, engine)
-    finally:
-        service.engine.dispose()
+    with serving_settings(settings, clock, "sign-in-server") as base_url:
+        yield Site(base_url, clock, engine)
 
 
 @pytest.fixture
@@ -279,13 +280,9 @@ def capped(running_api: RunningApi, database: Database, engine: Engine,
     """A server on the same database that lets three sign-in attempts a minute through overall."""
     del running_api
     settings = Settings(database_url=database.url, data_dir=tmp_path_factory.mktemp("capped"), sign_in_per_minute=3)
-    service = Service.from_settings(settings)
     clock = ControllableClock(DEFAULT_NOW)
-    try:
-        with serving(create_app(service, clock), "capped-sign-in-server") as base_url:
-            yield Site(base_url, clock, engine)
-    finally:
-        service.engine.dispose()
+    with serving_settings(settings, clock, "capped-sign-in-server") as base_url:
+        yield Site(base_url, clock, engine)
 
 
 def test_a_flood_from_many_addresses_meets_the_overall_limit_with_429_and_no_argon2(

@@ -21,11 +21,10 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from api.app import create_app
 from infra import accounts
 from infra.bootstrap import Service
 from infra.settings import Settings
-from tests.api.conftest import DEFAULT_NOW, RunningApi, bearer, serving
+from tests.api.conftest import DEFAULT_NOW, RunningApi, bearer, serving_settings
 from tests.api.test_cases_api import problem
 
 OPEN_TIMEOUT_S = 20.0
@@ -134,15 +133,11 @@ def test_the_server_holds_at_most_its_total_of_streams(running_api: RunningApi, 
     """
     settings = Settings(database_url=running_api.database.url, data_dir=tmp_path_factory.mktemp("streams"),
                         streams_total=7)
-    service = Service.from_settings(settings)
     first, second, third = tokens(3)
-    try:
-        with serving(create_app(service, running_api.clock), "stream-cap-server") as base_url, ExitStack() as held:
-            for token in [first] * 5 + [second] * 2:
-                held.enter_context(closing(_open_stream(base_url, token)))
-            assert _open_refused(base_url, third)["detail"] == TOTAL_DETAIL
-    finally:
-        service.engine.dispose()
+    with serving_settings(settings, running_api.clock, "stream-cap-server") as base_url, ExitStack() as held:
+        for token in [first] * 5 + [second] * 2:
+            held.enter_context(closing(_open_stream(base_url, token)))
+        assert _open_refused(base_url, third)["detail"] == TOTAL_DETAIL
 
 
 def _p50(client: httpx.Client, path: str) -> tuple[float, float]:
