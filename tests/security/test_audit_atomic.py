@@ -45,19 +45,12 @@ from infra.tables import (
 from infra.verzuim_inputs import EnrollmentRecord
 from infra.verzuim_service import SCHOOL, Verzuim
 from infra.webhooks import WebhookNotFound
-from tests.databases import fresh_service
 
 NOW = datetime(2026, 9, 3, 9, 0, tzinfo=UTC)
 ROOT = Path(__file__).resolve().parents[2]
 KILLS = {"sqlite": 30, "postgres": 12}
 STARTUP_TIMEOUT_S = 60
 
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def service(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
-    """The service on a freshly migrated database of each kind."""
-    with fresh_service(request.param, tmp_path_factory) as built:
-        yield built
 
 
 def _token(service: Service) -> str:

@@ -14,7 +14,6 @@ import itertools
 import json
 import sqlite3
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -34,16 +33,10 @@ from infra.cli import app
 from infra.db import make_engine
 from infra.settings import Settings
 from infra.tables import audit_log, case_events, cases
-from tests.databases import fresh_service, migrated_sqlite
+from tests.databases import migrated_sqlite
 
 NOW = datetime(2026, 9, 3, 9, 0, tzinfo=UTC)
 
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def service(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
-    """The service on a freshly migrated database of each kind, with its own data folder (key, checkpoints)."""
-    with fresh_service(request.param, tmp_path_factory) as built:
-        yield built
 
 
 def _principal(service: Service) -> Principal:
