@@ -112,6 +112,7 @@ timers = Table(
     Column("state", String(12), nullable=False),
     Column("finished_at", UTCDateTime),
     Column("reason", Text),
+    Column("deadline", Text),
     Index("ix_timers_state_due", "state", "due_at"),
     Index("ix_timers_case_state", "case_id", "state"),
 )
@@ -119,6 +120,16 @@ PENDING_DUE = case((timers.c.state == "pending", timers.c.due_at))
 """A pending timer's due date, else NULL: indexed so that PostgreSQL knows how many *pending* timers
 are due (finished timers keep their past due dates and would skew its estimate)."""
 Index("ix_timers_pending_due", PENDING_DUE)
+
+simulated_clock = Table(
+    "simulated_clock", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("simulated_at", UTCDateTime, nullable=False),
+    Column("set_at", UTCDateTime, nullable=False),
+)
+"""The oefenomgeving's clock (``LEERLINGROUTE_CLOCK=simulated``): one row; the simulated now is
+``simulated_at`` plus the wall-clock time passed since ``set_at``. Its presence marks a database that has
+run simulated (see :mod:`infra.clock`)."""
 
 outbox = Table(
     "outbox", metadata,
