@@ -18,6 +18,7 @@ from api.edge import BodyLimits, Edge, token_check
 from api.errors import install_error_handlers
 from api.json_text import JsonText
 from api.routes import alerts, audit, cases, digests, monitor, pathways, pupils, resources, stream, verzuim, webhooks
+from api.routes import clock as clock_routes
 from api.streaming import Streams
 from infra.bootstrap import Service
 from infra.logging import configure_logging
@@ -32,8 +33,12 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def create_app(service: Service | None = None, clock: Clock = _utc_now) -> FastAPI:
-    """The API over ``service`` (default: built from the environment's settings)."""
+def create_app(service: Service | None = None, clock: Clock | None = None, wall_clock: Clock | None = None) -> FastAPI:
+    """The API over ``service`` (default: built from the environment's settings). ``clock`` is the instance's
+    time for cases, pupils and alerts (default: ``service.now``, simulated in an oefenomgeving); ``wall_clock``
+    the time of tokens, sessions and webhooks (default: ``clock`` when a test gives one, else the real clock).
+    Refuses to start (ClockMismatch) on a database that ran on the other kind of clock.
+    """
     configure_logging()
     app = FastAPI(
         title="Leerlingroute API",
@@ -44,14 +49,16 @@ def create_app(service: Service | None = None, clock: Clock = _utc_now) -> FastA
         docs_url=None, redoc_url=None,
     )
     app.state.service = service = service or Service.from_settings()
-    app.state.clock = clock
+    service.clock.check()
+    app.state.clock = clock or service.now
+    app.state.wall_clock = wall = wall_clock or clock or _utc_now
     settings = service.settings
     app.state.streams = Streams(service.latest_event_position, settings.streams_per_user, settings.streams_total)
     install_error_handlers(app, unknown_page)
     app.add_middleware(JsonText)  # inside Edge: it sees the body Edge has bounded
     app.add_middleware(Edge, limits=BodyLimits(settings.max_body_bytes, settings.max_import_body_bytes,
                                                settings.body_timeout_s, settings.max_large_bodies),
-                       authenticate=token_check(service.authenticate, clock))
+                       authenticate=token_check(service.authenticate, wall))
     app.include_router(cases.router)
     app.include_router(pathways.router)
     app.include_router(pupils.router)
@@ -63,6 +70,8 @@ def create_app(service: Service | None = None, clock: Clock = _utc_now) -> FastA
     app.include_router(alerts.router)
     app.include_router(stream.router)
     app.include_router(verzuim.router)
+    if settings.clock == "simulated":  # the oefenomgeving's clock: absent (404, not in OpenAPI) on the real clock
+        app.include_router(clock_routes.router)
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     _add_docs(app)

@@ -32,12 +32,21 @@ def _now(request: Request) -> datetime:
     return clock()
 
 
+def _wall_now(request: Request) -> datetime:
+    clock: Clock = request.app.state.wall_clock
+    return clock()
+
+
 ServiceDep = Annotated[Service, Depends(_service)]
 NowDep = Annotated[datetime, Depends(_now)]
+"""The instance's now: for cases, pupils, verzuim and alerts (simulated in an oefenomgeving)."""
+WallNowDep = Annotated[datetime, Depends(_wall_now)]
+"""The real now: for tokens and webhooks, which live in real time also in an oefenomgeving."""
 
 
 def _principal(
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)], service: ServiceDep, now: NowDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)], service: ServiceDep,
+    now: WallNowDep,
 ) -> Principal:
     """The user the bearer token belongs to; NotAuthenticated (401) without a valid one."""
     if credentials is None or not credentials.credentials:

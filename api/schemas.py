@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl
 
@@ -120,8 +120,18 @@ class TimerOut(BaseModel):
 
     name: str
     label: str
-    due_at: AwareDatetime
+    due_at: AwareDatetime = Field(description="the instant the term has passed: the start of the Dutch day "
+                                              "after its last day")
     overdue: bool
+    last_day: date | None = Field(default=None, description="the last day on which a step is in time")
+    basis: BasisOut | None = None
+    reckoning: str | None = Field(default=None, description=(
+        "how the last day was counted, in Dutch (e.g. '6 weken na bekendmaking op 20 november 2026 "
+        "(Awb art. 6:7, 6:8) → 1 januari 2027, Nieuwjaarsdag → maandag 4 januari 2027 "
+        "(Algemene termijnenwet art. 1)')"))
+    suspended_since: date | None = Field(default=None, description=(
+        "for a suspended term (Awb art. 4:15): the day the aanvulling was asked; it runs again when it "
+        "arrives or its own term passes"))
 
 
 class CaseStatusOut(BaseModel):
@@ -168,6 +178,16 @@ class StageOut(BaseModel):
     requires: list[str]
 
 
+class BasisOut(BaseModel):
+    """What a term rests on: a law (with its article), a regional agreement (with its seed), a profile
+    setting or a date set in a decision; whether the Algemene termijnenwet can move its last day.
+    """
+
+    soort: Literal["wet", "regionaal", "profiel", "besluit", "verzoek"]
+    soort_tekst: str
+    bron: str
+
+
 class TimerSpecOut(BaseModel):
     """A timer of a pathway."""
 
@@ -175,7 +195,14 @@ class TimerSpecOut(BaseModel):
     label: str
     starts_on: str
     cancelled_on: list[str]
-    after: dict[str, int]
+    after: dict[str, int] | None = Field(description=(
+        "the term's length (months, weeks, days or school_weeks), counted as 'direction' says; "
+        "None for a term that ends on a date on record"))
+    direction: Literal["na", "voor", "op"] = Field(description=(
+        "na: the length after the anchor day (from the day after it); voor: the length before it; "
+        "op: the anchor day itself is the last day"))
+    anchor: list[str] = Field(description="what the term counts from (artifact or artifact.date field)")
+    basis: BasisOut
     fires: str
 
 

@@ -148,8 +148,8 @@ class Shape:
     @classmethod
     def of(cls, definition: PathwayDefinition) -> Shape:
         moves = {s: tuple(definition.commands_from(s)) for s, stage in definition.stages.items() if not stage.final}
-        starts = {s: tuple((t.name, t.fires, _days(t.after)) for t in definition.timers if t.starts_on == s)
-                  for s in definition.stages}
+        starts = {s: tuple((t.name, t.fires, _days(t.term.length or Duration(days=1))) for t in definition.timers
+                           if t.starts_on == s) for s in definition.stages}
         return cls(definition, moves, starts)
 
 

@@ -9,21 +9,24 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from domain.context import DEFAULT_PROFILE, Context
 from domain.definition import PathwayDefinition, TimerSpec, Transition
-from domain.durations import start_of_day
+from domain.durations import NL
 from domain.errors import GuardFailed, InvalidCommand, Missing, RoleNotAllowed, TransitionNotAllowed
 from domain.fields import clean_payload
 from domain.roles import SYSTEEM
 from domain.rules import EFFECTS, GUARDS
+from domain.terms import Deadline, datum
 
 JSON = Any
 TRANSFER_ROLES = frozenset({"zorgcoordinator", "swv_coordinator"})
 _ONCE = "_eenmalig"
 """Artifact recording which once-only commands a case has used (e.g. an extension)."""
+SUSPENDED = "_opgeschort"
+"""Artifact holding the suspended timers (Awb art. 4:15): their deadline and the day the suspension began."""
 
 
 @dataclass(frozen=True)
@@ -47,13 +50,18 @@ class Command:
 
 @dataclass(frozen=True)
 class Timer:
-    """A running timer of a case: when it falls due, it fires ``fires`` as the system."""
+    """A running timer of a case: when it falls due, it fires ``fires`` as the system.
+
+    ``deadline`` is the term it guards (its last day, basis and reckoning); ``due_at`` is the start of
+    the Dutch day after that last day. Timers written before deadlines were kept have none.
+    """
 
     id: str
     case_id: str
     name: str
     fires: str
     due_at: datetime
+    deadline: Deadline | None = None
 
 
 @dataclass(frozen=True)
@@ -209,9 +217,10 @@ class Case:
         self.stage, self.version = target, self.version + 1
         if entered:
             self.stage_entered_at = occurred
-        cancelled = self._cancel(definition, target) if entered else ()
+        cancelled = (self._cancel(definition, target) if entered else ()) + self._suspend(transition, occurred)
         extended_from, extended = self._extend(transition)
-        started = (self._start(definition, target, occurred) if entered else ()) + extended
+        resumed = self._resume(transition, occurred)
+        started = resumed + (self._start(definition, target, occurred, context) if entered else ()) + extended
         event = Event(self.id, self.version, transition.event, command.name, source, target,
                       {**payload, **recorded}, command.actor, self.pathway, self.definition_version,
                       occurred, now)
@@ -248,32 +257,89 @@ class Case:
         """Running timers this transition pushes back: the old ones end, new ones take their place."""
         old = tuple(self.timers[name] for name in transition.extends if name in self.timers)
         for timer in old:
-            due = transition.extends[timer.name].after(timer.due_at)
-            self.timers[timer.name] = replace(timer, id=f"{self.id}:{self.version}:{timer.name}", due_at=due)
+            length = transition.extends[timer.name]
+            if timer.deadline is None:
+                due, deadline = length.after(timer.due_at), None
+            else:
+                deadline = timer.deadline.extended(length, transition.label)
+                due = deadline.due_at
+            self.timers[timer.name] = replace(timer, id=self._timer_id(timer.name), due_at=due, deadline=deadline)
         return old, tuple(self.timers[t.name] for t in old)
 
-    def _start(self, definition: PathwayDefinition, target: str, occurred: datetime) -> tuple[Timer, ...]:
-        specs = [s for s in definition.timers if s.starts_on == target and s.name not in self.timers]
+    def _suspend(self, transition: Transition, occurred: datetime) -> tuple[Timer, ...]:
+        """Stop the clocks of running timers from the day after ``occurred`` (Awb art. 4:15)."""
+        stopped = tuple(self.timers.pop(name) for name in transition.suspends if name in self.timers)
+        if stopped:
+            held = dict(self.artifacts.get(SUSPENDED, {}))
+            for timer in stopped:
+                held[timer.name] = {"sinds": _dag(occurred).isoformat(), "fires": timer.fires,
+                                    "deadline": timer.deadline.to_data() if timer.deadline else None,
+                                    "due_at": timer.due_at.isoformat()}
+            self.artifacts[SUSPENDED] = held
+        return stopped
+
+    def _resume(self, transition: Transition, occurred: datetime) -> tuple[Timer, ...]:
+        """Restart suspended clocks on the day of ``occurred``: the last day moves by the days suspended
+        (from the day after the suspension began up to, not including, this day).
+        """
+        held = dict(self.artifacts.get(SUSPENDED, {}))
+        names = [name for name in transition.resumes if name in held]
+        for name in names:
+            self.timers[name] = self._resumed(name, held.pop(name), _dag(occurred))
+        if names:
+            self.artifacts[SUSPENDED] = held
+        return tuple(self.timers[name] for name in names)
+
+    def _resumed(self, name: str, held: Mapping[str, JSON], resumed_on: date) -> Timer:
+        since = date.fromisoformat(held["sinds"])
+        days = max((resumed_on - since).days - 1, 0)
+        why = (f"opgeschort van {datum(since + timedelta(days=1))} tot {datum(resumed_on)}: {days} "
+               f"{'dag' if days == 1 else 'dagen'} erbij (Awb art. 4:15)") if days else (
+               f"hervat op {datum(resumed_on)}, de dag na het verzoek: geen dagen opgeschort (Awb art. 4:15)")
+        if held.get("deadline") is None:
+            due = datetime.fromisoformat(held["due_at"]) + timedelta(days=days)
+            return Timer(self._timer_id(name), self.id, name, str(held["fires"]), due)
+        deadline = Deadline.from_data(held["deadline"]).shifted(days, why)
+        return Timer(self._timer_id(name), self.id, name, str(held["fires"]), deadline.due_at, deadline)
+
+    def _start(
+        self, definition: PathwayDefinition, target: str, occurred: datetime, context: Context,
+    ) -> tuple[Timer, ...]:
+        held = self.artifacts.get(SUSPENDED, {})
+        specs = [s for s in definition.timers
+                 if s.starts_on == target and s.name not in self.timers and s.name not in held]
+        regional = bool(context.profile.setting("atw_voor_regionale_termijnen", default=False))
         for spec in specs:
-            anchor = self._anchor(spec) or occurred
-            due = spec.after.before(anchor) if spec.before else spec.after.after(anchor)
-            self.timers[spec.name] = Timer(f"{self.id}:{self.version}:{spec.name}", self.id, spec.name,
-                                           spec.fires, due)
+            calendar = context.calendar if spec.term.in_school_weeks else None
+            deadline = spec.term.deadline(self._anchor(spec) or _dag(occurred), atw_for_regional=regional,
+                                          calendar=calendar)
+            self.timers[spec.name] = Timer(self._timer_id(spec.name), self.id, spec.name, spec.fires,
+                                           deadline.due_at, deadline)
         return tuple(self.timers[s.name] for s in specs)
 
-    def _anchor(self, spec: TimerSpec) -> datetime | None:
-        """The latest anchor on record: an artifact's occurred_at or one of its date fields."""
-        found = [_anchor_instant(self.artifacts.get(name.split(".")[0]), name) for name in spec.anchor]
-        instants = [i for i in found if i is not None]
-        return max(instants) if instants else None
+    def _timer_id(self, name: str) -> str:
+        return f"{self.id}:{self.version}:{name}"
+
+    def _anchor(self, spec: TimerSpec) -> date | None:
+        """The latest anchor on record, as a Dutch date: an artifact's occurred_at or one of its date fields."""
+        found = [_anchor_day(self.artifacts.get(name.split(".")[0]), name) for name in spec.anchor]
+        days = [d for d in found if d is not None]
+        return max(days) if days else None
 
 
-def _anchor_instant(artifact: Mapping[str, JSON] | None, name: str) -> datetime | None:
+def _anchor_day(artifact: Mapping[str, JSON] | None, name: str) -> date | None:
     if artifact is None:
         return None
     key = name.split(".", 1)[1] if "." in name else "occurred_at"
-    value = str(artifact[key])
-    return datetime.fromisoformat(value) if "T" in value else start_of_day(date.fromisoformat(value))
+    value = artifact.get(key)
+    if not value:
+        return None
+    return _dag(datetime.fromisoformat(str(value))) if "T" in str(value) else date.fromisoformat(str(value))
+
+
+def _dag(instant: datetime) -> date:
+    """The Dutch date of an instant."""
+    return instant.astimezone(NL).date()
 
 
 def _first_per_code(missing: list[Missing]) -> list[Missing]:

@@ -14,6 +14,7 @@ from domain.durations import Duration
 
 if TYPE_CHECKING:
     from domain.case import Case
+    from domain.verzuim.calendar import SchoolCalendar
 
 DEFAULT_PROFILE = "standaard"
 
@@ -39,14 +40,25 @@ STANDAARD = Profile(DEFAULT_PROFILE, "Wettelijke standaard")
 
 class Context:
     """The profile, the instant the command happened (its ``occurred_at``, else when it is handled; None
-    when the caller gave none) and, loaded only when a guard asks, the pupil's other trajectories.
+    when the caller gave none), when it is recorded (default: that instant) and, loaded only when a guard
+    asks, the pupil's other trajectories.
     """
 
     def __init__(self, profile: Profile = STANDAARD, siblings: Callable[[], list[Case]] | None = None,
-                 instant: datetime | None = None) -> None:
+                 instant: datetime | None = None, recorded: datetime | None = None) -> None:
         self.profile = profile
         self._load = siblings or list
         self.instant = instant
+        self.recorded = recorded or instant
+
+    @cached_property
+    def calendar(self) -> SchoolCalendar:
+        """The school calendar terms in school weeks count on: the default of the profile's region
+        (setting ``schoolkalender_regio``: noord, midden or zuid; default midden).
+        """
+        from domain.verzuim.calendar import default_calendar  # noqa: PLC0415 - loaded only when a term needs it
+
+        return default_calendar(str(self.profile.setting("schoolkalender_regio", "midden")))
 
     @cached_property
     def siblings(self) -> list[Case]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 
 from domain.durations import Duration
 from domain.fields import FieldSpec
+from domain.terms import Term
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,9 @@ class Transition:
     """``command`` moves a case from any of ``sources`` to ``target`` (``None``: it stays).
 
     ``extends`` pushes running timers' due dates back (a legal extension); ``once`` allows the
-    command only once per case (an extension that may be used once).
+    command only once per case (an extension that may be used once). ``suspends`` stops running timers'
+    clocks from the day after (Awb art. 4:15: an aanvulling asked); ``resumes`` restarts them on the day
+    the command happened, their last day moved by the days suspended.
     """
 
     command: str
@@ -45,6 +48,8 @@ class Transition:
     records: str | None = None
     extends: Mapping[str, Duration] = field(default_factory=dict)
     once: bool = False
+    suspends: tuple[str, ...] = ()
+    resumes: tuple[str, ...] = ()
 
     def target_from(self, stage: str) -> str:
         """The stage a case in ``stage`` ends up in."""
@@ -55,20 +60,19 @@ class Transition:
 class TimerSpec:
     """A timer started on entering ``starts_on``; cancelled on entering any of ``cancelled_on``.
 
-    It falls due ``after`` the latest anchor on record (an artifact's occurred_at, or
-    ``artifact.field`` for a date field), else after the entering event's occurred_at, and then
-    fires ``fires`` as the system. With ``before`` set, it falls due that long *before* the
-    anchor (the orientation phase 5 months before a planned transfer).
+    Its ``term`` counts from the Dutch date of the latest anchor on record (an artifact's occurred_at,
+    or ``artifact.field`` for a date field), else of the entering event's occurred_at: that long after
+    it, before it (the orientation phase 5 months before a planned transfer), or on it (a date set in a
+    decision). At the end of the term's last day the timer fires ``fires`` as the system.
     """
 
     name: str
     label: str
     starts_on: str
     cancelled_on: tuple[str, ...]
-    after: Duration
+    term: Term
     fires: str
     anchor: tuple[str, ...] = ()
-    before: bool = False
 
 
 @dataclass(frozen=True)
@@ -113,6 +117,7 @@ class PathwayDefinition:
         if unknown:
             msg = f"pathway {self.pathway!r} has no timer(s) {unknown}"
             raise ValueError(msg)
-        timers = tuple(replace(t, after=durations.get(t.name, t.after)) for t in self.timers)
+        timers = tuple(replace(t, term=replace(t.term, length=durations[t.name])) if t.name in durations else t
+                       for t in self.timers)
         return replace(self, timers=timers)
 

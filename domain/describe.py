@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.definition import PathwayDefinition, Transition
+from domain.definition import PathwayDefinition, TimerSpec, Transition
+from domain.terms import KINDS, duur
 
 
 def as_data(definition: PathwayDefinition, profile: str) -> dict[str, Any]:
@@ -19,8 +20,10 @@ def as_data(definition: PathwayDefinition, profile: str) -> dict[str, Any]:
                    for s in definition.stages.values()],
         "transitions": [_transition(t) for t in definition.transitions],
         "timers": [{"name": t.name, "label": t.label, "starts_on": t.starts_on, "cancelled_on": list(t.cancelled_on),
-                    "duration": t.after.iso(), "relative": "before" if t.before else "after",
-                    "anchor": list(t.anchor), "fires": t.fires} for t in definition.timers],
+                    "duration": t.term.length.iso() if t.term.length else None,
+                    "relative": {"na": "after", "voor": "before", "op": "on"}[t.term.direction],
+                    "anchor": list(t.anchor), "basis": {"kind": t.term.basis.kind, "source": t.term.basis.source},
+                    "fires": t.fires} for t in definition.timers],
     }
 
 
@@ -32,6 +35,11 @@ def _transition(t: Transition) -> dict[str, Any]:
             "extends": {name: d.iso() for name, d in t.extends.items()}, "once": t.once}
 
 
+def _term(timer: TimerSpec) -> str:
+    term = timer.term
+    return "op" if term.length is None else f"{duur(term.length)} {'vóór' if term.direction == 'voor' else 'na'}"
+
+
 def mermaid(definition: PathwayDefinition) -> str:
     """A Mermaid ``stateDiagram-v2`` of the pathway: stages, commands, timers as dashed notes."""
     lines = ["stateDiagram-v2", f"    [*] --> {definition.initial}: {definition.start.command}"]
@@ -41,18 +49,20 @@ def mermaid(definition: PathwayDefinition) -> str:
             lines.append(f"    {source} --> {t.target_from(source)}: {t.command}")
     lines += [f"    {s.name} --> [*]" for s in definition.stages.values() if s.final]
     for timer in definition.timers:
-        relative = "voor" if timer.before else "na"
-        lines.append(f"    note right of {timer.starts_on} : termijn {timer.name} ({timer.after.iso()} {relative}) "
-                     f"→ {timer.fires}")
+        lines.append(f"    note right of {timer.starts_on} : termijn {timer.name} ({_term(timer)}) → {timer.fires}")
     return "\n".join(lines) + "\n"
 
 
 def markdown(definition: PathwayDefinition) -> str:
     """The docs page of one pathway: title, source, diagram, and its deadlines."""
-    timers = "\n".join(f"| `{t.name}` | {t.label} | {t.after.iso()} {'before' if t.before else 'after'} "
-                       f"{', '.join(t.anchor) or 'entering ' + t.starts_on} | `{t.fires}` |" for t in definition.timers)
+    timers = "\n".join(f"| `{t.name}` | {t.label} | {_term(t)} {', '.join(t.anchor) or 'begin ' + t.starts_on} "
+                       f"| {t.term.basis.source} ({KINDS[t.term.basis.kind]}) | `{t.fires}` |"
+                       for t in definition.timers)
     return (f"# {definition.title} (`{definition.pathway}` v{definition.version})\n\n"
             f"Generated from `domain/pathways/{definition.pathway}.v{definition.version}.json` by "
             f"`leerlingroute docs`; do not edit by hand.\n\nSource: {definition.source}\n\n"
             f"```mermaid\n{mermaid(definition)}```\n\n"
-            "| timer | meaning | when | fires |\n|---|---|---|---|\n" + (timers or "| — | | | |") + "\n")
+            "| timer | meaning | when | basis | fires |\n|---|---|---|---|---|\n" + (timers or "| — | | | | |")
+            + "\n\nA term ends at the end of its last day (Dutch time); 'na' counts from the day after its anchor "
+            "(Awb art. 6:8). The Algemene termijnenwet moves the last day of a statutory term of at most three "
+            "months off a weekend or holiday (see DOMAIN.md §8).\n")

@@ -5,19 +5,23 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-_UNITS = ("months", "weeks", "days")
+_UNITS = ("months", "weeks", "days", "school_weeks")
+_Day = TypeVar("_Day", date, datetime)
 
 
 @dataclass(frozen=True)
 class Duration:
-    """A calendar duration. Months are calendar months (31 Jan + 1 month = 28/29 Feb)."""
+    """A calendar duration. Months are calendar months (31 Jan + 1 month = 28/29 Feb). School weeks (weeks
+    with a school day in the school's calendar) stand alone and are counted by :mod:`domain.terms`.
+    """
 
     months: int = 0
     weeks: int = 0
     days: int = 0
+    school_weeks: int = 0
 
     @classmethod
     def from_data(cls, data: Any) -> Duration:
@@ -36,6 +40,9 @@ class Duration:
         if not any(values.values()):
             msg = "a duration must be longer than zero"
             raise ValueError(msg)
+        if values["school_weeks"] and any(v for unit, v in values.items() if unit != "school_weeks"):
+            msg = f"school weeks cannot be combined with other units, got {data!r}"
+            raise ValueError(msg)
         return cls(**values)
 
     def to_data(self) -> dict[str, int]:
@@ -44,6 +51,8 @@ class Duration:
 
     def iso(self) -> str:
         """ISO 8601: ``P12M``, ``P6W``; weeks become days when combined with other units."""
+        if self.school_weeks:
+            return f"{self.school_weeks} school weeks"
         if self.weeks and not (self.months or self.days):
             return f"P{self.weeks}W"
         days = self.days + 7 * self.weeks
@@ -53,17 +62,24 @@ class Duration:
         """The instant this duration after ``instant``, counted on the Dutch wall clock
         (12 months after 1 October 10:00 is 1 October 10:00, whatever summer time did).
         """
+        self._no_school_weeks()
         local = instant.astimezone(NL)
         return add_months(local, self.months) + timedelta(weeks=self.weeks, days=self.days)
 
 
     def before(self, instant: datetime) -> datetime:
         """The instant this duration before ``instant``, on the Dutch wall clock."""
+        self._no_school_weeks()
         local = instant.astimezone(NL)
         return add_months(local, -self.months) - timedelta(weeks=self.weeks, days=self.days)
 
+    def _no_school_weeks(self) -> None:
+        if self.school_weeks:
+            msg = "school weeks are counted on a school calendar (domain.terms), not from an instant"
+            raise ValueError(msg)
 
-def add_months(instant: datetime, months: int) -> datetime:
+
+def add_months(instant: _Day, months: int) -> _Day:
     """Add calendar months, clamping the day to the target month's length."""
     month_index = instant.month - 1 + months
     year, month = instant.year + month_index // 12, month_index % 12 + 1

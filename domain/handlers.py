@@ -60,7 +60,7 @@ def open_case(
     profile = registry.profile(new.profile)
 
     def write() -> Outcome:
-        context = Context(profile, lambda: uow.trajectories_of(new.pupil_id), command.occurred_at or now)
+        context = Context(profile, lambda: uow.trajectories_of(new.pupil_id), command.occurred_at or now, now)
         case, decision = Case.open(str(uuid.uuid4()), definition, new.school_brin, new.pupil_id, command, now,
                                    context)
         uow.add_case(case, decision)
@@ -86,7 +86,7 @@ def handle_command(
             authorize(case)
         if expected_version is not None and expected_version != case.version:
             raise ConcurrencyConflict(case_id)
-        definition, context = _running(uow, registry, case, command.occurred_at or now)
+        definition, context = _running(uow, registry, case, command.occurred_at or now, now)
         decision = case.handle(definition, command, now, context)
         uow.save_case(case, decision)
         return Outcome(case.id, case.pathway, decision.event.seq, decision.event.type, case.stage)
@@ -119,14 +119,14 @@ def _once(
 
 
 def _running(
-    uow: UnitOfWork, registry: PathwayRegistry, case: Case, instant: datetime,
+    uow: UnitOfWork, registry: PathwayRegistry, case: Case, instant: datetime, now: datetime,
 ) -> tuple[PathwayDefinition, Context]:
     """The definition a case runs under (its version, its profile) and what its guards may see of a
     command that happened at ``instant``.
     """
     definition = registry.for_profile(case.pathway, case.definition_version, case.profile)
     siblings = lambda: [c for c in uow.trajectories_of(case.pupil_id) if c.id != case.id]  # noqa: E731
-    return definition, Context(registry.profile(case.profile), siblings, instant)
+    return definition, Context(registry.profile(case.profile), siblings, instant, now)
 
 
 def _fingerprint(request: dict[str, Any]) -> str:
@@ -262,7 +262,7 @@ def _fire_batch(
         case = cases[timer.case_id]
         occurred = max(timer.due_at, case.stage_entered_at)  # a deadline may predate the case
         command = Command(timer.fires, TIMER_ACTOR, occurred_at=occurred, timer_id=timer.id)
-        definition, context = _running(uow, registry, case, occurred)
+        definition, context = _running(uow, registry, case, occurred, as_of)
         try:
             changes[case.id].decisions.append(case.handle(definition, command, as_of, context))
         except DomainError as error:

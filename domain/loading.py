@@ -11,6 +11,7 @@ from domain.durations import Duration
 from domain.errors import DefinitionError
 from domain.fields import FieldSpec, field_from_data
 from domain.roles import SYSTEEM
+from domain.terms import Basis, Direction, Term
 
 Data = Mapping[str, Any]
 
@@ -78,23 +79,32 @@ def _transition(data: Data) -> Transition:
         records=data.get("records"),
         extends={name: Duration.from_data(by) for name, by in data.get("extends", {}).items()},
         once=bool(data.get("once", False)),
+        suspends=tuple(data.get("suspends", ())),
+        resumes=tuple(data.get("resumes", ())),
     )
 
 
 def _timer(data: Data) -> TimerSpec:
-    if ("after" in data) == ("before" in data):
-        msg = f"timer {data.get('name')!r} needs exactly one of 'after' and 'before'"
+    directions = [key for key in ("after", "before", "on") if key in data]
+    if len(directions) != 1:
+        msg = f"timer {data.get('name')!r} needs exactly one of 'after', 'before' and 'on'"
         raise ValueError(msg)
+    basis = data["basis"]
+    direction = directions[0]
+    length = None if direction == "on" else Duration.from_data(data[direction])
     return TimerSpec(
         name=str(data["name"]),
         label=str(data.get("label", data["name"])),
         starts_on=str(data["starts_on"]),
         cancelled_on=tuple(data.get("cancelled_on", ())),
-        after=Duration.from_data(data.get("after", data.get("before"))),
+        term=Term(length, _DIRECTIONS[direction], Basis(str(basis["kind"]), str(basis["source"]),
+                                                        str(basis["anchor"]))),
         fires=str(data["fires"]),
         anchor=tuple(data.get("anchor", ())),
-        before="before" in data,
     )
+
+
+_DIRECTIONS: Mapping[str, Direction] = {"after": "na", "before": "voor", "on": "op"}
 
 
 def _defects(d: PathwayDefinition, roles: set[str], guards: set[str], effects: set[str]) -> list[str]:
@@ -118,8 +128,8 @@ def _reference_defects(d: PathwayDefinition, roles: set[str], guards: set[str], 
                   if s not in d.stages]
         found += [f"timer {timer.name!r} anchors on unknown artifact {a!r}" for a in timer.anchor
                   if a.split(".")[0] not in d.artifacts]
-        if timer.before and not timer.anchor:
-            found.append(f"timer {timer.name!r} falls due before an anchor but names none")
+        if timer.term.direction != "na" and not timer.anchor:
+            found.append(f"timer {timer.name!r} falls due before or on an anchor but names none")
     return found
 
 
@@ -146,6 +156,8 @@ def _transition_defects(
         found.append(f"{where} records unknown artifact {t.records!r}")
     timers = {timer.name for timer in d.timers}
     found += [f"{where} extends unknown timer {name!r}" for name in t.extends if name not in timers]
+    found += [f"{where} suspends or resumes unknown timer {name!r}" for name in (*t.suspends, *t.resumes)
+              if name not in timers]
     if not t.roles:
         found.append(f"{where} allows no role")
     return found

@@ -3,22 +3,39 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
+from typing import Any
 
-from domain.case import Case, Event
+from domain.case import SUSPENDED, Case, Event
 from domain.definition import PathwayDefinition, Transition
+from domain.durations import NL
 from domain.fields import FieldSpec
 from domain.roles import SYSTEEM
+from domain.terms import Deadline
 
 
 @dataclass(frozen=True)
 class TimerView:
-    """An open deadline of a case."""
+    """An open deadline of a case: when it has passed (the start of the day after its last day), and
+    its basis and reckoning (:class:`domain.terms.Deadline`); a suspended one (Awb art. 4:15) says since
+    when, its due date being the one it had when its clock stopped.
+    """
 
     name: str
     label: str
     due_at: datetime
     overdue: bool
+    deadline: Deadline | None = None
+    suspended_since: date | None = None
+
+    @property
+    def last_day(self) -> date:
+        """The last day on which a step is in time (for a timer from before deadlines were kept: the
+        Dutch day before ``due_at``).
+        """
+        if self.deadline is not None:
+            return self.deadline.last_day
+        return (self.due_at - timedelta(microseconds=1)).astimezone(NL).date()
 
 
 @dataclass(frozen=True)
@@ -58,13 +75,22 @@ def case_status(case: Case, definition: PathwayDefinition, now: datetime, role: 
     ``role`` so are the commands that role may not issue.
     """
     stage = definition.stages[case.stage]
-    timers = tuple(sorted((TimerView(t.name, definition.timer(t.name).label, t.due_at, t.due_at <= now)
-                           for t in case.timers.values()), key=lambda t: t.due_at))
+    running = [TimerView(t.name, definition.timer(t.name).label, t.due_at, t.due_at <= now, t.deadline)
+               for t in case.timers.values()]
+    timers = tuple(sorted(running + _suspended(case, definition), key=lambda t: t.due_at))
     commands = tuple(command_view(t, case.stage) for t in definition.commands_from(case.stage)
                      if t.roles != {SYSTEEM} and (role is None or role in t.roles))
     return CaseStatus(case.id, case.pathway, case.definition_version, case.profile, case.school_brin, case.pupil_id,
                       case.stage, stage.label, stage.final, case.stage_entered_at, case.opened_at,
                       case.version, timers, commands, tuple(sorted(case.artifacts)))
+
+
+def _suspended(case: Case, definition: PathwayDefinition) -> list[TimerView]:
+    held: dict[str, dict[str, Any]] = case.artifacts.get(SUSPENDED, {})
+    return [TimerView(name, definition.timer(name).label, datetime.fromisoformat(str(h["due_at"])), overdue=False,
+                      deadline=Deadline.from_data(h["deadline"]) if isinstance(h.get("deadline"), dict) else None,
+                      suspended_since=date.fromisoformat(str(h["sinds"])))
+            for name, h in held.items()]
 
 
 def command_view(transition: Transition, stage: str) -> CommandView:

@@ -10,6 +10,7 @@ command is written so: it commits with the command or not at all).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -20,11 +21,12 @@ from sqlalchemy.exc import IntegrityError
 from domain.case import Actor, Case, Decision, Event, Timer
 from domain.errors import CaseNotFound, ConcurrencyConflict
 from domain.ports import Change, OutboxItem, Recalled, UnitOfWork
+from domain.terms import Deadline
 from infra import event_chain
 from infra.statements import CASE_FIELDS, Statements
 from infra.tables import case_events, cases, idempotency_keys, outbox, pupils, schools, timers
 
-_TIMER_COLUMNS = [timers.c.id, timers.c.case_id, timers.c.name, timers.c.fires, timers.c.due_at]
+_TIMER_COLUMNS = [timers.c.id, timers.c.case_id, timers.c.name, timers.c.fires, timers.c.due_at, timers.c.deadline]
 _PENDING = "pending"
 
 
@@ -127,7 +129,8 @@ class SqlUnitOfWork(UnitOfWork):
                     "stage_entered_at": s.instant(values["stage_entered_at"]),
                     "artifacts": s.document(values["artifacts"])})
             if row[n] is not None:
-                case.timers[row[n + 2]] = Timer(row[n], row[n + 1], row[n + 2], row[n + 3], s.instant(row[n + 4]))
+                case.timers[row[n + 2]] = Timer(row[n], row[n + 1], row[n + 2], row[n + 3], s.instant(row[n + 4]),
+                                                _deadline(row[n + 5]))
         return found
 
     def save_changes(self, changes: Sequence[Change], refused: Sequence[tuple[Timer, str]], now: datetime) -> None:
@@ -308,8 +311,14 @@ def _outbox_values(e: Event) -> dict[str, Any]:
 
 
 def _timer_values(t: Timer) -> dict[str, Any]:
+    deadline = json.dumps(t.deadline.to_data(), separators=(",", ":"), ensure_ascii=False) if t.deadline else None
     return {"id": t.id, "case_id": t.case_id, "name": t.name, "fires": t.fires, "due_at": t.due_at,
-            "state": _PENDING}
+            "state": _PENDING, "deadline": deadline}
+
+
+def _deadline(stored: str | None) -> Deadline | None:
+    """A timer's deadline as stored (JSON text), or None for a timer from before deadlines were kept."""
+    return Deadline.from_data(json.loads(stored)) if stored else None
 
 
 def _finish_values(timer: Timer, state: str, now: datetime, reason: str | None = None) -> dict[str, Any]:
@@ -317,7 +326,7 @@ def _finish_values(timer: Timer, state: str, now: datetime, reason: str | None =
 
 
 def _timer(row: Row[Any]) -> Timer:
-    return Timer(row.id, row.case_id, row.name, row.fires, row.due_at)
+    return Timer(row.id, row.case_id, row.name, row.fires, row.due_at, _deadline(row.deadline))
 
 
 def _event(r: Row[Any]) -> Event:

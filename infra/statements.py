@@ -22,7 +22,7 @@ from infra.tables import UTCDateTime, case_events, cases, outbox, timers
 
 _CASE_FIELDS = ("id", "pathway", "definition_version", "school_brin", "pupil_id", "stage", "opened_at",
                 "stage_entered_at", "version", "artifacts", "profile")
-_TIMER_FIELDS = ("id", "case_id", "name", "fires", "due_at")
+_TIMER_FIELDS = ("id", "case_id", "name", "fires", "due_at", "deadline")
 
 _PENDING: ColumnElement[str] = literal_column("'pending'")
 
@@ -47,7 +47,7 @@ _STATEMENTS: dict[str, ClauseElement] = {
         occurred_at=bindparam("occurred_at")),
     "insert_timer": insert(timers).values(
         id=bindparam("id"), case_id=bindparam("case_id"), name=bindparam("name"), fires=bindparam("fires"),
-        due_at=bindparam("due_at"), state=bindparam("state")),
+        due_at=bindparam("due_at"), state=bindparam("state"), deadline=bindparam("deadline")),
     "finish_timer": update(timers)
     .where(timers.c.id == bindparam("timer_id"), timers.c.state == _PENDING)
     .values(state=bindparam("state"), finished_at=bindparam("finished_at"), reason=bindparam("reason")),

@@ -15,7 +15,7 @@ from domain.roles import ADMIN
 from infra import accounts, web_accounts
 from infra.accounts import User
 from infra.web_accounts import CredentialState
-from web.common import forbidden, now, page, service, signed_in, to_sign_in
+from web.common import forbidden, page, service, signed_in, to_sign_in, wall_now
 from web.texts import date_nl
 
 router = APIRouter(include_in_schema=False)
@@ -60,7 +60,7 @@ def admin_page(request: Request, soort: str = "case", kenmerk: str = "", gebruik
         return forbidden(request, session)
     query = AuditQuery(soort if soort in KINDS else "case", kenmerk.strip()[:80], gebruiker.strip()[:36],
                        _offset(vanaf))
-    svc, at = service(request), now(request)
+    svc, at = service(request), wall_now(request)
     try:
         entries = svc.audit_entries(session.principal, query.resource, query.user_id or None, PAGE_SIZE,
                                     query.offset)

@@ -22,7 +22,6 @@ from web.common import (
     csrf_ok,
     form_refused,
     form_text,
-    now,
     page,
     safe_next,
     service,
@@ -30,6 +29,7 @@ from web.common import (
     signed_in,
     to_sign_in,
     tokens_match,
+    wall_now,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -78,7 +78,7 @@ async def sign_in(request: Request, form: FormDep) -> Response:
         return response
     except SignInRefused as refused:
         return _sign_in_page(request, target, name, error=str(refused), status=400)
-    engine, at = service(request).engine, now(request)
+    engine, at = service(request).engine, wall_now(request)
     if previous := request.cookies.get(SESSION_COOKIE):
         await _db(request, web_accounts.end_session, engine, previous, at)
     session_id = await _db(request, web_accounts.start_session, engine, principal, at)
@@ -90,7 +90,7 @@ async def sign_in(request: Request, form: FormDep) -> Response:
 
 async def _attempt(request: Request, name: str, password: str, code: str) -> Principal:
     """One sign-in attempt: SignInLimited over a rate limit (nothing else done), SignInRefused when refused."""
-    svc, at = service(request), now(request)
+    svc, at = service(request), wall_now(request)
     limits = Limits(svc.settings.sign_in_per_address_per_minute, svc.settings.sign_in_per_name_per_minute,
                     svc.settings.sign_in_per_minute)
     await _db(request, sign_in_limits.admit, svc.engine, client_address(request), name, at, limits)
@@ -133,7 +133,7 @@ def sign_out(request: Request, form: FormDep) -> Response:
         return to_sign_in(request)
     if not csrf_ok(session, form):
         return form_refused(request, session)
-    web_accounts.end_session(service(request).engine, request.cookies[SESSION_COOKIE], now(request),
+    web_accounts.end_session(service(request).engine, request.cookies[SESSION_COOKIE], wall_now(request),
                              session.principal)
     response = RedirectResponse(f"{SIGN_IN_PATH}?uitgelogd=1", status_code=303, headers={"Cache-Control": "no-store"})
     response.delete_cookie(SESSION_COOKIE, path="/")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -28,7 +28,8 @@ from domain.errors import (
     TransitionNotAllowed,
 )
 from domain.fields import FieldSpec
-from domain.views import CaseStatus, HistoryEntry
+from domain.terms import KINDS
+from domain.views import CaseStatus, HistoryEntry, TimerView
 from infra.bootstrap import Service
 from infra.web_accounts import WebSession
 from web import forms
@@ -77,12 +78,17 @@ class TrajectoryView:
 
 @dataclass(frozen=True)
 class DeadlineView:
-    """An open deadline: what, when, and how many days are left (negative: overdue)."""
+    """An open deadline: what, its last day, how many days are left (negative: overdue), its basis and
+    reckoning (when kept), and since when it is suspended (Awb art. 4:15).
+    """
 
     label: str
-    due_at: datetime
+    last_day: date
     overdue: bool
     days_left: int
+    basis: str = ""
+    reckoning: str = ""
+    suspended_since: date | None = None
 
 
 @dataclass(frozen=True)
@@ -175,11 +181,17 @@ def case_context(svc: Service, principal: Principal, case_id: str, at: datetime,
     return {
         "title": f"Dossier {definition.title}", "status": status, "definition": definition,
         "stages": [_stage(s.name, s.label, s.final, status.stage, seen) for s in definition.stages.values()],
-        "deadlines": [DeadlineView(t.label, t.due_at, t.overdue, (local_date(t.due_at) - local_date(at)).days)
-                      for t in status.open_timers],
+        "deadlines": [_deadline(t, at) for t in status.open_timers],
         "trajectories": trajectories, "forms": _forms(status, definition, principal, refusal),
         "commands": _transitions(definition), "refusal": refusal,
     }
+
+
+def _deadline(timer: TimerView, at: datetime) -> DeadlineView:
+    deadline = timer.deadline
+    basis = f"{deadline.source} ({KINDS[deadline.kind]})" if deadline else ""
+    return DeadlineView(timer.label, timer.last_day, timer.overdue, (timer.last_day - local_date(at)).days, basis,
+                        deadline.reckoning if deadline else "", timer.suspended_since)
 
 
 def _definition(svc: Service, status: CaseStatus) -> PathwayDefinition:

@@ -53,8 +53,14 @@ def service(request: Request) -> Service:
 
 
 def now(request: Request) -> datetime:
-    """The app's clock (tests move it)."""
+    """The app's clock (tests move it): the instance's now, simulated in an oefenomgeving."""
     instant: datetime = request.app.state.clock()
+    return instant
+
+
+def wall_now(request: Request) -> datetime:
+    """The real now, for sign-in, TOTP codes, sessions and accounts (also in an oefenomgeving)."""
+    instant: datetime = request.app.state.wall_clock()
     return instant
 
 
@@ -63,7 +69,7 @@ def signed_in(request: Request) -> WebSession | None:
     session_id = request.cookies.get(SESSION_COOKIE)
     if not session_id:
         return None
-    return web_accounts.find_session(service(request).engine, session_id, now(request))
+    return web_accounts.find_session(service(request).engine, session_id, wall_now(request))
 
 
 async def _form(request: Request) -> FormData:

@@ -9,11 +9,21 @@ from fastapi import APIRouter, Header, Query, Response, status
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from api.deps import NowDep, PrincipalDep, PurposeDep, ServiceDep
-from api.schemas import CaseStatusOut, CommandIn, HistoryEntryOut, OpenCase, OutcomeOut, problem_responses
+from api.schemas import (
+    BasisOut,
+    CaseStatusOut,
+    CommandIn,
+    HistoryEntryOut,
+    OpenCase,
+    OutcomeOut,
+    TimerOut,
+    problem_responses,
+)
 from domain.case import Command
 from domain.context import DEFAULT_PROFILE
 from domain.handlers import NewCase
-from domain.views import CaseStatus
+from domain.terms import KINDS
+from domain.views import CaseStatus, TimerView
 from infra.bootstrap import Service
 from infra.search import CaseFilter
 
@@ -141,7 +151,18 @@ def status_out(found: CaseStatus) -> CaseStatusOut:
     data = asdict(found)
     for command in data["next_commands"]:
         command["fields"] = [{**f, "choices": list(f["choices"])} for f in command["fields"]]
+    data["open_timers"] = [timer_out(t) for t in found.open_timers]
     return CaseStatusOut(**data)
+
+
+def timer_out(timer: TimerView) -> TimerOut:
+    """An open deadline with its last day, basis and reckoning."""
+    deadline = timer.deadline
+    basis = None if deadline is None else BasisOut(soort=deadline.kind, soort_tekst=KINDS[deadline.kind],
+                                                   bron=deadline.source)
+    return TimerOut(name=timer.name, label=timer.label, due_at=timer.due_at, overdue=timer.overdue,
+                    last_day=timer.last_day, basis=basis, reckoning=deadline.reckoning if deadline else None,
+                    suspended_since=timer.suspended_since)
 
 
 @router.get("/{case_id}/history", response_model=list[HistoryEntryOut], responses=ERRORS)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.deps import ServiceDep
-from api.schemas import PathwayOut, StageOut, TimerSpecOut, TransitionOut, problem_responses
+from api.schemas import BasisOut, PathwayOut, StageOut, TimerSpecOut, TransitionOut, problem_responses
 from domain.definition import PathwayDefinition
+from domain.terms import KINDS
 
 router = APIRouter(prefix="/pathways", tags=["pathways"])
 ERRORS = problem_responses(404, 422)
@@ -33,5 +34,9 @@ def _out(d: PathwayDefinition) -> PathwayOut:
                                    event=t.event, roles=sorted(t.roles), guards=list(t.guards))
                      for t in d.transitions],
         timers=[TimerSpecOut(name=t.name, label=t.label, starts_on=t.starts_on, cancelled_on=list(t.cancelled_on),
-                             after=t.after.to_data(), fires=t.fires) for t in d.timers],
+                             after=t.term.length.to_data() if t.term.length else None, direction=t.term.direction,
+                             anchor=list(t.anchor), basis=BasisOut(soort=t.term.basis.kind,
+                                                                   soort_tekst=KINDS[t.term.basis.kind],
+                                                                   bron=t.term.basis.source),
+                             fires=t.fires) for t in d.timers],
     )

@@ -11,7 +11,7 @@ from dataclasses import asdict
 
 from fastapi import APIRouter, Response, status
 
-from api.deps import NowDep, PrincipalDep, ServiceDep
+from api.deps import PrincipalDep, ServiceDep, WallNowDep
 from api.schemas import WebhookCreatedOut, WebhookIn, WebhookOut, problem_responses
 from infra.webhooks import Subscription
 
@@ -21,7 +21,7 @@ ERRORS = problem_responses(401, 403, 404, 422)
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=WebhookCreatedOut, responses=ERRORS)
 def register_webhook(
-    body: WebhookIn, principal: PrincipalDep, service: ServiceDep, now: NowDep, response: Response,
+    body: WebhookIn, principal: PrincipalDep, service: ServiceDep, now: WallNowDep, response: Response,
 ) -> WebhookCreatedOut:
     """Register a receiver; it gets the events recorded from now on. Keep the secret: it is not shown again."""
     registered = service.register_webhook(principal, str(body.url), body.description, now)
@@ -43,7 +43,7 @@ def get_webhook(subscription_id: str, principal: PrincipalDep, service: ServiceD
 
 @router.delete("/{subscription_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response,
                responses=ERRORS)
-def deactivate_webhook(subscription_id: str, principal: PrincipalDep, service: ServiceDep, now: NowDep) -> Response:
+def deactivate_webhook(subscription_id: str, principal: PrincipalDep, service: ServiceDep, now: WallNowDep) -> Response:
     """Stop delivering to the subscriber; it stays listed as inactive."""
     service.deactivate_webhook(principal, subscription_id, now)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -51,7 +51,7 @@ def deactivate_webhook(subscription_id: str, principal: PrincipalDep, service: S
 
 @router.post("/{subscription_id}/rotate-secret", response_model=WebhookCreatedOut, responses=ERRORS)
 def rotate_webhook_secret(
-    subscription_id: str, principal: PrincipalDep, service: ServiceDep, now: NowDep,
+    subscription_id: str, principal: PrincipalDep, service: ServiceDep, now: WallNowDep,
 ) -> WebhookCreatedOut:
     """A new secret, shown this once; deliveries are signed with the old one too until its grace period
     (``previous_secret_until``, 24 hours by default) ends, so the receiver can switch without a gap.

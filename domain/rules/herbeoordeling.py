@@ -11,7 +11,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from domain.errors import Missing
-from domain.rules.tlv import datum
+from domain.terms import datum
 
 if TYPE_CHECKING:
     from domain.case import Case

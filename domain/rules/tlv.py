@@ -9,11 +9,12 @@ unless midden/hoog is justified, an end date at least the profile's minimum afte
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from domain.durations import NL, add_months, start_of_day
+from domain.durations import NL, Duration
 from domain.errors import Missing
+from domain.terms import Basis, Term, datum, period_last_day
 
 if TYPE_CHECKING:
     from domain.case import Case
@@ -26,8 +27,10 @@ EERSTE_ADVIES_DISCIPLINES = ("orthopedagoog", "psycholoog")
 """The first expert advice comes from one of these disciplines (law)."""
 SOORTEN_MET_CATEGORIE = ("so", "vso")
 """Only a TLV for SO or VSO has a bekostigingscategorie; SBO and PrO have none."""
-BEZWAARTERMIJN = timedelta(weeks=6)
-"""Awb art. 6:7: bezwaar within 6 weeks of the decision."""
+BEZWAARTERMIJN = Term(Duration(weeks=6), "na", Basis("wet", "Awb art. 6:7, 6:8", "bekendmaking"))
+"""Awb art. 6:7, 6:8: bezwaar within 6 weeks, from the day after the decision was made known. The pathway's
+bezwaartermijn timers declare the same term; this one counts for a case whose timer has no deadline kept."""
+BEZWAARTERMIJN_TIMERS = ("bezwaartermijn", "bezwaartermijn_afwijzing")
 DEFAULT_MIN_MONTHS = 12
 """The legal minimum duration of a TLV: a year (profile setting ``tlv_min_months``)."""
 
@@ -38,19 +41,12 @@ _DISCIPLINE = {
     "arts": "arts", "intern_begeleider": "intern begeleider", "ambulant_begeleider": "ambulant begeleider",
     "anders": "andere discipline",
 }
-_MAANDEN = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober",
-            "november", "december")
 _DOSSIERSTUKKEN = (
     ("handtekening_ouders", "handtekening-ontbreekt", "De handtekening van de ouders ontbreekt."),
     ("toestemmingsverklaring", "toestemmingsverklaring-ontbreekt", "De toestemmingsverklaring ontbreekt."),
     ("zienswijze_ouders", "zienswijze-ontbreekt", "De zienswijze van de ouders ontbreekt."),
     ("opp", "opp-ontbreekt", "Het OPP (of handelingsplan) ontbreekt."),
 )
-
-
-def datum(day: date) -> str:
-    """A date as a Dutch reader writes it: 1 september 2027."""
-    return f"{day.day} {_MAANDEN[day.month - 1]} {day.year}"
 
 
 def _opsomming(items: Sequence[str]) -> str:
@@ -67,6 +63,22 @@ def _soort(case: Case) -> str:
 
 def _besluitdatum(case: Case) -> date:
     return datetime.fromisoformat(case.artifacts["besluit"]["occurred_at"]).astimezone(NL).date()
+
+
+def _bekendgemaakt(case: Case) -> date:
+    """The day the decision was made known to the parents (Awb art. 3:41; default: the decision's date)."""
+    known = case.artifacts["besluit"].get("bekendgemaakt_op")
+    return date.fromisoformat(known) if known else _besluitdatum(case)
+
+
+def _dag(context: Context) -> date | None:
+    return context.instant.astimezone(NL).date() if context.instant is not None else None
+
+
+def _laatste_bezwaardag(case: Case) -> date:
+    """The last day of the bezwaartermijn: the running timer's deadline, else counted anew."""
+    running = [t.deadline for name in BEZWAARTERMIJN_TIMERS if (t := case.timers.get(name)) and t.deadline]
+    return running[0].last_day if running else BEZWAARTERMIJN.deadline(_bekendgemaakt(case)).last_day
 
 
 # --- the dossier ------------------------------------------------------------------------------
@@ -238,34 +250,81 @@ def tlv_categorie_gemotiveerd(_: Case, payload: Mapping[str, JSON], __: Context)
 
 
 def tlv_minimale_looptijd(_: Case, payload: Mapping[str, JSON], context: Context) -> list[Missing]:
-    """The end date is at least the minimum duration after the start (law: a year; profile
-    setting ``tlv_min_months``).
+    """The TLV lasts at least the minimum duration (law: a year; profile setting ``tlv_min_months``), both
+    dates included: a TLV from 1 August 2026 to 31 July 2027 lasts a year.
     """
     maanden = int(context.profile.setting("tlv_min_months", DEFAULT_MIN_MONTHS))
     start, einde = date.fromisoformat(payload["startdatum"]), date.fromisoformat(payload["einddatum"])
-    vroegst = add_months(start_of_day(start), maanden).date()
+    vroegst = period_last_day(start, Duration(months=maanden))
     if einde >= vroegst:
         return []
     return [Missing("looptijd-te-kort",
-                    f"De einddatum {datum(einde)} ligt minder dan {maanden} maanden na de startdatum "
-                    f"{datum(start)}; de vroegst toegestane einddatum is {datum(vroegst)}.")]
+                    f"Een TLV van {datum(start)} tot en met {datum(einde)} duurt korter dan {maanden} maanden; "
+                    f"de vroegst toegestane einddatum is {datum(vroegst)}.")]
 
 
-def tlv_besluit_toekenning(case: Case, payload: Mapping[str, JSON], _: Context) -> dict[str, dict[str, JSON]]:
+def tlv_bekendmaking_na_besluit(_: Case, payload: Mapping[str, JSON], context: Context) -> list[Missing]:
+    """The decision is made known to the parents (Awb art. 3:41; the bezwaartermijn runs from the day after)
+    on or after the day it was taken, and not after the day it is recorded.
+    """
+    known, decided = payload.get("bekendgemaakt_op"), _dag(context)
+    if not known or decided is None or context.recorded is None:
+        return []
+    day, today = date.fromisoformat(known), context.recorded.astimezone(NL).date()
+    if day < decided:
+        return [Missing("bekendmaking-voor-besluit",
+                        f"Het besluit kan niet op {datum(day)} zijn bekendgemaakt: het is genomen op "
+                        f"{datum(decided)}.")]
+    if day > today:
+        return [Missing("bekendmaking-in-toekomst",
+                        f"De bekendmaking op {datum(day)} ligt in de toekomst. Leg het besluit vast met de dag "
+                        f"waarop het aan de ouders is verzonden of uitgereikt, op of vóór vandaag ({datum(today)}).")]
+    return []
+
+
+def tlv_aanvullingstermijn(_: Case, payload: Mapping[str, JSON], context: Context) -> list[Missing]:
+    """An aanvulling request carries its own term (Awb art. 4:5): a day after the request, within
+    three months.
+    """
+    uiterlijk, today = date.fromisoformat(payload["aanvullen_uiterlijk"]), _dag(context)
+    if today is None:
+        return []
+    if uiterlijk <= today:
+        return [Missing("aanvullingstermijn-voorbij",
+                        f"De termijn voor de aanvulling ('aanvullen_uiterlijk', {datum(uiterlijk)}) moet na "
+                        f"{datum(today)} liggen, de dag van het verzoek.")]
+    if uiterlijk > period_last_day(today, Duration(months=3)):
+        return [Missing("aanvullingstermijn-te-lang",
+                        f"De termijn voor de aanvulling loopt tot {datum(uiterlijk)}: langer dan drie maanden na "
+                        f"het verzoek. Kies een kortere termijn; de beslistermijn is zolang opgeschort.")]
+    return []
+
+
+def _bekendmaking(payload: Mapping[str, JSON], context: Context) -> str | None:
+    known = payload.get("bekendgemaakt_op")
+    if known:
+        return str(known)
+    day = _dag(context)
+    return day.isoformat() if day is not None else None
+
+
+def tlv_besluit_toekenning(case: Case, payload: Mapping[str, JSON], context: Context) -> dict[str, dict[str, JSON]]:
     """The decision per the cross-pathway contract; SBO and PrO have no category (None)."""
     soort = _soort(case)
     categorie = payload.get("categorie", "laag") if soort in SOORTEN_MET_CATEGORIE else None
     besluit = {"uitkomst": "toegekend", "soort": soort, "categorie": categorie,
-               "startdatum": payload["startdatum"], "einddatum": payload["einddatum"]}
+               "startdatum": payload["startdatum"], "einddatum": payload["einddatum"],
+               "bekendgemaakt_op": _bekendmaking(payload, context)}
     if payload.get("motivering"):
         besluit["motivering"] = payload["motivering"]
     return {"besluit": besluit}
 
 
-def tlv_besluit_afwijzing(case: Case, payload: Mapping[str, JSON], _: Context) -> dict[str, dict[str, JSON]]:
+def tlv_besluit_afwijzing(case: Case, payload: Mapping[str, JSON], context: Context) -> dict[str, dict[str, JSON]]:
     """A rejection, with the same keys as a grant (no category, no dates) and the reason."""
     return {"besluit": {"uitkomst": "afgewezen", "soort": _soort(case), "categorie": None, "startdatum": None,
-                        "einddatum": None, "reden": payload["reden"]}}
+                        "einddatum": None, "reden": payload["reden"],
+                        "bekendgemaakt_op": _bekendmaking(payload, context)}}
 
 
 # --- bezwaar ----------------------------------------------------------------------------------
@@ -281,12 +340,12 @@ def tlv_geen_tweede_bezwaar(case: Case, _: Mapping[str, JSON], __: Context) -> l
 
 
 def tlv_bezwaar_binnen_termijn(case: Case, payload: Mapping[str, JSON], context: Context) -> list[Missing]:
-    """Bezwaar is lodged within 6 weeks of the decision (Awb art. 6:7), not before it, and not after the
-    day it is recorded (a bezwaar cannot have been lodged in the future).
+    """Bezwaar is lodged within the bezwaartermijn (Awb art. 6:7, 6:8 and the Algemene termijnenwet: its last
+    day included), not before the decision, and not after the day it is recorded (a bezwaar cannot have
+    been lodged in the future).
     """
     besloten, ingediend = _besluitdatum(case), date.fromisoformat(payload["ingediend_op"])
-    einde = besloten + BEZWAARTERMIJN
-    recorded = context.instant.astimezone(NL).date() if context.instant is not None else None
+    einde, recorded = _laatste_bezwaardag(case), _dag(context)
     if recorded is not None and ingediend > recorded:
         return [Missing("bezwaar-in-toekomst",
                         f"Het bezwaar is ingediend op {datum(ingediend)}: die dag ligt na {datum(recorded)}, de dag "
@@ -297,7 +356,8 @@ def tlv_bezwaar_binnen_termijn(case: Case, payload: Mapping[str, JSON], context:
     if ingediend > einde:
         return [Missing("bezwaar-te-laat",
                         f"Het bezwaar is ingediend op {datum(ingediend)}, na afloop van de bezwaartermijn van "
-                        f"6 weken (die liep tot en met {datum(einde)}).")]
+                        f"6 weken na de bekendmaking op {datum(_bekendgemaakt(case))} (die liep tot en met "
+                        f"{datum(einde)}).")]
     return []
 
 
@@ -305,7 +365,7 @@ def tlv_bezwaartermijn_einde(case: Case, _: Mapping[str, JSON], __: Context) -> 
     """The last day of the bezwaartermijn: the 12 weeks to decide on bezwaar count from the day after
     (Awb art. 7:10), whenever within the term the bezwaar came in.
     """
-    return {"bezwaar_termijn": {"bezwaartermijn_einde": (_besluitdatum(case) + BEZWAARTERMIJN).isoformat()}}
+    return {"bezwaar_termijn": {"bezwaartermijn_einde": _laatste_bezwaardag(case).isoformat()}}
 
 
 def tlv_besluit_was_toekenning(case: Case, _: Mapping[str, JSON], __: Context) -> list[Missing]:
@@ -361,6 +421,8 @@ GUARDS: Mapping[str, Guard] = {
     "tlv_categorie_bij_soort": tlv_categorie_bij_soort,
     "tlv_categorie_gemotiveerd": tlv_categorie_gemotiveerd,
     "tlv_minimale_looptijd": tlv_minimale_looptijd,
+    "tlv_bekendmaking_na_besluit": tlv_bekendmaking_na_besluit,
+    "tlv_aanvullingstermijn": tlv_aanvullingstermijn,
     "tlv_geen_tweede_bezwaar": tlv_geen_tweede_bezwaar,
     "tlv_bezwaar_binnen_termijn": tlv_bezwaar_binnen_termijn,
     "tlv_besluit_was_toekenning": tlv_besluit_was_toekenning,

@@ -28,6 +28,7 @@ def minimal() -> dict[str, Any]:
             {"command": "escaleer", "from": ["bezig"], "to": None, "event": "geescaleerd", "roles": ["systeem"]},
         ],
         "timers": [{"name": "termijn", "starts_on": "bezig", "cancelled_on": ["klaar"], "after": {"weeks": 4},
+                    "basis": {"kind": "regionaal", "source": "seed 002", "anchor": "de start"},
                     "fires": "escaleer"}],
     }
 
@@ -174,3 +175,41 @@ def test_a_missing_key_is_named() -> None:
     data = minimal()
     del data["transitions"]
     assert defects_of(data) == ["malformed definition: missing key 'transitions'"]
+
+
+def test_a_timer_without_a_basis_is_named() -> None:
+    """Every deadline says what it rests on (law, regional agreement, profile, decision): one without is refused."""
+    data = minimal()
+    del data["timers"][0]["basis"]
+    assert defects_of(data) == ["malformed definition: missing key 'basis'"]
+
+
+def test_a_basis_of_an_unknown_kind_is_named() -> None:
+    """The kind of a basis is one of the known kinds; a typo is refused with the kinds that exist."""
+    data = minimal()
+    data["timers"][0]["basis"]["kind"] = "wettelijk"
+    [defect] = defects_of(data)
+    assert "unknown basis kind 'wettelijk'" in defect
+    assert "'regionaal'" in defect
+
+
+def test_a_timer_with_two_directions_is_named() -> None:
+    """A term runs after, before or on its anchor: exactly one."""
+    data = minimal()
+    data["timers"][0]["before"] = {"weeks": 1}
+    assert defects_of(data) == ["malformed definition: timer 'termijn' needs exactly one of 'after', 'before' and 'on'"]
+
+
+def test_a_term_on_a_date_needs_an_anchor() -> None:
+    """A term that ends on a date on record must say which date."""
+    data = minimal()
+    del data["timers"][0]["after"]
+    data["timers"][0]["on"] = True
+    assert defects_of(data) == ["timer 'termijn' falls due before or on an anchor but names none"]
+
+
+def test_suspending_an_unknown_timer_is_named() -> None:
+    """A transition that suspends (Awb art. 4:15) or resumes a timer names one the pathway has."""
+    data = minimal()
+    data["transitions"][0]["suspends"] = ["bestaat_niet"]
+    assert defects_of(data) == ["transition 'pak_op' suspends or resumes unknown timer 'bestaat_niet'"]
