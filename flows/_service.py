@@ -10,6 +10,10 @@ from infra.logging import configure_logging
 
 @cache
 def service() -> Service:
-    """The process-wide service (engine pool, registry)."""
+    """The process-wide service (engine pool, registry, clock); refuses (ClockMismatch) a database that ran on the
+    other kind of clock than ``LEERLINGROUTE_CLOCK`` says.
+    """
     configure_logging()
-    return Service.from_settings()
+    built = Service.from_settings()
+    built.clock.check()
+    return built

@@ -28,7 +28,8 @@ def audit_checkpoint() -> dict[str, int]:
     run = service()
     if warning := checkpoints.colocation_warning(run.settings):
         log.warning("audit_checkpoints_beside_database", detail=warning)
-    made = checkpoints.take(run.engine, run.settings, datetime.now(UTC))
+    made = checkpoints.take(run.engine, run.settings, datetime.now(UTC))  # the wall clock, also when simulated:
+    # a checkpoint is evidence of when the log was signed, and `audit verify` measures its age in real time
     counts = {"checkpoint": made.number or 0, "audit_rows": made.audit.rows, "event_rows": made.events.rows}
     log.info("flow_run", flow="audit_checkpoint", **counts,
              duration_ms=round((time.perf_counter() - started) * 1000, 1))

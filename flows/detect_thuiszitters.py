@@ -5,7 +5,7 @@ and the thuiszitter case of every new episode -- through the same code the API r
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 
 import structlog
 from prefect import flow
@@ -18,10 +18,10 @@ log = structlog.get_logger("leerlingroute.flows")
 
 @flow(name="detect_thuiszitters", retries=2, retry_delay_seconds=5)
 def detect_thuiszitters(as_of: date | None = None) -> dict[str, object]:
-    """Detect as of ``as_of`` (default: today in the Netherlands; the records of days before it count).
+    """Detect as of ``as_of`` (default: the instance's today in the Netherlands; the records of days before it count).
     Safe to re-run: every alert is raised once, every episode has one register row and one case.
     """
-    now = datetime.now(UTC)
+    now = service().now()
     report = Verzuim(service()).detect(as_of or today_in_nl(now), now)
     log.info("flow_run", flow="detect_thuiszitters", **report.counts())
     return report.counts()

@@ -1,10 +1,12 @@
-"""Flow: fire every timer due at ``as_of`` (default: now) through the same handler the API uses."""
+"""Flow: fire every timer due at ``as_of`` (default: the instance's now, simulated in an oefenomgeving) through the
+same handler the API uses.
+"""
 
 from __future__ import annotations
 
 import time
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import datetime
 
 import structlog
 from prefect import flow
@@ -21,7 +23,7 @@ def fire_due_timers(as_of: datetime | None = None) -> dict[str, int]:
     infrastructure errors reach the flow's retries).
     """
     started = time.perf_counter()
-    report = service().fire_due_timers(as_of or datetime.now(UTC))
+    report = service().fire_due_timers(as_of or service().now())
     log.info("flow_run", flow="fire_due_timers", **asdict(report),
              duration_ms=round((time.perf_counter() - started) * 1000, 1))
     return asdict(report)

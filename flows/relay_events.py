@@ -19,8 +19,10 @@ log = structlog.get_logger("leerlingroute.flows")
 @flow(name="relay_events", retries=2, retry_delay_seconds=5)
 def relay_events() -> int:
     """Relay every pending outbox item (rows are marked relayed only after Prefect confirmed them),
-    then deliver webhooks. An unreachable Prefect does not hold up the webhooks: its error is
-    raised after they were delivered, so the run is marked failed and retried.
+    then deliver webhooks (both on the wall clock: Prefect and the receivers live in real time, in an
+    oefenomgeving too), then raise the alerts of the new events at the instance's now. An unreachable
+    Prefect does not hold up the webhooks: its error is raised after they were delivered, so the run is
+    marked failed and retried.
     """
     started = time.perf_counter()
     relayed, prefect_error = 0, None
@@ -28,8 +30,8 @@ def relay_events() -> int:
         relayed = service().relay(emit_to_prefect, datetime.now(UTC))
     except Exception as error:  # noqa: BLE001 - raised again below, once the webhooks are out
         prefect_error = error
-    webhooks = service().deliver_webhooks(datetime.now(UTC))
-    alerts = service().raise_alerts(datetime.now(UTC))
+    webhooks = service().deliver_webhooks(datetime.now(UTC))  # real time: receivers check the signed timestamp
+    alerts = service().raise_alerts(service().now())  # facts about cases: the instance's clock
     log.info("flow_run", flow="relay_events", outcome="failed" if prefect_error else "ok", relayed=relayed,
              prefect_error=type(prefect_error).__name__ if prefect_error else None,
              webhook_subscribers=webhooks.subscribers, webhooks_delivered=webhooks.delivered,

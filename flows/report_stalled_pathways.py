@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 
 import structlog
 from prefect import flow
@@ -16,14 +16,14 @@ log = structlog.get_logger("leerlingroute.flows")
 
 @flow(name="report_stalled_pathways", retries=2, retry_delay_seconds=5)
 def report_stalled_pathways(as_of: datetime | None = None) -> dict[str, int]:
-    """Write each profile's digest at ``as_of`` (default: now) — cases over their stage's norm and
+    """Write each profile's digest at ``as_of`` (default: the instance's now) — cases over their stage's norm and
     overdue deadlines — replacing that week's, then send one ``leerlingroute.digest.stalled_pathways``
     event per profile with the counts. Safe to re-run: a week keeps one digest per profile.
     """
     started = time.perf_counter()
-    at = as_of or datetime.now(UTC)
     run = service()
-    written = [run.write_digest(code, at, datetime.now(UTC)) for code in sorted(run.registry.profiles)]
+    at = as_of or run.now()
+    written = [run.write_digest(code, at, run.now()) for code in sorted(run.registry.profiles)]
     emit_digest_events(written)
     counts = {"profiles": len(written), "stalled": sum(len(d.stalled) for d in written),
               "overdue": sum(len(d.overdue) for d in written)}

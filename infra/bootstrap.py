@@ -10,7 +10,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TypeVar
 
@@ -42,6 +42,7 @@ from infra import accounts, advice, audit, monitoring, resources, scope, stream
 from infra import alerts as alert_store
 from infra import digests as digest_store
 from infra.audit import AuditEntry
+from infra.clock import InstanceClock
 from infra.db import Begin, make_engine
 from infra.digests import StoredDigest
 from infra.monitoring import finals
@@ -104,6 +105,18 @@ class Service:
     engine: Engine
     registry: PathwayRegistry
     settings: Settings
+    clock: InstanceClock = field(init=False, repr=False)
+    """The instance's clock: the wall clock, or an oefenomgeving's simulated clock (``settings.clock``)."""
+
+    def __post_init__(self) -> None:
+        self.clock = InstanceClock(self.engine, self.settings.clock)
+
+    def now(self) -> datetime:
+        """The instance's now (UTC): the wall clock, or the simulated clock of an oefenomgeving. Everything about
+        cases, pupils, verzuim, alerts and digests reads it; accounts, sessions and webhook deliveries keep the
+        wall clock (see :mod:`infra.clock`).
+        """
+        return self.clock.now()
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> Service:

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -17,6 +18,7 @@ from domain.describe import as_data
 from domain.errors import DomainError
 from domain.roles import ADMIN
 from infra import accounts, checkpoints, migrate
+from infra import clock as instance_clock
 from infra import docs as pathway_docs
 from infra.bootstrap import Service
 from infra.logging import configure_logging
@@ -36,15 +38,18 @@ audit_app = typer.Typer(help="Het auditlog (wie las of wijzigde welk dossier).",
 app.add_typer(audit_app, name="audit")
 
 AsOf = Annotated[datetime | None, typer.Option(help="Peilmoment (ISO 8601, met tijdzone); standaard nu")]
+CLI_ACTOR = Actor(ADMIN, "cli")
+"""Who acts on the command line (audit log, case events): an administrator at the server."""
 MAX_HEADER_BYTES = 16 * 1024
 """uvicorn (h11): a request line plus headers larger than this is refused with 400 before the app sees it."""
 GRACEFUL_SHUTDOWN_S = 10
 """On Ctrl-C, uvicorn waits this long for open requests (event streams stay open for minutes), then stops."""
 
 
-def _when(as_of: datetime | None) -> datetime:
+def _when(as_of: datetime | None, now: datetime | None = None) -> datetime:
+    """``as_of`` (UTC if it has no zone), else ``now`` (default: the wall clock)."""
     if as_of is None:
-        return datetime.now(UTC)
+        return now or datetime.now(UTC)
     return as_of if as_of.tzinfo else as_of.replace(tzinfo=UTC)
 
 
@@ -57,9 +62,23 @@ def db_upgrade() -> None:
 
 
 def _migrated_service() -> Service:
+    """For accounts and the audit log, which live on the wall clock (an oefenomgeving's people sign in in real time)."""
     settings = Settings()
     migrate.upgrade(settings.url)
     return Service.from_settings(settings)
+
+
+def _instance_service(settings: Settings | None = None) -> Service:
+    """For cases, pupils and verzuim: migrated, and refusing (exit 1) a database that ran on the other kind of clock."""
+    settings = settings or Settings()
+    migrate.upgrade(settings.url)
+    service = Service.from_settings(settings)
+    try:
+        service.clock.check()
+    except instance_clock.ClockMismatch as mismatch:
+        typer.echo(str(mismatch), err=True)
+        raise typer.Exit(1) from mismatch
+    return service
 
 
 @users.command("create")
@@ -218,12 +237,12 @@ def migrate_definitions(
 ) -> None:
     """Zet lopende dossiers over naar een nieuwere versie van een route (eerst met --dry-run)."""
     configure_logging()
-    service = Service.from_settings()
+    service = _instance_service()
     try:
         service.registry.get(pathway, to)
         with service.unit_of_work() as uow:
-            steps = handlers.migrate_cases(uow, service.registry, pathway, to, Actor(ADMIN, "cli"),
-                                           datetime.now(UTC), dry_run=dry_run)
+            steps = handlers.migrate_cases(uow, service.registry, pathway, to, CLI_ACTOR, service.now(),
+                                           dry_run=dry_run)
     except DomainError as error:
         typer.echo(error.detail_nl, err=True)
         raise typer.Exit(2) from error
@@ -270,14 +289,14 @@ def run_api() -> None:
 
 @app.command("fire-timers")
 def fire_timers(as_of: AsOf = None) -> None:
-    """Laat alle termijnen aflopen die op het peilmoment verstreken zijn."""
+    """Laat alle termijnen aflopen die op het peilmoment verstreken zijn (standaard: nu, in een oefenomgeving de
+    gesimuleerde klok).
+    """
     configure_logging()
-    settings = Settings()
-    migrate.upgrade(settings.url)
-    service = Service.from_settings(settings)
+    service = _instance_service()
     typer.echo("Verstreken termijnen worden nagelopen...")
     sys.stdout.flush()
-    report = service.fire_due_timers(_when(as_of))
+    report = service.fire_due_timers(_when(as_of, service.now()))
     typer.echo(f"Termijnen afgegaan: {report.fired}, geweigerd: {report.refused}")
 
 
@@ -289,7 +308,7 @@ def relay() -> None:
     configure_logging()
     settings = Settings()
     migrate.upgrade(settings.url)
-    count = Service.from_settings(settings).relay(emit_to_prefect, datetime.now(UTC))
+    count = Service.from_settings(settings).relay(emit_to_prefect, datetime.now(UTC))  # Prefect lives in real time
     typer.echo(f"Gebeurtenissen doorgestuurd: {count}")
 
 
@@ -304,14 +323,15 @@ def demo(
     from infra.demo_verzuim import PUPILS as DEMO_ABSENT  # noqa: PLC0415
     from infra.demo_verzuim import seed_demo_verzuim  # noqa: PLC0415
 
-    settings = Settings()
-    migrate.upgrade(settings.url)
-    service = Service.from_settings(settings)
+    service = _instance_service(demo_settings(Settings()))
+    if service.clock.simulated:
+        typer.echo(f"Oefenomgeving (LEERLINGROUTE_CLOCK=simulated): de demo loopt tot de gesimuleerde datum "
+                   f"{instance_clock.describe_nl(service.now())}.")
     run_demo(service, pupils, seed, relay=bool(os.environ.get("PREFECT_API_URL")))
-    alerts = seed_demo_verzuim(service, load_demo_region(), datetime.now(UTC))
+    alerts = seed_demo_verzuim(service, load_demo_region(), service.now())
     typer.echo(f"Verzuim: {len(DEMO_ABSENT)} leerlingen met verzuim, {alerts} meldingen (thuiszitters, dreigend, "
                "meldplicht) voor leerplicht, school en samenwerkingsverband")
-    people = make_demo_people(service, datetime.now(UTC))
+    people = make_demo_people(service, datetime.now(UTC))  # accounts live on the wall clock
     if people:
         typer.echo("\nDemo-accounts voor de webpagina's (/inloggen); wachtwoord en TOTP-sleutel worden alleen nu "
                    "getoond (zet de sleutel in een authenticator-app):")
@@ -336,7 +356,7 @@ def serve(
                                             help="Vul een lege database met de demo (alleen op verzoek)")] = False,
 ) -> None:
     """Start alles: Prefect-server (tenzij PREFECT_API_URL gezet is), API en de geplande flows."""
-    settings = Settings()
+    settings = demo_settings(Settings()) if demo_data else Settings()
     extra = {} if os.environ.get("PREFECT_API_URL") else prefect_env(settings)
     os.environ.update(extra)
     supervisor = Supervisor(child_env(extra), typer.echo)
@@ -358,8 +378,14 @@ def _start_everything(supervisor: Supervisor, settings: Settings, extra: dict[st
         server = supervisor.children[-1][1]
         wait_healthy(f"{extra['PREFECT_API_URL']}/health", 180, lambda: server.poll() is None)
     migrate.upgrade(settings.url)
+    instance = Service.from_settings(settings)
+    instance.clock.check()  # ClockMismatch (a RuntimeError): do not start
     seed_demo_if_asked(settings, demo_data=demo_data)
     warn_about_checkpoint_folder(settings)
+    if instance.clock.simulated:
+        typer.secho(f"Oefenomgeving: gesimuleerde klok op {instance_clock.describe_nl(instance.now())}; verzet hem "
+                    "met `LEERLINGROUTE_CLOCK=simulated leerlingroute clock advance 7d`.", fg=typer.colors.YELLOW,
+                    bold=True)
     supervisor.start("api", python_module("uvicorn", "api.app:create_app", "--factory", "--host",
                                           settings.api_host, "--port", str(settings.api_port), "--log-level",
                                           "warning", *_uvicorn_limits(settings)))
@@ -370,6 +396,26 @@ def _start_everything(supervisor: Supervisor, settings: Settings, extra: dict[st
     typer.echo(f"\nLeerlingroute draait.\n  Webpagina's:      http://{settings.api_host}:{settings.api_port}/\n"
                f"  API-documentatie: http://{settings.api_host}:{settings.api_port}/docs\n"
                f"  Prefect UI:       {prefect_ui}\nStoppen: Ctrl-C\n")
+
+
+def demo_settings(settings: Settings) -> Settings:
+    """The settings of a demo: an oefenomgeving (simulated clock) unless LEERLINGROUTE_CLOCK says otherwise or the
+    database already ran on the real clock (then it keeps running so, as before). The choice goes into this
+    process's environment, so that the API and the flows ``serve`` starts run on the same clock.
+    """
+    if "clock" in settings.model_fields_set or settings.clock == instance_clock.SIMULATED:
+        return settings
+    migrate.upgrade(settings.url)
+    engine = Service.from_settings(settings).engine
+    try:
+        with engine.connect() as conn:
+            simulated = instance_clock.read(conn) is not None or not instance_clock.has_history(conn)
+    finally:
+        engine.dispose()
+    if not simulated:
+        return settings
+    os.environ["LEERLINGROUTE_CLOCK"] = instance_clock.SIMULATED
+    return settings.model_copy(update={"clock": instance_clock.SIMULATED})
 
 
 def seed_demo_if_asked(settings: Settings, *, demo_data: bool) -> None:
@@ -423,7 +469,8 @@ def thuiszitters_export(
     from infra.verzuim_service import Verzuim, today_in_nl  # noqa: PLC0415
 
     try:
-        rows = Verzuim(_migrated_service()).export(quarter, swv, today_in_nl(datetime.now(UTC)))
+        service = _instance_service()
+        rows = Verzuim(service).export(quarter, swv, today_in_nl(service.now()))
     except DomainError as error:
         typer.echo(error.detail_nl, err=True)
         raise typer.Exit(2) from error
@@ -444,13 +491,82 @@ def thuiszitters_detect(
     from infra.verzuim_service import Verzuim, today_in_nl  # noqa: PLC0415 - only the thuiszitter commands need it
 
     configure_logging()
-    now = datetime.now(UTC)
+    service = _instance_service()
+    now = service.now()
     try:
         day = date.fromisoformat(as_of) if as_of else today_in_nl(now)
     except ValueError as error:
         typer.echo(f"'{as_of}' is geen datum in de vorm JJJJ-MM-DD.", err=True)
         raise typer.Exit(2) from error
-    report = Verzuim(_migrated_service()).detect(day, now)
+    report = Verzuim(service).detect(day, now)
     typer.echo(f"Verzuimdetectie per {day.isoformat()}: {report.candidates} leerlingen nagelopen, "
                f"{report.alerts} meldingen, {report.episodes_new} nieuwe episodes, "
                f"{report.cases_opened} thuiszittersdossiers geopend.")
+
+
+# --- the oefenomgeving's clock (issue 13) ---------------------------------------------------------------------------
+
+clock_app = typer.Typer(help="De gesimuleerde klok van een oefenomgeving (LEERLINGROUTE_CLOCK=simulated).",
+                        no_args_is_help=True)
+app.add_typer(clock_app, name="clock")
+DueWork = Annotated[bool, typer.Option(
+    "--due-work/--no-due-work",
+    help="Laat daarna de flows het werk doen dat verschuldigd werd (termijnen, verzuimdetectie, overzichten, "
+         "meldingen, doorsturen)")]
+
+
+def _simulated_service() -> Service:
+    """The service of an oefenomgeving; on the real clock: say so and exit 2."""
+    settings = Settings()
+    if settings.clock != instance_clock.SIMULATED:
+        typer.echo(instance_clock.NotSimulated().detail_nl, err=True)
+        raise typer.Exit(2)
+    return _instance_service(settings)
+
+
+@clock_app.command("show")
+def clock_show() -> None:
+    """Toon de gesimuleerde datum en tijd."""
+    service = _simulated_service()
+    typer.echo(f"Gesimuleerde klok: {instance_clock.describe_nl(service.now())} (Nederlandse tijd).")
+
+
+@clock_app.command("set")
+def clock_set(
+    when: Annotated[str, typer.Argument(help="Datum (2026-12-07: het begin van die dag) of tijdstip "
+                                             "(2026-12-07T09:00; zonder tijdzone Nederlandse tijd)")],
+    due_work: DueWork = True,
+) -> None:
+    """Zet de klok op een datum of tijdstip (niet terug zodra er iets is vastgelegd; hooguit twee jaar vooruit)."""
+    service = _simulated_service()
+    _move_clock(lambda: service.clock.set_to(instance_clock.parse_instant(when), CLI_ACTOR), due_work)
+
+
+@clock_app.command("advance")
+def clock_advance(
+    duration: Annotated[str, typer.Argument(help="7d, 2w, 3m (maanden), 1j, 12u of ISO 8601 (P7D, P1M, PT12H)")],
+    due_work: DueWork = True,
+) -> None:
+    """Zet de klok vooruit (hooguit twee jaar in één keer)."""
+    service = _simulated_service()
+    _move_clock(lambda: service.clock.advance(instance_clock.parse_step(duration), CLI_ACTOR), due_work)
+
+
+def _move_clock(move: Callable[[], instance_clock.Moved], due_work: bool) -> None:
+    try:
+        moved = move()
+    except instance_clock.ClockRefused as refused:
+        typer.echo(refused.detail_nl, err=True)
+        raise typer.Exit(2) from refused
+    was = instance_clock.describe_nl(moved.before) if moved.before else "nog niet gezet"
+    typer.echo(f"De gesimuleerde klok staat nu op {instance_clock.describe_nl(moved.after)} (was: {was}).")
+    if not due_work:
+        return
+    typer.echo("Het werk dat nu verschuldigd is, loopt via de flows:")
+    sys.stdout.flush()
+    done = subprocess.run(python_module("flows.clock_moved"), capture_output=True, text=True, check=False)  # noqa: S603
+    typer.echo(done.stdout, nl=False)
+    if done.returncode:
+        typer.echo(done.stderr[-4000:], err=True)
+        typer.echo("Het verschuldigde werk is niet helemaal gedaan; de geplande flows halen het in.", err=True)
+        raise typer.Exit(done.returncode)

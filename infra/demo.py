@@ -1,7 +1,9 @@
 """The demo: a demo SWV with its schools and pupils, and OPP cases through a simulated year.
 
 Time moves by passing instants: the year runs from a year ago to today, a day at a time,
-and each day the due timers fire through the same handler the flows use. Schools act at
+and each day the due timers fire through the same handler the flows use. "Today" is the instance's
+clock: in an oefenomgeving (what ``leerlingroute demo`` makes of a new database) the simulated one, which
+then runs on from where the year ended. Schools act at
 different paces; some stall, and the engine flags their OPPs as too late.
 """
 
@@ -74,7 +76,7 @@ def run_demo(service: Service, pupils: int, seed: int, *, relay: bool, console: 
     configure_logging(logging.WARNING)
     region = load_demo_region()
     rng = random.Random(seed)
-    first_day = datetime.now(NL).date() - timedelta(days=DAYS)
+    first_day = service.now().astimezone(NL).date() - timedelta(days=DAYS)
     roster = [DemoPupil(f"demo-{seed}-{i:04d}", rng.choice(region["schools"])["brin"],
                         first_day + timedelta(days=rng.randint(-330, DAYS - 60)),
                         rng.choices(list(PACES), weights=[3, 4, 2, 1])[0]) for i in range(pupils)]
@@ -87,7 +89,7 @@ def run_demo(service: Service, pupils: int, seed: int, *, relay: bool, console: 
     if relay:
         from infra.prefect_events import emit_to_prefect  # noqa: PLC0415 - importing prefect is slow
 
-        summary.relayed = service.relay(emit_to_prefect, datetime.now(UTC))
+        summary.relayed = service.relay(emit_to_prefect, datetime.now(UTC))  # Prefect lives in real time
     summary.stages, summary.events = service.stage_counts("opp"), service.event_counts("opp")
     _print(console, service, summary)
     return summary
@@ -95,7 +97,7 @@ def run_demo(service: Service, pupils: int, seed: int, *, relay: bool, console: 
 
 def _simulate_day(service: Service, roster: list[DemoPupil], day: date, rng: random.Random,
                   summary: DemoSummary) -> None:
-    now = min(datetime.combine(day, time(16), NL), datetime.now(UTC))
+    now = min(datetime.combine(day, time(16), NL), service.now())
     for pupil in roster:
         if pupil.closed or pupil.starts_on > day:
             continue

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -18,6 +19,11 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(default=Path("data"), description="Folder for the SQLite database and Prefect's home")
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite in data_dir")
+    clock: Literal["real", "simulated"] = Field(default="real", description=(
+        "'real': the wall clock. 'simulated': an oefenomgeving (training instance) whose clock an admin sets and "
+        "advances (`leerlingroute clock set|advance`, POST /admin/klok); every page shows the simulated date. A "
+        "database that ran simulated refuses to start with the real clock, and one that ran on the real clock "
+        "refuses to start simulated"))
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     prefect_port: int = 4200

@@ -23,6 +23,7 @@ from starlette.datastructures import FormData
 from domain.roles import ADMIN, BTO, SWV_COORDINATOR, ZORGCOORDINATOR
 from infra import web_accounts
 from infra.bootstrap import Service
+from infra.clock import SIMULATED, describe_nl
 from infra.web_accounts import WebSession
 from web import texts
 
@@ -105,10 +106,18 @@ def set_cookie(response: Response, request: Request, name: str, value: str, path
 def page(request: Request, template: str, context: Mapping[str, Any], status: int = 200,
          session: WebSession | None = None) -> HTMLResponse:
     """Render ``template`` with the session (for the header) and the safe headers."""
-    response = templates.TemplateResponse(request, template, {"session": session, **context},
+    response = templates.TemplateResponse(request, template, {"session": session,
+                                                              "oefenomgeving": _simulated_day(request), **context},
                                           status_code=status)
     response.headers.update(SECURITY_HEADERS)
     return response
+
+
+def _simulated_day(request: Request) -> str | None:
+    """In an oefenomgeving the simulated day ('maandag 7 december 2026') every page shows in its banner."""
+    if service(request).settings.clock != SIMULATED:
+        return None
+    return describe_nl(now(request), with_time=False)
 
 
 def error_page(request: Request, status: int, title: str, message: str,
