@@ -4,9 +4,10 @@ holidays of the Algemene termijnenwet (Atw), art. 3.
 - art. 3 lid 1: Nieuwjaarsdag, tweede paasdag, tweede pinksterdag, eerste en tweede kerstdag,
   Hemelvaartsdag, the day the King's birthday is celebrated (Koningsdag) and 5 mei;
 - art. 3 lid 2: Goede Vrijdag is equated with them;
-- art. 3 lid 3: a Royal Decree (published in the Staatscourant, every three years) may equate further
-  days. In practice the Friday after Hemelvaartsdag is equated every year; ``GELIJKGESTELD_VANAF`` and
-  ``GELIJKGESTELD_TOT`` bound the years for which that has been checked.
+- art. 3 lid 3: a Royal Decree (every three years, in the Staatscourant) equates further days: always the
+  Friday after Hemelvaartsdag, and a Friday after a holiday on a Thursday that is generally a day off.
+  :data:`GELIJKGESTELD` lists the days of the decrees up to :data:`GELIJKGESTELD_TOT`; for later years,
+  not yet decreed, only the Friday after Hemelvaartsdag is assumed.
 
 Easter is computed (the anonymous Gregorian algorithm), never listed by hand; every Easter-dependent
 day follows from it.
@@ -16,11 +17,27 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from functools import cache
+from typing import Final
 
 WEEKDAGEN = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
+GELIJKGESTELD: Final = {
+    date(2022, 5, 27): "de vrijdag na Hemelvaartsdag",
+    date(2023, 4, 28): "de vrijdag na Koningsdag",
+    date(2023, 5, 19): "de vrijdag na Hemelvaartsdag",
+    date(2024, 5, 10): "de vrijdag na Hemelvaartsdag",
+    date(2024, 12, 27): "de vrijdag na tweede kerstdag",
+    date(2025, 5, 30): "de vrijdag na Hemelvaartsdag",
+    date(2026, 1, 2): "de vrijdag na Nieuwjaarsdag",
+    date(2026, 5, 15): "de vrijdag na Hemelvaartsdag",
+    date(2027, 5, 7): "de vrijdag na Hemelvaartsdag",
+    date(2028, 4, 28): "de vrijdag na Koningsdag",
+    date(2028, 5, 26): "de vrijdag na Hemelvaartsdag",
+}
+"""The days equated with a holiday by Royal Decree (Atw art. 3 lid 3), e.g. the 'Besluit gelijkstelling van
+2 januari 2026, 15 mei 2026, 7 mei 2027, 28 april 2028 en 26 mei 2028 met een algemeen erkende feestdag'."""
 GELIJKGESTELD_VANAF = 2022
-GELIJKGESTELD_TOT = 2027
-"""The years whose Royal Decrees under Atw art. 3 lid 3 equate the Friday after Hemelvaartsdag."""
+GELIJKGESTELD_TOT = 2028
+"""The years :data:`GELIJKGESTELD` covers; later years assume only the Friday after Hemelvaartsdag."""
 
 
 def pasen(year: int) -> date:
@@ -38,9 +55,14 @@ def pasen(year: int) -> date:
 
 def koningsdag(year: int) -> date:
     """The day the monarch's birthday is celebrated: 27 April from 2014 (26 April when the 27th is a
-    Sunday); before, Koninginnedag on 30 April (29 April when the 30th is a Sunday).
+    Sunday); before, Koninginnedag on 30 April (when the 30th was a Sunday: 29 April from 1980, 1 May before).
     """
-    day = date(year, 4, 27) if year >= 2014 else date(year, 4, 30)  # noqa: PLR2004 - the change of monarch
+    if year >= 2014:  # noqa: PLR2004 - Koningsdag since the change of monarch
+        day = date(year, 4, 27)
+    else:
+        day = date(year, 4, 30)
+        if year < 1980 and day.weekday() == 6:  # noqa: PLR2004 - under Juliana a Sunday moved to 1 May
+            return date(year, 5, 1)
     return day - timedelta(days=1) if day.weekday() == 6 else day  # noqa: PLR2004 - Sunday
 
 
@@ -60,6 +82,8 @@ def atw_feestdagen(year: int) -> dict[date, str]:
         date(year, 12, 26): "tweede kerstdag",
     }
     if GELIJKGESTELD_VANAF <= year <= GELIJKGESTELD_TOT:
+        days.update({day: name for day, name in GELIJKGESTELD.items() if day.year == year and day not in days})
+    elif year > GELIJKGESTELD_TOT:
         days.setdefault(easter + timedelta(days=40), "de vrijdag na Hemelvaartsdag")
     return days
 

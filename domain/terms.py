@@ -10,8 +10,8 @@
 - The **Algemene termijnenwet** (:mod:`domain.feestdagen`) moves the end of a statutory term off a
   Saturday, Sunday or holiday to the next working day (art. 1 lid 1) and gives a term of three days or more
   at least two working days (art. 2). It does not apply to a term counted back from a day (art. 1 lid 2), to
-  a term longer than three months (art. 4), nor to a regional agreement or a date set in a decision
-  (it applies to terms set in a law), unless the region's profile says it does for its own terms.
+  a term of more than 90 days, twelve weeks or three months (art. 4), nor to a regional agreement or a date
+  set in a decision (it applies to terms set in a law), unless the region's profile says it does for its own terms.
 - A term counted in **school weeks** skips the weeks without a school day in the school's calendar.
 
 Every deadline says what it is (:data:`KINDS`): a law (with its article), a regional agreement (with its
@@ -42,6 +42,8 @@ _ATW: Final = "Algemene termijnenwet"
 _TWO_WORKING_DAYS: Final = 2
 _ART_2_MIN_LENGTH: Final = 3
 _ART_4_MONTHS: Final = 3
+_ART_4_WEEKS: Final = 12
+_ART_4_DAYS: Final = 90
 
 
 class SchoolWeeks(Protocol):
@@ -86,10 +88,11 @@ def earlier(day: date, length: Duration) -> date:
 
 
 def period_last_day(first_day: date, length: Duration) -> date:
-    """The last day of a period of ``length`` that includes ``first_day``: a year from 1 August 2026 runs
-    through 31 July 2027.
+    """The last day of a period of ``length`` that includes ``first_day``: the day before the same day
+    ``length`` later (a year from 1 August 2026 runs through 31 July 2027; a month from 1 October through
+    31 October).
     """
-    return later(first_day - timedelta(days=1), length)
+    return later(first_day, length) - timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -201,16 +204,29 @@ class Term:
                             atw_note=f"een teruggerekende termijn wordt niet verlengd ({_ATW} art. 1 lid 2)")
         end = later(anchor, self.length, calendar)
         step = f"{duur(self.length)} na {name} op {datum(anchor)} ({source}) → {datum(end)}"
-        atw, note = _atw_applies(kind, anchor, end, atw_for_regional=atw_for_regional)
+        atw, note = _atw_applies(kind, self.length, anchor, end, atw_for_regional=atw_for_regional)
         return Deadline(kind, source, end, (step,), anchor + timedelta(days=1), atw, note)
 
 
-def _atw_applies(kind: str, anchor: date, end: date, *, atw_for_regional: bool) -> tuple[bool, str]:
+def _atw_applies(kind: str, length: Duration, anchor: date, end: date, *,
+                 atw_for_regional: bool) -> tuple[bool, str]:
     if kind not in ("wet", "regionaal", "profiel") or (kind != "wet" and not atw_for_regional):
         return False, f"een {KINDS[kind]} wordt niet verlengd"
-    if end > add_months(anchor, _ART_4_MONTHS):
-        return False, f"de {_ATW} geldt niet voor een termijn van meer dan drie maanden (art. 4)"
+    if _art_4_excludes(length, anchor, end):
+        return False, (f"de {_ATW} geldt niet voor een termijn van meer dan 90 dagen, twaalf weken of drie "
+                       f"maanden (art. 4)")
     return True, ""
+
+
+def _art_4_excludes(length: Duration, anchor: date, end: date) -> bool:
+    """Atw art. 4 lid 1 a: not for a term of more than 90 days, twelve weeks or three months (or in years).
+    A term in one unit is judged by its number; a mixed one by the calendar (more than three months).
+    """
+    units = [n for n in (length.months, length.weeks, length.days, length.school_weeks) if n]
+    if len(units) > 1:
+        return end > add_months(anchor, _ART_4_MONTHS)
+    return (length.months > _ART_4_MONTHS or length.weeks > _ART_4_WEEKS or length.days > _ART_4_DAYS
+            or length.school_weeks > _ART_4_WEEKS)
 
 
 def _algemene_termijnenwet(deadline: Deadline) -> tuple[date, tuple[str, ...]]:

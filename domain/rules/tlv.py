@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from domain.durations import NL, Duration
 from domain.errors import Missing
-from domain.terms import Basis, Term, datum, period_last_day
+from domain.terms import Basis, Term, datum, later, period_last_day
 
 if TYPE_CHECKING:
     from domain.case import Case
@@ -293,7 +293,7 @@ def tlv_aanvullingstermijn(_: Case, payload: Mapping[str, JSON], context: Contex
         return [Missing("aanvullingstermijn-voorbij",
                         f"De termijn voor de aanvulling ('aanvullen_uiterlijk', {datum(uiterlijk)}) moet na "
                         f"{datum(today)} liggen, de dag van het verzoek.")]
-    if uiterlijk > period_last_day(today, Duration(months=3)):
+    if uiterlijk > later(today, Duration(months=3)):
         return [Missing("aanvullingstermijn-te-lang",
                         f"De termijn voor de aanvulling loopt tot {datum(uiterlijk)}: langer dan drie maanden na "
                         f"het verzoek. Kies een kortere termijn; de beslistermijn is zolang opgeschort.")]

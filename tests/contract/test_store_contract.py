@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 
@@ -56,7 +56,11 @@ def test_a_stored_case_reads_back_with_its_stage_artifacts_and_running_timers(ne
     case = read(new_uow, case_id)
     assert (case.stage, case.version, case.school_brin, case.pupil_id) == ("concept", 1, "14PS03", "lln-1")
     assert case.artifacts["extra_ondersteuning"]["extra_ondersteuning_sinds"] == "2026-09-01"
-    assert case.timers["opp_termijn"].due_at == datetime(2026, 10, 13, tzinfo=NL)
+    timer = case.timers["opp_termijn"]
+    assert timer.due_at == datetime(2026, 10, 14, tzinfo=NL)  # 6 weeks after 1 September: through 13 October
+    assert timer.deadline is not None
+    assert (timer.deadline.last_day, timer.deadline.kind) == (date(2026, 10, 13), "wet")
+    assert timer.deadline.reckoning.startswith("6 weken na de start van de extra ondersteuning op 1 september 2026")
     assert case.opened_at == NOW
 
 
