@@ -6,10 +6,12 @@ time passed since ``set_at``, so between two moves it runs on as a day does. Eve
 the CLI) reads the row; a process caches it for at most :data:`CACHE_S`, and a move made through an
 :class:`InstanceClock` updates that clock's cache at once, so another process sees a move within half a second.
 
-A move (:func:`set_to`, :func:`advance`) is a conditional write: it reads the row, checks the move (never
-backwards once anything is recorded, inside 2000..2100, at most two years at a time) and updates the row only if
-it still holds what was read, in one transaction with its audit row; a move that lost a race reads again and is
-checked again (two advances both apply; a set that another move overtook may now be refused as backwards).
+A move (:func:`set_to`, :func:`advance`) is a conditional write: it reads the row (locked: SQLite's ``BEGIN
+IMMEDIATE``, PostgreSQL's ``FOR UPDATE``), checks the move (never backwards once anything is recorded, inside
+2000..2100, at most two years at a time) and updates the row only if it still holds what was read, in one
+transaction with its audit row; a move that lost a race anyway (two first moves inserting the row at once) reads
+again and is checked again: two advances both apply; a set that another move overtook may now be refused as
+backwards.
 
 The row also marks the database: one that ran simulated never starts with the real clock, and one that ran on the
 real clock (facts recorded, no row) never starts simulated (:func:`check_mode`).
@@ -206,10 +208,12 @@ def describe_nl(instant: datetime, *, with_time: bool = True) -> str:
     return f"{text}, {local:%H:%M}" if with_time else text
 
 
-def read(conn: Connection) -> SimulatedTime | None:
-    """The row, or None if the clock was never set."""
-    row = conn.execute(select(simulated_clock.c.simulated_at, simulated_clock.c.set_at)
-                       .where(simulated_clock.c.id == ROW_ID)).first()
+def read(conn: Connection, *, for_update: bool = False) -> SimulatedTime | None:
+    """The row, or None if the clock was never set; ``for_update``: locked until the transaction ends (PostgreSQL;
+    on SQLite the move's ``BEGIN IMMEDIATE`` already holds the database's write lock).
+    """
+    query = select(simulated_clock.c.simulated_at, simulated_clock.c.set_at).where(simulated_clock.c.id == ROW_ID)
+    row = conn.execute(query.with_for_update() if for_update else query).first()
     return SimulatedTime(row.simulated_at, row.set_at) if row else None
 
 
@@ -292,7 +296,7 @@ def _attempt(engine: Engine, actor: Actor, wall: datetime, action: str, target_o
         with engine.begin() as conn:
             if conn.dialect.name == "sqlite":
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
-            found = read(conn)
+            found = read(conn, for_update=True)
             before = found.at(wall) if found else None
             target = target_of(before if before is not None else wall)
             _check(before, target, lambda: has_history(conn))
