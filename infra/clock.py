@@ -54,8 +54,8 @@ from infra.tables import (
 ClockMode = Literal["real", "simulated"]
 REAL: ClockMode = "real"
 SIMULATED: ClockMode = "simulated"
-EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
-LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+EARLIEST = datetime(2000, 1, 1, tzinfo=NL)
+LATEST = datetime(2100, 1, 1, tzinfo=NL)
 """The simulated clock stays in [EARLIEST, LATEST)."""
 LONGEST_STEP = timedelta(days=731)
 """A move goes at most two years forward at once: the due work of each step (timers, detection) then runs."""
