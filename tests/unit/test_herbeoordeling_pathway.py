@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from domain.case import Actor, Case, Command, Decision
+from domain.case import Actor, Case, Command, Decision, Timer
 from domain.context import Context
 from domain.durations import NL
 from domain.errors import GuardFailed, RoleNotAllowed, TransitionNotAllowed
 from domain.registry import PathwayRegistry
+from domain.terms import Deadline
 
 ZC = Actor("zorgcoordinator", "zc-1")
 BTO = Actor("bto", "bto-1")
@@ -22,9 +23,16 @@ HERBEOORDELING = REGISTRY.get("herbeoordeling")
 
 PLANNED = datetime(2026, 11, 20, 9, tzinfo=NL)
 EINDDATUM = "2027-07-31"
-SIX_MONTHS_BEFORE = datetime(2027, 1, 31, tzinfo=NL)
+SIX_MONTHS_BEFORE = date(2027, 1, 31)  # 31 Jul 2027 - 6 months; a Sunday, but a term counted back is never moved
+SIX_MONTHS_BEFORE_OVER = datetime(2027, 2, 1, tzinfo=NL)  # the start falls due when that last day is over
 DAY_AFTER_THE_END = datetime(2027, 8, 1, tzinfo=NL)
 IN_HERBEOORDELING = datetime(2027, 3, 1, 10, tzinfo=NL)
+
+
+def deadline_of(timer: Timer) -> Deadline:
+    """The term a timer guards (every timer started since deadlines are kept has one)."""
+    assert timer.deadline is not None
+    return timer.deadline
 
 
 def tlv_case(uitkomst: str = "toegekend", einddatum: str | None = EINDDATUM) -> Case:
@@ -60,32 +68,38 @@ def fire(case: Case, timer_name: str, at: datetime) -> Decision:
 
 def running() -> Case:
     case, _ = planned()
-    fire(case, "herbeoordeling_start", SIX_MONTHS_BEFORE + timedelta(minutes=1))
+    fire(case, "herbeoordeling_start", SIX_MONTHS_BEFORE_OVER + timedelta(minutes=1))
     return case
 
 
 def test_the_herbeoordeling_is_due_exactly_six_months_before_the_end_date_and_the_lapse_the_day_after() -> None:
-    """Planned for a TLV ending 31 July 2027: the herbeoordeling starts on 31 January 2027, and the TLV
-    lapses at the end of 31 July (the timer falls due at midnight into 1 August).
+    """Planned for a TLV ending 31 July 2027: the last day to start the herbeoordeling is 31 January 2027
+    (it starts at midnight into 1 February), and the TLV lapses at the end of 31 July (the timer falls due
+    at midnight into 1 August).
     """
     case, decision = planned()
     assert (case.stage, decision.event.type) == ("gepland", "herbeoordeling_gepland")
-    assert {t.name: t.due_at for t in decision.started} == {"herbeoordeling_start": SIX_MONTHS_BEFORE,
+    assert {t.name: t.due_at for t in decision.started} == {"herbeoordeling_start": SIX_MONTHS_BEFORE_OVER,
                                                             "tlv_einde": DAY_AFTER_THE_END}
+    assert {t.name: deadline_of(t).last_day for t in decision.started} == {"herbeoordeling_start": SIX_MONTHS_BEFORE,
+                                                                       "tlv_einde": date(2027, 7, 31)}
 
 
 def test_six_months_before_the_end_of_august_is_the_end_of_february() -> None:
-    """Calendar months: 31 August minus 6 months is 28 February."""
+    """Calendar months: 31 August minus 6 months is 28 February, the last day; due when it is over."""
     case, _ = planned({"einddatum": "2027-08-31"})
-    assert case.timers["herbeoordeling_start"].due_at == datetime(2027, 2, 28, tzinfo=NL)
+    assert deadline_of(case.timers["herbeoordeling_start"]).last_day == date(2027, 2, 28)
+    assert case.timers["herbeoordeling_start"].due_at == datetime(2027, 3, 1, tzinfo=NL)
 
 
 def test_the_timer_starts_the_herbeoordeling_and_the_lapse_timer_runs_on() -> None:
-    """At six months before the end the engine starts the herbeoordeling; the end date still counts."""
+    """When the last day six months before the end is over, the engine starts the herbeoordeling; the end
+    date still counts.
+    """
     case, _ = planned()
-    started = fire(case, "herbeoordeling_start", SIX_MONTHS_BEFORE + timedelta(minutes=1))
+    started = fire(case, "herbeoordeling_start", SIX_MONTHS_BEFORE_OVER + timedelta(minutes=1))
     assert (case.stage, started.event.type, started.event.occurred_at) == (
-        "loopt", "herbeoordeling_gestart", SIX_MONTHS_BEFORE)
+        "loopt", "herbeoordeling_gestart", SIX_MONTHS_BEFORE_OVER)
     assert list(case.timers) == ["tlv_einde"]
 
 

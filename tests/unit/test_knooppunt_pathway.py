@@ -2,28 +2,36 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from domain.case import Actor, Case, Command, Decision
+from domain.case import Actor, Case, Command, Decision, Timer
 from domain.definition import PathwayDefinition
 from domain.durations import NL
 from domain.errors import GuardFailed, InvalidCommand, RoleNotAllowed, TransitionNotAllowed
 from domain.handlers import TIMER_ACTOR, NewCase, fire_due_timers, handle_command, open_case
 from domain.registry import PathwayRegistry
+from domain.terms import Deadline
 from infra.memory import MemoryStore, MemoryUnitOfWork
 
 ZC = Actor("zorgcoordinator", "zc-1")
 SWV = Actor("swv_coordinator", "swv-1")
 REQUESTED = datetime(2026, 9, 7, 10, tzinfo=NL)
-FOUR_WEEKS_LATER = datetime(2026, 10, 5, 10, tzinfo=NL)  # across no DST change; wall clock kept
+LAST_DAY = date(2026, 10, 5)  # Mon 7 Sep + 4 weeks = Mon 5 Oct (a regional term: no Algemene termijnenwet)
+FOUR_WEEKS_OVER = datetime(2026, 10, 6, tzinfo=NL)  # the term ends at the end of its last day
 REGISTRY = PathwayRegistry.builtin()
 KNOOPPUNT = REGISTRY.get("knooppunt")
 RTO = REGISTRY.get("rto")
 DEELNEMERS = "directeur|Basisschool De Horizon|ja|nee; jeugdhulp|CJG Heerlen|nee|nee"
 MET_VSO = "zorgcoordinator|Gulperberg College|ja|nee\nvso_deskundige|VSO De Wingerd|nee|ja"
+
+
+def deadline_of(timer: Timer) -> Deadline:
+    """The term a timer guards (every timer started since deadlines are kept has one)."""
+    assert timer.deadline is not None
+    return timer.deadline
 
 
 def requested(payload: dict[str, Any] | None = None, definition: PathwayDefinition = KNOOPPUNT,
@@ -49,29 +57,32 @@ def planned(definition: PathwayDefinition = KNOOPPUNT, deelnemers: str = DEELNEM
 
 
 def test_a_request_starts_the_four_week_deadline_counted_from_the_request() -> None:
-    """'Knooppunt te laat' falls due exactly 4 weeks after the request."""
+    """'Knooppunt te laat' falls due when the last day, 4 weeks after the day of the request, is over."""
     case, decision = requested()
     assert (case.stage, decision.event.type) == ("aangevraagd", "knooppunt_aangevraagd")
-    assert [(t.name, t.due_at) for t in decision.started] == [("knooppunt_termijn", FOUR_WEEKS_LATER)]
+    assert [(t.name, t.due_at) for t in decision.started] == [("knooppunt_termijn", FOUR_WEEKS_OVER)]
+    assert deadline_of(case.timers["knooppunt_termijn"]).last_day == LAST_DAY
 
 
-def test_knooppunt_te_laat_fires_at_four_weeks_and_not_a_moment_earlier() -> None:
-    """The sweep a second before the deadline fires nothing; at the deadline it raises knooppunt_te_laat
-    and the case stays where it was (planned, still waiting to be held).
+def test_knooppunt_te_laat_fires_at_the_end_of_the_last_day_of_the_four_weeks_and_not_a_moment_earlier() -> None:
+    """The sweep at the last second of the last day (4 weeks after the request) fires nothing; at midnight,
+    when that day is over, it raises knooppunt_te_laat and the case stays where it was (planned, still
+    waiting to be held).
     """
     store = MemoryStore()
     case_id = open_case(MemoryUnitOfWork(store), REGISTRY, NewCase("knooppunt", "14PS03", "lln-1"),
                         Command("vraag_knooppunt_aan", ZC, {"soort": "casuistiek"}), REQUESTED).case_id
     handle_command(MemoryUnitOfWork(store), REGISTRY, case_id,
                    Command("plan", ZC, {"datum": "2026-10-12", "deelnemers": DEELNEMERS}), REQUESTED)
-    early = fire_due_timers(MemoryUnitOfWork(store), REGISTRY, FOUR_WEEKS_LATER - timedelta(seconds=1))
+    last_second = datetime(2026, 10, 5, 23, 59, 59, tzinfo=NL)
+    early = fire_due_timers(MemoryUnitOfWork(store), REGISTRY, last_second)
     assert early.fired == 0
-    on_time = fire_due_timers(MemoryUnitOfWork(store), REGISTRY, FOUR_WEEKS_LATER)
+    on_time = fire_due_timers(MemoryUnitOfWork(store), REGISTRY, FOUR_WEEKS_OVER)
     assert (on_time.fired, on_time.refused) == (1, 0)
     with MemoryUnitOfWork(store) as uow:
         late = uow.history(case_id)[-1]
         case = uow.get_case(case_id)
-    assert (late.type, late.occurred_at, late.actor) == ("knooppunt_te_laat", FOUR_WEEKS_LATER, TIMER_ACTOR)
+    assert (late.type, late.occurred_at, late.actor) == ("knooppunt_te_laat", FOUR_WEEKS_OVER, TIMER_ACTOR)
     assert case.stage == "gepland"
 
 
@@ -84,7 +95,7 @@ def test_no_timer_fires_once_the_knooppunt_is_held() -> None:
     for command in (Command("plan", ZC, {"datum": "2026-09-21", "deelnemers": DEELNEMERS}),
                     Command("houd", ZC, {"uitkomst": "advies"})):
         handle_command(MemoryUnitOfWork(store), REGISTRY, case_id, command, REQUESTED + timedelta(days=14))
-    report = fire_due_timers(MemoryUnitOfWork(store), REGISTRY, FOUR_WEEKS_LATER + timedelta(weeks=8))
+    report = fire_due_timers(MemoryUnitOfWork(store), REGISTRY, FOUR_WEEKS_OVER + timedelta(weeks=8))
     assert (report.fired, report.refused) == (0, 0)
     with MemoryUnitOfWork(store) as uow:
         assert [e.type for e in uow.history(case_id)] == ["knooppunt_aangevraagd", "knooppunt_gepland",
@@ -217,13 +228,16 @@ def test_roles_the_coordinators_plan_and_record_others_and_people_for_the_timer_
 
 
 def test_an_rto_has_the_same_shape_and_its_own_four_week_deadline() -> None:
-    """The RTO is requested without a kind, planned, and escalated as 'rto_te_laat' after 4 weeks."""
+    """The RTO is requested without a kind, planned, and escalated as 'rto_te_laat' once the last day of
+    the 4 weeks is over.
+    """
     case, decision = requested(definition=RTO)
     assert (case.stage, decision.event.type) == ("aangevraagd", "rto_aangevraagd")
-    assert [(t.name, t.due_at) for t in decision.started] == [("rto_termijn", FOUR_WEEKS_LATER)]
+    assert [(t.name, t.due_at) for t in decision.started] == [("rto_termijn", FOUR_WEEKS_OVER)]
     timer = case.timers["rto_termijn"]
+    assert deadline_of(timer).last_day == LAST_DAY
     fired = case.handle(RTO, Command(timer.fires, TIMER_ACTOR, occurred_at=timer.due_at, timer_id=timer.id),
-                        FOUR_WEEKS_LATER)
+                        FOUR_WEEKS_OVER)
     assert (fired.event.type, case.stage) == ("rto_te_laat", "aangevraagd")
 
 

@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from domain.case import Actor, Case, Command, Decision
+from domain.case import Actor, Case, Command, Decision, Timer
 from domain.durations import NL, Duration, add_months
 from domain.errors import GuardFailed, InvalidCommand, RoleNotAllowed, TransitionNotAllowed
 from domain.registry import PathwayRegistry
+from domain.terms import Deadline
 
 ZC = Actor("zorgcoordinator", "zc-1")
 SYSTEM = Actor("systeem", "termijnbewaking")
 START = datetime(2026, 9, 1, 9, tzinfo=NL)
 REGISTRY = PathwayRegistry.builtin()
 OPP = REGISTRY.get("opp")
+
+
+def deadline_of(timer: Timer) -> Deadline:
+    """The term a timer guards (every timer started since deadlines are kept has one)."""
+    assert timer.deadline is not None
+    return timer.deadline
 
 
 def opened(on: datetime = START) -> tuple[Case, Decision]:
@@ -43,11 +50,14 @@ def in_werking(at: datetime = START) -> Case:
 
 
 def test_opening_an_opp_starts_the_six_week_deadline_from_the_start_of_extra_support() -> None:
-    """The OPP must be in werking within 6 weeks after extra ondersteuning starts (law)."""
+    """The OPP must be in werking within 6 weeks after extra ondersteuning starts (law): from Tuesday
+    1 September 2026 the last day is Tuesday 13 October, and the term has passed at midnight into the 14th.
+    """
     case, decision = opened()
     assert case.stage == "concept"
     assert decision.event.type == "opp_gestart"
-    assert [(t.name, t.due_at) for t in decision.started] == [("opp_termijn", datetime(2026, 10, 13, tzinfo=NL))]
+    assert [(t.name, t.due_at) for t in decision.started] == [("opp_termijn", datetime(2026, 10, 14, tzinfo=NL))]
+    assert deadline_of(case.timers["opp_termijn"]).last_day == date(2026, 10, 13)
 
 
 def test_the_handelingsdeel_needs_parental_instemming_before_the_opp_is_in_werking() -> None:
@@ -83,14 +93,16 @@ def test_an_instemming_for_another_version_than_the_one_presented_is_refused() -
 
 
 def test_in_werking_cancels_the_six_week_deadline_and_starts_the_yearly_evaluation() -> None:
-    """The evaluation falls due 12 months after the instemming was given."""
+    """The evaluation falls due when the day 12 months after the instemming was given is over."""
     case, _ = opened()
     send(case, "leg_handelingsdeel_voor", START)
     send(case, "registreer_instemming", START + timedelta(days=10),
          {"gegeven_door": "ouders", "handelingsdeel_versie": 1}, occurred_at=START + timedelta(days=8))
     decision = send(case, "stel_in_werking", START + timedelta(days=10))
     assert [t.name for t in decision.cancelled] == ["opp_termijn"]
-    assert [(t.name, t.due_at) for t in decision.started] == [("evaluatie", add_months(START + timedelta(days=8), 12))]
+    # instemming on 9 September 2026 → last day 9 September 2027 (more than three months: no Atw)
+    assert [(t.name, t.due_at) for t in decision.started] == [("evaluatie", datetime(2027, 9, 10, tzinfo=NL))]
+    assert deadline_of(case.timers["evaluatie"]).last_day == date(2027, 9, 9)
     assert list(case.timers) == ["evaluatie"]
 
 
@@ -100,7 +112,7 @@ def test_an_opp_not_in_werking_within_six_weeks_raises_opp_te_laat_and_stays_whe
     send(case, "leg_handelingsdeel_voor", START)
     decision = fire(case, "opp_termijn", START + timedelta(weeks=7))
     assert decision.event.type == "opp_te_laat"
-    assert decision.event.occurred_at == datetime(2026, 10, 13, tzinfo=NL)
+    assert decision.event.occurred_at == datetime(2026, 10, 14, tzinfo=NL)  # the end of Tuesday 13 October
     assert decision.fired is not None
     assert (case.stage, case.timers) == ("wacht_op_instemming", {})
 
@@ -121,12 +133,14 @@ def test_the_yearly_evaluation_falls_due_and_continuing_starts_the_next_year() -
     case = in_werking()
     due = fire(case, "evaluatie", START + timedelta(days=400))
     assert (due.event.type, case.stage) == ("evaluatie_verschuldigd", "evaluatie_verschuldigd")
-    evaluated_on = START + timedelta(days=390)
+    evaluated_on = START + timedelta(days=390)  # Sunday 26 September 2027
     send(case, "registreer_evaluatie", START + timedelta(days=401), {"met_ouders_besproken": True},
          occurred_at=evaluated_on)
     decision = send(case, "continueer", START + timedelta(days=401))
     assert case.stage == "in_werking"
-    assert [(t.name, t.due_at) for t in decision.started] == [("evaluatie", add_months(evaluated_on, 12))]
+    # 26 September 2027 + 12 months → last day 26 September 2028; due at midnight into the 27th
+    assert [(t.name, t.due_at) for t in decision.started] == [("evaluatie", datetime(2028, 9, 27, tzinfo=NL))]
+    assert deadline_of(case.timers["evaluatie"]).last_day == date(2028, 9, 26)
 
 
 def test_an_evaluation_without_the_parents_is_refused() -> None:
@@ -229,7 +243,9 @@ def test_the_evaluation_interval_is_configurable() -> None:
     case.handle(half_yearly, Command("registreer_instemming", ZC, {"gegeven_door": "ouders",
                                                                    "handelingsdeel_versie": 1}), START)
     decision = case.handle(half_yearly, Command("stel_in_werking", ZC), START)
-    assert decision.started[0].due_at == datetime(2027, 3, 1, 9, tzinfo=NL)
+    # instemming on 1 September 2026 + 6 months → last day Monday 1 March 2027; due at midnight into the 2nd
+    assert deadline_of(decision.started[0]).last_day == date(2027, 3, 1)
+    assert decision.started[0].due_at == datetime(2027, 3, 2, tzinfo=NL)
 
 
 def test_calendar_months_clamp_to_the_end_of_a_shorter_month() -> None:

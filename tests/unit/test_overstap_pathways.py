@@ -9,12 +9,13 @@ from typing import Any
 
 import pytest
 
-from domain.case import Actor, Case, Command, Decision
+from domain.case import Actor, Case, Command, Decision, Timer
 from domain.context import Context, Profile
 from domain.definition import PathwayDefinition
-from domain.durations import NL, add_months, start_of_day
+from domain.durations import NL, start_of_day
 from domain.errors import GuardFailed, RoleNotAllowed
 from domain.registry import PathwayRegistry
+from domain.terms import Deadline
 
 ZC = Actor("zorgcoordinator", "zc-1")
 SWV = Actor("swv_coordinator", "swv-1")
@@ -23,6 +24,12 @@ REGISTRY = PathwayRegistry.builtin()
 VSO_VO = REGISTRY.get("vso_vo_overstap")
 TERUG = REGISTRY.get("terugplaatsing")
 PO_VO = REGISTRY.get("po_vo_overstap")
+
+
+def deadline_of(timer: Timer) -> Deadline:
+    """The term a timer guards (every timer started since deadlines are kept has one)."""
+    assert timer.deadline is not None
+    return timer.deadline
 
 
 def send(definition: PathwayDefinition, case: Case, name: str, at: datetime, payload: dict[str, Any] | None = None,
@@ -55,31 +62,37 @@ def placed(at: datetime) -> Case:
     return case
 
 
-def test_the_orientation_alert_falls_due_exactly_five_months_before_the_planned_transfer() -> None:
-    """The orientation phase starts at least 5 months before the transfer (seed 001 §4.5.3): the timer
-    falls due at midnight (Amsterdam) of T minus 5 months, and not a day earlier.
+def test_the_orientation_alert_falls_due_when_the_day_five_months_before_the_planned_transfer_is_over() -> None:
+    """The orientation phase starts at least 5 months before the transfer (seed 001 §4.5.3): the last day
+    is T minus 5 months (1 March 2027 - 5 months = Thursday 1 October 2026); the timer falls due at midnight
+    (Amsterdam) into the next day, and not a moment earlier.
     """
     case, decision = planned()
-    expected = add_months(start_of_day(TRANSFER), -5)
-    assert expected == datetime(2026, 10, 1, tzinfo=NL)
+    expected = datetime(2026, 10, 2, tzinfo=NL)
     assert [(t.name, t.due_at) for t in decision.started] == [("orientatie_start", expected)]
-    assert case.timers["orientatie_start"].due_at > expected - timedelta(days=1)
+    assert deadline_of(case.timers["orientatie_start"]).last_day == date(2026, 10, 1)
+    assert case.timers["orientatie_start"].due_at > datetime(2026, 10, 1, 23, 59, 59, tzinfo=NL)
 
 
 def test_five_calendar_months_before_the_end_of_a_long_month_clamps_to_the_shorter_month() -> None:
-    """A transfer on 31 July: the orientation is due on 28 February (calendar months)."""
+    """A transfer on 31 July: the orientation's last day is 28 February (calendar months; a Sunday, but a
+    term counted back is not moved), due at midnight into 1 March.
+    """
     _, decision = planned(date(2027, 7, 31))
-    assert decision.started[0].due_at == datetime(2027, 2, 28, tzinfo=NL)
+    assert deadline_of(decision.started[0]).last_day == date(2027, 2, 28)
+    assert decision.started[0].due_at == datetime(2027, 3, 1, tzinfo=NL)
 
 
 def test_orientation_not_started_in_time_raises_the_alert_and_the_case_stays_planned() -> None:
-    """The system raises 'oriëntatie te laat' at T-5 months; orientation can still start after it."""
+    """The system raises 'oriëntatie te laat' when the day T-5 months is over; orientation can still start
+    after it.
+    """
     case, _ = planned()
-    decision = fire(VSO_VO, case, "orientatie_start", datetime(2026, 10, 1, 6, tzinfo=NL))
+    decision = fire(VSO_VO, case, "orientatie_start", datetime(2026, 10, 2, 6, tzinfo=NL))
     assert decision.event.type == "orientatie_te_laat"
-    assert decision.event.occurred_at == datetime(2026, 10, 1, tzinfo=NL)
+    assert decision.event.occurred_at == datetime(2026, 10, 2, tzinfo=NL)
     assert (case.stage, case.timers) == ("gepland", {})
-    send(VSO_VO, case, "start_orientatie", datetime(2026, 10, 2, tzinfo=NL), {"vo_school_betrokken": True})
+    send(VSO_VO, case, "start_orientatie", datetime(2026, 10, 3, tzinfo=NL), {"vo_school_betrokken": True})
     assert case.stage == "orientatie"
 
 
@@ -111,11 +124,14 @@ def test_the_receiving_vo_school_is_named_by_its_brin_code() -> None:
 
 
 def test_nazorg_starts_three_months_after_placement_and_records_whether_it_succeeded() -> None:
-    """Success of the transfer is followed up (seed 001 §4.5.3): 3 months after placement."""
+    """Success of the transfer is followed up (seed 001 §4.5.3): once the day 3 months after placement is
+    over (placed 1 March 2027 → last day 1 June 2027, due at midnight into 2 June).
+    """
     placed_at = datetime(2027, 3, 1, 10, tzinfo=NL)
     case = placed(placed_at)
-    assert case.timers["nazorg"].due_at == add_months(placed_at, 3) == datetime(2027, 6, 1, 10, tzinfo=NL)
-    decision = fire(VSO_VO, case, "nazorg", datetime(2027, 6, 1, 11, tzinfo=NL))
+    assert deadline_of(case.timers["nazorg"]).last_day == date(2027, 6, 1)
+    assert case.timers["nazorg"].due_at == datetime(2027, 6, 2, tzinfo=NL)
+    decision = fire(VSO_VO, case, "nazorg", datetime(2027, 6, 2, 11, tzinfo=NL))
     assert (decision.event.type, case.stage) == ("nazorg_gestart", "nazorg")
     done = send(VSO_VO, case, "rond_nazorg_af", datetime(2027, 6, 10, tzinfo=NL), {"plaatsing_succesvol": True})
     assert (done.event.type, case.stage) == ("overstap_afgerond", "afgerond")
@@ -315,18 +331,22 @@ def test_no_definitive_advice_by_24_march_raises_the_alert_the_day_after() -> No
 
 
 def test_the_vo_decision_is_due_six_weeks_after_the_aanmelding_and_extends_once_by_four_weeks() -> None:
-    """6 weeks after 31 March is 12 May; the one extension moves it to 9 June; a second is refused."""
+    """6 weeks after 31 March is Tuesday 12 May (the last day; due at midnight into the 13th); the one
+    extension moves the last day to Tuesday 9 June; a second is refused.
+    """
     case = registered()
-    assert case.timers["vo_beslistermijn"].due_at == datetime(2026, 5, 12, tzinfo=NL)
+    assert deadline_of(case.timers["vo_beslistermijn"]).last_day == date(2026, 5, 12)
+    assert case.timers["vo_beslistermijn"].due_at == datetime(2026, 5, 13, tzinfo=NL)
     decision = send(PO_VO, case, "verleng_vo_beslistermijn", datetime(2026, 5, 1, tzinfo=NL),
                     {"reden": "onderzoek naar de ondersteuningsbehoefte", "ouders_geinformeerd": True})
-    assert [t.due_at for t in decision.started] == [datetime(2026, 6, 9, tzinfo=NL)]
+    assert [(deadline_of(t).last_day, t.due_at) for t in decision.started] == [
+        (date(2026, 6, 9), datetime(2026, 6, 10, tzinfo=NL))]
     with pytest.raises(GuardFailed) as refused:
         send(PO_VO, case, "verleng_vo_beslistermijn", datetime(2026, 5, 2, tzinfo=NL),
              {"reden": "nog meer tijd nodig", "ouders_geinformeerd": True})
     assert refused.value.detail_nl == ("'Beslistermijn van de VO-school eenmaal met 4 weken verlengen' kan maar één "
                                        "keer; dat is al gebeurd.")
-    assert case.timers["vo_beslistermijn"].due_at == datetime(2026, 6, 9, tzinfo=NL)
+    assert case.timers["vo_beslistermijn"].due_at == datetime(2026, 6, 10, tzinfo=NL)
 
 
 def test_the_vo_decision_term_is_not_extended_without_telling_the_parents() -> None:
@@ -336,7 +356,7 @@ def test_the_vo_decision_term_is_not_extended_without_telling_the_parents() -> N
         send(PO_VO, case, "verleng_vo_beslistermijn", datetime(2026, 5, 1, tzinfo=NL),
              {"reden": "onderzoek", "ouders_geinformeerd": False})
     assert refused.value.detail_nl == "Ouders moeten schriftelijk over de verlenging zijn geïnformeerd."
-    assert case.timers["vo_beslistermijn"].due_at == datetime(2026, 5, 12, tzinfo=NL)
+    assert case.timers["vo_beslistermijn"].due_at == datetime(2026, 5, 13, tzinfo=NL)
 
 
 def test_a_rejection_lets_the_pupil_register_elsewhere_with_a_fresh_term() -> None:
@@ -346,7 +366,9 @@ def test_a_rejection_lets_the_pupil_register_elsewhere_with_a_fresh_term() -> No
     assert (case.stage, [t.name for t in decision.cancelled]) == ("definitief_advies", ["vo_beslistermijn"])
     send(PO_VO, case, "meld_aan_bij_vo", datetime(2026, 4, 22, tzinfo=NL),
          {"vo_school": "20CD00", "aangemeld_op": "2026-04-21"})
-    assert case.timers["vo_beslistermijn"].due_at == datetime(2026, 6, 2, tzinfo=NL)
+    # Tuesday 21 April + 6 weeks → last day Tuesday 2 June; due at midnight into the 3rd
+    assert deadline_of(case.timers["vo_beslistermijn"]).last_day == date(2026, 6, 2)
+    assert case.timers["vo_beslistermijn"].due_at == datetime(2026, 6, 3, tzinfo=NL)
 
 
 def test_the_warm_overdracht_is_due_before_the_vo_school_year_starts() -> None:
@@ -369,17 +391,20 @@ def test_a_warm_overdracht_without_a_conversation_is_refused() -> None:
                                        "dat gesprek is niet gevoerd.")
 
 
-def test_the_advice_is_checked_for_bestendiging_on_1_october_of_vo_year_3() -> None:
-    """After a warm overdracht and placement, the bestendiging check starts on 1 October 2028."""
+def test_the_advice_is_checked_for_bestendiging_once_1_october_of_vo_year_3_is_over() -> None:
+    """After a warm overdracht and placement, the bestendiging check's last day is 1 October 2028 (26 months
+    after the VO start on 1 August 2026; a Sunday, but a regional term is not moved): it starts at midnight
+    into 2 October.
+    """
     case = admitted()
     decision = send(PO_VO, case, "registreer_warme_overdracht", datetime(2026, 6, 15, tzinfo=NL),
                     {"overdrachtsgesprek": True})
     assert [t.name for t in decision.cancelled] == ["overdracht_termijn"]
     placed_at = send(PO_VO, case, "registreer_plaatsing", datetime(2026, 8, 24, tzinfo=NL))
-    expected = start_of_day(date.fromisoformat(case.artifacts["kalender"]["bestendiging"]))
-    assert [(t.name, t.due_at) for t in placed_at.started] == [("bestendiging", expected)]
-    assert expected == datetime(2028, 10, 1, tzinfo=NL)
-    check = fire(PO_VO, case, "bestendiging", datetime(2028, 10, 1, 2, tzinfo=NL))
+    assert case.artifacts["kalender"]["bestendiging"] == "2028-10-01"
+    assert [(t.name, t.due_at) for t in placed_at.started] == [("bestendiging", datetime(2028, 10, 2, tzinfo=NL))]
+    assert deadline_of(case.timers["bestendiging"]).last_day == date(2028, 10, 1)
+    check = fire(PO_VO, case, "bestendiging", datetime(2028, 10, 2, 2, tzinfo=NL))
     assert (check.event.type, case.stage) == ("bestendigingscheck_gestart", "bestendigingscheck")
     done = send(PO_VO, case, "registreer_bestendiging", datetime(2028, 10, 8, tzinfo=NL), {"advies_bestendigd": True})
     assert (done.event.type, case.stage) == ("bestendiging_geregistreerd", "afgerond")

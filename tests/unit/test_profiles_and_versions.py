@@ -48,8 +48,8 @@ def test_a_third_swv_is_added_by_a_file_alone(tmp_path: Path) -> None:
         "durations:\n  opp:\n    evaluatie: {months: 6}\n", encoding="utf-8")
     profiles = load_profiles(tmp_path)
     registry = PathwayRegistry.builtin(profiles=profiles)
-    assert registry.for_profile("opp", None, "po-2801").timer("evaluatie").after == Duration(months=6)
-    assert registry.for_profile("opp", None, "standaard").timer("evaluatie").after == Duration(months=12)
+    assert registry.for_profile("opp", None, "po-2801").timer("evaluatie").term.length == Duration(months=6)
+    assert registry.for_profile("opp", None, "standaard").timer("evaluatie").term.length == Duration(months=12)
 
 
 @pytest.mark.parametrize(("content", "message"), [

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from domain.case import Actor, Case, Command, Decision
+from domain.case import Actor, Case, Command, Decision, Timer
 from domain.context import Context, Profile
 from domain.definition import PathwayDefinition
 from domain.durations import NL, Duration
 from domain.errors import GuardFailed, InvalidCommand, RoleNotAllowed, TransitionNotAllowed
 from domain.registry import PathwayRegistry
+from domain.terms import Deadline
 
 ZC = Actor("zorgcoordinator", "zc-1")
 SYSTEM = Actor("systeem", "termijnbewaking")
@@ -21,6 +22,12 @@ REGISTRY = PathwayRegistry.builtin()
 SIGNALERING = REGISTRY.get("signalering")
 SIGNAL = {"gesignaleerd_door": "leerkracht", "organisatie": "Basisschool De Horizon", "zorgdomein": "gedrag",
           "datum_signaal": "2026-09-01"}
+
+
+def deadline_of(timer: Timer) -> Deadline:
+    """The term a timer guards (every timer started since deadlines are kept has one)."""
+    assert timer.deadline is not None
+    return timer.deadline
 
 
 def opened(payload: dict[str, Any] | None = None, at: datetime = RECORDED,
@@ -82,18 +89,23 @@ def test_a_signal_dated_the_day_it_is_recorded_is_accepted() -> None:
 
 
 def test_a_signal_must_be_discussed_within_two_weeks_of_its_date() -> None:
-    """The deadline counts from the date of the signal (start of that Dutch day), not from recording."""
-    _, decision = opened()
-    assert [(t.name, t.due_at) for t in decision.started] == [("signaal_termijn", datetime(2026, 9, 15, tzinfo=NL))]
+    """The deadline counts from the date of the signal, not from recording: signalled on Tuesday 1 September
+    2026, the last day is Tuesday 15 September and the term has passed at midnight into the 16th.
+    """
+    case, decision = opened()
+    assert [(t.name, t.due_at) for t in decision.started] == [("signaal_termijn", datetime(2026, 9, 16, tzinfo=NL))]
+    assert deadline_of(case.timers["signaal_termijn"]).last_day == date(2026, 9, 15)
 
 
 def test_a_signal_not_discussed_in_time_raises_signaal_niet_opgevolgd_and_stays() -> None:
-    """The escalation fires at exactly two weeks after the signal's date; the case still waits for discussion."""
+    """The escalation fires when the last day, two weeks after the signal's date, is over (not at 23:59 on
+    it); the case still waits for discussion.
+    """
     case, _ = opened()
-    assert case.timers["signaal_termijn"].due_at > datetime(2026, 9, 14, 23, 59, tzinfo=NL)
-    decision = fire(case, "signaal_termijn", datetime(2026, 9, 15, 1, tzinfo=NL))
+    assert case.timers["signaal_termijn"].due_at > datetime(2026, 9, 15, 23, 59, tzinfo=NL)
+    decision = fire(case, "signaal_termijn", datetime(2026, 9, 16, 1, tzinfo=NL))
     assert decision.event.type == "signaal_niet_opgevolgd"
-    assert decision.event.occurred_at == datetime(2026, 9, 15, tzinfo=NL)
+    assert decision.event.occurred_at == datetime(2026, 9, 16, tzinfo=NL)
     assert (case.stage, case.timers) == ("gesignaleerd", {})
 
 
@@ -114,7 +126,9 @@ def test_the_escalation_period_is_overridable_per_profile() -> None:
     definition = PathwayRegistry.builtin(profiles={"streng": strict}).for_profile("signalering", None, "streng")
     case, decision = Case.open("sig-2", definition, "14PS03", "lln-2", Command("registreer_signaal", ZC, SIGNAL),
                                RECORDED, Context(strict))
-    assert decision.started[0].due_at == datetime(2026, 9, 8, tzinfo=NL)
+    # 1 September + 1 week → last day Tuesday 8 September; due at midnight into the 9th
+    assert deadline_of(decision.started[0]).last_day == date(2026, 9, 8)
+    assert decision.started[0].due_at == datetime(2026, 9, 9, tzinfo=NL)
     assert case.profile == "streng"
 
 

@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 
-from domain.case import Actor, Case, Command, Decision
-from domain.durations import NL, add_months, start_of_day
+from domain.case import Actor, Case, Command, Decision, Timer
+from domain.durations import NL
 from domain.errors import GuardFailed, RoleNotAllowed
 from domain.registry import PathwayRegistry
+from domain.terms import Deadline
 
 LEERPLICHT = Actor("leerplicht", "lp-1")
 SWV = Actor("swv_coordinator", "swv-1")
@@ -19,6 +20,12 @@ SYSTEM = Actor("systeem", "verzuimsignaal")
 THUISZITTER = PathwayRegistry.builtin().get("thuiszitter")
 SINDS = date(2026, 9, 7)
 REPORTED = datetime(2026, 10, 12, 9, tzinfo=NL)
+
+
+def deadline_of(timer: Timer) -> Deadline:
+    """The term a timer guards (every timer started since deadlines are kept has one)."""
+    assert timer.deadline is not None
+    return timer.deadline
 
 
 def reported(by: Actor = SYSTEM, sinds: date = SINDS, soort: str = "relatief") -> tuple[Case, Decision]:
@@ -46,15 +53,16 @@ def with_plan() -> Case:
 
 
 def test_the_thuiszitter_issue_opens_the_trajectory_and_escalation_is_due_three_months_after_sinds() -> None:
-    """Entered automatically (role systeem); the escalation falls due exactly 3 months after the pupil
-    has been at home, at midnight (Amsterdam), and not a day earlier.
+    """Entered automatically (role systeem); the escalation's last day is 3 months after the pupil has been
+    at home since (7 September 2026 → Monday 7 December 2026); it falls due when that day is over, at
+    midnight (Amsterdam), and not a moment earlier.
     """
     case, decision = reported()
-    expected = add_months(start_of_day(SINDS), 3)
-    assert expected == datetime(2026, 12, 7, tzinfo=NL)
+    expected = datetime(2026, 12, 8, tzinfo=NL)
     assert (case.stage, decision.event.type) == ("gemeld", "thuiszitter_gemeld")
     assert [(t.name, t.due_at) for t in decision.started] == [("thuiszitter_escalatie", expected)]
-    assert case.timers["thuiszitter_escalatie"].due_at > expected - timedelta(days=1)
+    assert deadline_of(case.timers["thuiszitter_escalatie"]).last_day == date(2026, 12, 7)
+    assert case.timers["thuiszitter_escalatie"].due_at > datetime(2026, 12, 7, 23, 59, 59, tzinfo=NL)
 
 
 @pytest.mark.parametrize("actor", [LEERPLICHT, ZC, SWV])
@@ -75,9 +83,9 @@ def test_a_report_of_an_absence_that_has_not_begun_is_refused() -> None:
 def test_at_home_for_more_than_three_months_escalates_and_the_trajectory_goes_on() -> None:
     """The escalation fires while the plan runs; the case stays in its stage (Thuiszitterspact 2016)."""
     case = with_plan()
-    decision = fire(case, "thuiszitter_escalatie", datetime(2026, 12, 7, 1, tzinfo=NL))
+    decision = fire(case, "thuiszitter_escalatie", datetime(2026, 12, 8, 1, tzinfo=NL))
     assert (decision.event.type, decision.event.occurred_at) == ("thuiszitter_langer_dan_3_maanden",
-                                                                 datetime(2026, 12, 7, tzinfo=NL))
+                                                                 datetime(2026, 12, 8, tzinfo=NL))
     assert (case.stage, case.timers) == ("plan", {})
 
 

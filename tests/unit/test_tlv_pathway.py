@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from domain.case import Actor, Case, Command, Decision
+from domain.case import Actor, Case, Command, Decision, Timer
 from domain.context import Context, Profile
 from domain.durations import NL
 from domain.errors import GuardFailed, InvalidCommand, RoleNotAllowed, TransitionNotAllowed
 from domain.registry import PathwayRegistry
+from domain.terms import Deadline
+from domain.views import case_status
 
 ZC = Actor("zorgcoordinator", "zc-1")
 BTO = Actor("bto", "bto-1")
@@ -28,12 +30,23 @@ COMPLEET = datetime(2026, 9, 15, 10, tzinfo=NL)
 BEOORDEELD = datetime(2026, 9, 29, 10, tzinfo=NL)
 BESLOTEN = datetime(2026, 10, 6, 14, tzinfo=NL)
 BEZWAAR = datetime(2026, 10, 21, 9, tzinfo=NL)
+WETTELIJK_LAATSTE_DAG = date(2026, 10, 27)
+"""The statutory term's last day: 8 weeks after the request of Tuesday 1 September 2026, a Tuesday and a working
+day (Awb art. 4:13 lid 2)."""
+WETTELIJK_VERSTREKEN = datetime(2026, 10, 28, tzinfo=NL)
+"""The statutory term has passed at the start of the day after its last day."""
 GRANTED_TLV_STAGES = {"toegekend", "definitief", "geplaatst"}
 """The stages in which, per the cross-pathway contract, the pupil holds a granted TLV."""
 
 EERSTE_ADVIES = {"discipline": "orthopedagoog", "deskundige": "desk-1", "gezamenlijk": False}
 TWEEDE_ADVIES = {"discipline": "kinder_jeugdpsychiater", "deskundige": "desk-2", "gezamenlijk": False}
 TOEKENNING = {"startdatum": "2026-11-01", "einddatum": "2027-11-01"}
+
+
+def deadline_of(timer: Timer) -> Deadline:
+    """The term a timer guards (every timer started since deadlines are kept has one)."""
+    assert timer.deadline is not None
+    return timer.deadline
 
 
 def opp_case() -> Case:
@@ -131,14 +144,25 @@ def without_times(artifact: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in artifact.items() if k != "occurred_at"}
 
 
+def at(instant: datetime, recorded: datetime | None = None, ctx: Context = CONTEXT) -> Context:
+    """``ctx`` as the service hands it to the domain: with the instant the command happened and when it is
+    recorded (what the guards on dates in the future and the default bekendmaking look at).
+    """
+    return Context(ctx.profile, lambda: ctx.siblings, instant, recorded or instant)
+
+
 # --- the request and its dossier ----------------------------------------------------------------
 
 
-def test_a_request_names_the_kind_of_school_and_starts_no_deadline() -> None:
-    """A TLV is requested for SBO, SO, VSO or PrO; the decision clock waits for a complete dossier."""
+def test_a_request_names_the_kind_of_school_and_starts_only_the_statutory_decision_term() -> None:
+    """A TLV is requested for SBO, SO, VSO or PrO; the statutory term (Awb 4:13) runs from the request, the
+    regional decision clock (6 weeks) waits for a complete dossier.
+    """
     case, decision = Case.open("tlv-1", TLV, "14PS03", "lln-1", Command("vraag_tlv_aan", ZC, {"soort": "vso"}),
                                START, CONTEXT)
-    assert (case.stage, decision.event.type, decision.started) == ("aangevraagd", "tlv_aangevraagd", ())
+    assert (case.stage, decision.event.type) == ("aangevraagd", "tlv_aangevraagd")
+    assert [(t.name, t.due_at) for t in decision.started] == [("wettelijke_beslistermijn", WETTELIJK_VERSTREKEN)]
+    assert "besluittermijn" not in case.timers
     assert without_times(case.artifacts["aanvraag"]) == {"soort": "vso"}
 
 
@@ -287,7 +311,7 @@ def test_an_empty_dossier_is_refused_naming_every_missing_item() -> None:
     assert [m.code for m in refused.value.missing] == [
         "handtekening-ontbreekt", "toestemmingsverklaring-ontbreekt", "zienswijze-ontbreekt", "opp-ontbreekt",
         "cascade-ontbreekt", "advies-1-ontbreekt", "advies-2-ontbreekt"]
-    assert (case.stage, case.timers) == ("aangevraagd", {})
+    assert (case.stage, list(case.timers)) == ("aangevraagd", ["wettelijke_beslistermijn"])
 
 
 def test_a_dossier_with_one_advice_is_refused_naming_only_the_second_advice() -> None:
@@ -305,14 +329,17 @@ def test_a_dossier_with_one_advice_is_refused_naming_only_the_second_advice() ->
 
 
 def test_a_complete_dossier_is_compleet_and_the_six_week_decision_deadline_counts_from_then() -> None:
-    """The decision is due 6 weeks after completeness (seed 004), on the Dutch wall clock; the evidence
-    the completeness rested on is recorded.
+    """The decision's last day is 6 weeks after the day of completeness (seed 004): complete on Tuesday
+    15 September 2026, the last day is Tuesday 27 October and the term has passed at midnight into the 28th;
+    the evidence the completeness rested on is recorded.
     """
     case = requested()
     fill_dossier(case)
     decision = send(case, "controleer_volledigheid", COMPLEET, actor=SWV)
     assert (case.stage, decision.event.type) == ("compleet", "tlv_dossier_compleet")
-    assert [(t.name, t.due_at) for t in decision.started] == [("besluittermijn", datetime(2026, 10, 27, 10, tzinfo=NL))]
+    assert [(t.name, t.due_at) for t in decision.started] == [("besluittermijn", datetime(2026, 10, 28, tzinfo=NL))]
+    assert deadline_of(case.timers["besluittermijn"]).last_day == date(2026, 10, 27)
+    assert deadline_of(case.timers["besluittermijn"]).kind == "regionaal"
     assert without_times(case.artifacts["volledigheid"]) == {
         "cascade_dossier": "cascade-1", "niveaus_doorlopen": ["1", "2", "3", "4"], "rto_dossier": None}
 
@@ -362,25 +389,174 @@ def test_the_decision_deadline_does_not_run_while_an_aanvulling_is_asked() -> No
     the request or the request for more information.
     """
     case = requested()
-    asked = send(case, "vraag_aanvulling", START + timedelta(days=7), {"wat_ontbreekt": "De zienswijze van ouders."},
-                 actor=BTO)
-    assert (case.stage, asked.started, case.timers) == ("aanvulling_gevraagd", (), {})
+    asked = send(case, "vraag_aanvulling", START + timedelta(days=7),
+                 {"wat_ontbreekt": "De zienswijze van ouders.", "aanvullen_uiterlijk": "2026-09-29"}, actor=BTO)
+    assert (case.stage, [t.name for t in asked.started]) == ("aanvulling_gevraagd", ["aanvullingstermijn"])
+    assert list(case.timers) == ["aanvullingstermijn"]
     fill_dossier(case, START + timedelta(days=20))
-    assert case.timers == {}
+    assert "besluittermijn" not in case.timers
     send(case, "lever_aanvulling", START + timedelta(days=21))
-    assert (case.stage, case.timers) == ("aangevraagd", {})
+    assert (case.stage, list(case.timers)) == ("aangevraagd", ["wettelijke_beslistermijn"])
     completed_at = START + timedelta(days=35)
     decision = send(case, "controleer_volledigheid", completed_at, actor=BTO)
-    assert [(t.name, t.due_at) for t in decision.started] == [("besluittermijn", datetime(2026, 11, 17, 9, tzinfo=NL))]
+    # complete on Tuesday 6 October 2026 + 6 weeks → last day Tuesday 17 November; due at midnight into the 18th
+    assert [(t.name, t.due_at) for t in decision.started] == [("besluittermijn", datetime(2026, 11, 18, tzinfo=NL))]
 
 
 def test_completeness_cannot_be_checked_while_the_aanvulling_is_outstanding() -> None:
     """The school first delivers the aanvulling; then the dossier is checked again."""
     case = requested()
     fill_dossier(case)
-    send(case, "vraag_aanvulling", COMPLEET, {"wat_ontbreekt": "Het verslag van het RTO."}, actor=BTO)
+    send(case, "vraag_aanvulling", COMPLEET, {"wat_ontbreekt": "Het verslag van het RTO.",
+                                              "aanvullen_uiterlijk": "2026-09-29"}, actor=BTO)
     with pytest.raises(TransitionNotAllowed):
         send(case, "controleer_volledigheid", COMPLEET, actor=BTO)
+
+
+# --- the statutory decision term (Awb art. 4:13, 4:15) -------------------------------------------
+
+ASKED = START + timedelta(days=7)
+"""An aanvulling asked on Tuesday 8 September 2026."""
+
+
+def ask_aanvulling(case: Case, uiterlijk: str = "2026-09-29", when: datetime = ASKED) -> Decision:
+    return send(case, "vraag_aanvulling", when, {"wat_ontbreekt": "De zienswijze van ouders.",
+                                                "aanvullen_uiterlijk": uiterlijk}, actor=BTO, ctx=at(when))
+
+
+def test_the_statutory_eight_week_term_starts_at_the_request_with_its_basis() -> None:
+    """Awb art. 4:13 lid 2: 8 weeks after receipt of the request of Tuesday 1 September 2026, last day
+    Tuesday 27 October 2026; it has passed at midnight into the 28th.
+    """
+    case = requested()
+    timer = case.timers["wettelijke_beslistermijn"]
+    assert (deadline_of(timer).kind, deadline_of(timer).source) == ("wet", "Awb art. 4:13 lid 2, 4:15 lid 1")
+    assert (deadline_of(timer).last_day, timer.due_at) == (WETTELIJK_LAATSTE_DAG, WETTELIJK_VERSTREKEN)
+    assert deadline_of(timer).reckoning == ("8 weken na ontvangst van de aanvraag op 1 september 2026 "
+                                        "(Awb art. 4:13 lid 2, 4:15 lid 1) → 27 oktober 2026")
+
+
+def test_the_statutory_term_is_not_over_before_the_end_of_its_last_day() -> None:
+    """At 23:59 on 27 October the term still runs (the engine cannot report it passed); at midnight the
+    system reports it, and the request stays where it is.
+    """
+    case = requested()
+    timer = case.timers["wettelijke_beslistermijn"]
+    assert timer.due_at > datetime(2026, 10, 27, 23, 59, 59, tzinfo=NL)
+    with pytest.raises(InvalidCommand):
+        case.handle(TLV, Command(timer.fires, SYSTEM, occurred_at=timer.due_at, timer_id=timer.id),
+                    datetime(2026, 10, 27, 23, 59, tzinfo=NL), CONTEXT)
+    passed = fire(case, "wettelijke_beslistermijn", datetime(2026, 10, 28, 0, 1, tzinfo=NL))
+    assert (passed.event.type, passed.event.occurred_at) == ("tlv_wettelijke_beslistermijn_verstreken",
+                                                             WETTELIJK_VERSTREKEN)
+    assert (case.stage, case.timers) == ("aangevraagd", {})
+
+
+def test_a_statutory_term_ending_on_christmas_runs_to_the_next_working_day() -> None:
+    """Received on Friday 30 October 2026: 8 weeks → Friday 25 December 2026, eerste kerstdag; the 26th is
+    tweede kerstdag and the 27th a Sunday → Monday 28 December 2026 (Algemene termijnenwet art. 1).
+    """
+    case = requested(at=datetime(2026, 10, 30, 9, tzinfo=NL))
+    timer = case.timers["wettelijke_beslistermijn"]
+    assert (deadline_of(timer).last_day, timer.due_at) == (date(2026, 12, 28), datetime(2026, 12, 29, tzinfo=NL))
+    assert "Algemene termijnenwet" in deadline_of(timer).reckoning
+
+
+def test_asking_an_aanvulling_suspends_the_statutory_term_and_the_status_shows_it() -> None:
+    """From the request for an aanvulling its clock stops (Awb art. 4:15 lid 1): the timer leaves the running
+    ones, and the status lists it as suspended since the day it was asked, with its last day as it stood.
+    """
+    case = requested()
+    asked = ask_aanvulling(case)
+    assert [t.name for t in asked.cancelled] == ["wettelijke_beslistermijn"]
+    assert "wettelijke_beslistermijn" not in case.timers
+    aanvulling = case.timers["aanvullingstermijn"]
+    assert (deadline_of(aanvulling).kind, deadline_of(aanvulling).last_day) == ("verzoek", date(2026, 9, 29))
+    status = case_status(case, TLV, ASKED + timedelta(days=1))
+    [suspended] = [t for t in status.open_timers if t.name == "wettelijke_beslistermijn"]
+    assert (suspended.suspended_since, suspended.overdue, suspended.last_day) == (
+        date(2026, 9, 8), False, WETTELIJK_LAATSTE_DAG)
+    assert [t.suspended_since for t in status.open_timers if t.name == "aanvullingstermijn"] == [None]
+
+
+def test_delivering_the_aanvulling_resumes_the_statutory_term_later_by_the_days_it_was_suspended() -> None:
+    """Asked on 8 September, delivered on 22 September 2026: suspended from 9 up to (not including)
+    22 September, 13 days (22 - 8 - 1); the last day moves from 27 October to Monday 9 November 2026.
+    """
+    case = requested()
+    ask_aanvulling(case)
+    delivered = send(case, "lever_aanvulling", datetime(2026, 9, 22, 11, tzinfo=NL))
+    assert [t.name for t in delivered.started] == ["wettelijke_beslistermijn"]
+    assert [t.name for t in delivered.cancelled] == ["aanvullingstermijn"]
+    timer = case.timers["wettelijke_beslistermijn"]
+    assert (deadline_of(timer).last_day, timer.due_at) == (date(2026, 11, 9), datetime(2026, 11, 10, tzinfo=NL))
+    assert "Awb art. 4:15" in deadline_of(timer).reckoning
+    assert all(t.suspended_since is None for t in case_status(case, TLV, WETTELIJK_VERSTREKEN).open_timers)
+
+
+def test_an_aanvulling_delivered_the_day_after_it_was_asked_moves_nothing() -> None:
+    """The suspension begins the day after the request for an aanvulling: delivered on 9 September, no day
+    was suspended (9 - 8 - 1 = 0) and the last day stays 27 October.
+    """
+    case = requested()
+    ask_aanvulling(case)
+    send(case, "lever_aanvulling", datetime(2026, 9, 9, 11, tzinfo=NL))
+    timer = case.timers["wettelijke_beslistermijn"]
+    assert (deadline_of(timer).last_day, timer.due_at) == (WETTELIJK_LAATSTE_DAG, WETTELIJK_VERSTREKEN)
+    assert "Awb art. 4:15" in deadline_of(timer).reckoning
+
+
+def test_the_aanvullingstermijn_passing_unused_resumes_the_statutory_term() -> None:
+    """Asked on 8 September to deliver by 22 September 2026, nothing came: at midnight into the 23rd the
+    aanvullingstermijn has passed and the clock runs again, 14 days later (9 up to and including
+    22 September): last day Tuesday 10 November 2026. The request waits for the aanvulling still.
+    """
+    case = requested()
+    ask_aanvulling(case, "2026-09-22")
+    assert case.timers["aanvullingstermijn"].due_at == datetime(2026, 9, 23, tzinfo=NL)
+    passed = fire(case, "aanvullingstermijn", datetime(2026, 9, 23, 0, 1, tzinfo=NL))
+    assert (passed.event.type, passed.event.occurred_at) == ("tlv_aanvullingstermijn_verstreken",
+                                                             datetime(2026, 9, 23, tzinfo=NL))
+    assert (case.stage, list(case.timers)) == ("aanvulling_gevraagd", ["wettelijke_beslistermijn"])
+    timer = case.timers["wettelijke_beslistermijn"]
+    assert (deadline_of(timer).last_day, timer.due_at) == (date(2026, 11, 10), datetime(2026, 11, 11, tzinfo=NL))
+    assert "Awb art. 4:15" in deadline_of(timer).reckoning
+
+
+def test_an_aanvulling_asked_without_its_term_is_refused() -> None:
+    """The request for an aanvulling carries its own term (Awb art. 4:5): 'aanvullen_uiterlijk'."""
+    case = requested()
+    with pytest.raises(InvalidCommand) as refused:
+        send(case, "vraag_aanvulling", ASKED, {"wat_ontbreekt": "Het OPP."}, actor=BTO, ctx=at(ASKED))
+    assert any("aanvullen_uiterlijk" in p for p in refused.value.problems)
+    assert (case.stage, list(case.timers)) == ("aangevraagd", ["wettelijke_beslistermijn"])
+
+
+@pytest.mark.parametrize(("uiterlijk", "code"), [
+    ("2026-09-07", "aanvullingstermijn-voorbij"),
+    ("2026-09-08", "aanvullingstermijn-voorbij"),  # the day of the request itself
+    ("2026-12-09", "aanvullingstermijn-te-lang"),  # 8 September + 3 months = 8 December; a day more
+])
+def test_an_aanvullingstermijn_not_after_the_request_or_longer_than_three_months_is_refused(
+    uiterlijk: str, code: str,
+) -> None:
+    """The term for the aanvulling ends after the day of the request, within three months of it."""
+    case = requested()
+    with pytest.raises(GuardFailed) as refused:
+        ask_aanvulling(case, uiterlijk)
+    assert [m.code for m in refused.value.missing] == [code]
+    assert (case.stage, list(case.timers)) == ("aangevraagd", ["wettelijke_beslistermijn"])
+
+
+@pytest.mark.parametrize("uiterlijk", [
+    "2026-09-09",  # the day after the request
+    "2026-12-08",  # 8 September 2026 + 3 months: the last day that is within three months
+])
+def test_an_aanvullingstermijn_from_the_day_after_the_request_up_to_three_months_is_accepted(uiterlijk: str) -> None:
+    """The shortest and the longest term for the aanvulling are accepted."""
+    case = requested()
+    ask_aanvulling(case, uiterlijk)
+    assert deadline_of(case.timers["aanvullingstermijn"]).last_day == date.fromisoformat(uiterlijk)
 
 
 # --- reviews and the decision -------------------------------------------------------------------
@@ -410,25 +586,29 @@ def test_a_decision_with_only_one_review_is_refused() -> None:
 
 
 def test_a_grant_after_two_reviews_records_the_decision_per_the_contract() -> None:
-    """The besluit holds outcome, category (default laag), start and end date; the decision deadline ends
-    and the 6-week bezwaartermijn starts.
+    """The besluit holds outcome, category (default laag), start and end date and the day it was made known
+    (default: the day of the decision); both decision deadlines end and the 6-week bezwaartermijn starts.
     """
     case = reviewed()
-    decision = send(case, "ken_toe", BESLOTEN, TOEKENNING, actor=BTO)
+    decision = send(case, "ken_toe", BESLOTEN, TOEKENNING, actor=BTO, ctx=at(BESLOTEN))
     assert (case.stage, decision.event.type) == ("toegekend", "tlv_toegekend")
     assert without_times(case.artifacts["besluit"]) == {
         "uitkomst": "toegekend", "soort": "so", "categorie": "laag", "startdatum": "2026-11-01",
-        "einddatum": "2027-11-01"}
-    assert [t.name for t in decision.cancelled] == ["besluittermijn"]
-    assert [(t.name, t.due_at) for t in decision.started] == [("bezwaartermijn", datetime(2026, 11, 17, 14, tzinfo=NL))]
+        "einddatum": "2027-11-01", "bekendgemaakt_op": "2026-10-06"}
+    assert sorted(t.name for t in decision.cancelled) == ["besluittermijn", "wettelijke_beslistermijn"]
+    # made known Tuesday 6 October 2026 + 6 weeks → last day Tuesday 17 November; due at midnight into the 18th
+    assert [(t.name, t.due_at) for t in decision.started] == [("bezwaartermijn", datetime(2026, 11, 18, tzinfo=NL))]
+    assert deadline_of(case.timers["bezwaartermijn"]).last_day == date(2026, 11, 17)
 
 
 def test_a_late_decision_raises_tlv_besluit_te_laat_and_the_bto_can_still_decide() -> None:
-    """Six weeks after completeness without a decision: the overdue event; the request stays in review."""
+    """The last day, six weeks after completeness, over without a decision: the overdue event; the request
+    stays in review.
+    """
     case = reviewed()
-    late = fire(case, "besluittermijn", datetime(2026, 10, 27, 10, 5, tzinfo=NL))
-    assert (late.event.type, late.event.occurred_at) == ("tlv_besluit_te_laat", datetime(2026, 10, 27, 10, tzinfo=NL))
-    assert (case.stage, case.timers) == ("compleet", {})
+    late = fire(case, "besluittermijn", datetime(2026, 10, 28, 0, 5, tzinfo=NL))
+    assert (late.event.type, late.event.occurred_at) == ("tlv_besluit_te_laat", datetime(2026, 10, 28, tzinfo=NL))
+    assert (case.stage, list(case.timers)) == ("compleet", ["wettelijke_beslistermijn"])
     send(case, "ken_toe", datetime(2026, 10, 28, 10, tzinfo=NL), TOEKENNING, actor=BTO)
     assert case.stage == "toegekend"
 
@@ -467,28 +647,50 @@ def test_a_category_on_a_tlv_for_pro_is_refused() -> None:
 
 
 def test_an_end_date_a_day_short_of_a_year_is_refused_naming_the_earliest_allowed_end_date() -> None:
-    """The minimum duration of a TLV is a year (law)."""
+    """The minimum duration of a TLV is a year (law), both dates included: from 1 November 2026 the
+    earliest end date is 31 October 2027, so 30 October is a day short.
+    """
     case = reviewed()
     with pytest.raises(GuardFailed) as refused:
-        send(case, "ken_toe", BESLOTEN, {"startdatum": "2026-11-01", "einddatum": "2027-10-31"}, actor=BTO)
-    assert refused.value.detail_nl == ("De einddatum 31 oktober 2027 ligt minder dan 12 maanden na de startdatum "
-                                       "1 november 2026; de vroegst toegestane einddatum is 1 november 2027.")
+        send(case, "ken_toe", BESLOTEN, {"startdatum": "2026-11-01", "einddatum": "2027-10-30"}, actor=BTO)
+    assert refused.value.detail_nl == ("Een TLV van 1 november 2026 tot en met 30 oktober 2027 duurt korter dan "
+                                       "12 maanden; de vroegst toegestane einddatum is 31 oktober 2027.")
 
 
-def test_an_end_date_exactly_a_year_after_the_start_is_accepted() -> None:
-    """One year to the day is the minimum, and enough."""
-    case = granted({"startdatum": "2026-11-01", "einddatum": "2027-11-01"})
-    assert case.artifacts["besluit"]["einddatum"] == "2027-11-01"
+def test_a_tlv_of_exactly_a_year_both_dates_included_is_accepted() -> None:
+    """One year, its first and last day included (1 November 2026 up to and including 31 October 2027), is
+    the minimum, and enough.
+    """
+    case = granted({"startdatum": "2026-11-01", "einddatum": "2027-10-31"})
+    assert case.artifacts["besluit"]["einddatum"] == "2027-10-31"
+
+
+def test_a_tlv_from_1_august_to_31_july_lasts_a_year_and_is_accepted() -> None:
+    """Most TLVs end on 31 July: 1 August 2026 up to and including 31 July 2027 is a full year."""
+    case = granted({"startdatum": "2026-08-01", "einddatum": "2027-07-31"})
+    assert (case.stage, case.artifacts["besluit"]["einddatum"]) == ("toegekend", "2027-07-31")
+
+
+def test_a_tlv_from_1_august_to_30_july_is_a_day_short_and_refused_naming_31_july() -> None:
+    """1 August 2026 up to and including 30 July 2027 is a day short of a year."""
+    case = reviewed()
+    with pytest.raises(GuardFailed) as refused:
+        send(case, "ken_toe", BESLOTEN, {"startdatum": "2026-08-01", "einddatum": "2027-07-30"}, actor=BTO)
+    assert refused.value.detail_nl == ("Een TLV van 1 augustus 2026 tot en met 30 juli 2027 duurt korter dan "
+                                       "12 maanden; de vroegst toegestane einddatum is 31 juli 2027.")
+    assert case.stage == "compleet"
 
 
 def test_the_minimum_duration_follows_the_profile() -> None:
-    """A region whose minimum is 24 months refuses an end date after one year."""
+    """A region whose minimum is 24 months refuses an end date after one year; from 1 November 2026 two
+    years end on 31 October 2028 (both dates included).
+    """
     ctx = context(opp_case(), cascade_case("1"), tlv_min_months=24)
     case = reviewed()
     with pytest.raises(GuardFailed) as refused:
         send(case, "ken_toe", BESLOTEN, TOEKENNING, actor=BTO, ctx=ctx)
-    assert refused.value.detail_nl.endswith("de vroegst toegestane einddatum is 1 november 2028.")
-    send(case, "ken_toe", BESLOTEN, {**TOEKENNING, "einddatum": "2028-11-01"}, actor=BTO, ctx=ctx)
+    assert refused.value.detail_nl.endswith("de vroegst toegestane einddatum is 31 oktober 2028.")
+    send(case, "ken_toe", BESLOTEN, {**TOEKENNING, "einddatum": "2028-10-31"}, actor=BTO, ctx=ctx)
     assert case.stage == "toegekend"
 
 
@@ -498,23 +700,99 @@ def test_a_rejection_needs_a_reason_and_records_it() -> None:
     with pytest.raises(InvalidCommand) as refused:
         send(case, "wijs_af", BESLOTEN, actor=BTO)
     assert refused.value.problems == ("Veld 'reden' (reden van afwijzing) ontbreekt.",)
-    decision = send(case, "wijs_af", BESLOTEN, {"reden": "Regulier onderwijs volstaat."}, actor=BTO)
+    decision = send(case, "wijs_af", BESLOTEN, {"reden": "Regulier onderwijs volstaat."}, actor=BTO,
+                    ctx=at(BESLOTEN))
     assert (case.stage, decision.event.type) == ("afgewezen", "tlv_afgewezen")
     assert without_times(case.artifacts["besluit"]) == {
         "uitkomst": "afgewezen", "soort": "so", "categorie": None, "startdatum": None, "einddatum": None,
-        "reden": "Regulier onderwijs volstaat."}
+        "reden": "Regulier onderwijs volstaat.", "bekendgemaakt_op": "2026-10-06"}
+    # made known Tuesday 6 October 2026 + 6 weeks → last day Tuesday 17 November; due at midnight into the 18th
     assert [(t.name, t.due_at) for t in decision.started] == [
-        ("bezwaartermijn_afwijzing", datetime(2026, 11, 17, 14, tzinfo=NL))]
+        ("bezwaartermijn_afwijzing", datetime(2026, 11, 18, tzinfo=NL))]
+
+
+@pytest.mark.parametrize(("command", "payload"), [
+    ("ken_toe", TOEKENNING), ("wijs_af", {"reden": "Regulier onderwijs volstaat."}),
+])
+def test_a_decision_made_known_before_it_was_taken_is_refused(command: str, payload: dict[str, Any]) -> None:
+    """The bezwaartermijn counts from the bekendmaking, which cannot precede the decision."""
+    case = reviewed()
+    with pytest.raises(GuardFailed) as refused:
+        send(case, command, BESLOTEN, {**payload, "bekendgemaakt_op": "2026-10-05"}, actor=BTO, ctx=at(BESLOTEN))
+    assert [m.code for m in refused.value.missing] == ["bekendmaking-voor-besluit"]
+    assert refused.value.detail_nl == ("Het besluit kan niet op 5 oktober 2026 zijn bekendgemaakt: het is genomen "
+                                       "op 6 oktober 2026.")
+    assert case.stage == "compleet"
+
+
+@pytest.mark.parametrize(("command", "payload"), [
+    ("ken_toe", TOEKENNING), ("wijs_af", {"reden": "Regulier onderwijs volstaat."}),
+])
+def test_a_decision_made_known_in_the_future_is_refused(command: str, payload: dict[str, Any]) -> None:
+    """Recorded on 6 October, a decision cannot have been made known on 7 October."""
+    case = reviewed()
+    with pytest.raises(GuardFailed) as refused:
+        send(case, command, BESLOTEN, {**payload, "bekendgemaakt_op": "2026-10-07"}, actor=BTO, ctx=at(BESLOTEN))
+    assert [m.code for m in refused.value.missing] == ["bekendmaking-in-toekomst"]
+    assert refused.value.detail_nl.startswith("De bekendmaking op 7 oktober 2026 ligt in de toekomst.")
+    assert case.stage == "compleet"
 
 
 # --- bezwaar, definitief, plaatsing -------------------------------------------------------------
 
+MADE_KNOWN = datetime(2026, 11, 20, 10, tzinfo=NL)
+"""Decided on 6 October 2026 and recorded on Friday 20 November 2026, the day it was made known."""
+
+
+def granted_made_known_20_november() -> Case:
+    case = reviewed()
+    send(case, "ken_toe", MADE_KNOWN, {**TOEKENNING, "bekendgemaakt_op": "2026-11-20"}, actor=BTO,
+         ctx=at(BESLOTEN, MADE_KNOWN), occurred_at=BESLOTEN)
+    return case
+
+
+def test_the_bezwaartermijn_counts_from_the_day_after_the_bekendmaking_and_skips_nieuwjaarsdag() -> None:
+    """Made known Friday 20 November 2026: 6 weeks → Friday 1 January 2027, Nieuwjaarsdag, then a weekend →
+    Monday 4 January 2027 (Awb art. 6:7, 6:8; Algemene termijnenwet art. 1).
+    """
+    case = granted_made_known_20_november()
+    deadline = deadline_of(case.timers["bezwaartermijn"])
+    assert (deadline.last_day, case.timers["bezwaartermijn"].due_at) == (
+        date(2027, 1, 4), datetime(2027, 1, 5, tzinfo=NL))
+    assert deadline.reckoning == ("6 weken na bekendmaking op 20 november 2026 (Awb art. 6:7, 6:8) → 1 januari "
+                                  "2027, Nieuwjaarsdag → maandag 4 januari 2027 (Algemene termijnenwet art. 1)")
+
+
+def test_a_bezwaar_lodged_on_4_january_2027_against_a_decision_made_known_20_november_2026_is_accepted() -> None:
+    """The last day of the bezwaartermijn is Monday 4 January 2027: a bezwaar lodged that day is in time."""
+    case = granted_made_known_20_november()
+    lodged = datetime(2027, 1, 4, 16, tzinfo=NL)
+    send(case, "dien_bezwaar_in", lodged, {"ingediend_op": "2027-01-04"}, ctx=at(lodged))
+    assert case.stage == "bezwaar"
+    assert without_times(case.artifacts["bezwaar_termijn"]) == {"bezwaartermijn_einde": "2027-01-04"}
+
+
+def test_a_bezwaar_lodged_on_5_january_2027_against_a_decision_made_known_20_november_2026_is_refused() -> None:
+    """A day after the last day is too late, and the message names the bekendmaking and the last day."""
+    case = granted_made_known_20_november()
+    lodged = datetime(2027, 1, 5, 9, tzinfo=NL)
+    with pytest.raises(GuardFailed) as refused:
+        send(case, "dien_bezwaar_in", lodged, {"ingediend_op": "2027-01-05"}, ctx=at(lodged))
+    assert refused.value.detail_nl == ("Het bezwaar is ingediend op 5 januari 2027, na afloop van de bezwaartermijn "
+                                       "van 6 weken na de bekendmaking op 20 november 2026 (die liep tot en met "
+                                       "4 januari 2027).")
+    assert case.stage == "toegekend"
+
+
+
 
 def test_without_bezwaar_a_grant_becomes_definitief_after_six_weeks_and_the_pupil_can_be_placed() -> None:
-    """The bezwaartermijn ends; the grant is definitief; the receiving school places the pupil."""
+    """The bezwaartermijn ends with its last day (17 November 2026); the grant is definitief at midnight;
+    the receiving school places the pupil.
+    """
     case = granted()
-    final = fire(case, "bezwaartermijn", datetime(2026, 11, 17, 14, 1, tzinfo=NL))
-    assert (final.event.type, final.event.occurred_at) == ("tlv_definitief", datetime(2026, 11, 17, 14, tzinfo=NL))
+    final = fire(case, "bezwaartermijn", datetime(2026, 11, 18, 0, 1, tzinfo=NL))
+    assert (final.event.type, final.event.occurred_at) == ("tlv_definitief", datetime(2026, 11, 18, tzinfo=NL))
     assert case.stage == "definitief"
     placed = send(case, "plaats", datetime(2026, 11, 20, 9, tzinfo=NL), {"school_brin": "00KX00"})
     assert (case.stage, placed.event.type, TLV.stages["geplaatst"].final) == (
@@ -541,16 +819,19 @@ def test_people_cannot_make_a_decision_definitief_before_the_bezwaartermijn_ends
 
 
 def test_a_bezwaar_within_six_weeks_starts_the_lbc_and_decision_deadlines() -> None:
-    """The LBC's advice is asked within 2 weeks of the bezwaar; the decision on bezwaar is due 12 weeks
-    after the bezwaartermijn ended (Awb 7:10), however early the bezwaar came in.
+    """The LBC's advice is asked within 2 weeks of the bezwaar (lodged Tuesday 20 October 2026: last day
+    Tuesday 3 November); the decision on bezwaar is due 12 weeks after the bezwaartermijn ended on
+    17 November 2026 (Awb 7:10: last day Tuesday 9 February 2027), however early the bezwaar came in.
     """
     case = granted()
     decision = in_bezwaar(case, "2026-10-20")
     assert (case.stage, decision.event.type) == ("bezwaar", "tlv_bezwaar_ingediend")
     assert [t.name for t in decision.cancelled] == ["bezwaartermijn"]
+    assert {t.name: deadline_of(t).last_day for t in decision.started} == {
+        "lbc_advies_aanvragen": date(2026, 11, 3), "bezwaar_beslistermijn": date(2027, 2, 9)}
     assert {t.name: t.due_at for t in decision.started} == {
-        "lbc_advies_aanvragen": datetime(2026, 11, 3, tzinfo=NL),
-        "bezwaar_beslistermijn": datetime(2027, 2, 9, tzinfo=NL),
+        "lbc_advies_aanvragen": datetime(2026, 11, 4, tzinfo=NL),
+        "bezwaar_beslistermijn": datetime(2027, 2, 10, tzinfo=NL),
     }
     assert without_times(case.artifacts["bezwaar_termijn"]) == {"bezwaartermijn_einde": "2026-11-17"}
 
@@ -568,7 +849,8 @@ def test_a_bezwaar_after_the_six_weeks_is_refused() -> None:
     with pytest.raises(GuardFailed) as refused:
         send(case, "dien_bezwaar_in", datetime(2026, 11, 17, 13, tzinfo=NL), {"ingediend_op": "2026-11-18"})
     assert refused.value.detail_nl == ("Het bezwaar is ingediend op 18 november 2026, na afloop van de "
-                                       "bezwaartermijn van 6 weken (die liep tot en met 17 november 2026).")
+                                       "bezwaartermijn van 6 weken na de bekendmaking op 6 oktober 2026 (die liep "
+                                       "tot en met 17 november 2026).")
 
 
 def test_a_bezwaar_dated_before_the_decision_is_refused() -> None:
@@ -580,12 +862,14 @@ def test_a_bezwaar_dated_before_the_decision_is_refused() -> None:
 
 
 def test_not_asking_the_lbc_within_two_weeks_raises_an_overdue_event() -> None:
-    """The timer fires exactly 2 weeks after the bezwaar was lodged; the bezwaar stays open."""
+    """The timer fires when the last day, 2 weeks after the bezwaar was lodged (3 November 2026), is over;
+    the bezwaar stays open.
+    """
     case = granted()
     in_bezwaar(case)
-    late = fire(case, "lbc_advies_aanvragen", datetime(2026, 11, 3, 0, 1, tzinfo=NL))
+    late = fire(case, "lbc_advies_aanvragen", datetime(2026, 11, 4, 0, 1, tzinfo=NL))
     assert (late.event.type, late.event.occurred_at) == ("tlv_lbc_advies_niet_tijdig_gevraagd",
-                                                         datetime(2026, 11, 3, tzinfo=NL))
+                                                         datetime(2026, 11, 4, tzinfo=NL))
     assert case.stage == "bezwaar"
     assert list(case.timers) == ["bezwaar_beslistermijn"]
 
@@ -600,7 +884,9 @@ def test_asking_the_lbc_in_time_cancels_the_two_week_timer_but_not_the_decision_
 
 
 def test_the_bezwaar_decision_deadline_can_be_extended_once_by_exactly_six_weeks() -> None:
-    """Awb 7:10: verdagen once, by 6 weeks at most; a second extension is refused."""
+    """Awb 7:10: verdagen once, by 6 weeks at most (last day Tuesday 9 February 2027 → Tuesday 23 March
+    2027); a second extension is refused.
+    """
     case = granted()
     in_bezwaar(case)
     send(case, "vraag_lbc_advies_aan", BEZWAAR + timedelta(days=3), actor=SWV)
@@ -608,8 +894,9 @@ def test_the_bezwaar_decision_deadline_can_be_extended_once_by_exactly_six_weeks
     extended = send(case, "verleng_beslistermijn", datetime(2027, 1, 20, 9, tzinfo=NL),
                     {"reden": "Advies LBC nog niet ontvangen."}, actor=SWV)
     after = case.timers["bezwaar_beslistermijn"].due_at
-    assert (before, after) == (datetime(2027, 2, 9, tzinfo=NL), datetime(2027, 3, 23, tzinfo=NL))
+    assert (before, after) == (datetime(2027, 2, 10, tzinfo=NL), datetime(2027, 3, 24, tzinfo=NL))
     assert after - before == timedelta(weeks=6)
+    assert deadline_of(case.timers["bezwaar_beslistermijn"]).last_day == date(2027, 3, 23)
     assert [t.due_at for t in extended.started] == [after]
     with pytest.raises(GuardFailed) as refused:
         send(case, "verleng_beslistermijn", datetime(2027, 3, 1, 9, tzinfo=NL), {"reden": "Nog steeds geen advies."},
@@ -628,12 +915,15 @@ def test_an_extension_without_a_reason_is_refused() -> None:
 
 
 def test_a_late_decision_on_bezwaar_raises_an_overdue_event() -> None:
-    """At the (possibly extended) deadline without a decision: tlv_bezwaarbesluit_te_laat."""
+    """When the last day of the (possibly extended) term is over without a decision:
+    tlv_bezwaarbesluit_te_laat.
+    """
     case = granted()
     in_bezwaar(case)
     send(case, "vraag_lbc_advies_aan", BEZWAAR + timedelta(days=3), actor=SWV)
-    late = fire(case, "bezwaar_beslistermijn", datetime(2027, 2, 9, 8, tzinfo=NL))
-    assert (late.event.type, late.event.occurred_at) == ("tlv_bezwaarbesluit_te_laat", datetime(2027, 2, 9, tzinfo=NL))
+    late = fire(case, "bezwaar_beslistermijn", datetime(2027, 2, 10, 8, tzinfo=NL))
+    assert (late.event.type, late.event.occurred_at) == ("tlv_bezwaarbesluit_te_laat",
+                                                         datetime(2027, 2, 10, tzinfo=NL))
     assert (case.stage, case.timers) == ("lbc_advies_gevraagd", {})
 
 
@@ -698,7 +988,8 @@ def test_a_founded_bezwaar_revokes_the_decision_and_the_bto_decides_anew_without
     decision = send(case, "verklaar_bezwaar_gegrond", revoked_at,
                     {"motivering": "De cascade is zorgvuldig doorlopen."}, actor=BTO)
     assert case.stage == "compleet"
-    assert [(t.name, t.due_at) for t in decision.started] == [("besluittermijn", revoked_at + timedelta(weeks=6))]
+    # revoked on Sunday 20 December 2026 + 6 weeks → Sunday 31 January 2027: a regional term, not moved
+    assert [(t.name, t.due_at) for t in decision.started] == [("besluittermijn", datetime(2027, 2, 1, tzinfo=NL))]
     new_decision = revoked_at + timedelta(days=7)
     send(case, "ken_toe", new_decision, TOEKENNING | {"startdatum": "2027-01-01", "einddatum": "2028-01-01"}, actor=BTO)
     assert case.artifacts["besluit"]["uitkomst"] == "toegekend"
@@ -706,12 +997,15 @@ def test_a_founded_bezwaar_revokes_the_decision_and_the_bto_decides_anew_without
         send(case, "dien_bezwaar_in", new_decision + timedelta(days=1), {"ingediend_op": "2026-12-28"})
     assert refused.value.detail_nl == ("Op deze aanvraag is al op bezwaar beslist; tegen het nieuwe besluit staat "
                                        "geen tweede bezwaar open, wel beroep bij de rechtbank.")
-    fire(case, "bezwaartermijn", new_decision + timedelta(weeks=6))
+    # decided Sunday 27 December 2026 + 6 weeks → Sunday 7 February 2027 → Monday 8 February (Atw art. 1)
+    assert deadline_of(case.timers["bezwaartermijn"]).last_day == date(2027, 2, 8)
+    fire(case, "bezwaartermijn", datetime(2027, 2, 9, 0, 1, tzinfo=NL))
     assert case.stage == "definitief"
 
 
-def test_a_request_can_be_withdrawn_which_ends_the_decision_deadline() -> None:
-    """Closing a complete request cancels the besluittermijn; nothing is left running."""
+def test_a_request_can_be_withdrawn_which_ends_the_decision_deadlines() -> None:
+    """Closing a complete request cancels the besluittermijn and the statutory term; nothing is left running."""
     case = complete()
     decision = send(case, "sluit_af", BEOORDEELD, {"reden": "aanvraag_ingetrokken"})
-    assert (case.stage, [t.name for t in decision.cancelled], case.timers) == ("afgesloten", ["besluittermijn"], {})
+    assert (case.stage, sorted(t.name for t in decision.cancelled), case.timers) == (
+        "afgesloten", ["besluittermijn", "wettelijke_beslistermijn"], {})

@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 
-from domain.case import Actor, Case, Command, Decision
-from domain.durations import NL, start_of_day
+from domain.case import Actor, Case, Command, Decision, Timer
+from domain.durations import NL
 from domain.errors import GuardFailed, RoleNotAllowed
 from domain.registry import PathwayRegistry
+from domain.terms import Deadline
 
 ZC = Actor("zorgcoordinator", "zc-1")
 SWV = Actor("swv_coordinator", "swv-1")
@@ -19,8 +20,16 @@ ZORGPLICHT = PathwayRegistry.builtin().get("zorgplicht")
 SCHOOL = "20AB01"
 AANGEMELD_OP = "2026-09-14"
 RECORDED = datetime(2026, 9, 15, 9, tzinfo=NL)
-DUE = datetime(2026, 10, 26, tzinfo=NL)
-"""Six weeks after 14 September 2026, at midnight in Amsterdam (after summer time ended)."""
+LAST_DAY = date(2026, 10, 26)
+"""Six weeks after Monday 14 September 2026: Monday 26 October 2026, a working day."""
+DUE = datetime(2026, 10, 27, tzinfo=NL)
+"""The end of the last day: midnight in Amsterdam into 27 October (after summer time ended)."""
+
+
+def deadline_of(timer: Timer) -> Deadline:
+    """The term a timer guards (every timer started since deadlines are kept has one)."""
+    assert timer.deadline is not None
+    return timer.deadline
 
 
 def opened(payload: dict[str, Any] | None = None) -> tuple[Case, Decision]:
@@ -43,11 +52,14 @@ def extend(case: Case, at: datetime, *, informed: bool = True) -> Decision:
 
 
 def test_a_written_aanmelding_starts_the_six_week_decision_term_from_its_date() -> None:
-    """The school decides within 6 weeks after the written aanmelding (law)."""
+    """The school decides within 6 weeks after the written aanmelding (law): its last day is the day with
+    the same weekday six weeks after the aanmelding, and the term has passed when that day is over.
+    """
     case, decision = opened()
     assert (case.stage, decision.event.type) == ("aangemeld", "schriftelijk_aangemeld")
     assert [(t.name, t.due_at) for t in decision.started] == [("beslistermijn", DUE)]
-    assert start_of_day(date.fromisoformat(AANGEMELD_OP)) + timedelta(weeks=6) == DUE
+    assert deadline_of(case.timers["beslistermijn"]).last_day == LAST_DAY
+    assert date.fromisoformat(AANGEMELD_OP) + timedelta(weeks=6) == LAST_DAY
 
 
 def test_an_aanmelding_that_is_not_written_does_not_start_the_zorgplicht() -> None:
@@ -58,7 +70,9 @@ def test_an_aanmelding_that_is_not_written_does_not_start_the_zorgplicht() -> No
 
 
 def test_the_term_runs_out_without_a_decision_and_the_alert_is_raised() -> None:
-    """At the end of the 6 weeks the system raises 'beslistermijn verstreken'; the case still awaits a decision."""
+    """At the end of the last day of the 6 weeks the system raises 'beslistermijn verstreken'; the case still
+    awaits a decision.
+    """
     case, _ = opened()
     decision = fire(case, "beslistermijn", DUE + timedelta(hours=2))
     assert (decision.event.type, decision.event.occurred_at) == ("beslistermijn_verstreken", DUE)
@@ -66,11 +80,15 @@ def test_the_term_runs_out_without_a_decision_and_the_alert_is_raised() -> None:
 
 
 def test_the_extension_moves_the_due_date_by_exactly_four_weeks() -> None:
-    """Extended once by 4 weeks: the old deadline ends, a new one takes its place, four weeks later."""
+    """Extended once by 4 weeks: the old deadline ends, a new one takes its place, its last day four weeks
+    later (Monday 23 November 2026, due at midnight into the 24th).
+    """
     case, _ = opened()
     decision = extend(case, RECORDED + timedelta(weeks=3))
     assert [t.due_at for t in decision.cancelled] == [DUE]
-    assert [t.due_at for t in decision.started] == [DUE + timedelta(weeks=4)] == [datetime(2026, 11, 23, tzinfo=NL)]
+    assert [deadline_of(t).last_day for t in decision.started] == [LAST_DAY + timedelta(weeks=4)] == [
+        date(2026, 11, 23)]
+    assert [t.due_at for t in decision.started] == [DUE + timedelta(weeks=4)] == [datetime(2026, 11, 24, tzinfo=NL)]
     assert case.timers["beslistermijn"].id != decision.cancelled[0].id
     assert case.artifacts["verlenging"]["reden"] == "onderzoek naar de ondersteuningsbehoefte"
 
@@ -96,7 +114,10 @@ def test_an_extension_without_informing_the_parents_is_refused() -> None:
 
 
 def test_an_extension_after_the_term_has_passed_is_refused() -> None:
-    """The term is extended within the six weeks, not after them."""
+    """The term is extended within the six weeks (its last day included), not after them."""
+    in_time, _ = opened()
+    extend(in_time, datetime(2026, 10, 26, 23, 0, tzinfo=NL))
+    assert deadline_of(in_time.timers["beslistermijn"]).last_day == date(2026, 11, 23)
     case, _ = opened()
     fire(case, "beslistermijn", DUE + timedelta(hours=1))
     with pytest.raises(GuardFailed) as refused:
