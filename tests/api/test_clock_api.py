@@ -16,8 +16,10 @@ import httpx
 import pytest
 
 from api.app import create_app
+from domain.case import Actor, Command
+from domain.handlers import NewCase
 from infra.bootstrap import Service
-from infra.clock import describe_nl
+from infra.clock import ClockMismatch, describe_nl
 from infra.settings import Settings
 from infra.tables import simulated_clock
 from tests.api.conftest import RunningApi, bearer, make_test_users, serving
@@ -187,3 +189,21 @@ def test_every_page_shows_the_simulated_date(client: httpx.Client) -> None:
         page = client.get(path, headers={"Accept": "text/html", "Authorization": ""})
         assert page.status_code == status
         assert banner in page.text
+
+
+@pytest.mark.parametrize(("ran", "starts"), [("simulated", "real"), ("real", "simulated")])
+def test_the_api_does_not_start_on_a_database_of_the_other_clock(
+        ran: str, starts: str, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A database that ran simulated (its clock row) or on the real clock (a case, no clock row)."""
+    url = migrated_sqlite(str(tmp_path_factory.mktemp("sqlite")))
+    first = Service.from_settings(Settings(database_url=url, data_dir=tmp_path_factory.mktemp("data"), clock=ran))
+    first.clock.check()
+    first.open_case(NewCase("opp", "14PS03", "lln-klok-2", "standaard"), Command(
+        "start_opp", Actor("zorgcoordinator", "zc-1"), {"extra_ondersteuning_sinds": "2026-09-01"}), first.now())
+    second = Service.from_settings(Settings(database_url=url, data_dir=tmp_path_factory.mktemp("data"), clock=starts))
+    try:
+        with pytest.raises(ClockMismatch, match="LEERLINGROUTE_CLOCK"):
+            create_app(second)
+    finally:
+        first.engine.dispose()
+        second.engine.dispose()
