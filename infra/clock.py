@@ -194,11 +194,11 @@ def parse_instant(text: str) -> datetime:
             day = date.fromisoformat(cleaned)
             return datetime(day.year, day.month, day.day, tzinfo=NL).astimezone(UTC)
         instant = datetime.fromisoformat(cleaned)
-    except ValueError as error:
+        return (instant if instant.tzinfo else instant.replace(tzinfo=NL)).astimezone(UTC)
+    except (ValueError, OverflowError) as error:
         raise ClockRefused(f"Not a date or instant: {text!r}",
                            f"'{text}' is geen datum of tijdstip: schrijf bijvoorbeeld 2026-12-07 of "
                            "2026-12-07T09:00 (ISO 8601; zonder tijdzone is het Nederlandse tijd).") from error
-    return (instant if instant.tzinfo else instant.replace(tzinfo=NL)).astimezone(UTC)
 
 
 def describe_nl(instant: datetime, *, with_time: bool = True) -> str:
@@ -298,7 +298,7 @@ def _attempt(engine: Engine, actor: Actor, wall: datetime, action: str, target_o
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
             found = read(conn, for_update=True)
             before = found.at(wall) if found else None
-            target = target_of(before if before is not None else wall)
+            target = _target(target_of, before if before is not None else wall)
             _check(before, target, lambda: has_history(conn))
             if found is None:
                 conn.execute(simulated_clock.insert().values(id=ROW_ID, simulated_at=target, set_at=wall))
@@ -313,6 +313,15 @@ def _attempt(engine: Engine, actor: Actor, wall: datetime, action: str, target_o
     except IntegrityError as error:  # another process made the row first
         raise _LostRace from error
     return Moved(before, target, wall)
+
+
+def _target(target_of: Callable[[datetime], datetime], start: datetime) -> datetime:
+    """Where the move lands; one beyond the calendar's years (P10000Y) is refused like one outside the window."""
+    try:
+        return target_of(start)
+    except (ValueError, OverflowError) as error:
+        raise ClockRefused("Simulated instant beyond the calendar",
+                           "De gesimuleerde datum moet tussen 1 januari 2000 en 1 januari 2100 liggen.") from error
 
 
 def _check(before: datetime | None, target: datetime, history: Callable[[], bool]) -> None:

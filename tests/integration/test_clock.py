@@ -159,6 +159,8 @@ def test_the_clock_stays_between_2000_and_2100(simulated: Service, target: datet
     """Outside the window is refused, whatever else."""
     with pytest.raises(ClockRefused, match="outside"):
         simulated.clock.set_to(target, ADMIN)
+    with pytest.raises(ClockRefused, match="beyond the calendar"):
+        simulated.clock.advance(parse_step("P10000Y"), ADMIN)
     assert _row(simulated) == SimulatedTime(WALL, WALL)
 
 
