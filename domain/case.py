@@ -305,9 +305,9 @@ class Case:
     def _start(
         self, definition: PathwayDefinition, target: str, occurred: datetime, context: Context,
     ) -> tuple[Timer, ...]:
-        held = self.artifacts.get(SUSPENDED, {})
-        specs = [s for s in definition.timers
-                 if s.starts_on == target and s.name not in self.timers and s.name not in held]
+        held, used = self.artifacts.get(SUSPENDED, {}), self.artifacts.get(_ONCE, {})
+        specs = [s for s in definition.timers if s.starts_on == target and s.name not in self.timers
+                 and s.name not in held and f"termijn:{s.name}" not in used]
         regional = bool(context.profile.setting("atw_voor_regionale_termijnen", default=False))
         for spec in specs:
             calendar = context.calendar if spec.term.in_school_weeks else None
@@ -315,6 +315,8 @@ class Case:
                                           calendar=calendar)
             self.timers[spec.name] = Timer(self._timer_id(spec.name), self.id, spec.name, spec.fires,
                                            deadline.due_at, deadline)
+            if spec.once:
+                self.artifacts[_ONCE] = {**self.artifacts.get(_ONCE, {}), f"termijn:{spec.name}": occurred.isoformat()}
         return tuple(self.timers[s.name] for s in specs)
 
     def _timer_id(self, name: str) -> str:

@@ -73,6 +73,9 @@ class TimerSpec:
     term: Term
     fires: str
     anchor: tuple[str, ...] = ()
+    once: bool = False
+    """Started at most once per case (a statutory term that runs from the request, however often the case
+    re-enters ``starts_on``)."""
 
 
 @dataclass(frozen=True)

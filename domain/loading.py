@@ -101,6 +101,7 @@ def _timer(data: Data) -> TimerSpec:
                                                         str(basis["anchor"]))),
         fires=str(data["fires"]),
         anchor=tuple(data.get("anchor", ())),
+        once=bool(data.get("once", False)),
     )
 
 

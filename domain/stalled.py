@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from itertools import pairwise
 from typing import Any
 
@@ -26,6 +26,7 @@ from domain.definition import PathwayDefinition
 from domain.durations import NL, Duration
 from domain.errors import DomainError, NotFound, RoleNotAllowed
 from domain.roles import ADMIN, BTO, SWV_COORDINATOR
+from domain.terms import last_day_of
 
 STAGE_NORMS = "stage_norms"
 """The profile setting that holds ``{pathway: {stage: Duration}}``."""
@@ -94,6 +95,8 @@ class OverdueTimer:
     label: str
     due_at: datetime
     days_overdue: int
+    """Days since the last day: 1 on the first day the term has passed."""
+    last_day: date
 
 
 @dataclass(frozen=True)
@@ -154,7 +157,8 @@ class Digest:
         return {**self.counts(),
                 "stalled_cases": [{**asdict(s), "stage_entered_at": s.stage_entered_at.isoformat()}
                                   for s in self.stalled],
-                "overdue_timers": [{**asdict(t), "due_at": t.due_at.isoformat()} for t in self.overdue]}
+                "overdue_timers": [{**asdict(t), "due_at": t.due_at.isoformat(), "last_day": t.last_day.isoformat()}
+                                   for t in self.overdue]}
 
 
 class DigestNotFound(NotFound):
@@ -211,7 +215,7 @@ def build_digest(
     stalled = sorted((s for c in cases if c.profile == profile
                       if (s := _stalled(c, norms, definitions, as_of)) is not None),
                      key=lambda s: (-s.days_over, s.pathway, s.case_id))
-    overdue = sorted((_overdue(t, definitions, as_of) for t in timers if t.profile == profile and t.due_at < as_of),
+    overdue = sorted((_overdue(t, definitions, as_of) for t in timers if t.profile == profile and t.due_at <= as_of),
                      key=lambda t: (t.due_at, t.case_id, t.timer))
     return Digest(profile, iso_week(as_of), as_of, tuple(stalled), tuple(overdue),
                   _per((s.pathway, s.stage) for s in stalled), _per((t.pathway, t.timer) for t in overdue))
@@ -235,8 +239,9 @@ def _overdue(timer: PendingTimer, definitions: Definitions, as_of: datetime) -> 
     definition = definitions.get((timer.pathway, timer.definition_version))
     specs = definition.timers if definition else ()
     label = next((t.label for t in specs if t.name == timer.timer), timer.timer)
+    last_day = last_day_of(timer.due_at)
     return OverdueTimer(timer.case_id, timer.pathway, timer.school_brin, timer.timer, label, timer.due_at,
-                        _days(timer.due_at, as_of))
+                        (as_of.astimezone(NL).date() - last_day).days, last_day)
 
 
 def _days(start: datetime, end: datetime) -> int:

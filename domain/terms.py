@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any, Final, Literal, Protocol
 
-from domain.durations import Duration, add_months, start_of_day
+from domain.durations import NL, Duration, add_months, start_of_day
 from domain.feestdagen import WEEKDAGEN, rustdag, werkdag_op_of_na
 
 KINDS: Final = {
@@ -52,6 +52,11 @@ class SchoolWeeks(Protocol):
     def add_school_weeks(self, start: date, weeks: int) -> date:
         """The same weekday ``weeks`` school weeks later, holiday weeks skipped."""
         ...
+
+
+def last_day_of(due_at: datetime) -> date:
+    """The last day of a term that has passed at ``due_at`` (the start of the next Dutch day)."""
+    return (due_at - timedelta(microseconds=1)).astimezone(NL).date()
 
 
 def datum(day: date) -> str:

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from domain.case import SUSPENDED, Case, Event
 from domain.definition import PathwayDefinition, Transition
-from domain.durations import NL
 from domain.fields import FieldSpec
 from domain.roles import SYSTEEM
-from domain.terms import Deadline
+from domain.terms import Deadline, last_day_of
 
 
 @dataclass(frozen=True)
@@ -33,9 +32,7 @@ class TimerView:
         """The last day on which a step is in time (for a timer from before deadlines were kept: the
         Dutch day before ``due_at``).
         """
-        if self.deadline is not None:
-            return self.deadline.last_day
-        return (self.due_at - timedelta(microseconds=1)).astimezone(NL).date()
+        return self.deadline.last_day if self.deadline is not None else last_day_of(self.due_at)
 
 
 @dataclass(frozen=True)
@@ -82,7 +79,7 @@ def case_status(case: Case, definition: PathwayDefinition, now: datetime, role: 
                      if t.roles != {SYSTEEM} and (role is None or role in t.roles))
     return CaseStatus(case.id, case.pathway, case.definition_version, case.profile, case.school_brin, case.pupil_id,
                       case.stage, stage.label, stage.final, case.stage_entered_at, case.opened_at,
-                      case.version, timers, commands, tuple(sorted(case.artifacts)))
+                      case.version, timers, commands, tuple(sorted(a for a in case.artifacts if not a.startswith("_"))))
 
 
 def _suspended(case: Case, definition: PathwayDefinition) -> list[TimerView]:

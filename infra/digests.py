@@ -68,17 +68,18 @@ def overdue_timers(conn: Connection, where: ColumnElement[bool], as_of: datetime
 
 
 def count_overdue(conn: Connection, where: ColumnElement[bool], as_of: datetime) -> int:
-    """How many pending timers of the cases matching ``where`` fell due before ``as_of``."""
+    """How many pending timers of the cases matching ``where`` fell due at or before ``as_of``."""
     query = (select(func.count()).select_from(timers.join(cases, cases.c.id == timers.c.case_id))
              .where(_overdue(as_of), where))
     return int(conn.execute(query).scalar_one())
 
 
 def _overdue(as_of: datetime) -> ColumnElement[bool]:
-    """Pending and due before ``as_of``; the expression index ``ix_timers_pending_due`` gives PostgreSQL
-    the statistics of pending timers only (finished ones keep their past due dates).
+    """Pending and due at or before ``as_of`` (the sweep's and the status's rule); the expression index
+    ``ix_timers_pending_due`` gives PostgreSQL the statistics of pending timers only (finished ones keep their
+    past due dates).
     """
-    return and_(timers.c.state == _PENDING, timers.c.due_at < as_of, as_of > PENDING_DUE)
+    return and_(timers.c.state == _PENDING, timers.c.due_at <= as_of, as_of > PENDING_DUE)
 
 
 def entered_before(conn: Connection, where: ColumnElement[bool], cutoff: datetime, limit: int) -> list[CaseSummary]:

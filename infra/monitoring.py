@@ -80,7 +80,8 @@ def _overdue_page(conn: Connection, wanted: ColumnElement[bool], registry: Pathw
         return [], 0
     if query.pathway is not None:
         wanted = wanted & (cases.c.pathway == query.pathway)
-    due_before = as_of - timedelta(days=query.min_days_over)
+    # a deadline is ``days_overdue`` days past its last day from the start of the day after it (due_at)
+    due_before = as_of - timedelta(days=max(query.min_days_over - 1, 0))
     total = digest_store.count_overdue(conn, wanted, due_before)
     page = digest_store.overdue_timers(conn, wanted, due_before, query.limit, query.offset)
     by_profile = {t.profile for t in page}

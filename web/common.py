@@ -21,6 +21,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.datastructures import FormData
 
 from domain.roles import ADMIN, BTO, SWV_COORDINATOR, ZORGCOORDINATOR
+from domain.terms import last_day_of
 from infra import web_accounts
 from infra.bootstrap import Service
 from infra.clock import SIMULATED, describe_nl
@@ -44,7 +45,8 @@ SECURITY_HEADERS = {
 templates = Jinja2Templates(directory=HERE / "templates")
 templates.env.globals.update(role_label=texts.role_label, code_label=texts.code_label, sentence=texts.sentence,
                              ADMIN=ADMIN, LIST_ROLES=(ZORGCOORDINATOR, SWV_COORDINATOR, BTO))
-templates.env.filters.update(datum=texts.date_nl, tijdstip=texts.instant_nl, iso=texts.iso)
+templates.env.filters.update(datum=texts.date_nl, tijdstip=texts.instant_nl, iso=texts.iso,
+                             laatste_dag=last_day_of)
 
 
 def service(request: Request) -> Service:

@@ -18,6 +18,7 @@ from domain.access import Principal
 from domain.errors import DomainError
 from domain.registry import PathwayRegistry
 from domain.roles import BTO, SWV_COORDINATOR, ZORGCOORDINATOR
+from domain.terms import last_day_of
 from infra.bootstrap import Service
 from infra.search import CaseFilter, CaseRow
 from web.common import forbidden, now, page, service, signed_in, to_sign_in
@@ -101,6 +102,6 @@ def _soonest(row: WorkRow) -> tuple[bool, datetime, datetime, str]:
 def _row(registry: PathwayRegistry, row: CaseRow, at: datetime) -> WorkRow:
     definition = registry.for_profile(row.pathway, row.definition_version, row.profile)
     stage = definition.stages.get(row.stage)
-    days_left = (local_date(row.next_due_at) - local_date(at)).days if row.next_due_at else None
+    days_left = (last_day_of(row.next_due_at) - local_date(at)).days if row.next_due_at else None
     return WorkRow(row.case_id, row.pupil_id, row.school_brin, definition.title, stage.label if stage else row.stage,
                    row.stage_entered_at, row.next_due_at, days_left)

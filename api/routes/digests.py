@@ -5,10 +5,11 @@ The schemas live here rather than in api/schemas.py: they describe only these tw
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import AwareDatetime, BaseModel
+from pydantic import AwareDatetime, BaseModel, Field
 
 from api.deps import PrincipalDep, ServiceDep
 from api.schemas import problem_responses
@@ -52,8 +53,9 @@ class OverdueTimerOut(BaseModel):
     school_brin: str
     timer: str
     label: str
-    due_at: AwareDatetime
-    days_overdue: int
+    due_at: AwareDatetime = Field(description="the instant the term passed: the start of the day after its last day")
+    days_overdue: int = Field(description="days since the last day (1 on the first day the term has passed)")
+    last_day: date = Field(description="the last day on which a step was in time")
 
 
 class DigestContentOut(BaseModel):

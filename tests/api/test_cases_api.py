@@ -159,9 +159,13 @@ def test_a_new_case_is_in_concept_with_the_opp_deadline_six_weeks_after_extra_on
     timer = found["open_timers"][0]
     assert timer["name"] == "opp_termijn"
     assert timer["label"] == "OPP binnen 6 weken na start extra ondersteuning in werking"
-    assert instant(timer["due_at"]) == datetime(2026, 10, 13, 0, 0, tzinfo=NL)
-    assert instant(timer["due_at"]) == datetime(2026, 9, 1, tzinfo=NL) + timedelta(weeks=6)
+    assert timer["last_day"] == "2026-10-13"  # 6 weeks after 1 September, the last day included
+    assert instant(timer["due_at"]) == datetime(2026, 10, 14, 0, 0, tzinfo=NL)  # overdue from the next day
     assert timer["overdue"] is False
+    assert timer["basis"] == {"soort": "wet", "soort_tekst": "wettelijke termijn",
+                              "bron": "WPO art. 40a, WVO 2020 art. 2.43"}
+    assert timer["reckoning"] == ("6 weken na de start van de extra ondersteuning op 1 september 2026 "
+                                  "(WPO art. 40a, WVO 2020 art. 2.43) → 13 oktober 2026")
 
 
 def test_the_status_offers_the_commands_people_may_issue_next_but_not_the_systems_own(
@@ -188,9 +192,11 @@ def test_the_status_offers_the_commands_people_may_issue_next_but_not_the_system
 def test_a_deadline_shows_as_overdue_once_the_clock_has_passed_it(
     api: httpx.Client, clock: ControllableClock,
 ) -> None:
-    """The overdue flag follows the API's clock: false the instant before the due date, true from it."""
+    """The overdue flag follows the API's clock: false until the end of the last day (13 October), true from
+    the first instant of the next day.
+    """
     case_id = open_case(api, sinds="2026-09-01")
-    due = datetime(2026, 10, 13, tzinfo=NL)
+    due = datetime(2026, 10, 14, tzinfo=NL)
 
     clock.set(due - timedelta(seconds=1))
     assert [t["overdue"] for t in status(api, case_id)["open_timers"]] == [False]
@@ -247,7 +253,7 @@ def test_an_opp_goes_from_concept_to_in_werking_with_the_parents_instemming(
     assert instant(found["stage_entered_at"]) == in_force
     assert found["on_record"] == ["extra_ondersteuning", "handelingsdeel", "instemming"]
     assert [(t["name"], instant(t["due_at"]), t["overdue"]) for t in found["open_timers"]] == [
-        ("evaluatie", datetime(2027, 9, 24, 14, 0, tzinfo=UTC), False)]
+        ("evaluatie", datetime(2027, 9, 25, tzinfo=NL), False)]  # a year after 24 September 2026: last day included
     assert [c["command"] for c in found["next_commands"]] == ["registreer_evaluatie", "sluit_af"]
 
     events = history(api, case_id)
@@ -278,7 +284,7 @@ def test_refused_instemming_sends_the_opp_back_to_concept_while_the_six_week_dea
     assert outcome["stage"] == "concept"
     assert outcome["event"] == "instemming_geweigerd"
     assert [(t["name"], instant(t["due_at"])) for t in status(api, case_id)["open_timers"]] == [
-        ("opp_termijn", datetime(2026, 10, 13, tzinfo=NL))]
+        ("opp_termijn", datetime(2026, 10, 14, tzinfo=NL))]
 
 
 def test_closing_a_case_ends_it_and_cancels_its_deadlines(api: httpx.Client) -> None:
@@ -661,7 +667,7 @@ def test_a_meeting_recorded_the_next_day_keeps_when_it_happened_and_when_it_was_
     assert instant(last["recorded_at"]) == now
     applied(api, case_id, "stel_in_werking")
     assert [(t["name"], instant(t["due_at"])) for t in status(api, case_id)["open_timers"]] == [
-        ("evaluatie", datetime(2027, 9, 14, 15, 30, tzinfo=NL))]
+        ("evaluatie", datetime(2027, 9, 15, tzinfo=NL))]  # counted from the meeting's day, 14 September
 
 
 # --- pathways and the service ----------------------------------------------------------------------

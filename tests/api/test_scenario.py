@@ -74,10 +74,9 @@ class Pupil:
         return {t["pathway"]: t["stage"] for t in self.timeline()["active"]}
 
     def deadlines(self, pathway: str) -> dict[str, str]:
-        """Open deadlines of an active trajectory: timer -> due date (Dutch calendar day)."""
+        """Open deadlines of an active trajectory: timer -> its last day (a step that day is in time)."""
         found = next(t for t in self.timeline()["active"] if t["pathway"] == pathway)
-        return {d["name"]: datetime.fromisoformat(d["due_at"]).astimezone(NL).date().isoformat()
-                for d in found["open_timers"]}
+        return {d["name"]: d["last_day"] for d in found["open_timers"]}
 
 
 @pytest.fixture
@@ -119,7 +118,7 @@ def test_one_pupil_from_signal_through_tlv_and_vso_back_to_regular_secondary_sch
     for command, payload in COMPLETE_TLV_DOSSIER:
         pupil.do("tlv", command, payload)
     pupil.do("tlv", "controleer_volledigheid", headers=BTO)
-    assert pupil.deadlines("tlv") == {"besluittermijn": "2026-11-12"}
+    assert pupil.deadlines("tlv") == {"besluittermijn": "2026-11-12", "wettelijke_beslistermijn": "2026-11-26"}
     pupil.do("tlv", "registreer_beoordeling", {"beoordelaar": "b-1"}, headers=BTO)
     pupil.do("tlv", "registreer_beoordeling", {"beoordelaar": "b-2"}, headers=BTO)
     pupil.do("tlv", "ken_toe", {"categorie": "laag", "startdatum": "2026-11-01", "einddatum": "2028-07-31"},
@@ -133,8 +132,8 @@ def test_one_pupil_from_signal_through_tlv_and_vso_back_to_regular_secondary_sch
     assert pupil.timeline()["school_brin"] == "00KX00"
 
     pupil.start("herbeoordeling", {"einddatum": "2028-07-31", "tlv_dossier": pupil.cases["tlv"]}, school="00KX00")
-    assert pupil.deadlines("herbeoordeling") == {"herbeoordeling_start": "2028-01-31", "tlv_einde": "2028-08-01"}
-    pupil.at("2028-01-31")
+    assert pupil.deadlines("herbeoordeling") == {"herbeoordeling_start": "2028-01-31", "tlv_einde": "2028-07-31"}
+    pupil.at("2028-02-01")  # the last day, 31 January, is over
     assert pupil.active()["herbeoordeling"] == "loopt"
     pupil.do("herbeoordeling", "plaats_terug", {"naar_school_brin": "14PS03"})
 
@@ -147,7 +146,7 @@ def test_one_pupil_from_signal_through_tlv_and_vso_back_to_regular_secondary_sch
     pupil.at("2028-08-01")
     assert pupil.do("vso_vo_overstap", "registreer_plaatsing", {"vo_school": "14PS03"}) == "geplaatst"
     pupil.api.post(f"/pupils/{pupil.id}/transfer", json={"school_brin": "14PS03"})
-    pupil.at("2028-11-01")  # nazorg three months after placement
+    pupil.at("2028-11-02")  # nazorg once the three months after placement (through 1 November) are over
     assert pupil.active()["vso_vo_overstap"] == "nazorg"
     pupil.do("vso_vo_overstap", "rond_nazorg_af", {"plaatsing_succesvol": True})
     timeline = pupil.timeline()

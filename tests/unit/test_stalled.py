@@ -95,15 +95,22 @@ def test_a_profile_without_norms_lists_no_stalled_cases() -> None:
     assert digest_at(ENTERED + timedelta(days=400), [case()], norms={})["stalled"] == 0
 
 
-def test_overdue_timers_are_listed_with_label_and_days_overdue_and_only_when_past_due() -> None:
-    """A pending timer due 3 days before as_of is listed; one due exactly at as_of or later is not."""
+def test_overdue_timers_are_listed_with_label_last_day_and_days_past_it_once_the_last_day_is_over() -> None:
+    """On Monday 9 November: a term whose last day was Thursday 5 November is 4 days over; one whose last day
+    was Sunday 8 November is 1 day over (it passed at midnight); one whose last day is today is not listed.
+    """
     as_of = datetime(2026, 11, 9, 9, 0, tzinfo=NL)
-    timers = [timer(as_of - timedelta(days=3)), timer(as_of, case_id="c8"), timer(as_of + timedelta(days=1), "c7")]
+    midnight = datetime(2026, 11, 9, tzinfo=NL)
+    timers = [timer(midnight - timedelta(days=3)), timer(midnight, case_id="c8"),
+              timer(midnight + timedelta(days=1), "c7")]
     found = digest_at(as_of, [], timers)
-    assert found["overdue_timers"] == [{
-        "case_id": "c9", "pathway": "opp", "school_brin": "14PS03", "timer": "opp_termijn",
-        "label": "OPP binnen 6 weken na start extra ondersteuning in werking",
-        "due_at": (as_of - timedelta(days=3)).isoformat(), "days_overdue": 3}]
+    assert found["overdue_timers"] == [
+        {"case_id": "c9", "pathway": "opp", "school_brin": "14PS03", "timer": "opp_termijn",
+         "label": "OPP binnen 6 weken na start extra ondersteuning in werking",
+         "due_at": (midnight - timedelta(days=3)).isoformat(), "days_overdue": 4, "last_day": "2026-11-05"},
+        {"case_id": "c8", "pathway": "opp", "school_brin": "14PS03", "timer": "opp_termijn",
+         "label": "OPP binnen 6 weken na start extra ondersteuning in werking",
+         "due_at": midnight.isoformat(), "days_overdue": 1, "last_day": "2026-11-08"}]
 
 
 def test_the_counts_are_per_pathway_and_stage_and_per_pathway_and_timer() -> None:

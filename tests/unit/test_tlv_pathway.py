@@ -523,6 +523,26 @@ def test_the_aanvullingstermijn_passing_unused_resumes_the_statutory_term() -> N
     assert "Awb art. 4:15" in deadline_of(timer).reckoning
 
 
+def test_a_statutory_term_that_has_passed_does_not_start_again_when_the_request_is_back_in_aangevraagd() -> None:
+    """The 8 weeks run from the request once: after they passed (27 October), an aanvulling asked and delivered
+    brings the case back to 'aangevraagd' without a second statutory term (it would report the same lapse twice).
+    """
+    case = requested()
+    fire(case, "wettelijke_beslistermijn", datetime(2026, 10, 28, 0, 1, tzinfo=NL))
+    send(case, "vraag_aanvulling", datetime(2026, 10, 29, 10, tzinfo=NL),
+         {"wat_ontbreekt": "zienswijze", "aanvullen_uiterlijk": "2026-11-12"}, actor=BTO)
+    delivered = send(case, "lever_aanvulling", datetime(2026, 11, 2, 10, tzinfo=NL))
+    assert (case.stage, delivered.started, list(case.timers)) == ("aangevraagd", (), [])
+
+
+def test_the_statutory_term_starts_anew_on_a_new_request() -> None:
+    """Once per case, not once ever: another TLV request of the same pupil has its own 8 weeks."""
+    case = requested()
+    fire(case, "wettelijke_beslistermijn", datetime(2026, 10, 28, 0, 1, tzinfo=NL))
+    again = requested(at=datetime(2026, 11, 2, 9, tzinfo=NL))
+    assert deadline_of(again.timers["wettelijke_beslistermijn"]).last_day == date(2026, 12, 28)
+
+
 def test_an_aanvulling_asked_without_its_term_is_refused() -> None:
     """The request for an aanvulling carries its own term (Awb art. 4:5): 'aanvullen_uiterlijk'."""
     case = requested()
