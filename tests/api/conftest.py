@@ -30,6 +30,7 @@ from api.app import create_app
 from infra import accounts
 from infra.bootstrap import Service
 from infra.settings import Settings
+from infra.tables import simulated_clock
 from tests.databases import fresh_pg_database, migrated_sqlite
 
 DEFAULT_NOW = datetime(2026, 9, 3, 9, 0, tzinfo=UTC)
@@ -216,3 +217,27 @@ def api(running_api: RunningApi, clock: ControllableClock) -> Iterator[httpx.Cli
     del clock  # requested so that every test starts at DEFAULT_NOW
     with httpx.Client(base_url=running_api.base_url, headers=ZORGCOORDINATOR, timeout=30.0) as client:
         yield client
+
+
+def simulated_instance(database: str, tmp_path_factory: pytest.TempPathFactory, start: datetime) -> Iterator[str]:
+    """An oefenomgeving (``LEERLINGROUTE_CLOCK=simulated``) on a database of its own, ``database`` "sqlite" or
+    "postgresql" (the suite's shared one runs on the real clock), its clock at ``start``, served over HTTP with
+    the app's own clock (``service.now``) and the test users: its base URL.
+    """
+    def served(url: str) -> Iterator[str]:
+        settings = Settings(database_url=url, data_dir=tmp_path_factory.mktemp("data"), clock="simulated")
+        service = Service.from_settings(settings)
+        make_test_users(service)
+        with service.engine.begin() as conn:
+            conn.execute(simulated_clock.insert().values(id=1, simulated_at=start, set_at=datetime.now(UTC)))
+        try:
+            with serving(create_app(service), "simulated-api") as base_url:
+                yield base_url
+        finally:
+            service.engine.dispose()
+
+    if database == "sqlite":
+        yield from served(migrated_sqlite(str(tmp_path_factory.mktemp("sqlite"))))
+        return
+    with fresh_pg_database() as url:
+        yield from served(url)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,9 +21,8 @@ from domain.handlers import NewCase
 from infra.bootstrap import Service
 from infra.clock import ClockMismatch, describe_nl
 from infra.settings import Settings
-from infra.tables import simulated_clock
-from tests.api.conftest import RunningApi, bearer, make_test_users, serving
-from tests.databases import fresh_pg_database, migrated_sqlite
+from tests.api.conftest import RunningApi, bearer, simulated_instance
+from tests.databases import migrated_sqlite
 
 NL = ZoneInfo("Europe/Amsterdam")
 START = datetime(2026, 9, 3, 9, 0, tzinfo=NL)
@@ -40,23 +39,7 @@ def simulated_api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempP
     """An oefenomgeving on a database of its own (the suite's shared one runs on the real clock), its clock at
     START, served over HTTP with the app's own clock (``service.now``): its base URL.
     """
-    def served(url: str) -> Iterator[str]:
-        settings = Settings(database_url=url, data_dir=tmp_path_factory.mktemp("data"), clock="simulated")
-        service = Service.from_settings(settings)
-        make_test_users(service)
-        with service.engine.begin() as conn:
-            conn.execute(simulated_clock.insert().values(id=1, simulated_at=START, set_at=datetime.now(UTC)))
-        try:
-            with serving(create_app(service), "simulated-api") as base_url:
-                yield base_url
-        finally:
-            service.engine.dispose()
-
-    if request.param == "sqlite":
-        yield from served(migrated_sqlite(str(tmp_path_factory.mktemp("sqlite"))))
-        return
-    with fresh_pg_database() as url:
-        yield from served(url)
+    yield from simulated_instance(request.param, tmp_path_factory, START)
 
 
 @pytest.fixture
