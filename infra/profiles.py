@@ -72,6 +72,11 @@ class _ProfileFile(_Strict):
     norms: dict[str, dict[str, dict[str, int]]] = {}
     """How long a case may stay in a stage, per pathway, before the weekly digest lists it as stalled.
     That the pathways and stages exist (and are not final) is checked where the registry is built."""
+    atw_voor_regionale_termijnen: bool = False
+    """Whether the Algemene termijnenwet moves the last day of this region's own terms (regional agreements and
+    profile dates) off a weekend or holiday, as it does for statutory terms (DOMAIN.md §8)."""
+    schoolkalender_regio: Literal["noord", "midden", "zuid"] = "midden"
+    """The holiday region whose school calendar terms in school weeks count on."""
     verzuim: dict[str, int | bool] = {}
     """The thuiszitter detection's settings (``domain.verzuim.VerzuimSettings``: dreigend_weken,
     thuiszitter_weken, meldplicht_uren, ...); what is left out keeps the legal default."""
@@ -129,6 +134,8 @@ def _to_domain(parsed: _ProfileFile) -> Profile:
                         for year, d in parsed.po_vo_dates.items()},
         STAGE_NORMS: {p: {s: Duration.from_data(d) for s, d in stages.items()} for p, stages in parsed.norms.items()},
         "verzuim": dict(parsed.verzuim),
+        "atw_voor_regionale_termijnen": parsed.atw_voor_regionale_termijnen,
+        "schoolkalender_regio": parsed.schoolkalender_regio,
     }
     return Profile(parsed.code, parsed.name, durations, settings)
 

@@ -22,8 +22,8 @@ def _current_stage(page: Page) -> str:
 
 
 def test_the_case_page_shows_the_timeline_deadlines_and_the_pathway(page: Page, site: Site) -> None:
-    """Both trajectories of the pupil with their events and dates, the OPP deadline with its due date,
-    and every stage of the OPP pathway with 'Concept' as the current one.
+    """Both trajectories of the pupil with their events and dates, the OPP deadline with its last day, the law
+    it rests on and how it was counted, and every stage of the OPP pathway with 'Concept' as the current one.
     """
     pupil = f"lln-{uuid.uuid4().hex[:8]}"
     signal = site.open_case("signalering", "registreer_signaal", SIGNAL, pupil)
@@ -37,6 +37,9 @@ def test_the_case_page_shows_the_timeline_deadlines_and_the_pathway(page: Page, 
     deadlines = page.get_by_role("table")
     expect(deadlines).to_contain_text("OPP binnen 6 weken na start extra ondersteuning in werking")
     expect(deadlines).to_contain_text("13 oktober 2026")
+    expect(deadlines).to_contain_text("Grondslag: WPO art. 40a, WVO 2020 art. 2.43 (wettelijke termijn)")
+    expect(deadlines).to_contain_text("Berekening: 6 weken na de start van de extra ondersteuning op 1 september "
+                                      "2026 (WPO art. 40a, WVO 2020 art. 2.43) → 13 oktober 2026")
     timeline = page.locator(".traject")
     expect(timeline).to_have_count(2)
     expect(timeline.nth(0)).to_contain_text("Signaal vastleggen")

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 from domain.case import Actor, Case, Command, Decision, Timer
+from domain.context import Context, Profile
 from domain.definition import PathwayDefinition
-from domain.durations import NL
+from domain.durations import NL, Duration
 from domain.errors import GuardFailed, InvalidCommand, RoleNotAllowed, TransitionNotAllowed
 from domain.handlers import TIMER_ACTOR, NewCase, fire_due_timers, handle_command, open_case
 from domain.registry import PathwayRegistry
@@ -279,3 +280,40 @@ def test_an_rto_has_no_kind() -> None:
     with pytest.raises(InvalidCommand) as refused:
         requested({"soort": "toeleiding"}, RTO)
     assert refused.value.problems == ("Onbekend veld 'soort'.",)
+
+
+# --- the region's own terms and the Algemene termijnenwet -------------------------------------------------------
+
+
+def _knooppunt_in(profile: Profile, requested_at: datetime) -> Deadline:
+    definition = PathwayRegistry.builtin(profiles={profile.code: profile}).for_profile("knooppunt", None, profile.code)
+    command = Command("vraag_knooppunt_aan", ZC, {"soort": "toeleiding"})
+    case, _ = Case.open("kp-p", definition, "14PS03", "lln-1", command, requested_at,
+                        Context(profile, instant=requested_at))
+    return deadline_of(case.timers["knooppunt_termijn"])
+
+
+def test_a_regional_term_ending_on_a_saturday_stays_there_unless_the_profile_applies_the_atw() -> None:
+    """Requested Saturday 3 October 2026 (a case opened on a weekend): 4 weeks end on Saturday 31 October.
+    A regional agreement is no statutory term, so it stays there; a profile that opts in moves it to Monday.
+    """
+    saturday = datetime(2026, 10, 3, 10, tzinfo=NL)
+    plain = _knooppunt_in(Profile("regio", "Regio"), saturday)
+    assert (plain.last_day, plain.kind) == (date(2026, 10, 31), "regionaal")
+    assert "zaterdag, maar een regionale afspraak wordt niet verlengd" in plain.reckoning
+    opted = _knooppunt_in(Profile("regio-atw", "Regio", settings={"atw_voor_regionale_termijnen": True}), saturday)
+    assert opted.last_day == date(2026, 11, 2)
+    assert opted.reckoning.endswith("zaterdag → maandag 2 november 2026 (Algemene termijnenwet art. 1)")
+
+
+def test_a_profile_may_count_a_regional_term_in_school_weeks_on_its_regions_calendar() -> None:
+    """Four school weeks from Monday 5 October 2026 in region zuid skip the herfstvakantie (17-25 October):
+    the last day is Monday 9 November, a week later than four calendar weeks.
+    """
+    profile = Profile("regio-sw", "Regio", {"knooppunt": {"knooppunt_termijn": Duration(school_weeks=4)}},
+                      {"schoolkalender_regio": "zuid"})
+    found = _knooppunt_in(profile, datetime(2026, 10, 5, 10, tzinfo=NL))
+    assert found.last_day == date(2026, 11, 9)
+    assert found.reckoning.startswith("4 schoolweken na de aanvraag op 5 oktober 2026")
+    calendar_weeks = _knooppunt_in(Profile("regio", "Regio"), datetime(2026, 10, 5, 10, tzinfo=NL))
+    assert calendar_weeks.last_day == date(2026, 11, 2)

@@ -77,6 +77,27 @@ def test_a_bad_profile_file_is_refused_naming_the_file_and_the_key(tmp_path: Pat
     assert message in str(refused.value)
 
 
+def test_a_profile_file_says_whether_the_atw_applies_to_its_own_terms_and_which_school_calendar_counts(
+        tmp_path: Path) -> None:
+    """Both default to the law's reading (regional terms are not moved) and the midden calendar; a file may
+    opt in and name its region; a region that does not exist is refused.
+    """
+    path = tmp_path / "x-1.yaml"
+    path.write_text("code: x-1\nname: SWV X\nsector: po\ncascade: {levels: [a, b]}\n", encoding="utf-8")
+    plain = load_profile(path)
+    assert (plain.setting("atw_voor_regionale_termijnen"), plain.setting("schoolkalender_regio")) == (False, "midden")
+    path.write_text("code: x-1\nname: SWV X\nsector: po\ncascade: {levels: [a, b]}\n"
+                    "atw_voor_regionale_termijnen: true\nschoolkalender_regio: zuid\n"
+                    "durations: {knooppunt: {knooppunt_termijn: {school_weeks: 4}}}\n", encoding="utf-8")
+    opted = load_profile(path)
+    assert (opted.setting("atw_voor_regionale_termijnen"), opted.setting("schoolkalender_regio")) == (True, "zuid")
+    assert opted.durations["knooppunt"]["knooppunt_termijn"] == Duration(school_weeks=4)
+    path.write_text("code: x-1\nname: SWV X\nsector: po\ncascade: {levels: [a, b]}\nschoolkalender_regio: oost\n",
+                    encoding="utf-8")
+    with pytest.raises(ProfileError, match="schoolkalender_regio"):
+        load_profile(path)
+
+
 def test_a_profile_naming_a_timer_that_does_not_exist_is_refused() -> None:
     """Durations must name real timers of real pathways."""
     wrong = Profile("fout", "Fout", {"opp": {"bestaat_niet": Duration(weeks=1)}})
