@@ -117,8 +117,9 @@ def test_the_monitor_fits_a_tablet_and_is_not_for_leerplicht(page: Page, site: S
 
 
 def test_the_worklist_lists_my_schools_cases_soonest_deadline_first(page: Page, site: Site) -> None:
-    """Extra support since 1 August (OPP due 12 September) before since 20 August (due 1 October); the
-    20XY00 case is not there, not even when the query string asks for that school.
+    """Extra support since 1 August (OPP due 12 September, a Saturday: the statutory term runs to Monday
+    14 September) before since 20 August (due 1 October); the 20XY00 case is not there, not even when the
+    query string asks for that school.
     """
     late = site.open_case("opp", "start_opp", {"extra_ondersteuning_sinds": "2026-08-20"})
     soon = site.open_case("opp", "start_opp", {"extra_ondersteuning_sinds": "2026-08-01"})
@@ -130,7 +131,7 @@ def test_the_worklist_lists_my_schools_cases_soonest_deadline_first(page: Page, 
     assert links.index(f"/dossiers/{soon}") < links.index(f"/dossiers/{late}")
     assert f"/dossiers/{other}" not in links
     row = page.locator("table.werklijst tbody tr").filter(has=page.locator(f'a[href="/dossiers/{soon}"]'))
-    expect(row).to_contain_text("12 september 2026")
+    expect(row).to_contain_text("14 september 2026")
     expect(row).to_contain_text("Concept")
     expect(page.locator("table.werklijst")).not_to_contain_text("20XY00")
     shot(page, "werklijst")
