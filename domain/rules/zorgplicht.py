@@ -26,9 +26,12 @@ def zorgplicht_schriftelijk(_: Case, payload: Mapping[str, JSON], __: Context) -
                     "De zorgplicht en de beslistermijn gaan pas in na een schriftelijke aanmelding.")]
 
 
-def zorgplicht_termijn_loopt(case: Case, _: Mapping[str, JSON], __: Context) -> list[Missing]:
-    """The term is extended while it runs, not after it has passed."""
-    if "beslistermijn" in case.timers:
+def zorgplicht_termijn_loopt(case: Case, _: Mapping[str, JSON], context: Context) -> list[Missing]:
+    """The term is extended while it runs (up to the end of its last day), not after it has passed, even
+    when the sweep has not yet reported it.
+    """
+    timer = case.timers.get("beslistermijn")
+    if timer is not None and (context.instant is None or context.instant < timer.due_at):
         return []
     return [Missing("beslistermijn-verstreken",
                     "De beslistermijn van 6 weken is al verstreken; verlengen kan alleen binnen die termijn.")]

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from domain.case import Actor, Case, Command, Decision, Timer
+from domain.context import Context
 from domain.durations import NL
 from domain.errors import GuardFailed, RoleNotAllowed
 from domain.registry import PathwayRegistry
@@ -124,6 +125,17 @@ def test_an_extension_after_the_term_has_passed_is_refused() -> None:
         extend(case, DUE + timedelta(days=1))
     assert refused.value.detail_nl == ("De beslistermijn van 6 weken is al verstreken; "
                                        "verlengen kan alleen binnen die termijn.")
+
+
+def test_an_extension_after_the_last_day_is_refused_even_before_the_sweep_reported_it() -> None:
+    """At 08:00 on 27 October the term has passed although its timer has not fired yet: too late to extend."""
+    case, _ = opened()
+    late = datetime(2026, 10, 27, 8, 0, tzinfo=NL)
+    with pytest.raises(GuardFailed) as refused:
+        case.handle(ZORGPLICHT, Command("verleng_termijn", ZC, {"reden": "onderzoek", "ouders_geinformeerd": True}),
+                    late, Context(instant=late))
+    assert refused.value.missing[0].code == "beslistermijn-verstreken"
+    assert "beslistermijn" in case.timers
 
 
 def test_admitting_the_pupil_ends_the_case_and_the_term() -> None:
