@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -189,13 +189,7 @@ def test_two_advances_at_once_both_count(simulated: Service, url: str, wall: Wal
         except BaseException as error:  # noqa: BLE001 - collected and asserted below
             errors.append(error)
 
-    threads = [threading.Thread(target=advance, args=(s,)) for s in others]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    for other in others:
-        other.engine.dispose()
+    _all_at_once([(advance, (s,)) for s in others], others)
     assert errors == []
     assert _row(simulated) == SimulatedTime(WALL + timedelta(days=8), WALL)
     assert [r.outcome for r in _clock_rows(simulated)] == ["ok"] * 8
@@ -220,13 +214,7 @@ def test_two_sets_at_once_end_at_the_later_one_or_refuse_the_earlier_cleanly(
         except ClockRefused as refused:
             outcomes[target] = refused.detail_nl
 
-    threads = [threading.Thread(target=set_to, args=(s, t)) for s, t in zip(others, (earlier, later), strict=True)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    for other in others:
-        other.engine.dispose()
+    _all_at_once([(set_to, (s, t)) for s, t in zip(others, (earlier, later), strict=True)], others)
     assert outcomes[later] == "ok"
     assert outcomes[earlier] == "ok" or outcomes[earlier].startswith("De klok kan niet terug")
     assert _row(simulated) == SimulatedTime(later, WALL)
@@ -317,3 +305,14 @@ def test_the_real_clock_is_the_wall_clock(url: str, tmp_path: Any) -> None:
         assert check_mode(real.engine, "real", WALL) is None
     finally:
         real.engine.dispose()
+
+
+def _all_at_once(calls: list[tuple[Callable[..., None], tuple[Any, ...]]], services: list[Service]) -> None:
+    """Run each call in a thread of its own, wait for all of them, then close the services' engines."""
+    threads = [threading.Thread(target=target, args=args) for target, args in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    for service in services:
+        service.engine.dispose()
