@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 
 from domain.durations import Duration
 from domain.fields import FieldSpec
+from domain.roles import SYSTEEM
 from domain.terms import Term
 
 
@@ -50,6 +51,16 @@ class Transition:
     once: bool = False
     suspends: tuple[str, ...] = ()
     resumes: tuple[str, ...] = ()
+    missed_deadline: bool | None = None
+    """Whether this (system) command marks a deadline that passed, so that people are told; by default one
+    that keeps the stage does, one that moves it (a bezwaartermijn ending in a final decision) does not."""
+
+    @property
+    def marks_missed_deadline(self) -> bool:
+        """Whether its event is a passed deadline that reaches the people responsible."""
+        if self.missed_deadline is not None:
+            return self.missed_deadline
+        return self.roles == {SYSTEEM} and self.target is None
 
     def target_from(self, stage: str) -> str:
         """The stage a case in ``stage`` ends up in."""

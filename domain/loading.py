@@ -81,6 +81,7 @@ def _transition(data: Data) -> Transition:
         once=bool(data.get("once", False)),
         suspends=tuple(data.get("suspends", ())),
         resumes=tuple(data.get("resumes", ())),
+        missed_deadline=data.get("missed_deadline"),
     )
 
 
@@ -161,6 +162,8 @@ def _transition_defects(
               if name not in timers]
     if not t.roles:
         found.append(f"{where} allows no role")
+    if t.missed_deadline and t.roles != {SYSTEEM}:
+        found.append(f"{where} marks a missed deadline but is not the system's own command")
     return found
 
 

@@ -3,7 +3,8 @@ acknowledgement. Raising is idempotent on a ``dedupe_key``: exactly one alert pe
 however often detection or the feed runs.
 
 The escalation feed reads the outbox (its own cursor in ``feed_cursors``) and raises:
-- for every deadline that passed (an event of a command only the system issues that keeps the stage):
+- for every deadline that passed (``Transition.marks_missed_deadline``: a system command that keeps the stage,
+  or one declared ``missed_deadline`` that moves it, such as a TLV that lapsed without herbeoordeling):
   an alert to the SWV coordinators of the case's SWV and to the school's zorgcoördinator;
 - for every thuiszitter reported or at home for more than 3 months: an alert to the leerplicht of the
   municipality where the pupil lives (when the pupil is registered) and to the SWV coordinators.
@@ -23,7 +24,7 @@ from sqlalchemy import ColumnElement, Connection, Engine, func, select, update
 from domain.access import Principal, swv_codes_of
 from domain.errors import NotFound
 from domain.registry import PathwayRegistry
-from domain.roles import LEERPLICHT, SWV_COORDINATOR, SYSTEEM, ZORGCOORDINATOR
+from domain.roles import LEERPLICHT, SWV_COORDINATOR, ZORGCOORDINATOR
 from infra.db import Begin, dialect_insert
 from infra.tables import alerts, case_events, cases, feed_cursors, outbox, pupils
 
@@ -158,9 +159,11 @@ def run_feed(engine: Engine, registry: PathwayRegistry, high_water: int, now: da
 
 
 def deadline_events(registry: PathwayRegistry) -> dict[str, str]:
-    """Event type -> Dutch label of every 'deadline passed' event: a system-only command that keeps the stage."""
+    """Event type -> Dutch label of every 'deadline passed' event (``Transition.marks_missed_deadline``): a
+    system-only command that keeps the stage, or one declared so that moves it (a TLV that lapsed).
+    """
     return {t.event: t.label for d in registry.definitions.values() for t in d.transitions
-            if t.roles == {SYSTEEM} and t.target is None}
+            if t.marks_missed_deadline}
 
 
 def _alerts_for(row: Any, registry: PathwayRegistry, deadlines: dict[str, str]) -> list[NewAlert]:

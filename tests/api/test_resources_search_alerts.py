@@ -131,6 +131,22 @@ def test_search_filters_combine_and_a_bad_cursor_is_a_dutch_422(api: httpx.Clien
     assert refused["detail"] == "De cursor is ongeldig; vraag de eerste pagina opnieuw op."
 
 
+def test_a_tlv_that_lapsed_without_herbeoordeling_reaches_the_school_and_the_swv(
+    api: httpx.Client, service: Service,
+) -> None:
+    """The TLV ended on 31 August without an outcome: the timer moves the herbeoordeling to 'verlopen', and
+    that passed deadline is told like any other (DOMAIN.md §3, seed 003: a TLV never lapses silently).
+    """
+    case_id = _open(api, "herbeoordeling", {"einddatum": "2026-08-31"})
+    service.fire_due_timers(DEFAULT_NOW)
+    service.raise_alerts(DEFAULT_NOW)
+    assert api.get(f"/cases/{case_id}").json()["stage"] == "verlopen"
+    for who in ("zorgcoordinator", "swv_coordinator"):
+        items = api.get("/alerts", params={"state": "all", "limit": 500}, headers=bearer(who)).json()["items"]
+        found = [a for a in items if a["case_id"] == case_id]
+        assert [a["title"].split(":")[0] for a in found] == ["Termijn verstreken (tlv verlopen zonder herbeoordeling)"]
+
+
 def test_a_passed_deadline_raises_one_alert_per_audience_however_often_the_feed_runs(
     api: httpx.Client, service: Service,
 ) -> None:

@@ -11,8 +11,10 @@ import pytest
 
 from domain.errors import DefinitionError
 from domain.loading import load_definition
+from domain.registry import PathwayRegistry
 from domain.roles import ROLES
 from domain.rules import EFFECTS, GUARDS
+from infra.alerts import deadline_events
 
 
 def minimal() -> dict[str, Any]:
@@ -213,3 +215,20 @@ def test_suspending_an_unknown_timer_is_named() -> None:
     data = minimal()
     data["transitions"][0]["suspends"] = ["bestaat_niet"]
     assert defects_of(data) == ["transition 'pak_op' suspends or resumes unknown timer 'bestaat_niet'"]
+
+
+def test_only_the_systems_own_command_may_mark_a_missed_deadline() -> None:
+    """A person's step is no passed deadline: marking one so is refused, naming it."""
+    data = minimal()
+    data["transitions"][0]["missed_deadline"] = True
+    assert defects_of(data) == ["transition 'pak_op' marks a missed deadline but is not the system's own command"]
+
+
+def test_a_missed_deadline_is_a_system_command_that_keeps_the_stage_or_one_declared_so() -> None:
+    """Every 'te laat' event alerts people; a lapsed TLV (it moves the stage) does because it says so; the end
+    of a bezwaartermijn that makes a decision final, or the start of nazorg, are no missed deadlines.
+    """
+    events = deadline_events(PathwayRegistry.builtin())
+    assert {"opp_te_laat", "tlv_besluit_te_laat", "tlv_wettelijke_beslistermijn_verstreken",
+            "tlv_verlopen_zonder_herbeoordeling", "orientatie_te_laat"} <= set(events)
+    assert not {"tlv_definitief", "tlv_afwijzing_definitief", "nazorg_gestart", "evaluatie_verschuldigd"} & set(events)
