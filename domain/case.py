@@ -221,6 +221,7 @@ class Case:
         extended_from, extended = self._extend(transition)
         resumed = self._resume(transition, occurred)
         started = resumed + (self._start(definition, target, occurred, context) if entered else ()) + extended
+        started += self._repeat(definition, fired, occurred, context) if fired and not entered else ()
         event = Event(self.id, self.version, transition.event, command.name, source, target,
                       {**payload, **recorded}, command.actor, self.pathway, self.definition_version,
                       occurred, now)
@@ -318,6 +319,19 @@ class Case:
             if spec.once:
                 self.artifacts[_ONCE] = {**self.artifacts.get(_ONCE, {}), f"termijn:{spec.name}": occurred.isoformat()}
         return tuple(self.timers[s.name] for s in specs)
+
+    def _repeat(self, definition: PathwayDefinition, fired: Timer, occurred: datetime,
+                context: Context) -> tuple[Timer, ...]:
+        """A repeating timer that fired while the case stays in its stage runs again from the day it fired."""
+        spec = definition.timer(fired.name)
+        if not spec.repeats or spec.starts_on != self.stage:
+            return ()
+        regional = bool(context.profile.setting("atw_voor_regionale_termijnen", default=False))
+        calendar = context.calendar if spec.term.in_school_weeks else None
+        deadline = spec.term.deadline(_dag(occurred), atw_for_regional=regional, calendar=calendar)
+        self.timers[spec.name] = Timer(self._timer_id(spec.name), self.id, spec.name, spec.fires, deadline.due_at,
+                                       deadline)
+        return (self.timers[spec.name],)
 
     def _timer_id(self, name: str) -> str:
         return f"{self.id}:{self.version}:{name}"

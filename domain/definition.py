@@ -84,6 +84,9 @@ class TimerSpec:
     term: Term
     fires: str
     anchor: tuple[str, ...] = ()
+    repeats: bool = False
+    """Started again when it fired and the case stayed in ``starts_on`` (a reminder while nothing happens),
+    counted from the day it fired."""
     once: bool = False
     """Started at most once per case (a statutory term that runs from the request, however often the case
     re-enters ``starts_on``)."""

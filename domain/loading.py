@@ -103,6 +103,7 @@ def _timer(data: Data) -> TimerSpec:
         fires=str(data["fires"]),
         anchor=tuple(data.get("anchor", ())),
         once=bool(data.get("once", False)),
+        repeats=bool(data.get("repeats", False)),
     )
 
 
@@ -132,6 +133,8 @@ def _reference_defects(d: PathwayDefinition, roles: set[str], guards: set[str], 
                   if a.split(".")[0] not in d.artifacts]
         if timer.term.direction != "na" and not timer.anchor:
             found.append(f"timer {timer.name!r} falls due before or on an anchor but names none")
+        if timer.repeats and (timer.term.direction != "na" or timer.anchor):
+            found.append(f"timer {timer.name!r} repeats, so it counts from the day it fired: 'after' without an anchor")
     return found
 
 

@@ -230,5 +230,14 @@ def test_a_missed_deadline_is_a_system_command_that_keeps_the_stage_or_one_decla
     """
     events = deadline_events(PathwayRegistry.builtin())
     assert {"opp_te_laat", "tlv_besluit_te_laat", "tlv_wettelijke_beslistermijn_verstreken",
-            "tlv_verlopen_zonder_herbeoordeling", "orientatie_te_laat"} <= set(events)
+            "tlv_verlopen_zonder_herbeoordeling", "tlv_nog_steeds_verlopen", "orientatie_te_laat"} <= set(events)
     assert not {"tlv_definitief", "tlv_afwijzing_definitief", "nazorg_gestart", "evaluatie_verschuldigd"} & set(events)
+
+
+def test_a_repeating_timer_counts_from_the_day_it_fired_so_it_names_no_anchor() -> None:
+    """A reminder that runs again after it fired counts 'after' the day it fired; an anchor would be ignored."""
+    data = minimal()
+    data["timers"][0]["repeats"] = True
+    data["timers"][0]["anchor"] = ["besluit"]
+    expected = "timer 'termijn' repeats, so it counts from the day it fired: 'after' without an anchor"
+    assert defects_of(data) == [expected]

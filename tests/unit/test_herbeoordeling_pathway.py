@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from domain.case import Actor, Case, Command, Decision, Timer
-from domain.context import Context
-from domain.durations import NL
+from domain.context import Context, Profile
+from domain.durations import NL, Duration
 from domain.errors import GuardFailed, RoleNotAllowed, TransitionNotAllowed
 from domain.registry import PathwayRegistry
 from domain.terms import Deadline
@@ -171,7 +171,7 @@ def test_the_lapse_is_raised_even_if_the_herbeoordeling_never_started() -> None:
     lapsed = fire(case, "tlv_einde", PLANNED)
     assert (case.stage, lapsed.event.type) == ("verlopen", "tlv_verlopen_zonder_herbeoordeling")
     assert lapsed.event.occurred_at == PLANNED  # the deadline predates the case: raised when it was recorded
-    assert case.timers == {}
+    assert list(case.timers) == ["verlopen_herinnering"]
 
 
 def test_closing_without_an_outcome_needs_a_reason_and_ends_both_timers() -> None:
@@ -217,3 +217,30 @@ def test_a_named_tlv_dossier_that_is_not_the_pupils_is_refused() -> None:
     with pytest.raises(GuardFailed) as refused:
         planned({"einddatum": EINDDATUM, "tlv_dossier": "tlv-9"}, with_siblings(tlv_case()))
     assert refused.value.detail_nl == "TLV-dossier tlv-9 van deze leerling is niet gevonden."
+
+
+def test_a_lapsed_tlv_is_reported_again_every_four_weeks_until_there_is_an_outcome() -> None:
+    """Lapsed at midnight into 1 August 2027: four weeks on (last day 29 August) the system reports it again,
+    and again four weeks after that, while the case waits in 'verlopen'; an outcome ends the reminders.
+    """
+    case = running()
+    fire(case, "tlv_einde", DAY_AFTER_THE_END + timedelta(minutes=1))
+    assert deadline_of(case.timers["verlopen_herinnering"]).last_day == date(2027, 8, 29)
+    again = fire(case, "verlopen_herinnering", datetime(2027, 8, 30, 0, 1, tzinfo=NL))
+    assert (again.event.type, case.stage) == ("tlv_nog_steeds_verlopen", "verlopen")
+    assert [t.name for t in again.started] == ["verlopen_herinnering"]
+    assert deadline_of(case.timers["verlopen_herinnering"]).last_day == date(2027, 9, 27)
+    resolved = send(case, "verleng", datetime(2027, 9, 2, 10, tzinfo=NL))
+    assert ([t.name for t in resolved.cancelled], case.timers) == (["verlopen_herinnering"], {})
+
+
+def test_the_reminder_period_of_a_lapsed_tlv_follows_the_profile() -> None:
+    """A profile that wants a reminder every two weeks gets the first one after 15 August 2027."""
+    profile = Profile("regio", "Regio", {"herbeoordeling": {"verlopen_herinnering": Duration(weeks=2)}})
+    definition = PathwayRegistry.builtin(profiles={"regio": profile}).for_profile("herbeoordeling", None, "regio")
+    case, _ = Case.open("hb-p", definition, "14PS03", "lln-1",
+                        Command("plan_herbeoordeling", ZC, {"einddatum": EINDDATUM}), PLANNED)
+    timer = case.timers["tlv_einde"]
+    case.handle(definition, Command(timer.fires, SYSTEM, occurred_at=timer.due_at, timer_id=timer.id),
+                DAY_AFTER_THE_END + timedelta(minutes=1))
+    assert deadline_of(case.timers["verlopen_herinnering"]).last_day == date(2027, 8, 15)
