@@ -309,13 +309,8 @@ class Case:
         held, used = self.artifacts.get(SUSPENDED, {}), self.artifacts.get(_ONCE, {})
         specs = [s for s in definition.timers if s.starts_on == target and s.name not in self.timers
                  and s.name not in held and f"termijn:{s.name}" not in used]
-        regional = bool(context.profile.setting("atw_voor_regionale_termijnen", default=False))
         for spec in specs:
-            calendar = context.calendar if spec.term.in_school_weeks else None
-            deadline = spec.term.deadline(self._anchor(spec) or _dag(occurred), atw_for_regional=regional,
-                                          calendar=calendar)
-            self.timers[spec.name] = Timer(self._timer_id(spec.name), self.id, spec.name, spec.fires,
-                                           deadline.due_at, deadline)
+            self._run_timer(spec, self._anchor(spec) or _dag(occurred), context)
             if spec.once:
                 self.artifacts[_ONCE] = {**self.artifacts.get(_ONCE, {}), f"termijn:{spec.name}": occurred.isoformat()}
         return tuple(self.timers[s.name] for s in specs)
@@ -326,12 +321,16 @@ class Case:
         spec = definition.timer(fired.name)
         if not spec.repeats or spec.starts_on != self.stage:
             return ()
+        return (self._run_timer(spec, _dag(occurred), context),)
+
+    def _run_timer(self, spec: TimerSpec, anchor: date, context: Context) -> Timer:
+        """Start ``spec``'s timer with its term counted from ``anchor``, under the profile's choices."""
         regional = bool(context.profile.setting("atw_voor_regionale_termijnen", default=False))
         calendar = context.calendar if spec.term.in_school_weeks else None
-        deadline = spec.term.deadline(_dag(occurred), atw_for_regional=regional, calendar=calendar)
-        self.timers[spec.name] = Timer(self._timer_id(spec.name), self.id, spec.name, spec.fires, deadline.due_at,
-                                       deadline)
-        return (self.timers[spec.name],)
+        deadline = spec.term.deadline(anchor, atw_for_regional=regional, calendar=calendar)
+        timer = Timer(self._timer_id(spec.name), self.id, spec.name, spec.fires, deadline.due_at, deadline)
+        self.timers[spec.name] = timer
+        return timer
 
     def _timer_id(self, name: str) -> str:
         return f"{self.id}:{self.version}:{name}"
