@@ -134,6 +134,18 @@ class TimerOut(BaseModel):
         "arrives or its own term passes"))
 
 
+class LinkOut(BaseModel):
+    """A hand-off between pathways, made by the system (reactions.json): the other case and what it did."""
+
+    case_id: str | None = Field(description="The other case; none when nothing was opened (skipped or refused).")
+    pathway: str | None
+    reaction: str
+    label: str
+    outcome: Literal["geopend", "opdracht", "overgeslagen", "geweigerd"]
+    reason: str
+    at: AwareDatetime
+
+
 class CaseStatusOut(BaseModel):
     """A case's stage, open deadlines and the commands allowed next."""
 
@@ -152,6 +164,8 @@ class CaseStatusOut(BaseModel):
     open_timers: list[TimerOut]
     next_commands: list[CommandOut]
     on_record: list[str]
+    opened_by: list[LinkOut] = Field(default_factory=list, description="The hand-offs that opened this case.")
+    opened: list[LinkOut] = Field(default_factory=list, description="The hand-offs this case made.")
 
 
 class HistoryEntryOut(BaseModel):

@@ -15,12 +15,13 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from domain.case import Actor, Case, Command, Timer
+from domain.case import Actor, Case, Command, Event, Timer
 from domain.context import DEFAULT_PROFILE, Context
 from domain.definition import PathwayDefinition
 from domain.errors import ConcurrencyConflict, DomainError, IdempotencyKeyReused, InvalidCommand, PupilNotFound
 from domain.migration import MigrationStep, migrate, plan_step
 from domain.ports import Change, OutboxItem, UnitOfWork
+from domain.reactions import OPEN, OPENED, SELF, Link, Reaction, resolve
 from domain.registry import PathwayRegistry
 from domain.roles import SYSTEEM
 
@@ -56,17 +57,17 @@ def open_case(
     idempotency_key: str | None = None,
 ) -> Outcome:
     """Open a case on the latest version of ``new.pathway`` with its start command."""
+    return _once(uow, idempotency_key, lambda: {"open": asdict(new), **_describe(command)},
+                 lambda: _open(uow, registry, new, command, now), now)
+
+
+def _open(uow: UnitOfWork, registry: PathwayRegistry, new: NewCase, command: Command, now: datetime) -> Outcome:
     definition = registry.for_profile(new.pathway, None, new.profile)
-    profile = registry.profile(new.profile)
-
-    def write() -> Outcome:
-        context = Context(profile, lambda: uow.trajectories_of(new.pupil_id), command.occurred_at or now, now)
-        case, decision = Case.open(str(uuid.uuid4()), definition, new.school_brin, new.pupil_id, command, now,
-                                   context)
-        uow.add_case(case, decision)
-        return Outcome(case.id, case.pathway, decision.event.seq, decision.event.type, case.stage)
-
-    return _once(uow, idempotency_key, lambda: {"open": asdict(new), **_describe(command)}, write, now)
+    context = Context(registry.profile(new.profile), lambda: uow.trajectories_of(new.pupil_id),
+                      command.occurred_at or now, now)
+    case, decision = Case.open(str(uuid.uuid4()), definition, new.school_brin, new.pupil_id, command, now, context)
+    uow.add_case(case, decision)
+    return Outcome(case.id, case.pathway, decision.event.seq, decision.event.type, case.stage)
 
 
 def handle_command(
@@ -268,3 +269,89 @@ def _fire_batch(
         except DomainError as error:
             refusals.append((timer, error.message))
     return [c for c in changes.values() if c.decisions], refusals
+
+
+HANDOFF_ACTOR = Actor(SYSTEEM, "overdracht")
+"""Who acts when the system makes a hand-off between pathways (reactions.json)."""
+
+
+def react(uow: UnitOfWork, registry: PathwayRegistry, reaction: Reaction, case_id: str, seq: int, now: datetime,
+          ) -> tuple[Link, bool]:
+    """Carry out ``reaction`` for event ``seq`` of case ``case_id``, at most once: what it did, and whether
+    that was done now (False: it had been done before). Its link is written in the same transaction as the
+    case it opened or moved, and that write is conditional, so a re-run or a second worker replays it. A
+    target that refuses is recorded as ``geweigerd`` with the reason (not tried again: a person acts).
+    """
+    def carry_out() -> Link:
+        return _carried_out(uow, registry, reaction, uow.get_case(case_id), uow.event_of(case_id, seq), now)
+
+    try:
+        return _recorded(uow, reaction, case_id, seq, carry_out)
+    except ConcurrencyConflict:
+        with uow:  # another worker may have made it: then its link is ours
+            if done := uow.link_for(reaction.name, case_id, seq):
+                return done, False
+        raise
+    except DomainError as refused:
+        reason = refused.detail_nl or refused.message
+        return _recorded(uow, reaction, case_id, seq,
+                         lambda: Link(reaction.name, case_id, seq, "geweigerd", reason, now))
+
+
+def _recorded(uow: UnitOfWork, reaction: Reaction, case_id: str, seq: int, make: Callable[[], Link],
+              ) -> tuple[Link, bool]:
+    with uow:
+        if done := uow.link_for(reaction.name, case_id, seq):
+            return done, False
+        link = make()
+        uow.record_link(link)
+        uow.commit()
+        return link, True
+
+
+def _carried_out(uow: UnitOfWork, registry: PathwayRegistry, reaction: Reaction, source: Case, event: Event,
+                 now: datetime) -> Link:
+    context = Context(registry.profile(source.profile), lambda: uow.trajectories_of(source.pupil_id),
+                      event.occurred_at, now)
+    skipped = reaction.not_needed(source, event, context, _open_pathways(registry, context.siblings))
+    if skipped is not None:
+        return Link(reaction.name, source.id, event.seq, "overgeslagen", skipped, now)
+    name = registry.get(reaction.opens).start.command if reaction.opens else str(reaction.command)
+    command = Command(name,
+                      HANDOFF_ACTOR, reaction.payload(source, event, context), occurred_at=event.occurred_at)
+    if reaction.opens is not None:
+        school = resolve(reaction.school, source, event, context) or source.school_brin
+        opened = _open(uow, registry, NewCase(reaction.opens, str(school), source.pupil_id, source.profile),
+                       command, now)
+        return Link(reaction.name, source.id, event.seq, "geopend", reaction.label, now, opened.case_id, opened.seq)
+    target = _target(uow, registry, reaction, source, context)
+    if target is None:
+        return Link(reaction.name, source.id, event.seq, "overgeslagen",
+                    f"geen lopend dossier om '{reaction.command}' op te doen", now)
+    definition, target_context = _running(uow, registry, target, event.occurred_at, now)
+    decision = target.handle(definition, command, now, target_context)
+    uow.save_case(target, decision)
+    return Link(reaction.name, source.id, event.seq, "opdracht", reaction.label, now, target.id, decision.event.seq)
+
+
+def _open_pathways(registry: PathwayRegistry, cases: Sequence[Case]) -> set[str]:
+    return {c.pathway for c in cases if not _final(registry, c)}
+
+
+def _final(registry: PathwayRegistry, case: Case) -> bool:
+    return registry.get(case.pathway, case.definition_version).stages[case.stage].final
+
+
+def _target(uow: UnitOfWork, registry: PathwayRegistry, reaction: Reaction, source: Case, context: Context,
+            ) -> Case | None:
+    """The case a command reaction acts on, if it is still running (see ``domain.reactions`` for targets)."""
+    if reaction.target == SELF:
+        found: list[Case] = [source]
+    elif reaction.target.startswith(OPEN):
+        found = [c for c in context.siblings if c.pathway == reaction.target.removeprefix(OPEN)]
+    else:
+        opener = reaction.target.removeprefix(OPENED)
+        found = [uow.get_case(link.target_case_id) for link in uow.links_of(source.id)
+                 if link.reaction == opener and link.source_case_id == source.id and link.target_case_id]
+    running = [case for case in found if not _final(registry, case)]
+    return running[-1] if running else None

@@ -14,6 +14,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from domain.case import Case, Decision, Event, Timer
+from domain.reactions import Link
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,24 @@ class UnitOfWork(ABC):
     @abstractmethod
     def history(self, case_id: str) -> list[Event]:
         """Every event of the case in sequence order."""
+
+    @abstractmethod
+    def event_of(self, case_id: str, seq: int) -> Event:
+        """The case's event number ``seq``; raise CaseNotFound if there is none."""
+
+    @abstractmethod
+    def link_for(self, reaction: str, source_case_id: str, source_seq: int) -> Link | None:
+        """What ``reaction`` did for that source event, if it ran."""
+
+    @abstractmethod
+    def record_link(self, link: Link) -> None:
+        """Record what a reaction did; ConcurrencyConflict if it was recorded for that event meanwhile
+        (the conditional write that makes a hand-off happen once).
+        """
+
+    @abstractmethod
+    def links_of(self, case_id: str) -> list[Link]:
+        """The hand-offs from and to the case, oldest first."""
 
     @abstractmethod
     def recall(self, key: str) -> Recalled | None:

@@ -15,9 +15,13 @@ from domain.definition import PathwayDefinition
 from domain.durations import Duration
 from domain.errors import UnknownPathway, UnknownProfile
 from domain.loading import load_definition
-from domain.roles import ROLES
+from domain.reactions import Reaction, check_reactions, parse_reactions
+from domain.roles import ROLES, SYSTEEM
 from domain.rules import EFFECTS, GUARDS
 from domain.stalled import stage_norms
+
+REACTIONS = "reactions.json"
+"""The file beside the pathway definitions that declares the hand-offs between them."""
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,8 @@ class PathwayRegistry:
 
     definitions: Mapping[tuple[str, int], PathwayDefinition] = field(default_factory=dict)
     profiles: Mapping[str, Profile] = field(default_factory=lambda: {DEFAULT_PROFILE: STANDAARD})
+    reactions: tuple[Reaction, ...] = ()
+    """The declared hand-offs between pathways (``reactions.json``), checked against the definitions."""
     _profiled: dict[tuple[str, int, str], PathwayDefinition] = field(default_factory=dict, compare=False,
                                                                       repr=False)
 
@@ -37,12 +43,15 @@ class PathwayRegistry:
         """The shipped definitions, with timer durations overridden per pathway where given, and the
         profiles cases may run under (default: only the law's standard).
         """
-        found = {}
-        for entry in resources.files("domain.pathways").iterdir():
-            if entry.name.endswith(".json"):
+        found, folder = {}, resources.files("domain.pathways")
+        for entry in folder.iterdir():
+            if entry.name.endswith(".json") and entry.name != REACTIONS:
                 definition = parse(entry.read_text(encoding="utf-8"))
                 found[(definition.pathway, definition.version)] = definition
-        registry = cls(found, dict(profiles or {DEFAULT_PROFILE: STANDAARD})).with_durations(durations or {})
+        reactions = parse_reactions(folder.joinpath(REACTIONS).read_text(encoding="utf-8"))
+        check_reactions(reactions, {p: found[(p, v)] for p, v in found if v == max(w for q, w in found if q == p)})
+        registry = cls(found, dict(profiles or {DEFAULT_PROFILE: STANDAARD}), reactions).with_durations(
+            durations or {})
         registry.check_profiles()
         return registry
 
@@ -58,6 +67,7 @@ class PathwayRegistry:
                     msg = f"profile {profile.code!r}: {error}"
                     raise ValueError(msg) from error
             self._check_norms(profile)
+            self._check_roles(profile)
 
     def _check_norms(self, profile: Profile) -> None:
         """A norm names a stage of a shipped pathway that a case can get stuck in (not a final one)."""
@@ -83,12 +93,28 @@ class PathwayRegistry:
         return self.profiles[code]
 
     def for_profile(self, pathway: str, version: int | None, profile: str) -> PathwayDefinition:
-        """The definition as it runs in ``profile``: that SWV's timer durations applied."""
+        """The definition as it runs in ``profile``: that SWV's timer durations and roles applied."""
         base = self.get(pathway, version)
         key = (base.pathway, base.version, profile)
         if key not in self._profiled:
-            self._profiled[key] = base.with_durations(self.profile(profile).durations.get(pathway, {}))
+            chosen = self.profile(profile)
+            self._profiled[key] = base.with_durations(chosen.durations.get(pathway, {})).with_roles(
+                chosen.roles.get(pathway, {}))
         return self._profiled[key]
+
+    def _check_roles(self, profile: Profile) -> None:
+        """A profile's roles name commands of a shipped pathway, and roles a person may have."""
+        for pathway, commands in profile.roles.items():
+            try:
+                self.get(pathway).with_roles(commands)
+            except (ValueError, UnknownPathway) as error:
+                msg = f"profile {profile.code!r}: roles: {error}"
+                raise ValueError(msg) from error
+            for command, roles in commands.items():
+                if not roles or not roles <= ROLES - {SYSTEEM}:
+                    msg = (f"profile {profile.code!r}: roles: {pathway}.{command} names {sorted(roles)}; "
+                           f"allowed: {sorted(ROLES - {SYSTEEM})}")
+                    raise ValueError(msg)
 
     def with_durations(self, durations: Mapping[str, Mapping[str, Duration]]) -> PathwayRegistry:
         """A registry whose definitions use these timer durations (``{pathway: {timer: duration}}``)."""
@@ -97,7 +123,7 @@ class PathwayRegistry:
             msg = f"no pathway(s) {unknown} to set durations for"
             raise ValueError(msg)
         return PathwayRegistry({key: d.with_durations(durations.get(key[0], {}))
-                                for key, d in self.definitions.items()}, self.profiles)
+                                for key, d in self.definitions.items()}, self.profiles, self.reactions)
 
     def get(self, pathway: str, version: int | None = None) -> PathwayDefinition:
         """The definition at ``version`` (default: the latest); raise UnknownPathway."""

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
 from domain.case import SUSPENDED, Case, Event
 from domain.definition import PathwayDefinition, Transition
 from domain.fields import FieldSpec
+from domain.reactions import Link, Reaction
 from domain.roles import SYSTEEM
 from domain.terms import Deadline, last_day_of
 
@@ -65,6 +66,41 @@ class CaseStatus:
     open_timers: tuple[TimerView, ...]
     next_commands: tuple[CommandView, ...]
     on_record: tuple[str, ...]
+    opened_by: tuple[LinkView, ...] = ()
+    opened: tuple[LinkView, ...] = ()
+
+
+@dataclass(frozen=True)
+class LinkView:
+    """A hand-off seen from one case: the other case (None when nothing was opened) and its pathway, the
+    reaction and what it did (``geopend``, ``opdracht``, ``overgeslagen``, ``geweigerd``) with the reason.
+    """
+
+    case_id: str | None
+    pathway: str | None
+    reaction: str
+    label: str
+    outcome: str
+    reason: str
+    at: datetime
+
+
+def with_links(status: CaseStatus, links: list[Link], reactions: tuple[Reaction, ...]) -> CaseStatus:
+    """``status`` with the hand-offs that opened the case and those it made (``links`` from the store)."""
+    declared = {r.name: r for r in reactions}
+    opened_by, opened = [], []
+    for link in links:
+        reaction = declared.get(link.reaction)
+        label = reaction.label if reaction else link.reaction
+        if link.target_case_id == status.case_id and link.source_case_id != status.case_id:
+            source = reaction.pathway if reaction else None
+            opened_by.append(LinkView(link.source_case_id, source, link.reaction, label, link.outcome, link.reason,
+                                      link.at))
+        elif link.source_case_id == status.case_id:
+            target = (reaction.opens or reaction.pathway) if reaction and link.target_case_id else None
+            opened.append(LinkView(link.target_case_id, target, link.reaction, label, link.outcome, link.reason,
+                                   link.at))
+    return replace(status, opened_by=tuple(opened_by), opened=tuple(opened))
 
 
 def case_status(case: Case, definition: PathwayDefinition, now: datetime, role: str | None = None) -> CaseStatus:

@@ -25,8 +25,9 @@ from domain.access import Principal, swv_codes_of
 from domain.errors import NotFound
 from domain.registry import PathwayRegistry
 from domain.roles import LEERPLICHT, SWV_COORDINATOR, ZORGCOORDINATOR
+from infra import feeds
 from infra.db import Begin, dialect_insert
-from infra.tables import alerts, case_events, cases, feed_cursors, outbox, pupils
+from infra.tables import alerts, case_events, cases, outbox, pupils
 
 FEED = "alerts"
 BATCH = 500
@@ -145,7 +146,7 @@ def run_feed(engine: Engine, registry: PathwayRegistry, high_water: int, now: da
                  .scalar_subquery().label("opened_by"))
     while True:
         with engine.begin() as conn:
-            cursor = _cursor(conn)
+            cursor = feeds.position(conn, FEED)
             rows = conn.execute(
                 select(outbox.c.id, outbox.c.case_id, outbox.c.type, outbox.c.pathway, outbox.c.occurred_at,
                        cases.c.school_brin, cases.c.profile, cases.c.pupil_id, pupils.c.residence_cbs, opened_by)
@@ -155,7 +156,7 @@ def run_feed(engine: Engine, registry: PathwayRegistry, high_water: int, now: da
             if not rows:
                 return raised
             raised += raise_alerts(conn, [a for r in rows for a in _alerts_for(r, registry, deadlines)], now)
-            _move_cursor(conn, cursor, rows[-1].id)
+            feeds.advance(conn, FEED, cursor, rows[-1].id)
 
 
 def deadline_events(registry: PathwayRegistry) -> dict[str, str]:
@@ -185,19 +186,6 @@ def _alerts_for(row: Any, registry: PathwayRegistry, deadlines: dict[str, str]) 
     title = f"Termijn verstreken ({label.lower()}): dossier van leerling {row.pupil_id}, school {row.school_brin}"
     return [NewAlert("escalatie", role, scope, f"{key}:{role}:{scope}", title, facts, row.case_id, row.pupil_id)
             for role, scope in [(ZORGCOORDINATOR, row.school_brin), *((SWV_COORDINATOR, s) for s in swvs)]]
-
-
-def _cursor(conn: Connection) -> int:
-    found = conn.execute(select(feed_cursors.c.position).where(feed_cursors.c.name == FEED)).scalar_one_or_none()
-    if found is None:
-        conn.execute(dialect_insert(conn, feed_cursors).values(name=FEED, position=0).on_conflict_do_nothing())
-        return 0
-    return int(found)
-
-
-def _move_cursor(conn: Connection, cursor: int, to: int) -> None:
-    conn.execute(update(feed_cursors).where(feed_cursors.c.name == FEED, feed_cursors.c.position == cursor)
-                 .values(position=to))
 
 
 def _alert(row: Any) -> Alert:

@@ -30,6 +30,7 @@ from domain.access import (
 )
 from domain.access import check_may_open as _check_may_open
 from domain.case import Actor, Case, Command
+from domain.durations import NL
 from domain.errors import CaseNotFound, DomainError, NotFound, OutOfScope, PupilNotFound, RoleNotAllowed
 from domain.handlers import NewCase, Outcome, SweepReport
 from domain.indicators import Indicators
@@ -37,16 +38,18 @@ from domain.ports import OutboxItem
 from domain.registry import PathwayRegistry
 from domain.roles import ADMIN, ZORGCOORDINATOR
 from domain.stalled import Digest, DigestNotFound, TimeInStage, build_digest, stage_norms
-from domain.views import CaseStatus, HistoryEntry, case_status, history_entry
+from domain.views import CaseStatus, HistoryEntry, case_status, history_entry, with_links
 from infra import accounts, advice, audit, monitoring, resources, scope, stream
 from infra import alerts as alert_store
 from infra import digests as digest_store
+from infra import silence as silence_store
 from infra.audit import AuditEntry
 from infra.clock import InstanceClock
 from infra.db import Begin, make_engine
 from infra.digests import StoredDigest
 from infra.monitoring import finals
-from infra.profiles import load_profiles
+from infra.profiles import load_profiles, registry_of
+from infra.reactions import ReactionReport, run_reactions
 from infra.search import CaseFilter, CaseRow, count_cases, search_cases, time_in_stage
 from infra.settings import Settings
 from infra.sql import SqlUnitOfWork
@@ -123,7 +126,7 @@ class Service:
         """Build the service from settings (default: the environment)."""
         settings = settings or Settings()
         profiles = load_profiles(*([settings.profiles_dir] if settings.profiles_dir else []))
-        return cls(make_engine(settings.url), PathwayRegistry.builtin(settings.durations(), profiles), settings)
+        return cls(make_engine(settings.url), registry_of(settings.durations(), profiles), settings)
 
     @contextmanager
     def unit_of_work(self) -> Iterator[SqlUnitOfWork]:
@@ -206,12 +209,16 @@ class Service:
         definition = self.registry.for_profile(case.pathway, case.definition_version, case.profile)
         return case_status(case, definition, now, principal.role)
 
+    def _linked_status_for(self, uow: SqlUnitOfWork, principal: Principal, case: Case, now: datetime) -> CaseStatus:
+        """The status with the hand-offs that opened the case and those it made."""
+        return with_links(self._status_for(principal, case, now), uow.links_of(case.id), self.registry.reactions)
+
     def read_status(self, principal: Principal, case_id: str, now: datetime, purpose: str | None) -> CaseStatus:
         """A case's status, if in scope (else CaseNotFound, as for an unknown case); audited."""
         def run(uow: SqlUnitOfWork) -> CaseStatus:
             case = uow.get_case(case_id)
             self._in_scope(uow, principal, case)
-            return self._status_for(principal, case, now)
+            return self._linked_status_for(uow, principal, case, now)
         return self._audited_read(principal, "case.read", f"case:{case_id}", purpose, now, run)
 
     def read_history(self, principal: Principal, case_id: str, now: datetime, purpose: str | None,
@@ -354,6 +361,27 @@ class Service:
                                           query)
         return self._audited(principal, "monitor.stalled", "cases:stalled", None, now, run)
 
+    # --- the silence check (issue 14 §3): invariants over all active data, rules in domain.silence ------------
+
+    def silence(self, principal: Principal, query: silence_store.SilenceQuery, now: datetime,
+                ) -> silence_store.SilencePage:
+        """A page of the places in the user's scope where something falls silent, with the command that fixes
+        each, and the totals per kind; monitoring readers, scoped and audited as the stalled list is.
+        """
+        check_monitor_reader(principal.role)
+        reach = silence_store.Reach(scope.case_scope(principal, self.registry),
+                                    silence_store.episode_scope(principal, self.registry))
+
+        def run() -> silence_store.SilencePage:
+            with self.engine.connect() as conn:
+                return silence_store.silence(conn, reach, self.registry, now.astimezone(NL).date(), query)
+        return self._audited(principal, "monitor.silence", "cases:silence", None, now, run)
+
+    def silence_counts(self, now: datetime) -> dict[str, int]:
+        """How many violations of each kind there are in all active data (the daily flow's check)."""
+        with self.engine.connect() as conn:
+            return silence_store.counts(conn, silence_store.EVERYTHING, self.registry, now.astimezone(NL).date())
+
     def indicators(self, principal: Principal, start: datetime, end: datetime, now: datetime) -> Indicators:
         """The DOMAIN.md §5 indicators over [start, end) for the cases in the user's scope."""
         check_monitor_reader(principal.role)
@@ -377,6 +405,18 @@ class Service:
         """Acknowledge an alert in the user's inbox; audited in the same transaction."""
         return self._audited_in(principal, "alert.acknowledge", f"alert:{alert_id}", now,
                                 lambda begin: alert_store.acknowledge(begin, principal, alert_id, note, now))
+
+    def react(self, now: datetime, rounds: int = 5) -> ReactionReport:
+        """Make the hand-offs between pathways for the events recorded since the feed last ran (each once),
+        and for the events those hand-offs record, up to ``rounds`` rounds deep.
+        """
+        report = ReactionReport({})
+        for _ in range(rounds):
+            done = run_reactions(self.engine, self.unit_of_work, self.registry, outbox_high_water(self.engine), now)
+            report += done
+            if not done.outcomes:
+                return report
+        return report
 
     def raise_alerts(self, now: datetime) -> int:
         """Raise the alerts for the events recorded since the feed last ran; how many were new."""

@@ -16,6 +16,7 @@ from typing import Any
 from domain.case import Case, Decision, Event, Timer
 from domain.errors import CaseNotFound, ConcurrencyConflict
 from domain.ports import Change, OutboxItem, Recalled, UnitOfWork
+from domain.reactions import Link
 
 
 @dataclass
@@ -32,6 +33,7 @@ class _State:
     timers: dict[str, _TimerRecord] = field(default_factory=dict)
     outbox: list[tuple[OutboxItem, datetime | None]] = field(default_factory=list)
     keys: dict[str, Recalled] = field(default_factory=dict)
+    links: dict[tuple[str, str, int], Link] = field(default_factory=dict)
 
 
 class MemoryStore:
@@ -55,6 +57,7 @@ class MemoryUnitOfWork(UnitOfWork):
         self._expect: dict[str, int | None] = {}
         self._timers_touched: set[str] = set()
         self._keys_added: set[str] = set()
+        self._links_added: set[tuple[str, str, int]] = set()
         self._new_events: list[Event] = []
         self._relayed: set[int] = set()
         self._before_commit: list[Callable[[], None]] = []
@@ -65,7 +68,7 @@ class MemoryUnitOfWork(UnitOfWork):
     def begin(self) -> None:
         with self.store.lock:
             self._work = copy.deepcopy(self.store.state)
-        self._expect, self._timers_touched, self._keys_added = {}, set(), set()
+        self._expect, self._timers_touched, self._keys_added, self._links_added = {}, set(), set(), set()
         self._new_events, self._relayed = [], set()
         self._moves = {}
 
@@ -107,6 +110,8 @@ class MemoryUnitOfWork(UnitOfWork):
                 raise ConcurrencyConflict(state.timers[timer_id].timer.case_id)
         if self._keys_added & set(state.keys):
             raise ConcurrencyConflict("(idempotency key)")
+        if self._links_added & set(state.links):
+            raise ConcurrencyConflict("(case link)")
 
     def _apply(self, state: _State) -> None:
         for case_id in self._expect:
@@ -118,6 +123,8 @@ class MemoryUnitOfWork(UnitOfWork):
             state.timers[timer_id] = copy.deepcopy(self._work.timers[timer_id])
         for key in self._keys_added:
             state.keys[key] = self._work.keys[key]
+        for link_key in self._links_added:
+            state.links[link_key] = self._work.links[link_key]
         state.outbox = [(item, self._work_relayed(item.id) or at) for item, at in state.outbox]
 
     def _work_relayed(self, outbox_id: int) -> datetime | None:
@@ -194,6 +201,26 @@ class MemoryUnitOfWork(UnitOfWork):
 
     def history(self, case_id: str) -> list[Event]:
         return list(self._work.events.get(case_id, []))
+
+    def event_of(self, case_id: str, seq: int) -> Event:
+        found = [e for e in self._work.events.get(case_id, []) if e.seq == seq]
+        if not found:
+            raise CaseNotFound(case_id)
+        return found[0]
+
+    def link_for(self, reaction: str, source_case_id: str, source_seq: int) -> Link | None:
+        return self._work.links.get((reaction, source_case_id, source_seq))
+
+    def record_link(self, link: Link) -> None:
+        key = (link.reaction, link.source_case_id, link.source_seq)
+        if key in self._work.links:
+            raise ConcurrencyConflict(link.source_case_id)
+        self._work.links[key] = link
+        self._links_added.add(key)
+
+    def links_of(self, case_id: str) -> list[Link]:
+        found = [link for link in self._work.links.values() if case_id in (link.source_case_id, link.target_case_id)]
+        return sorted(found, key=lambda link: (link.at, link.source_seq))
 
     def recall(self, key: str) -> Recalled | None:
         return self._work.keys.get(key)

@@ -21,10 +21,11 @@ from sqlalchemy.exc import IntegrityError
 from domain.case import Actor, Case, Decision, Event, Timer
 from domain.errors import CaseNotFound, ConcurrencyConflict
 from domain.ports import Change, OutboxItem, Recalled, UnitOfWork
+from domain.reactions import Link
 from domain.terms import Deadline
 from infra import event_chain
 from infra.statements import CASE_FIELDS, Statements
-from infra.tables import case_events, cases, idempotency_keys, outbox, pupils, schools, timers
+from infra.tables import case_events, case_links, cases, idempotency_keys, outbox, pupils, schools, timers
 
 _TIMER_COLUMNS = [timers.c.id, timers.c.case_id, timers.c.name, timers.c.fires, timers.c.due_at, timers.c.deadline]
 _PENDING = "pending"
@@ -224,6 +225,31 @@ class SqlUnitOfWork(UnitOfWork):
             select(case_events).where(case_events.c.case_id == case_id).order_by(case_events.c.seq),
         )
         return [_event(r) for r in rows]
+
+    def event_of(self, case_id: str, seq: int) -> Event:
+        row = self.conn.execute(
+            select(case_events).where(case_events.c.case_id == case_id, case_events.c.seq == seq)).first()
+        if row is None:
+            raise CaseNotFound(case_id)
+        return _event(row)
+
+    def link_for(self, reaction: str, source_case_id: str, source_seq: int) -> Link | None:
+        row = self.conn.execute(select(case_links).where(
+            case_links.c.reaction == reaction, case_links.c.source_case_id == source_case_id,
+            case_links.c.source_seq == source_seq)).mappings().first()
+        return Link(**row) if row else None
+
+    def record_link(self, link: Link) -> None:
+        try:
+            self.conn.execute(insert(case_links), [vars(link)])
+        except IntegrityError as exc:
+            raise ConcurrencyConflict(link.source_case_id) from exc
+
+    def links_of(self, case_id: str) -> list[Link]:
+        rows = self.conn.execute(select(case_links).where(
+            (case_links.c.source_case_id == case_id) | (case_links.c.target_case_id == case_id))
+            .order_by(case_links.c.at, case_links.c.source_seq)).mappings()
+        return [Link(**row) for row in rows]
 
     def recall(self, key: str) -> Recalled | None:
         row = self.conn.execute(

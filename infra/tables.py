@@ -307,6 +307,22 @@ feed_cursors = Table(
 )
 """How far a reader of the outbox (e.g. the alert feed) has got: the last outbox id it handled."""
 
+case_links = Table(
+    "case_links", metadata,
+    Column("reaction", String(60), primary_key=True),
+    Column("source_case_id", String(36), primary_key=True),
+    Column("source_seq", Integer, primary_key=True),
+    Column("outcome", String(16), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("target_case_id", String(36)),
+    Column("target_seq", Integer),
+    Column("at", UTCDateTime, nullable=False),
+)
+"""What each hand-off (domain/pathways/reactions.json) did for one source event. The key makes it happen
+once: a second worker's insert for the same event fails, and it replays the first one's link."""
+Index("ix_case_links_source", case_links.c.source_case_id)
+Index("ix_case_links_target", case_links.c.target_case_id)
+
 advice_requests = Table(
     "advice_requests", metadata,
     Column("case_id", String(36), ForeignKey("cases.id"), primary_key=True),

@@ -183,6 +183,7 @@ def case_context(svc: Service, principal: Principal, case_id: str, at: datetime,
         "stages": [_stage(s.name, s.label, s.final, status.stage, seen) for s in definition.stages.values()],
         "deadlines": [_deadline(t, at) for t in status.open_timers],
         "trajectories": trajectories, "forms": _forms(status, definition, principal, refusal),
+        "links": _links(svc, status),
         "commands": _transitions(definition), "refusal": refusal,
     }
 
@@ -244,3 +245,18 @@ def _event(entry: HistoryEntry, transition: Transition | None) -> EventView:
         for k, v in entry.payload.items())
     label = transition.label if transition else sentence(code_label(entry.type))
     return EventView(entry.seq, label, role_label(entry.actor_role), entry.occurred_at, entry.recorded_at, details)
+
+
+LINK_OUTCOMES = {"geopend": "geopend", "opdracht": "stap gezet", "overgeslagen": "niet nodig",
+                 "geweigerd": "niet gelukt"}
+"""How a hand-off's outcome reads on the dossier page."""
+
+
+def _links(svc: Service, status: CaseStatus) -> list[dict[str, object]]:
+    """The hand-offs that opened this case and those it made, as the dossier page shows them."""
+    titles = {d.pathway: d.title for d in svc.registry.latest()}
+    return [{"richting": richting, "label": link.label, "uitkomst": LINK_OUTCOMES[link.outcome],
+             "geweigerd": link.outcome == "geweigerd", "case_id": link.case_id,
+             "pathway": titles.get(link.pathway or "", ""), "reden": link.reason, "op": link.at}
+            for richting, found in (("Geopend door", status.opened_by), ("Overdracht", status.opened))
+            for link in found]

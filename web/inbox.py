@@ -38,7 +38,7 @@ WEEKS_BEFORE = 2
 MAX_WEEKS = 26
 KINDS = {"thuiszitter": "Thuiszitter", "dreigend_thuiszitter": "Dreigend thuiszitter",
          "thuiszitter_terug": "Thuiszitter weer op school",
-         "escalatie": "Termijn verstreken", "meldplicht": "Meldplicht verzuim"}
+         "escalatie": "Termijn verstreken", "meldplicht": "Meldplicht verzuim", "overdracht": "Overdracht niet gelukt"}
 BAR_STEP, BAR_WIDTH, CHART_HEIGHT, DAY_HEIGHT = 34, 24, 150, 26
 
 

@@ -49,7 +49,8 @@ def herbeoordeling_verlengen(_: Case, payload: Mapping[str, JSON], __: Context) 
 
 def herbeoordeling_terugplaatsen(_: Case, payload: Mapping[str, JSON], __: Context) -> dict[str, dict[str, JSON]]:
     """Outcome: back to regular education (the moederschool or another school)."""
-    return {"uitkomst": {"uitkomst": "terugplaatsen", "naar_school_brin": payload.get("naar_school_brin")}}
+    return {"uitkomst": {"uitkomst": "terugplaatsen", "naar_school_brin": payload.get("naar_school_brin"),
+                         "geplande_datum": payload.get("geplande_datum")}}
 
 
 def herbeoordeling_lichtere_ondersteuning(

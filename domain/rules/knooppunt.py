@@ -109,6 +109,17 @@ def rto_vso_expert_bij_tlv(case: Case, payload: Mapping[str, JSON], _: Context) 
                     "Bij het RTO was geen deskundige van het VSO; een TLV-aanvraag kan nog niet.")]
 
 
+def tlv_soort_bij_tlv_aanvragen(case: Case, payload: Mapping[str, JSON], _: Context) -> list[Missing]:
+    """A meeting that concludes "TLV aanvragen" names the kind of education the TLV is for: the system then
+    opens the TLV request itself (the hand-off ``tlv_aanvragen_na_overleg`` in reactions.json).
+    """
+    if payload.get("uitkomst") != "tlv_aanvragen" or payload.get("tlv_soort"):
+        return []
+    return [Missing("tlv-soort-ontbreekt",
+                    f"Bij de uitkomst 'TLV aanvragen' van {_meeting(case)} hoort de soort onderwijs "
+                    "(sbo, so, vso of pro): daarmee wordt de TLV-aanvraag geopend.")]
+
+
 def knooppunt_deelnemers(_: Case, payload: Mapping[str, JSON], __: Context) -> dict[str, dict[str, JSON]]:
     """The planned participants as a list (the cross-pathway contract's ``deelnemers``)."""
     text = payload.get("deelnemers")
@@ -130,6 +141,7 @@ GUARDS: Mapping[str, Guard] = {
     "knooppunt_datum_na_aanvraag": knooppunt_datum_na_aanvraag,
     "knooppunt_toestemming_ouders": knooppunt_toestemming_ouders,
     "rto_vso_expert_bij_tlv": rto_vso_expert_bij_tlv,
+    "tlv_soort_bij_tlv_aanvragen": tlv_soort_bij_tlv_aanvragen,
 }
 EFFECTS: Mapping[str, Effect] = {
     "knooppunt_deelnemers": knooppunt_deelnemers,

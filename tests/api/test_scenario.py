@@ -102,7 +102,7 @@ def test_one_pupil_from_signal_through_tlv_and_vso_back_to_regular_secondary_sch
     pupil.do("knooppunt", "plan", {"datum": "2026-09-22",
                                    "deelnemers": "zorgcoordinator|School|ja|nee; ouders|Gezin|nee|nee"})
     pupil.at("2026-09-22")
-    assert pupil.do("knooppunt", "houd", {"uitkomst": "tlv_aanvragen"}) == "gehouden"
+    assert pupil.do("knooppunt", "houd", {"uitkomst": "tlv_aanvragen", "tlv_soort": "vso"}) == "gehouden"
     assert "knooppunt" not in pupil.active()
 
     pupil.start("cascade", {"niveau": "3", "reden": "Duiden & Doen gestart"})
@@ -135,7 +135,7 @@ def test_one_pupil_from_signal_through_tlv_and_vso_back_to_regular_secondary_sch
     assert pupil.deadlines("herbeoordeling") == {"herbeoordeling_start": "2028-01-31", "tlv_einde": "2028-07-31"}
     pupil.at("2028-02-01")  # the last day, 31 January, is over
     assert pupil.active()["herbeoordeling"] == "loopt"
-    pupil.do("herbeoordeling", "plaats_terug", {"naar_school_brin": "14PS03"})
+    pupil.do("herbeoordeling", "plaats_terug", {"naar_school_brin": "14PS03", "geplande_datum": "2028-08-01"})
 
     pupil.at("2028-02-01")
     pupil.start("vso_vo_overstap", {"geplande_overstapdatum": "2028-08-01", "vo_school": "14PS03"}, school="00KX00")

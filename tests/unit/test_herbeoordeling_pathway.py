@@ -122,8 +122,8 @@ def test_an_outcome_before_the_herbeoordeling_started_is_refused() -> None:
 
 @pytest.mark.parametrize(("command", "payload", "event", "uitkomst"), [
     ("verleng", {}, "tlv_verlenging_besloten", {"uitkomst": "verlengen", "toelichting": None}),
-    ("plaats_terug", {"naar_school_brin": "14PS03"}, "terugplaatsing_besloten",
-     {"uitkomst": "terugplaatsen", "naar_school_brin": "14PS03"}),
+    ("plaats_terug", {"naar_school_brin": "14PS03", "geplande_datum": "2028-08-01"}, "terugplaatsing_besloten",
+     {"uitkomst": "terugplaatsen", "naar_school_brin": "14PS03", "geplande_datum": "2028-08-01"}),
     ("overstap_lichter", {"toelichting": "Arrangement in het VO."}, "overstap_lichtere_ondersteuning_besloten",
      {"uitkomst": "lichtere_ondersteuning", "toelichting": "Arrangement in het VO."}),
 ])

@@ -246,7 +246,7 @@ def test_an_rto_without_a_vso_expert_cannot_conclude_to_request_a_tlv() -> None:
     """The uitkomst tlv_aanvragen needs a VSO-school expert among the participants."""
     case = planned(RTO)
     with pytest.raises(GuardFailed) as refused:
-        send(case, "houd", REQUESTED + timedelta(days=14), {"uitkomst": "tlv_aanvragen"}, definition=RTO)
+        send(case, "houd", REQUESTED + timedelta(days=14), {"uitkomst": "tlv_aanvragen", "tlv_soort": "vso"}, definition=RTO)
     assert refused.value.detail_nl == "Bij het RTO was geen deskundige van het VSO; een TLV-aanvraag kan nog niet."
     assert case.stage == "gepland"
 
@@ -261,17 +261,34 @@ def test_an_rto_without_a_vso_expert_may_have_another_outcome() -> None:
 def test_an_rto_with_a_vso_expert_may_conclude_to_request_a_tlv() -> None:
     """With the VSO expert at the table, the RTO prepares the TLV request."""
     case = planned(RTO, deelnemers=MET_VSO)
-    decision = send(case, "houd", REQUESTED + timedelta(days=14), {"uitkomst": "tlv_aanvragen"}, definition=RTO)
+    decision = send(case, "houd", REQUESTED + timedelta(days=14), {"uitkomst": "tlv_aanvragen", "tlv_soort": "vso"}, definition=RTO)
     assert (decision.event.type, case.artifacts["uitkomst"]["uitkomst"]) == ("rto_gehouden", "tlv_aanvragen")
     assert case.artifacts["deelnemers"]["lijst"][1] == {"rol": "vso_deskundige", "organisatie": "VSO De Wingerd",
                                                         "mandaat": False, "vso_expert": True}
+
+
+def test_an_rto_that_concludes_to_request_a_tlv_names_the_kind_of_education() -> None:
+    """The system opens the TLV request from the outcome (reactions.json), so the kind is asked for then."""
+    case = planned(RTO, deelnemers=MET_VSO)
+    with pytest.raises(GuardFailed) as refused:
+        send(case, "houd", REQUESTED + timedelta(days=14), {"uitkomst": "tlv_aanvragen"}, definition=RTO)
+    assert refused.value.detail_nl == ("Bij de uitkomst 'TLV aanvragen' van het RTO hoort de soort onderwijs "
+                                       "(sbo, so, vso of pro): daarmee wordt de TLV-aanvraag geopend.")
+    assert case.stage == "gepland"
+
+
+def test_the_kind_of_education_is_not_asked_for_another_outcome() -> None:
+    """An advice or an arrangement opens no TLV request and needs no kind."""
+    case = planned(RTO, deelnemers=MET_VSO)
+    send(case, "houd", REQUESTED + timedelta(days=14), {"uitkomst": "advies"}, definition=RTO)
+    assert case.stage == "gehouden"
 
 
 def test_an_rto_without_the_parents_toestemming_is_refused_naming_the_rto() -> None:
     """The RTO shares the knooppunt's consent rule; the message names the RTO."""
     case = planned(RTO, deelnemers=MET_VSO, toestemming=False)
     with pytest.raises(GuardFailed) as refused:
-        send(case, "houd", REQUESTED + timedelta(days=14), {"uitkomst": "tlv_aanvragen"}, definition=RTO)
+        send(case, "houd", REQUESTED + timedelta(days=14), {"uitkomst": "tlv_aanvragen", "tlv_soort": "vso"}, definition=RTO)
     assert refused.value.detail_nl == "De toestemming van ouders voor het RTO ontbreekt."
 
 

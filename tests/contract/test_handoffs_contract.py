@@ -1,0 +1,133 @@
+"""Hand-offs between pathways on every store: a reaction does its work once per source event, however often
+it runs and however many workers run it; what it did is recorded beside the work, in the same transaction.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+from datetime import datetime
+
+from domain.case import Actor, Command
+from domain.durations import NL
+from domain.handlers import NewCase, handle_command, open_case, react
+from domain.reactions import Link, Reaction
+from domain.registry import PathwayRegistry
+from tests.contract.conftest import UowFactory
+
+ZC = Actor("zorgcoordinator", "zc-1")
+SWV = Actor("swv_coordinator", "swv-1")
+NOW = datetime(2026, 9, 1, 9, tzinfo=NL)
+LATER = datetime(2026, 9, 8, 9, tzinfo=NL)
+REGISTRY = PathwayRegistry.builtin()
+DECLARED = {r.name: r for r in REGISTRY.reactions}
+TO_WACHT = DECLARED["zorgplicht_thuiszitterwacht"]
+
+
+def aanmelding(new_uow: UowFactory, pupil: str = "lln-1") -> str:
+    command = Command("registreer_aanmelding", ZC, {"aangemeld_op": "2026-09-01", "schriftelijk": True})
+    return open_case(new_uow(), REGISTRY, NewCase("zorgplicht", "14PS03", pupil), command, NOW).case_id
+
+
+def impasse(new_uow: UowFactory, pupil: str = "lln-1") -> str:
+    case_id = aanmelding(new_uow, pupil)
+    handle_command(new_uow(), REGISTRY, case_id, Command("meld_impasse", ZC, {"toelichting": "geen plek"}), NOW)
+    return case_id
+
+
+def trajectories(new_uow: UowFactory, pupil: str = "lln-1") -> dict[str, str]:
+    with new_uow() as uow:
+        return {c.pathway: c.stage for c in uow.trajectories_of(pupil)}
+
+
+def links(new_uow: UowFactory, case_id: str) -> list[Link]:
+    with new_uow() as uow:
+        return uow.links_of(case_id)
+
+
+def test_an_impasse_opens_a_thuiszitterwacht_once_however_often_the_reaction_runs(new_uow: UowFactory) -> None:
+    """The first run opens the watch and records the link; a second run replays that link and opens nothing."""
+    case_id = impasse(new_uow)
+    first, made_now = react(new_uow(), REGISTRY, TO_WACHT, case_id, 2, LATER)
+    again, made_again = react(new_uow(), REGISTRY, TO_WACHT, case_id, 2, LATER)
+    assert (first.outcome, made_now, made_again) == ("geopend", True, False)
+    assert again == first
+    assert trajectories(new_uow) == {"zorgplicht": "bij_swv", "thuiszitterwacht": "waakt"}
+    assert links(new_uow, case_id) == links(new_uow, str(first.target_case_id)) == [first]
+
+
+def test_eight_workers_reacting_to_one_event_open_one_case(new_uow: UowFactory) -> None:
+    """The link's key is the conditional write: of eight racing workers one opens, the others replay."""
+    case_id = impasse(new_uow)
+    results: list[tuple[Link, bool]] = []
+    barrier = threading.Barrier(8)
+
+    def worker() -> None:
+        barrier.wait()
+        results.append(react(new_uow(), REGISTRY, TO_WACHT, case_id, 2, LATER))
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(1 for _, made in results if made) == 1
+    assert len({link.target_case_id for link, _ in results}) == 1
+    with new_uow() as uow:
+        assert [c.pathway for c in uow.trajectories_of("lln-1")].count("thuiszitterwacht") == 1
+
+
+def test_a_reaction_that_is_not_needed_records_why_and_opens_nothing(new_uow: UowFactory) -> None:
+    """A pupil who already has a running watch gets no second one: the link says so, in Dutch."""
+    case_id = impasse(new_uow)
+    react(new_uow(), REGISTRY, TO_WACHT, case_id, 2, LATER)
+    other = impasse(new_uow)
+    skipped, _ = react(new_uow(), REGISTRY, TO_WACHT, other, 2, LATER)
+    assert (skipped.outcome, skipped.target_case_id) == ("overgeslagen", None)
+    assert skipped.reason == "de leerling heeft al een lopend dossier thuiszitterwacht"
+    with new_uow() as uow:
+        assert [c.pathway for c in uow.trajectories_of("lln-1")].count("thuiszitterwacht") == 1
+
+
+def test_a_refused_hand_off_is_recorded_with_the_reason_and_not_tried_again(new_uow: UowFactory) -> None:
+    """A target that refuses writes nothing but the link: ``geweigerd`` with the Dutch reason, replayed after."""
+    case_id = impasse(new_uow)
+    without_einddatum = Reaction("proef", "Herbeoordeling zonder einddatum", "test", "zorgplicht",
+                                 frozenset({"zorgplicht_impasse"}), opens="herbeoordeling")
+    refused, _ = react(new_uow(), REGISTRY, without_einddatum, case_id, 2, LATER)
+    again, made = react(new_uow(), REGISTRY, without_einddatum, case_id, 2, LATER)
+    assert (refused.outcome, refused.target_case_id, made) == ("geweigerd", None, False)
+    assert "einddatum" in refused.reason
+    assert again == refused
+    assert trajectories(new_uow) == {"zorgplicht": "bij_swv"}
+
+
+def test_a_binding_decision_lifts_the_watch_its_impasse_opened(new_uow: UowFactory) -> None:
+    """A command reaction acts on the case another reaction opened (``opened:<name>``), as the system."""
+    case_id = impasse(new_uow)
+    opened, _ = react(new_uow(), REGISTRY, TO_WACHT, case_id, 2, LATER)
+    besluit = Command("neem_bindend_besluit", SWV, {"besluit": "toelaten", "school_brin": "14PS03"})
+    handle_command(new_uow(), REGISTRY, case_id, besluit, LATER)
+    lifted, _ = react(new_uow(), REGISTRY, DECLARED["zorgplicht_wacht_opgeheven"], case_id, 3, LATER)
+    assert (lifted.outcome, lifted.target_case_id) == ("opdracht", opened.target_case_id)
+    assert trajectories(new_uow) == {"zorgplicht": "bindend_besloten", "thuiszitterwacht": "opgeheven"}
+
+
+def test_a_command_reaction_without_a_running_target_does_nothing(new_uow: UowFactory) -> None:
+    """No watch was opened (or it was closed by a person): lifting it is not needed, and says so."""
+    case_id = impasse(new_uow)
+    besluit = Command("neem_bindend_besluit", SWV, {"besluit": "toelaten", "school_brin": "14PS03"})
+    handle_command(new_uow(), REGISTRY, case_id, besluit, LATER)
+    skipped, _ = react(new_uow(), REGISTRY, DECLARED["zorgplicht_wacht_opgeheven"], case_id, 3, LATER)
+    assert skipped.outcome == "overgeslagen"
+    assert trajectories(new_uow) == {"zorgplicht": "bindend_besloten"}
+
+
+def test_a_condition_that_does_not_hold_skips_the_reaction(new_uow: UowFactory) -> None:
+    """A reaction that only holds for another value of the event's field records why it did nothing."""
+    case_id = impasse(new_uow)
+    only_other = replace(TO_WACHT, name="alleen_anders", when={"event:toelichting": ("iets anders",)})
+    skipped, _ = react(new_uow(), REGISTRY, only_other, case_id, 2, LATER)
+    assert skipped.outcome == "overgeslagen"
+    assert "event:toelichting is 'geen plek'" in skipped.reason
+    assert trajectories(new_uow) == {"zorgplicht": "bij_swv"}
