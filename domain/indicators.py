@@ -7,7 +7,9 @@ the period (by ``occurred_at``), counted over the cases the reader may see:
 - TLVs afgewezen, bezwaren against TLV decisions;
 - terugplaatsingen: pupils placed back in regular education;
 - knooppunten (and Ronde Tafel Overleggen) held, on time or after their deadline passed;
-- thuiszitters reported, and those at home longer than 3 months (Thuiszitterspact).
+- thuiszitters reported, and those at home longer than 3 months (Thuiszitterspact);
+- schorsingen, and those longer than one day (reported to the Inspectie: WPO art. 40c, WVO art. 27);
+  verwijderingen, and those without another school that admits the pupil (DOMAIN.md §4).
 """
 
 from __future__ import annotations
@@ -26,7 +28,14 @@ COUNTED = {
     "teruggeplaatst": "terugplaatsingen",
     "thuiszitter_gemeld": "thuiszitters_gemeld",
     "thuiszitter_langer_dan_3_maanden": "thuiszitters_langer_dan_3_maanden",
+    "leerling_geschorst": "schorsingen",
+    "verwijderd_naar_andere_school": "verwijderingen",
+    "verwijderd_zonder_nieuwe_school": "verwijderingen",
 }
+ALSO_COUNTED = {"verwijderd_zonder_nieuwe_school": "verwijderingen_zonder_nieuwe_school"}
+"""Events counted under a second name as well (a verwijdering without a new school is also a verwijdering)."""
+SCHORSING_MELDPLICHTIG = "duur_meldplichtig"
+"""The schorsing event's payload key saying it lasts longer than one day (domain.rules.schorsing)."""
 PERIOD_EVENTS = frozenset(COUNTED) | HELD
 """The event types counted when they happened in the period."""
 
@@ -46,6 +55,10 @@ class Indicators:
     thuiszitters_gemeld: int = 0
     thuiszitters_langer_dan_3_maanden: int = 0
     thuiszitters_nu: int = 0
+    schorsingen: int = 0
+    schorsingen_langer_dan_een_dag: int = 0
+    verwijderingen: int = 0
+    verwijderingen_zonder_nieuwe_school: int = 0
 
 
 def indicators(in_period: Iterable[tuple[str, str, dict[str, Any]]], late_cases: Iterable[str],
@@ -62,8 +75,13 @@ def indicators(in_period: Iterable[tuple[str, str, dict[str, Any]]], late_cases:
             counts["knooppunten_te_laat" if case_id in late else "knooppunten_op_tijd"] += 1
             continue
         counts[COUNTED[event_type]] += 1
+        if event_type in ALSO_COUNTED:
+            counts[ALSO_COUNTED[event_type]] += 1
+        if event_type == "leerling_geschorst" and payload.get(SCHORSING_MELDPLICHTIG) is True:
+            counts["schorsingen_langer_dan_een_dag"] += 1
         if event_type == "tlv_toegekend":
             categories[str(payload.get("categorie", "onbekend"))] += 1
     return Indicators(tlvs_per_categorie=dict(sorted(categories.items())), thuiszitters_nu=thuiszitters_nu,
-                      **{name: counts[name] for name in (*COUNTED.values(), "knooppunten_gehouden",
-                                                         "knooppunten_op_tijd", "knooppunten_te_laat")})
+                      **{name: counts[name] for name in {*COUNTED.values(), *ALSO_COUNTED.values(),
+                                                         "schorsingen_langer_dan_een_dag", "knooppunten_gehouden",
+                                                         "knooppunten_op_tijd", "knooppunten_te_laat"}})

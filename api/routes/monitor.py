@@ -76,6 +76,10 @@ class IndicatorsOut(BaseModel):
     thuiszitters_gemeld: int
     thuiszitters_langer_dan_3_maanden: int
     thuiszitters_nu: int
+    schorsingen: int
+    schorsingen_langer_dan_een_dag: int
+    verwijderingen: int
+    verwijderingen_zonder_nieuwe_school: int
 
 
 @router.get("/stalled", response_model=StalledOut, responses=ERRORS)
