@@ -276,13 +276,14 @@ HANDOFF_ACTOR = Actor(SYSTEEM, "overdracht")
 
 
 def react(uow: UnitOfWork, registry: PathwayRegistry, reaction: Reaction, case_id: str, seq: int, now: datetime,
-          ) -> tuple[Link, bool]:
-    """Carry out ``reaction`` for event ``seq`` of case ``case_id``, at most once: what it did, and whether
-    that was done now (False: it had been done before). Its link is written in the same transaction as the
-    case it opened or moved, and that write is conditional, so a re-run or a second worker replays it. A
-    target that refuses is recorded as ``geweigerd`` with the reason (not tried again: a person acts).
+          ) -> tuple[Link | None, bool]:
+    """Carry out ``reaction`` for event ``seq`` of case ``case_id``, at most once: what it did (None when the
+    event does not meet its conditions: no hand-off, nothing recorded), and whether that was done now (False:
+    it had been done before). Its link is written in the same transaction as the case it opened or moved, and
+    that write is conditional, so a re-run or a second worker replays it. A target that refuses is recorded as
+    ``geweigerd`` with the reason (not tried again: a person acts).
     """
-    def carry_out() -> Link:
+    def carry_out() -> Link | None:
         return _carried_out(uow, registry, reaction, uow.get_case(case_id), uow.event_of(case_id, seq), now)
 
     try:
@@ -298,22 +299,26 @@ def react(uow: UnitOfWork, registry: PathwayRegistry, reaction: Reaction, case_i
                          lambda: Link(reaction.name, case_id, seq, "geweigerd", reason, now))
 
 
-def _recorded(uow: UnitOfWork, reaction: Reaction, case_id: str, seq: int, make: Callable[[], Link],
-              ) -> tuple[Link, bool]:
+def _recorded(uow: UnitOfWork, reaction: Reaction, case_id: str, seq: int, make: Callable[[], Link | None],
+              ) -> tuple[Link | None, bool]:
     with uow:
         if done := uow.link_for(reaction.name, case_id, seq):
             return done, False
         link = make()
+        if link is None:
+            return None, False
         uow.record_link(link)
         uow.commit()
         return link, True
 
 
 def _carried_out(uow: UnitOfWork, registry: PathwayRegistry, reaction: Reaction, source: Case, event: Event,
-                 now: datetime) -> Link:
+                 now: datetime) -> Link | None:
     context = Context(registry.profile(source.profile), lambda: uow.trajectories_of(source.pupil_id),
                       event.occurred_at, now)
-    skipped = reaction.not_needed(source, event, context, _open_pathways(registry, context.siblings))
+    if not reaction.applies(source, event, context):
+        return None
+    skipped = reaction.not_needed(_open_pathways(registry, context.siblings))
     if skipped is not None:
         return Link(reaction.name, source.id, event.seq, "overgeslagen", skipped, now)
     name = registry.get(reaction.opens).start.command if reaction.opens else str(reaction.command)

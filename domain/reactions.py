@@ -61,14 +61,14 @@ class Reaction:
         """Whether an event of this type on a case of ``pathway`` triggers this reaction."""
         return pathway == self.pathway and event in self.events
 
-    def not_needed(self, source: Case, event: Event, context: Context, open_pathways: set[str]) -> str | None:
-        """Why this reaction does nothing for this event (Dutch), or None when it must act. ``open_pathways``:
-        the pathways on which the pupil has a case that is not in a final stage.
+    def applies(self, source: Case, event: Event, context: Context) -> bool:
+        """Whether the event's facts meet the reaction's conditions (``when``); if not, it is no hand-off at all."""
+        return all(resolve(ref, source, event, context) in allowed for ref, allowed in self.when.items())
+
+    def not_needed(self, open_pathways: set[str]) -> str | None:
+        """Why this hand-off is not needed now (Dutch), or None when it must be made. ``open_pathways``: the
+        pathways on which the pupil has a case that is not in a final stage.
         """
-        for ref, allowed in self.when.items():
-            found = resolve(ref, source, event, context)
-            if found not in allowed:
-                return f"{ref} is {found!r}; de overdracht geldt alleen bij {', '.join(map(str, allowed))}"
         if self.unless_open in open_pathways:
             return f"de leerling heeft al een lopend dossier {self.unless_open}"
         return None

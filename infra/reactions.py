@@ -60,8 +60,9 @@ def run_reactions(engine: Engine, unit_of_work: Callable[[], AbstractContextMana
                 .where(outbox.c.id > cursor, outbox.c.id <= high_water, outbox.c.type.in_(types))
                 .order_by(outbox.c.id).limit(BATCH)).all()
         with unit_of_work() as uow:
-            done = [react(uow, registry, reaction, row.case_id, row.seq, now) for row in rows
-                    for reaction in registry.reactions if reaction.reacts_to(row.pathway, row.type)]
+            reacted = [react(uow, registry, reaction, row.case_id, row.seq, now) for row in rows
+                       for reaction in registry.reactions if reaction.reacts_to(row.pathway, row.type)]
+        done = [(link, new) for link, new in reacted if link is not None]
         _tell_refusals(engine, registry, [link for link, _ in done if link.outcome == "geweigerd"], now)
         report += ReactionReport(dict(Counter(link.outcome for link, new in done if new)),
                                  sum(1 for _, new in done if not new))

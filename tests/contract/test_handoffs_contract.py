@@ -40,6 +40,13 @@ def trajectories(new_uow: UowFactory, pupil: str = "lln-1") -> dict[str, str]:
         return {c.pathway: c.stage for c in uow.trajectories_of(pupil)}
 
 
+def made(new_uow: UowFactory, reaction: Reaction, case_id: str, seq: int) -> tuple[Link, bool]:
+    """What ``reaction`` did for the event (it applies to it), and whether it did so now."""
+    link, now = react(new_uow(), REGISTRY, reaction, case_id, seq, LATER)
+    assert link is not None
+    return link, now
+
+
 def links(new_uow: UowFactory, case_id: str) -> list[Link]:
     with new_uow() as uow:
         return uow.links_of(case_id)
@@ -48,8 +55,8 @@ def links(new_uow: UowFactory, case_id: str) -> list[Link]:
 def test_an_impasse_opens_a_thuiszitterwacht_once_however_often_the_reaction_runs(new_uow: UowFactory) -> None:
     """The first run opens the watch and records the link; a second run replays that link and opens nothing."""
     case_id = impasse(new_uow)
-    first, made_now = react(new_uow(), REGISTRY, TO_WACHT, case_id, 2, LATER)
-    again, made_again = react(new_uow(), REGISTRY, TO_WACHT, case_id, 2, LATER)
+    first, made_now = made(new_uow, TO_WACHT, case_id, 2)
+    again, made_again = made(new_uow, TO_WACHT, case_id, 2)
     assert (first.outcome, made_now, made_again) == ("geopend", True, False)
     assert again == first
     assert trajectories(new_uow) == {"zorgplicht": "bij_swv", "thuiszitterwacht": "waakt"}
@@ -64,7 +71,7 @@ def test_eight_workers_reacting_to_one_event_open_one_case(new_uow: UowFactory) 
 
     def worker() -> None:
         barrier.wait()
-        results.append(react(new_uow(), REGISTRY, TO_WACHT, case_id, 2, LATER))
+        results.append(made(new_uow, TO_WACHT, case_id, 2))
 
     threads = [threading.Thread(target=worker) for _ in range(8)]
     for thread in threads:
@@ -80,9 +87,9 @@ def test_eight_workers_reacting_to_one_event_open_one_case(new_uow: UowFactory) 
 def test_a_reaction_that_is_not_needed_records_why_and_opens_nothing(new_uow: UowFactory) -> None:
     """A pupil who already has a running watch gets no second one: the link says so, in Dutch."""
     case_id = impasse(new_uow)
-    react(new_uow(), REGISTRY, TO_WACHT, case_id, 2, LATER)
+    made(new_uow, TO_WACHT, case_id, 2)
     other = impasse(new_uow)
-    skipped, _ = react(new_uow(), REGISTRY, TO_WACHT, other, 2, LATER)
+    skipped, _ = made(new_uow, TO_WACHT, other, 2)
     assert (skipped.outcome, skipped.target_case_id) == ("overgeslagen", None)
     assert skipped.reason == "de leerling heeft al een lopend dossier thuiszitterwacht"
     with new_uow() as uow:
@@ -94,9 +101,9 @@ def test_a_refused_hand_off_is_recorded_with_the_reason_and_not_tried_again(new_
     case_id = impasse(new_uow)
     without_einddatum = Reaction("proef", "Herbeoordeling zonder einddatum", "test", "zorgplicht",
                                  frozenset({"zorgplicht_impasse"}), opens="herbeoordeling")
-    refused, _ = react(new_uow(), REGISTRY, without_einddatum, case_id, 2, LATER)
-    again, made = react(new_uow(), REGISTRY, without_einddatum, case_id, 2, LATER)
-    assert (refused.outcome, refused.target_case_id, made) == ("geweigerd", None, False)
+    refused, _ = made(new_uow, without_einddatum, case_id, 2)
+    again, again_now = made(new_uow, without_einddatum, case_id, 2)
+    assert (refused.outcome, refused.target_case_id, again_now) == ("geweigerd", None, False)
     assert "einddatum" in refused.reason
     assert again == refused
     assert trajectories(new_uow) == {"zorgplicht": "bij_swv"}
@@ -105,10 +112,10 @@ def test_a_refused_hand_off_is_recorded_with_the_reason_and_not_tried_again(new_
 def test_a_binding_decision_lifts_the_watch_its_impasse_opened(new_uow: UowFactory) -> None:
     """A command reaction acts on the case another reaction opened (``opened:<name>``), as the system."""
     case_id = impasse(new_uow)
-    opened, _ = react(new_uow(), REGISTRY, TO_WACHT, case_id, 2, LATER)
+    opened, _ = made(new_uow, TO_WACHT, case_id, 2)
     besluit = Command("neem_bindend_besluit", SWV, {"besluit": "toelaten", "school_brin": "14PS03"})
     handle_command(new_uow(), REGISTRY, case_id, besluit, LATER)
-    lifted, _ = react(new_uow(), REGISTRY, DECLARED["zorgplicht_wacht_opgeheven"], case_id, 3, LATER)
+    lifted, _ = made(new_uow, DECLARED["zorgplicht_wacht_opgeheven"], case_id, 3)
     assert (lifted.outcome, lifted.target_case_id) == ("opdracht", opened.target_case_id)
     assert trajectories(new_uow) == {"zorgplicht": "bindend_besloten", "thuiszitterwacht": "opgeheven"}
 
@@ -118,16 +125,23 @@ def test_a_command_reaction_without_a_running_target_does_nothing(new_uow: UowFa
     case_id = impasse(new_uow)
     besluit = Command("neem_bindend_besluit", SWV, {"besluit": "toelaten", "school_brin": "14PS03"})
     handle_command(new_uow(), REGISTRY, case_id, besluit, LATER)
-    skipped, _ = react(new_uow(), REGISTRY, DECLARED["zorgplicht_wacht_opgeheven"], case_id, 3, LATER)
+    skipped, _ = made(new_uow, DECLARED["zorgplicht_wacht_opgeheven"], case_id, 3)
     assert skipped.outcome == "overgeslagen"
     assert trajectories(new_uow) == {"zorgplicht": "bindend_besloten"}
 
 
-def test_a_condition_that_does_not_hold_skips_the_reaction(new_uow: UowFactory) -> None:
-    """A reaction that only holds for another value of the event's field records why it did nothing."""
+def test_a_condition_that_does_not_hold_is_no_hand_off_at_all(new_uow: UowFactory) -> None:
+    """A reaction that only holds for another value of the event's field does nothing and records nothing."""
     case_id = impasse(new_uow)
     only_other = replace(TO_WACHT, name="alleen_anders", when={"event:toelichting": ("iets anders",)})
-    skipped, _ = react(new_uow(), REGISTRY, only_other, case_id, 2, LATER)
-    assert skipped.outcome == "overgeslagen"
-    assert "event:toelichting is 'geen plek'" in skipped.reason
+    assert react(new_uow(), REGISTRY, only_other, case_id, 2, LATER) == (None, False)
     assert trajectories(new_uow) == {"zorgplicht": "bij_swv"}
+    assert links(new_uow, case_id) == []
+
+
+def test_a_condition_that_holds_makes_the_hand_off(new_uow: UowFactory) -> None:
+    """The same reaction for the value the event carries opens the watch."""
+    case_id = impasse(new_uow)
+    this_one = replace(TO_WACHT, name="alleen_deze", when={"event:toelichting": ("geen plek",)})
+    opened, _ = made(new_uow, this_one, case_id, 2)
+    assert opened.outcome == "geopend"
