@@ -54,6 +54,9 @@ class Transition:
     missed_deadline: bool | None = None
     """Whether this (system) command marks a deadline that passed, so that people are told; by default one
     that keeps the stage does, one that moves it (a bezwaartermijn ending in a final decision) does not."""
+    tells_leerplicht: bool = False
+    """Whether leerplicht (of the municipality where the pupil lives) hears of this missed deadline too, because
+    the law makes it a party to it (a schorsing of more than a day that the school did not report)."""
 
     @property
     def marks_missed_deadline(self) -> bool:
@@ -137,4 +140,17 @@ class PathwayDefinition:
         timers = tuple(replace(t, term=replace(t.term, length=durations[t.name])) if t.name in durations else t
                        for t in self.timers)
         return replace(self, timers=timers)
+
+    def with_roles(self, roles: Mapping[str, frozenset[str]]) -> PathwayDefinition:
+        """The same definition with the roles of some commands replaced (a region's profile: who decides)."""
+        unknown = sorted(set(roles) - {t.command for t in self.transitions})
+        if unknown:
+            msg = f"pathway {self.pathway!r} has no command(s) {unknown}"
+            raise ValueError(msg)
+        if not roles:
+            return self
+        transitions = tuple(replace(t, roles=frozenset(roles[t.command])) if t.command in roles else t
+                            for t in self.transitions)
+        index = {(source, t.command): t for t in transitions for source in t.sources}
+        return replace(self, transitions=transitions, _index=index)
 

@@ -82,6 +82,7 @@ def _transition(data: Data) -> Transition:
         suspends=tuple(data.get("suspends", ())),
         resumes=tuple(data.get("resumes", ())),
         missed_deadline=data.get("missed_deadline"),
+        tells_leerplicht=bool(data.get("tells_leerplicht", False)),
     )
 
 
@@ -167,6 +168,8 @@ def _transition_defects(
         found.append(f"{where} allows no role")
     if t.missed_deadline and t.roles != {SYSTEEM}:
         found.append(f"{where} marks a missed deadline but is not the system's own command")
+    if t.tells_leerplicht and not t.marks_missed_deadline:
+        found.append(f"{where} tells leerplicht but marks no missed deadline")
     return found
 
 

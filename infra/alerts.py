@@ -159,15 +159,16 @@ def run_feed(engine: Engine, registry: PathwayRegistry, high_water: int, now: da
             feeds.advance(conn, FEED, cursor, rows[-1].id)
 
 
-def deadline_events(registry: PathwayRegistry) -> dict[str, str]:
-    """Event type -> Dutch label of every 'deadline passed' event (``Transition.marks_missed_deadline``): a
-    system-only command that keeps the stage, or one declared so that moves it (a TLV that lapsed).
+def deadline_events(registry: PathwayRegistry) -> dict[str, tuple[str, bool]]:
+    """Event type -> Dutch label of every 'deadline passed' event (``Transition.marks_missed_deadline``: a
+    system-only command that keeps the stage, or one declared so that moves it, such as a TLV that lapsed), and
+    whether leerplicht hears of it too (``Transition.tells_leerplicht``).
     """
-    return {t.event: t.label for d in registry.definitions.values() for t in d.transitions
+    return {t.event: (t.label, t.tells_leerplicht) for d in registry.definitions.values() for t in d.transitions
             if t.marks_missed_deadline}
 
 
-def _alerts_for(row: Any, registry: PathwayRegistry, deadlines: dict[str, str]) -> list[NewAlert]:
+def _alerts_for(row: Any, registry: PathwayRegistry, deadlines: dict[str, tuple[str, bool]]) -> list[NewAlert]:
     facts = {"case_id": row.case_id, "pupil_id": row.pupil_id, "pathway": row.pathway, "school_brin": row.school_brin,
              "event": row.type, "occurred_at": row.occurred_at.isoformat()}
     key = f"{row.case_id}:{row.type}:{row.occurred_at.isoformat()}"
@@ -180,12 +181,14 @@ def _alerts_for(row: Any, registry: PathwayRegistry, deadlines: dict[str, str]) 
         audience = [(LEERPLICHT, row.residence_cbs)] if row.residence_cbs and not detected else []
         return [NewAlert("thuiszitter", role, scope, f"{key}:{role}:{scope}", title, facts, row.case_id,
                          row.pupil_id) for role, scope in [*audience, *((SWV_COORDINATOR, s) for s in swvs)]]
-    label = deadlines.get(row.type)
-    if label is None:
+    if row.type not in deadlines:
         return []
+    label, tells_leerplicht = deadlines[row.type]
     title = f"Termijn verstreken ({label.lower()}): dossier van leerling {row.pupil_id}, school {row.school_brin}"
+    leerplicht = [(LEERPLICHT, row.residence_cbs)] if tells_leerplicht and row.residence_cbs else []
     return [NewAlert("escalatie", role, scope, f"{key}:{role}:{scope}", title, facts, row.case_id, row.pupil_id)
-            for role, scope in [(ZORGCOORDINATOR, row.school_brin), *((SWV_COORDINATOR, s) for s in swvs)]]
+            for role, scope in [(ZORGCOORDINATOR, row.school_brin), *((SWV_COORDINATOR, s) for s in swvs),
+                                *leerplicht]]
 
 
 def _alert(row: Any) -> Alert:

@@ -46,7 +46,8 @@ def test_a_schorsing_longer_than_a_week_is_refused_and_an_unreported_one_reaches
     pupil: Pupil,
 ) -> None:
     """Wednesday to Wednesday is refused; Wednesday to Friday must be reported by Thursday: on Friday the SWV
-    coordinator and the zorgcoördinator are alerted, and the schorsing ends only after its report.
+    coordinator, the zorgcoördinator and the leerplicht of the pupil's municipality are alerted, and the schorsing
+    ends only after its report.
     """
     before = _indicators(pupil.api)
     pupil.at("2026-10-06")
@@ -54,6 +55,10 @@ def test_a_schorsing_longer_than_a_week_is_refused_and_an_unreported_one_reaches
         "pathway": "schorsing", "school_brin": "14PS00", "pupil_id": pupil.id,
         "payload": {**SCHORSING, "eerste_dag": "2026-10-07", "laatste_dag": "2026-10-14"}})
     assert "ten hoogste een week" in problem(refused, 422, "guard-failed")["detail"]
+    registered = pupil.api.post("/imports/leerlingen", headers={**bearer("admin"), "Content-Type": "text/csv"},
+                                content="leerling_id,school,woongemeente,geboortedatum,voornaam,achternaam\n"
+                                        f"{pupil.id},14PS00,0957,2013-01-01,Sam,Jansen\n")
+    assert registered.status_code == httpx.codes.OK, registered.text
     case_id = pupil.start("schorsing", {**SCHORSING, "eerste_dag": "2026-10-07", "laatste_dag": "2026-10-09"})
     assert pupil.deadlines("schorsing")["inspectiemelding"] == "2026-10-08"
 
@@ -64,6 +69,8 @@ def test_a_schorsing_longer_than_a_week_is_refused_and_an_unreported_one_reaches
     pupil.sweeper.raise_alerts(pupil.clock())
     assert len(_alerts(pupil.api, "swv_coordinator", case_id)) == 1
     assert len(_alerts(pupil.api, "zorgcoordinator", case_id)) == 1
+    assert len(_alerts(pupil.api, "leerplicht", case_id)) == 1  # the law makes leerplicht a party to the report
+    assert _alerts(pupil.api, "leerplicht_elsewhere", case_id) == []
     pupil.at("2026-10-12")
     assert pupil.active()["schorsing"] == "geschorst"
 

@@ -234,6 +234,20 @@ def test_a_missed_deadline_is_a_system_command_that_keeps_the_stage_or_one_decla
     assert not {"tlv_definitief", "tlv_afwijzing_definitief", "nazorg_gestart", "evaluatie_verschuldigd"} & set(events)
 
 
+def test_leerplicht_hears_of_a_missed_deadline_only_where_the_pathway_says_the_law_makes_it_a_party() -> None:
+    """An unreported schorsing of more than a day tells leerplicht; a late OPP or a lapsed TLV does not."""
+    events = deadline_events(PathwayRegistry.builtin())
+    assert events["schorsing_melding_te_laat"][1] is True
+    assert not any(events[e][1] for e in ("opp_te_laat", "tlv_verlopen_zonder_herbeoordeling", "orientatie_te_laat"))
+
+
+def test_telling_leerplicht_is_only_for_a_missed_deadline() -> None:
+    """A step that is no missed deadline cannot tell leerplicht: nobody would know why."""
+    data = minimal()
+    data["transitions"][0]["tells_leerplicht"] = True
+    assert any("tells leerplicht but marks no missed deadline" in d for d in defects_of(data))
+
+
 def test_a_repeating_timer_counts_from_the_day_it_fired_so_it_names_no_anchor() -> None:
     """A reminder that runs again after it fired counts 'after' the day it fired; an anchor would be ignored."""
     data = minimal()
