@@ -85,7 +85,7 @@ def test_a_schorsing_longer_than_a_week_is_refused_and_an_unreported_one_reaches
 
 def test_a_verwijdering_without_a_new_school_waits_for_the_eight_weeks_and_is_counted(pupil: Pupil) -> None:
     """A voornemen on Thursday 3 September: removal without a new school is refused on Thursday 29 October, the
-    last day of the 8 weeks, and allowed on the 30th; its event is the one a thuiszitter watch reacts to.
+    last day of the 8 weeks, and allowed on the 30th; the system then starts a thuiszitterwacht.
     """
     before = _indicators(pupil.api)
     pupil.at("2026-09-03")
@@ -115,3 +115,5 @@ def test_a_verwijdering_without_a_new_school_waits_for_the_eight_weeks_and_is_co
     after = _indicators(pupil.api)
     assert after["verwijderingen"] == before["verwijderingen"] + 1
     assert after["verwijderingen_zonder_nieuwe_school"] == before["verwijderingen_zonder_nieuwe_school"] + 1
+    pupil.sweeper.react(pupil.clock())  # the hand-off: a pupil without a school is watched until one is found
+    assert pupil.active() == {"thuiszitterwacht": "waakt"}
