@@ -15,9 +15,11 @@ from api.deps import NowDep, PrincipalDep, ServiceDep
 from api.routes.digests import OverdueTimerOut, StalledCaseOut
 from api.schemas import WINDOW, Instant, problem_responses
 from domain.errors import InvalidCommand
+from domain.silence import KINDS
 from domain.stalled import DAYS_IN_STAGE_BANDS
 from infra.monitoring import StalledQuery
 from infra.search import CaseFilter
+from infra.silence import SilenceQuery
 
 router = APIRouter(prefix="/monitor", tags=["monitoring"])
 ERRORS = problem_responses(401, 403, 422)
@@ -136,6 +138,61 @@ def indicators(
     """
     _check_period(start, end)
     return IndicatorsOut(start=start, end=end, **asdict(service.indicators(principal, start, end, now)))
+
+
+class FixOut(BaseModel):
+    """A command that ends the violation: on ``case_id``, or opening a case on ``pathway`` (case_id null), with
+    the values to give it where they are known.
+    """
+
+    command: str
+    label: str
+    pathway: str
+    case_id: str | None
+    values: dict[str, str]
+
+
+class ViolationOut(BaseModel):
+    """A place where something falls silent (issue 14 §3), with the command(s) that fix it."""
+
+    kind: str
+    kind_label: str
+    description: str
+    case_id: str | None
+    pupil_id: str
+    school_brin: str | None
+    profile: str
+    fixes: list[FixOut]
+
+
+class SilenceOut(BaseModel):
+    """The violations in your scope (one page, kinds in a fixed order) and how many there are of each kind."""
+
+    as_of: AwareDatetime
+    totals: dict[str, int]
+    violations: list[ViolationOut]
+
+
+KIND_PATTERN = "^(" + "|".join(KINDS) + ")$"
+
+
+@router.get("/silence", response_model=SilenceOut, responses=ERRORS)
+def silence(
+    principal: PrincipalDep, service: ServiceDep, now: NowDep,
+    kind: Annotated[str | None, Query(pattern=KIND_PATTERN, description=f"only this kind: {', '.join(KINDS)}")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> SilenceOut:
+    """What falls silent in your scope: active TLVs without a running herbeoordeling, cascade levels that need
+    an OPP without one, open thuiszitter episodes without a case, and active cases that no timer and no stage
+    norm watch. Each with the command that fixes it; recomputed on every read (a fix shows at once).
+    """
+    page = service.silence(principal, SilenceQuery(kind, limit, offset), now)
+    return SilenceOut(as_of=now, totals=page.totals, violations=[
+        ViolationOut(kind=v.kind, kind_label=v.kind_label, description=v.description, case_id=v.case_id,
+                     pupil_id=v.pupil_id, school_brin=v.school_brin, profile=v.profile,
+                     fixes=[FixOut(command=f.command, label=f.label, pathway=f.pathway, case_id=f.case_id,
+                                   values=dict(f.values)) for f in v.fixes])
+        for v in page.violations])
 
 
 def _check_period(start: datetime, end: datetime) -> None:
