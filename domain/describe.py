@@ -4,9 +4,11 @@ Mermaid state diagram per pathway (for docs/), so the documentation cannot drift
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from domain.definition import PathwayDefinition, TimerSpec, Transition
+from domain.reactions import Reaction
 from domain.terms import KINDS, duur
 
 
@@ -66,3 +68,29 @@ def markdown(definition: PathwayDefinition) -> str:
             + "\n\nA term ends at the end of its last day (Dutch time); 'na' counts from the day after its anchor "
             "(Awb art. 6:8). The Algemene termijnenwet moves the last day of a statutory term of at most three "
             "months off a weekend or holiday (see DOMAIN.md §8).\n")
+
+
+def handoffs_markdown(reactions: Sequence[Reaction], titles: Mapping[str, str]) -> str:
+    """The page of hand-offs between pathways (reactions.json): when each happens, what it does, its source."""
+    rows = [f"| {r.label} | {_trigger(r, titles)} | {_action(r, titles)} | {r.source} |" for r in reactions]
+    return ("# Overdrachten tussen trajecten\n\n"
+            "Generated from `domain/pathways/reactions.json`. The system makes each hand-off once per event "
+            "(the relay flow; `domain/reactions.py`), shows it on both dossiers, and alerts the school and the "
+            "SWV coordinator when the receiving pathway refuses it.\n\n"
+            "| Overdracht | Wanneer | Wat het systeem doet | Bron |\n|---|---|---|---|\n" + "\n".join(rows) + "\n")
+
+
+def _trigger(reaction: Reaction, titles: Mapping[str, str]) -> str:
+    events = ", ".join(f"`{e}`" for e in sorted(reaction.events))
+    conditions = "".join(f"; alleen als `{ref}` een van {', '.join(f'`{v}`' for v in allowed)} is"
+                         for ref, allowed in reaction.when.items())
+    unless = f"; niet als er al een lopend dossier `{reaction.unless_open}` is" if reaction.unless_open else ""
+    return f"{titles.get(reaction.pathway, reaction.pathway)}: {events}{conditions}{unless}"
+
+
+def _action(reaction: Reaction, titles: Mapping[str, str]) -> str:
+    values = ", ".join(f"`{name}` = `{ref}`" for name, ref in reaction.values.items())
+    with_values = f" met {values}" if values else ""
+    if reaction.opens:
+        return f"opent {titles.get(reaction.opens, reaction.opens)}{with_values}"
+    return f"`{reaction.command}` op `{reaction.target}`{with_values}"
