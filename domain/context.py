@@ -21,14 +21,18 @@ DEFAULT_PROFILE = "standaard"
 
 @dataclass(frozen=True)
 class Profile:
-    """An SWV's regional choices: timer durations per pathway and named settings (cascade levels,
-    which levels must precede a TLV, the TLV's minimum duration, the PO-VO dates, ...).
+    """An SWV's regional choices: timer durations per pathway, named settings (cascade levels,
+    which levels must precede a TLV, the TLV's minimum duration, the PO-VO dates, ...) and the roles that
+    issue a command where the region differs from the definition.
     """
 
     code: str
     name: str
     durations: Mapping[str, Mapping[str, Duration]] = field(default_factory=dict)
     settings: Mapping[str, Any] = field(default_factory=dict)
+    roles: Mapping[str, Mapping[str, frozenset[str]]] = field(default_factory=dict)
+    """Who may issue a command where the region differs from the definition: ``{pathway: {command: roles}}``
+    (e.g. who decides a TLV: the BTO, the SWV's director advised by a commissie, or a loket; seed 004 §4.3)."""
 
     def setting(self, key: str, default: Any = None) -> Any:
         """A named setting of this profile."""

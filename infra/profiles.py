@@ -18,8 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from domain.context import STANDAARD, Profile
 from domain.durations import Duration
-from domain.registry import PathwayRegistry
-from domain.silence import check_no_silent_stages, with_standard_norms
+from domain.rules import tlv as tlv_rules
 from domain.stalled import STAGE_NORMS
 from domain.verzuim import VerzuimSettings
 
@@ -50,9 +49,61 @@ class _Cascade(_Strict):
         return self
 
 
+class _Adviezen(_Strict):
+    """The disciplines allowed for the first and the second expert advice (seed 001 §4.5.4); left out: any."""
+
+    eerste: list[str] = []
+    tweede: list[str] = []
+
+    @model_validator(mode="after")
+    def _known(self) -> _Adviezen:
+        for key in ("eerste", "tweede"):
+            unknown = [d for d in getattr(self, key) if d not in tlv_rules.DISCIPLINES]
+            if unknown:
+                msg = f"{key} names unknown disciplines {unknown}; known: {list(tlv_rules.DISCIPLINES)}"
+                raise ValueError(msg)
+        law = set(tlv_rules.ORTHOPEDAGOOG_OF_PSYCHOLOOG)
+        if self.eerste and self.tweede and law.isdisjoint(self.eerste) and law.isdisjoint(self.tweede):
+            msg = "at least one advice must be able to come from an orthopedagoog or psycholoog (law)"
+            raise ValueError(msg)
+        return self
+
+
+class _DossierRegel(_Strict):
+    """Evidence a kind of request needs (first matching rule wins); an empty soort or herkomst matches all."""
+
+    soort: list[Literal["sbo", "so", "vso", "pro"]] = []
+    herkomst: list[Literal["regulier", "po_vo_overstap", "so_vso_vervolg", "voorschool"]] = []
+    bewijs: list[Literal["cascade", "rto", "pro_criteria", "voorschools_knooppunt"]]
+
+
 class _Tlv(_Strict):
     min_months: int = Field(default=12, ge=1, le=120)
     rto_required: bool = False
+    adviezen: _Adviezen = _Adviezen()
+    bij_verschil: Literal["besluit_motiveren", "nieuw_mdo"] = "besluit_motiveren"
+    """When the two advices disagree: the decision is reasoned, or a new MDO is recorded first."""
+    besluit_door: Literal["bto", "commissie_adviseert_directeur", "loket"] = "bto"
+    """Who decides (seed 004 §4.3): the BTO; a commissie advising the SWV's director; a central loket."""
+    dossier: list[_DossierRegel] = []
+    """The evidence per kind of TLV and origin, before the law's defaults (``domain.rules.tlv.benodigd_bewijs``)."""
+    looptijd: dict[Literal["vervolgonderwijs", "arbeid", "dagbesteding"], dict[str, int]] = {}
+    """The default duration per uitstroomprofiel (seed 001 §4.5.2); left out: the minimum."""
+    hele_schoolperiode: list[Literal["sbo", "so", "vso", "pro"]] = []
+    """The kinds of TLV that may run for the whole school period (seed 003)."""
+
+    @model_validator(mode="after")
+    def _looptijd(self) -> _Tlv:
+        for profiel, data in self.looptijd.items():
+            try:
+                duration = Duration.from_data(data)
+            except ValueError as error:
+                msg = f"looptijd.{profiel}: {error}"
+                raise ValueError(msg) from error
+            if duration.months < self.min_months or duration.weeks or duration.days or duration.school_weeks:
+                msg = f"looptijd.{profiel} must be whole months, at least min_months ({self.min_months})"
+                raise ValueError(msg)
+        return self
 
 
 class _PoVoDates(_Strict):
@@ -72,10 +123,8 @@ class _ProfileFile(_Strict):
     po_vo_dates: dict[str, _PoVoDates] = {}
     durations: dict[str, dict[str, dict[str, int]]] = {}
     norms: dict[str, dict[str, dict[str, int]]] = {}
-    """How long a case may stay in a stage, per pathway, before the weekly digest lists it as stalled; a stage
-    left out keeps the standard norm (``domain.silence.STANDARD_NORMS``). That the pathways and stages exist
-    (and are not final), and that every stage is watched by a timer or a norm, is checked where the registry
-    is built (:func:`registry_of`)."""
+    """How long a case may stay in a stage, per pathway, before the weekly digest lists it as stalled.
+    That the pathways and stages exist (and are not final) is checked where the registry is built."""
     atw_voor_regionale_termijnen: bool = False
     """Whether the Algemene termijnenwet moves the last day of this region's own terms (regional agreements and
     profile dates) off a weekend or holiday, as it does for statutory terms (DOMAIN.md §8)."""
@@ -134,6 +183,12 @@ def _to_domain(parsed: _ProfileFile) -> Profile:
         "cascade_required_for_tlv": list(parsed.cascade.required_before_tlv),
         "tlv_min_months": parsed.tlv.min_months,
         "rto_required_for_tlv": parsed.tlv.rto_required,
+        "tlv_adviezen": parsed.tlv.adviezen.model_dump(),
+        "tlv_bij_verschil": parsed.tlv.bij_verschil,
+        "tlv_besluit_door": parsed.tlv.besluit_door,
+        "tlv_dossier": [r.model_dump() for r in parsed.tlv.dossier],
+        "tlv_looptijd": {p: Duration.from_data(d) for p, d in parsed.tlv.looptijd.items()},
+        "tlv_hele_schoolperiode": list(parsed.tlv.hele_schoolperiode),
         "po_vo_dates": {year: {k: v.isoformat() for k, v in d.model_dump().items()}
                         for year, d in parsed.po_vo_dates.items()},
         STAGE_NORMS: {p: {s: Duration.from_data(d) for s, d in stages.items()} for p, stages in parsed.norms.items()},
@@ -141,26 +196,16 @@ def _to_domain(parsed: _ProfileFile) -> Profile:
         "atw_voor_regionale_termijnen": parsed.atw_voor_regionale_termijnen,
         "schoolkalender_regio": parsed.schoolkalender_regio,
     }
-    return with_standard_norms(Profile(parsed.code, parsed.name, durations, settings))
+    besluit = tlv_rules.BESLUITVORMING[parsed.tlv.besluit_door]
+    roles = {"tlv": {c: frozenset(r) for c, r in besluit.items()}} if parsed.tlv.besluit_door != "bto" else {}
+    return Profile(parsed.code, parsed.name, durations, settings, roles)
 
 
 def load_profiles(*folders: Path, standaard: Profile = STANDAARD) -> dict[str, Profile]:
-    """The standard profile (with the standard stage norms) plus every ``*.yaml`` in the shipped folder and
-    ``folders``.
-    """
-    found = {standaard.code: with_standard_norms(standaard)}
+    """The standard profile plus every ``*.yaml`` in the shipped folder and ``folders``."""
+    found = {standaard.code: standaard}
     for folder in (SHIPPED, *folders):
         for path in sorted(folder.glob("*.yaml")):
             profile = load_profile(path)
             found[profile.code] = profile
     return found
-
-
-def registry_of(durations: dict[str, dict[str, Duration]], profiles: dict[str, Profile]) -> PathwayRegistry:
-    """The shipped definitions with these durations and profiles, checked: every profile's durations and norms
-    name what exists, and every stage a case can rest in is watched in every profile by a timer or a stage
-    norm (``domain.silence.SilentStages`` names pathway, stage and profile of each that is not).
-    """
-    registry = PathwayRegistry.builtin(durations, profiles)
-    check_no_silent_stages(registry.definitions, registry.profiles.values())
-    return registry

@@ -56,6 +56,16 @@ def nieuwe_handelingsdeel_versie(case: Case, _: Mapping[str, JSON], __: Context)
     return {"handelingsdeel": {"versie": _handelingsdeel_versie(case) + 1}}
 
 
+def opp_uitstroomprofiel(_: Case, payload: Mapping[str, JSON], __: Context) -> dict[str, dict[str, JSON]]:
+    """The uitstroomprofiel given when the OPP starts (seed 001 §4.5.2, §4.9: vervolgonderwijs, arbeid or
+    dagbesteding), in the same artifact 'leg_uitstroomprofiel_vast' records later; a TLV's default duration
+    follows it.
+    """
+    if not payload.get("uitstroomprofiel"):
+        return {}
+    return {"uitstroomprofiel": {"uitstroomprofiel": payload["uitstroomprofiel"]}}
+
+
 GUARDS: Mapping[str, Guard] = {
     "instemming_betreft_voorgelegde_versie": instemming_betreft_voorgelegde_versie,
     "instemming_voor_huidig_handelingsdeel": instemming_voor_huidig_handelingsdeel,
@@ -63,4 +73,5 @@ GUARDS: Mapping[str, Guard] = {
 }
 EFFECTS: Mapping[str, Effect] = {
     "nieuwe_handelingsdeel_versie": nieuwe_handelingsdeel_versie,
+    "opp_uitstroomprofiel": opp_uitstroomprofiel,
 }

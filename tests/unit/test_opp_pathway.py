@@ -171,7 +171,8 @@ def test_a_command_not_allowed_in_the_stage_names_the_stage_and_the_commands_all
     case, _ = opened()
     with pytest.raises(TransitionNotAllowed) as refused:
         send(case, "continueer", START)
-    assert refused.value.message == "Can't continueer when in concept; allowed: leg_handelingsdeel_voor, sluit_af"
+    assert refused.value.message == ("Can't continueer when in concept; allowed: leg_handelingsdeel_voor, "
+                                     "leg_uitstroomprofiel_vast, sluit_af")
 
 
 def test_a_role_that_may_not_issue_the_command_is_refused() -> None:
@@ -265,3 +266,33 @@ def test_a_step_cannot_have_happened_before_the_case_entered_its_stage() -> None
     expected = (f"Het tijdstip 'occurred_at' ligt vóór {presented}, toen het dossier in fase "
                 "'Handelingsdeel wacht op instemming van ouders' kwam.")
     assert refused.value.problems == (expected,)
+
+
+# --- the uitstroomprofiel (seed 001 §4.5.2) -----------------------------------------------------
+
+
+def test_an_opp_started_with_an_uitstroomprofiel_records_it() -> None:
+    """The uitstroomprofiel (vervolgonderwijs, arbeid, dagbesteding) given at the start is on record for a TLV."""
+    command = Command("start_opp", ZC, {"extra_ondersteuning_sinds": "2026-09-01", "uitstroomprofiel": "arbeid"})
+    case, decision = Case.open("case-1", OPP, "14PS03", "lln-1", command, START)
+    assert case.artifacts["uitstroomprofiel"]["uitstroomprofiel"] == "arbeid"
+    assert decision.event.payload["uitstroomprofiel_uitstroomprofiel"] == "arbeid"
+
+
+def test_an_opp_started_without_an_uitstroomprofiel_records_none_and_can_record_it_later() -> None:
+    """Existing callers start an OPP without one; it can be recorded (or changed) in any open stage."""
+    case = in_werking()
+    assert "uitstroomprofiel" not in case.artifacts
+    decision = send(case, "leg_uitstroomprofiel_vast", START + timedelta(days=20),
+                    {"uitstroomprofiel": "dagbesteding", "toelichting": "Arbeidsmatige dagbesteding."})
+    assert (case.stage, decision.event.type) == ("in_werking", "uitstroomprofiel_vastgelegd")
+    assert case.artifacts["uitstroomprofiel"]["uitstroomprofiel"] == "dagbesteding"
+
+
+def test_an_uitstroomprofiel_outside_the_three_is_refused_naming_the_choices() -> None:
+    """Only vervolgonderwijs, arbeid and dagbesteding are uitstroomprofielen (seed 001)."""
+    case, _ = opened()
+    with pytest.raises(InvalidCommand) as refused:
+        send(case, "leg_uitstroomprofiel_vast", START, {"uitstroomprofiel": "mbo"})
+    assert refused.value.problems == (
+        "Veld 'uitstroomprofiel' (uitstroomprofiel): moet een van vervolgonderwijs, arbeid, dagbesteding zijn.",)

@@ -38,8 +38,10 @@ WETTELIJK_VERSTREKEN = datetime(2026, 10, 28, tzinfo=NL)
 GRANTED_TLV_STAGES = {"toegekend", "definitief", "geplaatst"}
 """The stages in which, per the cross-pathway contract, the pupil holds a granted TLV."""
 
-EERSTE_ADVIES = {"discipline": "orthopedagoog", "deskundige": "desk-1", "gezamenlijk": False}
-TWEEDE_ADVIES = {"discipline": "kinder_jeugdpsychiater", "deskundige": "desk-2", "gezamenlijk": False}
+EERSTE_ADVIES = {"discipline": "orthopedagoog", "deskundige": "desk-1", "gezamenlijk": False, "conclusie": "positief",
+                 "samenvatting": "Het VSO sluit aan bij de ondersteuningsbehoefte."}
+TWEEDE_ADVIES = {"discipline": "kinder_jeugdpsychiater", "deskundige": "desk-2", "gezamenlijk": False,
+                 "conclusie": "positief", "samenvatting": "Plaatsing in het SO is nodig."}
 TOEKENNING = {"startdatum": "2026-11-01", "einddatum": "2027-11-01"}
 
 
@@ -105,9 +107,15 @@ def fill_dossier(case: Case, at: datetime = DOSSIER, ctx: Context = CONTEXT) -> 
     send(case, "registreer_deskundigenadvies", at, TWEEDE_ADVIES, actor=DESKUNDIGE, ctx=ctx)
 
 
+PRO_CRITERIA = {"begrijpend_lezen_dle": 24, "inzichtelijk_rekenen_dle": 22, "iq": 72}
+"""Evidence that meets the PrO criteria (seed 001 bijlage 2): DLE < 30 on two domains, one of them rekenen, IQ 72."""
+
+
 def complete(soort: str = "so") -> Case:
     case = requested(soort)
     fill_dossier(case)
+    if soort == "pro":
+        send(case, "registreer_pro_criteria", DOSSIER, PRO_CRITERIA)
     send(case, "controleer_volledigheid", COMPLEET, actor=BTO)
     return case
 
@@ -213,13 +221,17 @@ def test_without_an_opp_trajectory_or_handelingsplan_adding_the_opp_is_refused()
 
 
 def test_two_separate_advices_by_an_orthopedagoog_and_another_discipline_are_kept_in_order() -> None:
-    """First an orthopedagoog (or psycholoog), then a kinder- en jeugdpsychiater: both on record."""
+    """First an orthopedagoog (or psycholoog), then a kinder- en jeugdpsychiater: both on record, each with its
+    position, conclusion and summary.
+    """
     case = requested()
     send(case, "registreer_deskundigenadvies", DOSSIER, EERSTE_ADVIES, actor=DESKUNDIGE)
     send(case, "registreer_deskundigenadvies", DOSSIER, TWEEDE_ADVIES, actor=ZC)
     assert case.artifacts["adviezen"]["lijst"] == [
-        {"discipline": "orthopedagoog", "deskundige": "desk-1"},
-        {"discipline": "kinder_jeugdpsychiater", "deskundige": "desk-2"},
+        {"positie": "eerste", "discipline": "orthopedagoog", "deskundige": "desk-1", "conclusie": "positief",
+         "samenvatting": "Het VSO sluit aan bij de ondersteuningsbehoefte."},
+        {"positie": "tweede", "discipline": "kinder_jeugdpsychiater", "deskundige": "desk-2", "conclusie": "positief",
+         "samenvatting": "Plaatsing in het SO is nodig."},
     ]
 
 
@@ -239,28 +251,45 @@ def test_the_first_advice_from_a_psycholoog_is_accepted() -> None:
     case = requested()
     send(case, "registreer_deskundigenadvies", DOSSIER, {**EERSTE_ADVIES, "discipline": "psycholoog"},
          actor=DESKUNDIGE)
-    assert case.artifacts["adviezen"]["lijst"] == [{"discipline": "psycholoog", "deskundige": "desk-1"}]
+    assert [(a["positie"], a["discipline"]) for a in case.artifacts["adviezen"]["lijst"]] == [
+        ("eerste", "psycholoog")]
 
 
-def test_a_first_advice_from_another_discipline_is_refused() -> None:
-    """The first advice comes from an orthopedagoog or psycholoog (law)."""
+def test_without_a_profile_setting_an_arts_may_give_the_first_advice_if_the_second_is_an_orthopedagoog() -> None:
+    """The law asks at least one orthopedagoog or psycholoog among the two, not in the first place (DOMAIN.md §3,
+    corrected; an earlier version of this test refused an arts as first expert).
+    """
     case = requested()
+    send(case, "registreer_deskundigenadvies", DOSSIER, {**EERSTE_ADVIES, "discipline": "arts"}, actor=DESKUNDIGE)
+    send(case, "registreer_deskundigenadvies", DOSSIER, {**TWEEDE_ADVIES, "discipline": "orthopedagoog"},
+         actor=DESKUNDIGE)
+    assert [a["discipline"] for a in case.artifacts["adviezen"]["lijst"]] == ["arts", "orthopedagoog"]
+
+
+def test_two_advices_without_an_orthopedagoog_or_psycholoog_are_refused() -> None:
+    """After an arts, a maatschappelijk werker cannot give the second advice: the law's orthopedagoog or
+    psycholoog would be missing.
+    """
+    case = requested()
+    send(case, "registreer_deskundigenadvies", DOSSIER, {**EERSTE_ADVIES, "discipline": "arts"}, actor=DESKUNDIGE)
     with pytest.raises(GuardFailed) as refused:
-        send(case, "registreer_deskundigenadvies", DOSSIER, {**EERSTE_ADVIES, "discipline": "arts"},
+        send(case, "registreer_deskundigenadvies", DOSSIER, {**TWEEDE_ADVIES, "discipline": "maatschappelijk_werker"},
              actor=DESKUNDIGE)
-    assert refused.value.detail_nl == ("Het eerste advies moet van een orthopedagoog of psycholoog komen, "
-                                       "niet van een arts.")
+    assert refused.value.detail_nl == (
+        "Ten minste één van de twee adviezen komt van een orthopedagoog of psycholoog (wet). Het andere advies is "
+        "van een arts, dus dit advies moet van een orthopedagoog of psycholoog komen, niet van een maatschappelijk "
+        "werker.")
 
 
-def test_a_second_advice_from_the_same_discipline_is_refused() -> None:
-    """The second advice comes from another discipline than the first."""
+def test_two_orthopedagogen_give_two_separate_advices() -> None:
+    """Two different orthopedagogen are two advices (law; VO 31-02's second expert is always one); an earlier
+    version of this test wrongly refused the same discipline twice.
+    """
     case = requested()
     send(case, "registreer_deskundigenadvies", DOSSIER, EERSTE_ADVIES, actor=DESKUNDIGE)
-    with pytest.raises(GuardFailed) as refused:
-        send(case, "registreer_deskundigenadvies", DOSSIER, {**TWEEDE_ADVIES, "discipline": "orthopedagoog"},
-             actor=DESKUNDIGE)
-    assert refused.value.detail_nl == ("Het tweede advies moet van een andere discipline komen dan het eerste "
-                                       "(orthopedagoog).")
+    send(case, "registreer_deskundigenadvies", DOSSIER, {**TWEEDE_ADVIES, "discipline": "orthopedagoog"},
+         actor=DESKUNDIGE)
+    assert [a["discipline"] for a in case.artifacts["adviezen"]["lijst"]] == ["orthopedagoog", "orthopedagoog"]
 
 
 def test_the_same_expert_cannot_give_both_advices() -> None:
@@ -306,8 +335,8 @@ def test_an_empty_dossier_is_refused_naming_every_missing_item() -> None:
         "De zienswijze van de ouders ontbreekt. "
         "Het OPP (of handelingsplan) ontbreekt. "
         "Het bewijs van de doorlopen cascade ontbreekt: de leerling heeft geen cascadetraject. "
-        "Advies 1 ontbreekt: het eerste deskundigenadvies, van een orthopedagoog of psycholoog. "
-        "Advies 2 ontbreekt: een tweede, afzonderlijk deskundigenadvies van een andere discipline.")
+        "Advies 1 ontbreekt: het eerste deskundigenadvies. "
+        "Advies 2 ontbreekt: een tweede, afzonderlijk deskundigenadvies van een andere deskundige.")
     assert [m.code for m in refused.value.missing] == [
         "handtekening-ontbreekt", "toestemmingsverklaring-ontbreekt", "zienswijze-ontbreekt", "opp-ontbreekt",
         "cascade-ontbreekt", "advies-1-ontbreekt", "advies-2-ontbreekt"]
@@ -325,7 +354,7 @@ def test_a_dossier_with_one_advice_is_refused_naming_only_the_second_advice() ->
     with pytest.raises(GuardFailed) as refused:
         send(case, "controleer_volledigheid", COMPLEET, actor=BTO)
     assert refused.value.detail_nl == ("Advies 2 ontbreekt: een tweede, afzonderlijk deskundigenadvies van een "
-                                       "andere discipline.")
+                                       "andere deskundige.")
 
 
 def test_a_complete_dossier_is_compleet_and_the_six_week_decision_deadline_counts_from_then() -> None:
@@ -341,7 +370,8 @@ def test_a_complete_dossier_is_compleet_and_the_six_week_decision_deadline_count
     assert deadline_of(case.timers["besluittermijn"]).last_day == date(2026, 10, 27)
     assert deadline_of(case.timers["besluittermijn"]).kind == "regionaal"
     assert without_times(case.artifacts["volledigheid"]) == {
-        "cascade_dossier": "cascade-1", "niveaus_doorlopen": ["1", "2", "3", "4"], "rto_dossier": None}
+        "cascade_dossier": "cascade-1", "niveaus_doorlopen": ["1", "2", "3", "4"], "rto_dossier": None,
+        "herkomst": "regulier", "bewijs": ["cascade"]}
 
 
 def test_the_cascade_must_show_every_level_the_profile_requires_before_a_tlv() -> None:
@@ -614,7 +644,8 @@ def test_a_grant_after_two_reviews_records_the_decision_per_the_contract() -> No
     assert (case.stage, decision.event.type) == ("toegekend", "tlv_toegekend")
     assert without_times(case.artifacts["besluit"]) == {
         "uitkomst": "toegekend", "soort": "so", "categorie": "laag", "startdatum": "2026-11-01",
-        "einddatum": "2027-11-01", "bekendgemaakt_op": "2026-10-06"}
+        "einddatum": "2027-11-01", "looptijd": "opgegeven", "uitstroomprofiel": None, "besloten_door": "bto",
+        "bekendgemaakt_op": "2026-10-06"}
     assert sorted(t.name for t in decision.cancelled) == ["besluittermijn", "wettelijke_beslistermijn"]
     # made known Tuesday 6 October 2026 + 6 weeks → last day Tuesday 17 November; due at midnight into the 18th
     assert [(t.name, t.due_at) for t in decision.started] == [("bezwaartermijn", datetime(2026, 11, 18, tzinfo=NL))]
@@ -725,7 +756,7 @@ def test_a_rejection_needs_a_reason_and_records_it() -> None:
     assert (case.stage, decision.event.type) == ("afgewezen", "tlv_afgewezen")
     assert without_times(case.artifacts["besluit"]) == {
         "uitkomst": "afgewezen", "soort": "so", "categorie": None, "startdatum": None, "einddatum": None,
-        "reden": "Regulier onderwijs volstaat.", "bekendgemaakt_op": "2026-10-06"}
+        "reden": "Regulier onderwijs volstaat.", "besloten_door": "bto", "bekendgemaakt_op": "2026-10-06"}
     # made known Tuesday 6 October 2026 + 6 weeks → last day Tuesday 17 November; due at midnight into the 18th
     assert [(t.name, t.due_at) for t in decision.started] == [
         ("bezwaartermijn_afwijzing", datetime(2026, 11, 18, tzinfo=NL))]
