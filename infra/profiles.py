@@ -18,7 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from domain.context import STANDAARD, Profile
 from domain.durations import Duration
+from domain.registry import PathwayRegistry
 from domain.rules import tlv as tlv_rules
+from domain.silence import check_no_silent_stages, with_standard_norms
 from domain.stalled import STAGE_NORMS
 from domain.verzuim import VerzuimSettings
 
@@ -123,8 +125,10 @@ class _ProfileFile(_Strict):
     po_vo_dates: dict[str, _PoVoDates] = {}
     durations: dict[str, dict[str, dict[str, int]]] = {}
     norms: dict[str, dict[str, dict[str, int]]] = {}
-    """How long a case may stay in a stage, per pathway, before the weekly digest lists it as stalled.
-    That the pathways and stages exist (and are not final) is checked where the registry is built."""
+    """How long a case may stay in a stage, per pathway, before the weekly digest lists it as stalled; a stage
+    left out keeps the standard norm (``domain.silence.STANDARD_NORMS``). That the pathways and stages exist
+    (and are not final), and that every stage is watched by a timer or a norm, is checked where the registry
+    is built (:func:`registry_of`)."""
     atw_voor_regionale_termijnen: bool = False
     """Whether the Algemene termijnenwet moves the last day of this region's own terms (regional agreements and
     profile dates) off a weekend or holiday, as it does for statutory terms (DOMAIN.md §8)."""
@@ -198,14 +202,26 @@ def _to_domain(parsed: _ProfileFile) -> Profile:
     }
     besluit = tlv_rules.BESLUITVORMING[parsed.tlv.besluit_door]
     roles = {"tlv": {c: frozenset(r) for c, r in besluit.items()}} if parsed.tlv.besluit_door != "bto" else {}
-    return Profile(parsed.code, parsed.name, durations, settings, roles)
+    return with_standard_norms(Profile(parsed.code, parsed.name, durations, settings, roles))
 
 
 def load_profiles(*folders: Path, standaard: Profile = STANDAARD) -> dict[str, Profile]:
-    """The standard profile plus every ``*.yaml`` in the shipped folder and ``folders``."""
-    found = {standaard.code: standaard}
+    """The standard profile (with the standard stage norms) plus every ``*.yaml`` in the shipped folder and
+    ``folders``.
+    """
+    found = {standaard.code: with_standard_norms(standaard)}
     for folder in (SHIPPED, *folders):
         for path in sorted(folder.glob("*.yaml")):
             profile = load_profile(path)
             found[profile.code] = profile
     return found
+
+
+def registry_of(durations: dict[str, dict[str, Duration]], profiles: dict[str, Profile]) -> PathwayRegistry:
+    """The shipped definitions with these durations and profiles, checked: every profile's durations and norms
+    name what exists, and every stage a case can rest in is watched in every profile by a timer or a stage
+    norm (``domain.silence.SilentStages`` names pathway, stage and profile of each that is not).
+    """
+    registry = PathwayRegistry.builtin(durations, profiles)
+    check_no_silent_stages(registry.definitions, registry.profiles.values())
+    return registry
