@@ -14,14 +14,17 @@ from typing import Any
 from prefect import Flow
 from prefect.settings import PREFECT_API_URL
 
+from flows.check_silence import check_silence
 from flows.detect_thuiszitters import detect_thuiszitters
 from flows.fire_due_timers import fire_due_timers
 from flows.relay_events import relay_events
 from flows.report_stalled_pathways import report_stalled_pathways
 from infra.prefect_events import PrefectUnavailable
 
-FLOWS: tuple[Flow[..., Any], ...] = (fire_due_timers, detect_thuiszitters, report_stalled_pathways, relay_events)
-"""In this order: timers change cases, detection may open cases, the digests and alerts see both."""
+FLOWS: tuple[Flow[..., Any], ...] = (fire_due_timers, detect_thuiszitters, report_stalled_pathways, relay_events,
+                                     check_silence)
+"""In this order: timers change cases, detection may open cases, the digests and alerts see both, the relay's
+hand-offs open what follows; then the silence check counts what still falls silent."""
 
 
 def run_due_work(*, with_prefect: bool | None = None) -> dict[str, str]:

@@ -6,11 +6,11 @@ from flows.serve import declared_deployments, flow_at, runner_deployment
 
 FLOWS = {"fire-due-timers": "fire_due_timers", "relay-events": "relay_events",
          "report-stalled-pathways": "report_stalled_pathways", "detect-thuiszitters": "detect_thuiszitters",
-         "audit-checkpoint": "audit_checkpoint"}
+         "audit-checkpoint": "audit_checkpoint", "check-silence": "check_silence"}
 
 
 def test_every_declared_deployment_names_a_flow_with_a_schedule_in_the_work_pool() -> None:
-    """The five flows are declared, each with an interval or cron schedule, in the 'leerlingroute' pool."""
+    """The flows are declared, each with an interval or cron schedule, in the 'leerlingroute' pool."""
     declared = {d["name"]: d for d in declared_deployments()}
     assert set(declared) == set(FLOWS)
     for name, deployment in declared.items():
@@ -38,3 +38,12 @@ def test_the_weekly_report_runs_on_monday_morning_dutch_time() -> None:
     assert built.schedules is not None
     schedule = built.schedules[0].schedule
     assert (schedule.cron, schedule.timezone) == ("0 6 * * 1", "Europe/Amsterdam")  # type: ignore[union-attr]
+
+
+def test_the_silence_check_runs_daily_in_the_morning_dutch_time() -> None:
+    """check-silence is served on cron '30 6 * * *' in Europe/Amsterdam, after the verzuim detection."""
+    declared = next(d for d in declared_deployments() if d["name"] == "check-silence")
+    built = runner_deployment(declared)
+    assert built.schedules is not None
+    schedule = built.schedules[0].schedule
+    assert (schedule.cron, schedule.timezone) == ("30 6 * * *", "Europe/Amsterdam")  # type: ignore[union-attr]
