@@ -51,6 +51,33 @@ def test_the_case_page_shows_the_timeline_deadlines_and_the_pathway(page: Page, 
 
 
 
+def test_a_case_opened_by_a_hand_off_links_to_the_case_that_opened_it_and_back(page: Page, site: Site) -> None:
+    """An impasse in the zorgplicht starts a thuiszitterwacht: both dossiers show the hand-off with a link."""
+    pupil = f"lln-{uuid.uuid4().hex[:8]}"
+    zorgplicht = site.open_case("zorgplicht", "registreer_aanmelding", {"aangemeld_op": "2026-09-01",
+                                                                        "schriftelijk": True}, pupil)
+    site.step(zorgplicht, "meld_impasse", {"toelichting": "geen passende plek"})
+    site.service.react(site.clock())
+    [wacht] = [t.case_id for t in site.service.timeline(pupil, site.clock()) if t.pathway == "thuiszitterwacht"]
+    site.sign_in(page, "zc")
+    page.goto(site.url(f"/dossiers/{wacht}"))
+    links = page.locator(".vak-samenhang")
+    expect(links).to_contain_text("Geopend door")
+    expect(links).to_contain_text("Thuiszitterwacht gestart: de zorgplicht ligt bij het samenwerkingsverband")
+    links.get_by_role("link", name="Zorgplicht na schriftelijke aanmelding").click()
+    expect(page).to_have_url(site.url(f"/dossiers/{zorgplicht}"))
+    expect(page.locator(".vak-samenhang")).to_contain_text("Overdracht")
+    expect(page.locator(".vak-samenhang").get_by_role("link")).to_have_attribute("href", f"/dossiers/{wacht}")
+
+
+def test_a_case_without_hand_offs_shows_no_links(page: Page, site: Site) -> None:
+    """Nothing handed off: no empty section."""
+    case_id = site.open_opp()
+    site.sign_in(page, "zc")
+    page.goto(site.url(f"/dossiers/{case_id}"))
+    expect(page.locator(".vak-samenhang")).to_have_count(0)
+
+
 def test_an_overdue_deadline_is_marked_with_how_late_it_is(page: Page, site: Site) -> None:
     """Extra support since 1 July: the six weeks ended on 12 August, three weeks before today."""
     case_id = site.open_case("opp", "start_opp", {"extra_ondersteuning_sinds": "2026-07-01"})
