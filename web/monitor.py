@@ -26,6 +26,7 @@ from infra.bootstrap import Service
 from infra.digests import StoredDigest
 from infra.monitoring import StalledQuery
 from infra.search import CaseFilter
+from infra.silence import SilenceQuery
 from web.common import forbidden, now, page, service, signed_in, to_sign_in
 from web.texts import code_label, local_date
 from web.worklist import parse_offset
@@ -165,6 +166,7 @@ def _context(svc: Service, principal: Principal, at: datetime, school: str, rout
         "bars": _bars(svc, principal, at, pathways), "chart_width": CHART_WIDTH, "row_height": ROW_HEIGHT,
         "durations": _durations(svc, principal, at, pathways), "bands": BANDS,
         "period": period, "indicators": _indicators(svc, principal, period, at),
+        "silence": svc.silence(principal, SilenceQuery(limit=PAGE_SIZE), at),
         "digests": _digests(svc, principal), "filtered": bool(filters.school or filters.pathway or filters.stage
                                                              or filters.min_days_over),
     }
