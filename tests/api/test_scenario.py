@@ -27,11 +27,14 @@ COMPLETE_TLV_DOSSIER: list[tuple[str, dict[str, Any]]] = [
     ("registreer_handtekening_ouders", {"ondertekend_door": "ouders"}),
     ("registreer_toestemmingsverklaring", {"gegeven_door": "ouders"}),
     ("registreer_zienswijze_ouders", {}), ("voeg_opp_toe", {}),
-    ("registreer_deskundigenadvies", {"discipline": "orthopedagoog", "deskundige": "d-1", "gezamenlijk": False}),
+    ("registreer_deskundigenadvies", {"discipline": "orthopedagoog", "deskundige": "d-1", "gezamenlijk": False,
+                                      "conclusie": "positief", "samenvatting": "VSO sluit aan."}),
     ("registreer_deskundigenadvies", {"discipline": "maatschappelijk_werker", "deskundige": "d-2",
-                                      "gezamenlijk": False}),
+                                      "gezamenlijk": False, "conclusie": "positief",
+                                      "samenvatting": "Het gezin steunt de plaatsing."}),
 ]
-"""The commands that make a TLV request's dossier complete: signatures, consent, views, OPP, two advices."""
+"""The commands that make a TLV request's dossier complete: signatures, consent, views, OPP, two advices (each
+with its conclusion and summary)."""
 
 
 class Pupil:
