@@ -82,10 +82,16 @@ def handoffs_markdown(reactions: Sequence[Reaction], titles: Mapping[str, str]) 
 
 def _trigger(reaction: Reaction, titles: Mapping[str, str]) -> str:
     events = ", ".join(f"`{e}`" for e in sorted(reaction.events))
-    conditions = "".join(f"; alleen als `{ref}` een van {', '.join(f'`{v}`' for v in allowed)} is"
+    conditions = "".join(f"; alleen als `{ref}` een van {_allowed(allowed)} is"
                          for ref, allowed in reaction.when.items())
     unless = f"; niet als er al een lopend dossier `{reaction.unless_open}` is" if reaction.unless_open else ""
     return f"{titles.get(reaction.pathway, reaction.pathway)}: {events}{conditions}{unless}"
+
+
+def _allowed(allowed: tuple[Any, ...] | str) -> str:
+    if isinstance(allowed, str):
+        return f"de waarden in `{allowed}`"
+    return ", ".join(f"`{v}`" for v in allowed)
 
 
 def _action(reaction: Reaction, titles: Mapping[str, str]) -> str:

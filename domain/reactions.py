@@ -49,7 +49,8 @@ class Reaction:
     source: str
     pathway: str
     events: frozenset[str]
-    when: Mapping[str, tuple[JSON, ...]] = field(default_factory=dict)
+    when: Mapping[str, tuple[JSON, ...] | str] = field(default_factory=dict)
+    """Per value reference, the values it must have: a list, or a ``profile:<setting>`` that holds one."""
     unless_open: str | None = None
     opens: str | None = None
     command: str | None = None
@@ -63,7 +64,8 @@ class Reaction:
 
     def applies(self, source: Case, event: Event, context: Context) -> bool:
         """Whether the event's facts meet the reaction's conditions (``when``); if not, it is no hand-off at all."""
-        return all(resolve(ref, source, event, context) in allowed for ref, allowed in self.when.items())
+        return all(resolve(ref, source, event, context) in _values(allowed, source, event, context)
+                   for ref, allowed in self.when.items())
 
     def not_needed(self, open_pathways: set[str]) -> str | None:
         """Why this hand-off is not needed now (Dutch), or None when it must be made. ``open_pathways``: the
@@ -99,6 +101,12 @@ class Link:
 OUTCOMES = ("geopend", "opdracht", "overgeslagen", "geweigerd")
 
 
+def _values(allowed: tuple[JSON, ...] | str, source: Case, event: Event, context: Context) -> tuple[JSON, ...]:
+    if isinstance(allowed, tuple):
+        return allowed
+    return tuple(resolve(allowed, source, event, context) or ())
+
+
 def resolve(ref: JSON, source: Case, event: Event, context: Context) -> JSON:
     """The value ``ref`` names (see the module docstring); None when it is not on record."""
     if not isinstance(ref, str):
@@ -123,7 +131,8 @@ def parse_reactions(text: str) -> tuple[Reaction, ...]:
 
 
 def _reaction(item: Mapping[str, JSON]) -> Reaction:
-    when = {ref: tuple(allowed) for ref, allowed in item.get("when", {}).items()}
+    when = {ref: allowed if isinstance(allowed, str) else tuple(allowed)
+            for ref, allowed in item.get("when", {}).items()}
     return Reaction(
         name=item["name"], label=item["label"], source=item["source"], pathway=item["on"]["pathway"],
         events=frozenset(item["on"]["events"]), when=when, unless_open=item.get("unless_open"),
@@ -156,6 +165,9 @@ def _problems(reaction: Reaction, definitions: Mapping[str, PathwayDefinition], 
     problems += [f"value {ref!r} does not start with one of {PREFIXES}"
                  for ref in [reaction.school, *reaction.values.values(), *reaction.when]
                  if isinstance(ref, str) and not ref.startswith(PREFIXES)]
+    problems += [f"the values of {ref!r} must be a list or a 'profile:' setting"
+                 for ref, allowed in reaction.when.items()
+                 if isinstance(allowed, str) and not allowed.startswith("profile:")]
     if (reaction.opens is None) == (reaction.command is None):
         return [*problems, "declare exactly one of 'opens' and 'command'"]
     return problems + _action_problems(reaction, definitions, opens)

@@ -81,18 +81,6 @@ def cascade_een_niveau_omhoog(case: Case, payload: Mapping[str, JSON], context: 
                     f"van niveau '{current}' kan alleen naar niveau '{known[step]}', niet naar '{target}'.")]
 
 
-def cascade_opp_aanwezig(_: Case, payload: Mapping[str, JSON], context: Context) -> list[Missing]:
-    """At a level that requires an OPP, the pupil has an OPP trajectory that is not closed."""
-    target = _target(payload)
-    if target not in levels_requiring_opp(context):
-        return []
-    if any(c.pathway == "opp" and c.stage != OPP_CLOSED for c in context.siblings):
-        return []
-    return [Missing("opp-ontbreekt",
-                    f"Het OPP ontbreekt: niveau '{target}' vraagt om een ontwikkelingsperspectiefplan. "
-                    f"Start eerst een OPP voor deze leerling.")]
-
-
 def cascade_tlv_toegekend(_: Case, payload: Mapping[str, JSON], context: Context) -> list[Missing]:
     """Entering a level that needs a TLV (SBO/SO/VSO) needs a granted TLV."""
     target = _target(payload)
@@ -120,7 +108,6 @@ def cascade_niveau(case: Case, payload: Mapping[str, JSON], _: Context) -> dict[
 GUARDS: Mapping[str, Guard] = {
     "cascade_niveau_bestaat": cascade_niveau_bestaat,
     "cascade_een_niveau_omhoog": cascade_een_niveau_omhoog,
-    "cascade_opp_aanwezig": cascade_opp_aanwezig,
     "cascade_tlv_toegekend": cascade_tlv_toegekend,
 }
 EFFECTS: Mapping[str, Effect] = {

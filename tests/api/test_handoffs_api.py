@@ -214,3 +214,17 @@ def test_a_herbeoordeling_back_to_vo_plans_the_transfer_and_a_refusal_reaches_a_
         assert (alert["kind"], alert["title"].split(" (")[0]) == ("overdracht", "Overdracht niet gelukt")
     assert po.react() == {}
     assert [a["kind"] for a in _alerts(pupil.api, "zc_elsewhere", case_id)] == ["overdracht"]
+
+
+def test_a_cascade_level_with_extra_support_opens_the_opp_and_a_level_without_does_not(pupil: Handing) -> None:
+    """VO 31-02: basisondersteuning needs no OPP; extra ondersteuning in school starts the OPP's 6 weeks."""
+    pupil.at("2026-09-01")
+    pupil.start("cascade", {"niveau": "basis"}, school="14PS03")
+    assert pupil.react() == {}
+    pupil.at("2026-09-15")
+    pupil.do("cascade", "wijzig_niveau", {"niveau": "extra_in_school", "reden": "extra ondersteuning"})
+    assert pupil.react() == {"geopend": 1}
+    assert pupil.deadlines("opp") == {"opp_termijn": "2026-10-27"}
+    pupil.do("cascade", "wijzig_niveau", {"niveau": "extra_swv", "reden": "syntheseklas"})
+    assert pupil.react() == {"overgeslagen": 1}
+    assert pupil.count("opp") == 1
