@@ -188,3 +188,61 @@ def test_a_case_records_the_profile_it_runs_under_and_uses_its_durations() -> No
     case, _ = Case.open("c", registry.for_profile("opp", None, "half"), "14PS03", "lln-1",
                         Command("start_opp", ZC, {"extra_ondersteuning_sinds": "2026-09-01"}), NOW, Context(half))
     assert case.profile == "half"
+
+
+# --- the TLV's regional rules (issue 14 §4) -----------------------------------------------------
+
+
+def test_vo_31_02_sets_the_advice_disciplines_per_position_the_new_mdo_and_the_durations_per_uitstroomprofiel() -> None:
+    """Seed 001 §4.5.4 (first: orthopedagoog/psycholoog, maatschappelijk werker or jeugdarts; second: always an
+    orthopedagoog), bijlage 2 (nader overleg), §4.5.2 (vervolgonderwijs the minimum, arbeid/dagbesteding longer).
+    """
+    vo = load_profiles()["vo-31-02"]
+    assert vo.setting("tlv_adviezen") == {
+        "eerste": ["orthopedagoog", "psycholoog", "maatschappelijk_werker", "jeugdarts"], "tweede": ["orthopedagoog"]}
+    assert (vo.setting("tlv_bij_verschil"), vo.setting("tlv_besluit_door")) == ("nieuw_mdo", "bto")
+    assert vo.setting("tlv_looptijd") == {"vervolgonderwijs": Duration(months=12), "arbeid": Duration(months=24),
+                                          "dagbesteding": Duration(months=36)}
+    assert {"herkomst": ["voorschool"], "soort": [], "bewijs": ["voorschools_knooppunt"]} in (
+        load_profiles()["zuid-limburg-po"].setting("tlv_dossier"))
+
+
+def test_a_profile_without_tlv_rules_keeps_the_law_and_the_bto_deciding() -> None:
+    """Any discipline per position (the law's orthopedagoog or psycholoog checked on the pair), a reasoned
+    decision when advices differ, the BTO deciding, the minimum duration for every uitstroomprofiel.
+    """
+    registry = PathwayRegistry.builtin(profiles=load_profiles())
+    zl = registry.profile("zuid-limburg-po")
+    assert zl.setting("tlv_adviezen") == {"eerste": [], "tweede": []}
+    assert (zl.setting("tlv_bij_verschil"), zl.setting("tlv_looptijd"), zl.roles) == ("besluit_motiveren", {}, {})
+    assert registry.for_profile("tlv", None, "zuid-limburg-po").transition("compleet", "ken_toe").roles == {"bto"}
+
+
+def test_a_profile_where_a_loket_decides_gives_the_decision_to_the_swv_office(tmp_path: Path) -> None:
+    """Seed 004 §4.3: some SWVs decide through a central loket; the roles of ken_toe and wijs_af follow."""
+    (tmp_path / "vo-2801.yaml").write_text(
+        "code: vo-2801\nname: SWV VO 28-01\nsector: vo\ncascade:\n  levels: [a, b]\ntlv:\n  besluit_door: loket\n",
+        encoding="utf-8")
+    registry = PathwayRegistry.builtin(profiles=load_profiles(tmp_path))
+    tlv = registry.for_profile("tlv", None, "vo-2801")
+    assert {c: tlv.transition("compleet", c).roles for c in ("ken_toe", "wijs_af")} == {
+        "ken_toe": {"swv_coordinator"}, "wijs_af": {"swv_coordinator"}}
+    assert registry.for_profile("tlv", None, "standaard").transition("compleet", "ken_toe").roles == {"bto"}
+
+
+@pytest.mark.parametrize(("tlv", "message"), [
+    ("{adviezen: {eerste: [tandarts]}}", "tlv.adviezen: Value error, eerste names unknown disciplines ['tandarts']"),
+    ("{adviezen: {eerste: [arts], tweede: [maatschappelijk_werker]}}",
+     "tlv.adviezen: Value error, at least one advice must be able to come from an orthopedagoog or psycholoog"),
+    ("{bij_verschil: stemmen}", "tlv.bij_verschil: Input should be 'besluit_motiveren' or 'nieuw_mdo'"),
+    ("{besluit_door: wethouder}", "tlv.besluit_door: Input should be 'bto', 'commissie_adviseert_directeur' or"),
+    ("{looptijd: {arbeid: {months: 6}}}", "tlv: Value error, looptijd.arbeid must be whole months, at least min_"),
+    ("{dossier: [{herkomst: [voorschool], bewijs: [foto]}]}", "tlv.dossier.0.bewijs.0: Input should be"),
+    ("{hele_schoolperiode: [mbo]}", "tlv.hele_schoolperiode.0: Input should be"),
+])
+def test_a_profile_with_a_wrong_tlv_rule_is_refused_naming_the_key(tmp_path: Path, tlv: str, message: str) -> None:
+    path = tmp_path / "x-1.yaml"
+    path.write_text(f"code: x-1\nname: SWV X\nsector: vo\ncascade: {{levels: [a, b]}}\ntlv: {tlv}\n", encoding="utf-8")
+    with pytest.raises(ProfileError) as refused:
+        load_profile(path)
+    assert message in str(refused.value)
