@@ -96,7 +96,9 @@ def test_a_zorgcoordinator_advances_a_case_through_its_forms(page: Page, site: S
     site.sign_in(page, "zc")
     page.goto(site.url(f"/dossiers/{case_id}"))
     forms = page.locator("form.stap")
-    expect(forms.locator("h3")).to_have_text(["Handelingsdeel aan ouders voorleggen", "OPP afsluiten"])
+    expect(forms.locator("h3")).to_have_text(["Handelingsdeel aan ouders voorleggen", "Uitstroomprofiel vastleggen",
+                                              "OPP afsluiten"])
+    expect(page.locator("#stap-leg_uitstroomprofiel_vast").get_by_label("Uitstroomprofiel")).to_be_visible()
     page.get_by_role("button", name="Handelingsdeel aan ouders voorleggen").click()
     expect(page.get_by_role("status")).to_have_text("Vastgelegd: Handelingsdeel aan ouders voorleggen.")
     assert _current_stage(page) == "Handelingsdeel wacht op instemming van ouders"
@@ -146,11 +148,13 @@ def test_a_form_with_missing_fields_names_them_and_keeps_what_was_filled_in(page
 
 
 def test_an_swv_coordinator_gets_only_the_forms_of_their_role(page: Page, site: Site) -> None:
-    """On an OPP in 'concept' the SWV coordinator may only close it; the zorgcoördinator's steps are absent."""
+    """On an OPP in 'concept' the SWV coordinator may only record the uitstroomprofiel or close it; the
+    zorgcoördinator's steps are absent.
+    """
     case_id = site.open_opp()
     site.sign_in(page, "swv")
     page.goto(site.url(f"/dossiers/{case_id}"))
-    expect(page.locator("form.stap h3")).to_have_text(["OPP afsluiten"])
+    expect(page.locator("form.stap h3")).to_have_text(["Uitstroomprofiel vastleggen", "OPP afsluiten"])
     expect(page.locator("#stap-sluit_af").get_by_label("Reden")).to_be_visible()
 
 
