@@ -5,16 +5,27 @@ register episodes (issue 6).
 day are complete once that day is over. A threshold "reached on" day X is therefore reported by
 every run with ``as_of > X``, and by none before.
 
-**Present and absent.** An enrolled school day (see ``calendar``) counts as *absent* when the
-pupil has unauthorised absence on it (``authorized=False``, hours > 0, the reason is carried but
-not interpreted) and as *present* otherwise -- no record means present. Records on weekends,
-holidays or days without enrollment are ignored. Days under any running vrijstelling count as
-neither: they end a period out of school and are excluded from meldplicht hours.
+**Present and absent.** Every unauthorised hour on an enrolled school day counts towards
+meldplicht. For the thuiszitter rules (dreigend, relatief) a school day counts as *out of school*
+only when the pupil was not at school that day: unauthorised hours reaching
+``hele_dag_vanaf_procent`` (default 100) of the day's hours (see ``pupil.whole_days``). Any other
+enrolled school day -- no record, or a day with some attendance -- is a day *at school* and ends a
+period out of school: a pupil who skips a lesson a day is a verzuim case, not a thuiszitter
+(DOMAIN.md §4). Records on weekends, holidays or days without enrollment are ignored. Days under
+any running vrijstelling count as neither: they end a period out of school and are excluded from
+meldplicht hours.
 
 **Who counts.** Meldplicht and dreigend thuiszitter apply while the pupil is leerplichtig or
 kwalificatieplichtig (from the start of leerplicht to the 18th birthday or a startkwalificatie).
-The thuiszitter rules (relatief and absoluut) apply while the pupil is leerplichtig, as the issue
-says; ``VerzuimSettings.kwalificatieplicht_telt`` extends them to kwalificatieplichtigen.
+The thuiszitter rules (relatief, absoluut, verborgen) apply to both too (Leerplichtwet art. 4a);
+a profile may set ``kwalificatieplicht_telt: false`` to limit them to leerplichtigen. Each episode
+records the duty the pupil was under when it became a thuiszitter.
+
+**Hidden thuiszitters.** Whole school days of authorised absence with a reason in
+``HIDDEN_REASONS`` (thuis in overleg, thuis by a knooppunt agreement, waiting for an S(B)O/SO
+place, schorsing) form their own periods, counted in school weeks exactly like relatief: more
+than ``thuiszitter_weken`` complete school weeks make a ``verborgen`` episode and one
+``verborgen_thuiszitter`` signal to the SWV coordinator, keyed ``<pupil>:verborgen:<first day>``.
 
 **Episodes.** A period out of school (``stretches``) starts on its first absent school day or its
 first day without enrollment, and ends on return to school or placement (the first school day
@@ -48,10 +59,10 @@ from domain.verzuim import texts, timeline
 from domain.verzuim.calendar import week_of
 from domain.verzuim.leerplicht import school_year, school_year_end
 from domain.verzuim.meldplicht import meldplicht_signals
-from domain.verzuim.model import Detection, Episode, PupilRecords, Signal, Soort, VerzuimSettings
-from domain.verzuim.pupil import Context, absent_minutes, build_context
+from domain.verzuim.model import Detection, Duty, Episode, PupilRecords, Signal, Soort, VerzuimSettings
+from domain.verzuim.pupil import Context, absent_minutes, build_context, whole_days
 from domain.verzuim.stretches import Item, Stretch, Weeks, count_weeks, group
-from domain.verzuim.timeline import CalendarLookup, Segment
+from domain.verzuim.timeline import CalendarLookup
 
 DEFAULT_SETTINGS: Final = VerzuimSettings()
 
@@ -68,10 +79,13 @@ def detect(records: PupilRecords, *, calendars: CalendarLookup, as_of: date,
     absent = absent_minutes(context)
     signals: list[Signal] = list(meldplicht_signals(context, absent))
     episodes: list[Episode] = []
-    for stretch in group(out_of_school(context, absent), context.segments, context.horizon):
+    for stretch in group(out_of_school(context, whole_days(context)), context.segments, context.horizon):
         found_signals, found_episode = stretch_findings(context, stretch)
         signals.extend(found_signals)
         episodes.extend(found_episode)
+    hidden_signals, hidden_episodes = hidden_findings(context)
+    signals.extend(hidden_signals)
+    episodes.extend(hidden_episodes)
     vrijstelling_signals, vrijstelling_episodes = vrijstelling_findings(context)
     return Detection(records.pupil.pupil_id, (*signals, *vrijstelling_signals), (*episodes, *vrijstelling_episodes))
 
@@ -84,9 +98,9 @@ def detect_all(pupils: Iterable[PupilRecords], *, calendars: CalendarLookup, as_
         yield detect(records, calendars=calendar_of, as_of=as_of, settings=settings, records_from=records_from)
 
 
-def out_of_school(context: Context, absent: dict[int, tuple[int, Segment]]) -> list[Item]:
-    """Absent school days and the unenrolled periods under the thuiszitter duty, sorted."""
-    items = [Item(ordinal, ordinal, enrolled=True) for ordinal in absent]
+def out_of_school(context: Context, absent_days: Iterable[int]) -> list[Item]:
+    """Whole school days absent and the unenrolled periods under the thuiszitter duty, sorted."""
+    items = [Item(ordinal, ordinal, enrolled=True) for ordinal in absent_days]
     first, last = context.thuiszitter_duty[0], min(context.thuiszitter_duty[1], context.horizon)
     for segment in context.segments:
         if segment.enrollment is None and segment.first <= last and segment.last >= first:
@@ -124,8 +138,45 @@ def stretch_findings(context: Context, stretch: Stretch) -> tuple[list[Signal], 
     last_day = None if stretch.return_day is None else date.fromordinal(stretch.last_out)
     episode = Episode(context.pupil_id, soort, date.fromordinal(stretch.first), last_day,
                       context.brin_at(stretch.last_out), context.records.pupil.residence_cbs,
-                      len(weeks.out_sundays))
+                      len(weeks.out_sundays), duty_on(context, day))
     return signals, [episode]
+
+
+def duty_on(context: Context, ordinal: int) -> Duty:
+    """``leerplicht`` up to its last day (art. 4), ``kwalificatieplicht`` after it (art. 4a)."""
+    return "leerplicht" if ordinal <= context.leerplicht_last else "kwalificatieplicht"
+
+
+def hidden_findings(context: Context) -> tuple[list[Signal], list[Episode]]:
+    """Hidden thuiszitters: periods of whole days at home with a hidden reason (see the module docstring)."""
+    days = whole_days(context, hidden=True)
+    if not days:
+        return [], []
+    signals: list[Signal] = []
+    episodes: list[Episode] = []
+    items = [Item(ordinal, ordinal, enrolled=True) for ordinal in days]
+    for stretch in group(items, context.segments, context.horizon):
+        if not could_reach(context, stretch):
+            continue
+        weeks = count_weeks(stretch, context.segments)
+        reached = _relatief(context, stretch, weeks)
+        if reached is None:
+            continue
+        day = reached[1]
+        since, brin = date.fromordinal(stretch.first), context.brin_at(day)
+        weeks_out = weeks.out_before(day)
+        signals.append(Signal(
+            key=_key(context, "verborgen", stretch), kind="verborgen_thuiszitter", pupil_id=context.pupil_id,
+            reached_on=date.fromordinal(day), since=since, school_brin=brin,
+            residence_cbs=context.records.pupil.residence_cbs, recipients=(SWV_COORDINATOR,),
+            summary=texts.verborgen(context.pupil_id, brin, context.settings.thuiszitter_weken, since,
+                                    date.fromordinal(day)),
+            school_weeks=weeks_out,
+        ))
+        last_day = None if stretch.return_day is None else date.fromordinal(stretch.last_out)
+        episodes.append(Episode(context.pupil_id, "verborgen", since, last_day, context.brin_at(stretch.last_out),
+                                context.records.pupil.residence_cbs, len(weeks.out_sundays), duty_on(context, day)))
+    return signals, episodes
 
 
 def could_reach(context: Context, stretch: Stretch) -> bool:

@@ -15,8 +15,18 @@ SchoolKind = Literal["po", "sbo", "so", "vo", "vso"]
 VrijstellingKind = Literal["5a", "5b", "5c", "15", "11"]
 Soort = Literal["relatief", "absoluut"]
 """The two kinds of thuiszitter: enrolled but absent, or enrolled nowhere."""
-EpisodeKind = Literal["relatief", "absoluut", "vrijstelling"]
-SignalKind = Literal["meldplicht", "dreigend_thuiszitter", "thuiszitter", "escalatie", "vrijstelling_herinnering"]
+EpisodeKind = Literal["relatief", "absoluut", "verborgen", "vrijstelling"]
+"""``verborgen``: a hidden thuiszitter, at home with permission yet without education (seed 002)."""
+Duty = Literal["leerplicht", "kwalificatieplicht"]
+SignalKind = Literal["meldplicht", "dreigend_thuiszitter", "thuiszitter", "escalatie", "vrijstelling_herinnering",
+                     "verborgen_thuiszitter"]
+ReasonKind = Literal["ziek", "medisch", "verlof", "spijbelen", "te_laat", "thuis_in_overleg", "thuis_knooppunt",
+                     "wacht_op_plek", "schorsing", "overig"]
+"""The closed list of absence reasons (the free-text reason is kept beside it)."""
+REASON_KINDS: Final = frozenset(get_args(ReasonKind))
+HIDDEN_REASONS: Final = frozenset({"thuis_in_overleg", "thuis_knooppunt", "wacht_op_plek", "schorsing"})
+"""Authorised absence that is in fact 'at home without education' (seed 002; a schorsing longer than the
+legal week): such days count towards a hidden thuiszitter."""
 
 SCHOOL_KINDS: Final = frozenset(get_args(SchoolKind))
 PO_KINDS: Final = frozenset({"po", "sbo", "so"})
@@ -84,9 +94,23 @@ class Absence:
     hours: float
     authorized: bool
     reason: str = ""
+    """Free text, as the school wrote it."""
+    reason_kind: str = ""
+    """One of ``REASON_KINDS``, or empty when the school did not classify the absence."""
+    scheduled_hours: float | None = None
+    """The hours on the pupil's timetable that day (same unit), when known: whole days out of school."""
 
     def __post_init__(self) -> None:
         _require(self.hours >= 0, f"absence hours cannot be negative, got {self.hours}")
+        _require(self.reason_kind == "" or self.reason_kind in REASON_KINDS,
+                 f"reason_kind must be one of {sorted(REASON_KINDS)} or empty, got {self.reason_kind!r}")
+        _require(self.scheduled_hours is None or self.scheduled_hours > 0,
+                 f"scheduled_hours must be more than 0, got {self.scheduled_hours}")
+
+    @property
+    def hidden(self) -> bool:
+        """Authorised absence with a reason that means 'at home without education'."""
+        return self.authorized and self.reason_kind in HIDDEN_REASONS
 
 
 @dataclass(frozen=True)
@@ -127,8 +151,16 @@ class VerzuimSettings:
     meldplicht_weken: int = 4
     escalatie_maanden: int = 3
     absoluut_dagen: int = 7
-    kwalificatieplicht_telt: bool = False
-    """Whether thuiszitter rules also apply to kwalificatieplichtigen (16-18); the issue says leerplichtig."""
+    kwalificatieplicht_telt: bool = True
+    """Whether thuiszitter rules also apply to kwalificatieplichtigen (16-18 without a startkwalificatie):
+    yes by law (Leerplichtwet art. 4a; they are in the VO thuiszitter figures)."""
+    hele_dag_vanaf_procent: int = 100
+    """A school day counts as out of school (thuiszitter, dreigend, hidden) when the absent hours reach this
+    share of the day's hours; 100: only a day on which the pupil attended nothing."""
+    schooldag_klokuren: int = 3
+    schooldag_lesuren: int = 4
+    """The day's hours when a record does not give the timetable's (PO in klokuren, VO in lesuren): the
+    shortest usual school day, so a pupil absent all of a short day still counts."""
     herinnering_maand: int = 6
     herinnering_dag: int = 1
     """The vrijstelling reminder is due from this day (default 1 June) in the school year it ends."""
@@ -139,6 +171,8 @@ class VerzuimSettings:
             if field.type == "int":
                 _require(isinstance(value, int) and not isinstance(value, bool) and value >= 1,
                          f"setting {field.name} must be a whole number >= 1, got {value!r}")
+        _require(self.hele_dag_vanaf_procent <= 100,  # noqa: PLR2004
+                 f"setting hele_dag_vanaf_procent must be 1-100, got {self.hele_dag_vanaf_procent}")
         date(2000, self.herinnering_maand, self.herinnering_dag)
 
     @classmethod
@@ -186,11 +220,15 @@ class Episode:
     school_brin: str | None
     residence_cbs: str
     school_weeks: int
+    duty: Duty = "leerplicht"
+    """The duty the pupil was under when the episode became a thuiszitter (kwalificatieplicht: art. 4a)."""
 
     @property
     def key(self) -> str:
-        """Stable register key: the thuiszitter signal key, or ``<pupil>:vrijstelling:<first day>``."""
-        label = "vrijstelling" if self.kind == "vrijstelling" else "thuiszitter"
+        """Stable register key: the thuiszitter or hidden-thuiszitter signal key, or
+        ``<pupil>:vrijstelling:<first day>``.
+        """
+        label = self.kind if self.kind in ("vrijstelling", "verborgen") else "thuiszitter"
         return f"{self.pupil_id}:{label}:{self.first_day.isoformat()}"
 
 

@@ -1,5 +1,7 @@
-"""One pupil's records prepared for the rules: segments, duties and exemptions as ordinals, and
-the absent school days with their unauthorised minutes.
+"""One pupil's records prepared for the rules: segments, duties and exemptions as ordinals, the
+absent school days with their unauthorised minutes (meldplicht: every hour counts), and the whole
+school days out of school (thuiszitter, dreigend, hidden thuiszitter: only days the pupil was not at
+school at all count; a day with some attendance is a day at school).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from functools import lru_cache
 from domain.verzuim import timeline
 from domain.verzuim.calendar import SchoolCalendar
 from domain.verzuim.leerplicht import kwalificatieplicht_ends, leerplicht_begins, leerplicht_ends
-from domain.verzuim.model import PupilRecords, VerzuimSettings
+from domain.verzuim.model import Absence, PupilRecords, VerzuimSettings
 from domain.verzuim.timeline import Segment
 
 
@@ -94,3 +96,41 @@ def absent_minutes(context: Context) -> dict[int, tuple[int, Segment]]:
         minutes = max(1, round(absence.hours * 60))
         absent[ordinal] = (absent[ordinal][0] + minutes if ordinal in absent else minutes, segment)
     return absent
+
+
+def _counted_day(context: Context, absence: Absence) -> Segment | None:
+    """The enrollment segment of an absence that counts at all: on an enrolled school day under the duty,
+    observed, and without a running vrijstelling; None otherwise.
+    """
+    ordinal = absence.day.toordinal()
+    if absence.hours <= 0 or not context.duty[0] <= ordinal <= min(context.duty[1], context.horizon):
+        return None
+    segment = timeline.at(context.segments, ordinal)
+    if segment.enrollment is None or not segment.calendar.is_school_day_ord(ordinal):
+        return None
+    return None if context.exempt and context.is_exempt(ordinal) else segment
+
+
+def whole_days(context: Context, *, hidden: bool = False) -> list[int]:
+    """The school days (ordinals, sorted) the pupil was out of school all day.
+
+    Unauthorised absence (``hidden=False``), or authorised absence with a hidden-thuiszitter reason
+    (``hidden=True``), counts for a day when its hours reach ``hele_dag_vanaf_procent`` of the day's
+    hours: the timetable's (``scheduled_hours``) when the record gives them, else the profile's
+    ``schooldag_klokuren`` (PO kinds) or ``schooldag_lesuren`` (vo, vso).
+    """
+    settings = context.settings
+    per_day: dict[int, tuple[float, float]] = {}
+    for absence in context.records.absences:
+        if absence.hidden != hidden or (not hidden and absence.authorized):
+            continue
+        segment = _counted_day(context, absence)
+        if segment is None or segment.enrollment is None:
+            continue
+        po = segment.enrollment.hour_unit == "klokuren"
+        usual = settings.schooldag_klokuren if po else settings.schooldag_lesuren
+        ordinal = absence.day.toordinal()
+        hours, day_hours = per_day.get(ordinal, (0.0, 0.0))
+        per_day[ordinal] = (hours + absence.hours, max(day_hours, absence.scheduled_hours or usual))
+    percent = settings.hele_dag_vanaf_procent
+    return sorted(ordinal for ordinal, (hours, day_hours) in per_day.items() if hours * 100 >= percent * day_hours)

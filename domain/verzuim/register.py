@@ -1,5 +1,6 @@
 """The thuiszitter register as the Inspectie buckets it: relatief 4 weken-3 maanden or > 3 maanden,
-absoluut, vrijstelling (issue 6, DOMAIN.md §4).
+absoluut, vrijstelling (issue 6, DOMAIN.md §4), and hidden thuiszitters under their own category,
+bucketed the same way (issue 15; seed 002).
 """
 
 from __future__ import annotations
@@ -24,9 +25,10 @@ def duration_bucket(first_day: date, last_day: date, *, months: int = 3) -> str:
 
 def register_category(episode: Episode, as_of: date) -> str:
     """The register's kind column: ``relatief 4 weken–3 maanden``, ``relatief > 3 maanden``,
-    ``absoluut`` or ``vrijstelling``. An open episode is measured up to the day before ``as_of``.
+    ``absoluut``, ``verborgen 4 weken–3 maanden``, ``verborgen > 3 maanden`` or ``vrijstelling``. An open
+    episode is measured up to the day before ``as_of``.
     """
-    if episode.kind != "relatief":
+    if episode.kind not in ("relatief", "verborgen"):
         return episode.kind
     last = episode.last_day or as_of - timedelta(days=1)
-    return f"relatief {duration_bucket(episode.first_day, last)}"
+    return f"{episode.kind} {duration_bucket(episode.first_day, last)}"

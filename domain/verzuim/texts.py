@@ -45,6 +45,13 @@ def thuiszitter_relatief(pupil_id: str, brin: str | None, weeks: int, since: dat
             f"op {dutch_date(reached)}.")
 
 
+def verborgen(pupil_id: str, brin: str | None, weeks: int, since: date, reached: date) -> str:
+    """To the SWV coordinator: at home with permission but without education (a hidden thuiszitter)."""
+    return (f"Verborgen thuiszitter: leerling {pupil_id}, ingeschreven op {_school(brin)}, is sinds "
+            f"{dutch_date(since)} met toestemming thuis zonder onderwijs (thuis in overleg, afspraak uit een "
+            f"knooppunt, wachten op een plek of schorsing): meer dan {weeks} schoolweken op {dutch_date(reached)}.")
+
+
 def thuiszitter_absoluut(pupil_id: str, brin: str | None, days: int, since: date, reached: date, *,
                          unenrolled_since: date, leerplichtig: bool = True) -> str:
     """The alert to leerplicht of the municipality of residence: under the duty and enrolled nowhere."""

@@ -269,18 +269,23 @@ SEVENTEEN = Pupil("L-0003", date(2009, 5, 1), "GM0344")
 SEVENTEEN_LEFT = Enrollment("L-0003", "12AB", "vo", date(2013, 8, 19), date(2026, 10, 2))
 
 
-def test_no_absoluut_signal_for_a_4_year_old_or_a_17_year_old() -> None:
+def test_no_absoluut_signal_for_a_4_year_old() -> None:
     four = Pupil("L-0002", date(2022, 5, 1), "GM0344")
     assert run(date(2026, 12, 1), (), (), pupil=four).signals == ()
-    assert run(date(2026, 12, 1), (), (SEVENTEEN_LEFT,), pupil=SEVENTEEN).signals == ()
 
 
-def test_kwalificatieplicht_triggers_absoluut_only_when_the_profile_says_so() -> None:
-    settings = VerzuimSettings(kwalificatieplicht_telt=True)
-    detection = run(date(2026, 12, 1), (), (SEVENTEEN_LEFT,), pupil=SEVENTEEN, settings=settings)
+def test_a_kwalificatieplichtige_enrolled_nowhere_is_an_absoluut_thuiszitter_by_default() -> None:
+    detection = run(date(2026, 12, 1), (), (SEVENTEEN_LEFT,), pupil=SEVENTEEN)
     [signal] = of_kind(detection, "thuiszitter")
     assert (signal.soort, signal.reached_on) == ("absoluut", date(2026, 10, 10))
     assert "L-0003 is kwalificatieplichtig en sinds 3 oktober 2026 nergens ingeschreven" in signal.summary
+    assert [e.duty for e in detection.episodes] == ["kwalificatieplicht"]
+
+
+def test_a_profile_may_limit_the_thuiszitter_rules_to_leerplichtigen() -> None:
+    settings = VerzuimSettings(kwalificatieplicht_telt=False)
+    detection = run(date(2026, 12, 1), (), (SEVENTEEN_LEFT,), pupil=SEVENTEEN, settings=settings)
+    assert of_kind(detection, "thuiszitter") == []
 
 
 def test_days_before_records_from_are_not_counted_as_unenrolled() -> None:
