@@ -43,6 +43,8 @@ class Handing(Pupil):
     def granted_tlv(self, *, with_opp: bool) -> None:
         """A VSO TLV granted on 12 November 2026 until 31 July 2028, definitief on 13 November."""
         self.at("2026-10-01")
+        self.start("cascade", {"niveau": "3", "reden": "Duiden & Doen"})
+        self.do("cascade", "wijzig_niveau", {"niveau": "4", "reden": "externe expertise"})
         if with_opp:
             self.start("opp", {"extra_ondersteuning_sinds": "2026-09-22"})
         self.start("tlv", {"soort": "vso"})
