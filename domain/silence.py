@@ -59,8 +59,6 @@ OPP_IN_FORCE_STAGES = ("in_werking", "evaluatie_verschuldigd", "geevalueerd", "b
 OPP_TERM = "opp_termijn"
 """The OPP's timer: set within 6 weeks of the start of extra support (law)."""
 CASCADE_ACTIVE = "actief"
-NO_EPISODE_CASE = "vrijstelling"
-"""The register's episode kind that takes no thuiszitter case (an exempted pupil stays visible only)."""
 
 STANDARD_NORMS: Mapping[str, Mapping[str, Duration]] = {
     # a pupil's support level is looked at again with the OPP's yearly evaluation (law: at least yearly)
@@ -184,6 +182,15 @@ def unnormed_stages(definitions: Mapping[tuple[str, int], PathwayDefinition], pr
 def final_stages(definitions: Mapping[tuple[str, int], PathwayDefinition], pathway: str) -> set[str]:
     """The final stages of ``pathway`` in any version."""
     return {n for (p, _), d in definitions.items() if p == pathway for n, s in d.stages.items() if s.final}
+
+
+def episode_kinds_with_case(registry: PathwayRegistry) -> tuple[str, ...]:
+    """The register's episode kinds a thuiszitter case is opened for: the kinds its start command takes
+    (relatief and absoluut verzuim; an exempted pupil, or a hidden thuiszitter at home with permission, is in
+    the register without one).
+    """
+    soort = registry.get("thuiszitter").start.fields.get("soort")
+    return soort.choices if soort is not None else ()
 
 
 def levels_requiring_opp(profile: Profile) -> list[str]:

@@ -23,7 +23,6 @@ from domain.silence import (
     ACTIVE_TLV_STAGES,
     CASCADE_ACTIVE,
     KINDS,
-    NO_EPISODE_CASE,
     OPP_IN_FORCE_STAGES,
     OPP_ONTBREEKT,
     OPP_TERM,
@@ -35,6 +34,7 @@ from domain.silence import (
     OpenEpisode,
     RestingCase,
     Violation,
+    episode_kinds_with_case,
     episode_without_case,
     final_stages,
     level_without_opp,
@@ -199,7 +199,8 @@ def _episodes(reach: Reach, registry: PathwayRegistry, today: date) -> Select[An
     return (select(table.c.id, table.c.pupil_id, table.c.kind, table.c.first_day, table.c.school_brin,
                    schools.c.swv_code)
             .select_from(table.outerjoin(schools, schools.c.brin == table.c.school_brin))
-            .where(reach.episodes, table.c.last_day.is_(None), table.c.kind != NO_EPISODE_CASE, ~has_case)
+            .where(reach.episodes, table.c.last_day.is_(None), table.c.kind.in_(episode_kinds_with_case(registry)),
+                   ~has_case)
             .order_by(table.c.id))
 
 

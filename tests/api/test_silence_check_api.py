@@ -63,6 +63,8 @@ def test_an_active_tlv_without_herbeoordeling_is_listed_until_one_is_planned_wit
     import_reference_data(api)  # 14PS00 runs on the standard profile
     lln = Pupil(api, clock, sweeper)
     lln.at("2026-09-22")
+    lln.start("cascade", {"niveau": "3", "reden": "Duiden & Doen gestart"})
+    lln.do("cascade", "wijzig_niveau", {"niveau": "4", "reden": "externe expertise"})
     lln.start("opp", {"extra_ondersteuning_sinds": "2026-09-22"})
     lln.do("opp", "leg_handelingsdeel_voor")
     lln.do("opp", "registreer_instemming", {"gegeven_door": "ouders", "handelingsdeel_versie": 1})

@@ -22,6 +22,7 @@ from domain.silence import (
     RestingCase,
     SilentStages,
     check_no_silent_stages,
+    episode_kinds_with_case,
     episode_without_case,
     resting_case,
     silent_stages,
@@ -145,3 +146,10 @@ def test_a_resting_case_is_fixed_by_the_stages_next_steps_and_never_by_a_system_
     assert "leg_handelingsdeel_voor" in commands
     assert "meld_opp_te_laat" not in commands
     assert all(f.case_id == "opp-1" for f in found.fixes)
+
+
+def test_only_the_episode_kinds_the_thuiszitter_case_takes_need_a_case() -> None:
+    """Relatief and absoluut verzuim open a thuiszitter case; an exempted pupil is in the register without one."""
+    kinds = episode_kinds_with_case(REGISTRY)
+    assert set(kinds) == {"relatief", "absoluut"}
+    assert "vrijstelling" not in kinds
