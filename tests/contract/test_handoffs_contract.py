@@ -145,3 +145,34 @@ def test_a_condition_that_holds_makes_the_hand_off(new_uow: UowFactory) -> None:
     this_one = replace(TO_WACHT, name="alleen_deze", when={"event:toelichting": ("geen plek",)})
     opened, _ = made(new_uow, this_one, case_id, 2)
     assert opened.outcome == "geopend"
+
+
+def _held_knooppunt(new_uow: UowFactory, soort: str, pupil: str) -> str:
+    """A knooppunt of ``soort`` held on 22 September with the outcome 'TLV aanvragen' for an SO."""
+    command = Command("vraag_knooppunt_aan", ZC, {"soort": soort, "toestemming_gegeven_door": "ouders"})
+    case_id = open_case(new_uow(), REGISTRY, NewCase("knooppunt", "20XY00", pupil, "standaard"), command, NOW).case_id
+    plan = Command("plan", ZC, {"datum": "2026-09-22", "deelnemers": "zorgcoordinator|School|ja|nee"})
+    handle_command(new_uow(), REGISTRY, case_id, plan, NOW)
+    houd = Command("houd", ZC, {"uitkomst": "tlv_aanvragen", "tlv_soort": "so"})
+    handle_command(new_uow(), REGISTRY, case_id, houd, LATER)
+    return case_id
+
+
+def test_a_voorschools_knooppunt_opens_the_tlv_request_with_its_origin(new_uow: UowFactory) -> None:
+    """From the voorschool the request carries herkomst 'voorschool' (its dossier needs no levels 3-4)."""
+    case_id = _held_knooppunt(new_uow, "voorschools", "lln-v")  # its third event: knooppunt_gehouden
+    assert react(new_uow(), REGISTRY, DECLARED["tlv_aanvragen_na_overleg"], case_id, 3, LATER) == (None, False)
+    opened, _ = made(new_uow, DECLARED["tlv_aanvragen_na_voorschools_knooppunt"], case_id, 3)
+    with new_uow() as uow:
+        tlv = uow.get_case(str(opened.target_case_id))
+    assert (tlv.pathway, tlv.artifacts["aanvraag"]["soort"], tlv.artifacts["aanvraag"]["herkomst"]) == (
+        "tlv", "so", "voorschool")
+
+
+def test_a_toeleidings_knooppunt_opens_a_regular_tlv_request(new_uow: UowFactory) -> None:
+    """Any other knooppunt opens the request without a special origin."""
+    case_id = _held_knooppunt(new_uow, "toeleiding", "lln-t")
+    assert react(new_uow(), REGISTRY, DECLARED["tlv_aanvragen_na_voorschools_knooppunt"], case_id, 3, LATER) == (
+        None, False)
+    opened, _ = made(new_uow, DECLARED["tlv_aanvragen_na_overleg"], case_id, 3)
+    assert opened.outcome == "geopend"
