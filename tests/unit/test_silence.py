@@ -153,3 +153,11 @@ def test_only_the_episode_kinds_the_thuiszitter_case_takes_need_a_case() -> None
     kinds = episode_kinds_with_case(REGISTRY)
     assert set(kinds) == {"relatief", "absoluut"}
     assert "vrijstelling" not in kinds
+
+
+def test_the_service_registry_refuses_a_profile_that_leaves_a_stage_unwatched() -> None:
+    """A profile built without the standard norms (not through the profile files) fails where the service builds
+    its registry, naming pathway, stage and profile.
+    """
+    with pytest.raises(SilentStages, match="pathway 'opp' \\(v1\\) stage 'geevalueerd' in profile 'regio-x'"):
+        registry_of({}, {"standaard": with_standard_norms(STANDAARD), "regio-x": _profile()})
