@@ -246,7 +246,8 @@ def test_an_rto_without_a_vso_expert_cannot_conclude_to_request_a_tlv() -> None:
     """The uitkomst tlv_aanvragen needs a VSO-school expert among the participants."""
     case = planned(RTO)
     with pytest.raises(GuardFailed) as refused:
-        send(case, "houd", REQUESTED + timedelta(days=14), {"uitkomst": "tlv_aanvragen", "tlv_soort": "vso"}, definition=RTO)
+        send(case, "houd", REQUESTED + timedelta(days=14), {"uitkomst": "tlv_aanvragen", "tlv_soort": "vso"},
+             definition=RTO)
     assert refused.value.detail_nl == "Bij het RTO was geen deskundige van het VSO; een TLV-aanvraag kan nog niet."
     assert case.stage == "gepland"
 
@@ -261,7 +262,8 @@ def test_an_rto_without_a_vso_expert_may_have_another_outcome() -> None:
 def test_an_rto_with_a_vso_expert_may_conclude_to_request_a_tlv() -> None:
     """With the VSO expert at the table, the RTO prepares the TLV request."""
     case = planned(RTO, deelnemers=MET_VSO)
-    decision = send(case, "houd", REQUESTED + timedelta(days=14), {"uitkomst": "tlv_aanvragen", "tlv_soort": "vso"}, definition=RTO)
+    decision = send(case, "houd", REQUESTED + timedelta(days=14), {"uitkomst": "tlv_aanvragen", "tlv_soort": "vso"},
+                    definition=RTO)
     assert (decision.event.type, case.artifacts["uitkomst"]["uitkomst"]) == ("rto_gehouden", "tlv_aanvragen")
     assert case.artifacts["deelnemers"]["lijst"][1] == {"rol": "vso_deskundige", "organisatie": "VSO De Wingerd",
                                                         "mandaat": False, "vso_expert": True}
@@ -288,7 +290,8 @@ def test_an_rto_without_the_parents_toestemming_is_refused_naming_the_rto() -> N
     """The RTO shares the knooppunt's consent rule; the message names the RTO."""
     case = planned(RTO, deelnemers=MET_VSO, toestemming=False)
     with pytest.raises(GuardFailed) as refused:
-        send(case, "houd", REQUESTED + timedelta(days=14), {"uitkomst": "tlv_aanvragen", "tlv_soort": "vso"}, definition=RTO)
+        send(case, "houd", REQUESTED + timedelta(days=14), {"uitkomst": "tlv_aanvragen", "tlv_soort": "vso"},
+             definition=RTO)
     assert refused.value.detail_nl == "De toestemming van ouders voor het RTO ontbreekt."
 
 
