@@ -10,7 +10,8 @@ At run time, over all active data, four invariants (DOMAIN.md §3, seed 003: "a 
 lapse"):
 
 - every pupil with an active TLV (definitief or geplaatst, its einddatum not passed) has a herbeoordeling
-  that is not closed and has a running timer (a deadline);
+  that is not closed and has a running timer (a deadline), or one opened since the TLV request that reached its
+  outcome (extend, back to regular education, lighter support, or closed for a stated reason);
 - every pupil at a cascade level that needs an OPP (the profile's ``levels_requiring_opp``) has an OPP in
   force (in werking or a later stage that is not final) or a running OPP term;
 - every open thuiszitter episode of the register has a thuiszitter case that is not closed;

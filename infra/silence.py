@@ -144,13 +144,15 @@ def _einddatum() -> ColumnElement[str]:
 
 def _tlvs(reach: Reach, registry: PathwayRegistry, today: date) -> Select[Any]:
     herbeoordeling = cases.alias("herbeoordeling")
-    running = exists().where(herbeoordeling.c.pupil_id == cases.c.pupil_id,
-                             _active(herbeoordeling, "herbeoordeling", registry),
-                             _running_timer(herbeoordeling.c.id))
+    running = and_(_active(herbeoordeling, "herbeoordeling", registry), _running_timer(herbeoordeling.c.id))
+    decided = and_(herbeoordeling.c.pathway == "herbeoordeling",
+                   herbeoordeling.c.stage.in_(final_stages(registry.definitions, "herbeoordeling")),
+                   herbeoordeling.c.opened_at >= cases.c.opened_at)
+    watched = exists().where(herbeoordeling.c.pupil_id == cases.c.pupil_id, or_(running, decided))
     return (select(cases.c.id, cases.c.pupil_id, cases.c.school_brin, cases.c.profile, _einddatum().label("einde"))
             .where(reach.cases, cases.c.pathway == "tlv", cases.c.stage.in_(ACTIVE_TLV_STAGES),
                    cases.c.artifacts[("besluit", "uitkomst")].as_string() == "toegekend",
-                   _einddatum() >= today.isoformat(), ~running)
+                   _einddatum() >= today.isoformat(), ~watched)
             .order_by(cases.c.id))
 
 

@@ -58,7 +58,8 @@ def of_pupil(api: httpx.Client, pupil_id: str, who: str = "swv_coordinator") -> 
 def test_an_active_tlv_without_herbeoordeling_is_listed_until_one_is_planned_with_its_einddatum(
         api: httpx.Client, clock: ControllableClock, sweeper: Service) -> None:
     """Granted to 31 July 2028 and definitief after the bezwaartermijn: no herbeoordeling runs, so the TLV would
-    lapse silently. Planning the herbeoordeling the fix names (its einddatum, its dossier) ends it.
+    lapse silently. Planning the herbeoordeling the fix names (its einddatum, its dossier) ends it; so does, once
+    it ran, its outcome.
     """
     import_reference_data(api)  # 14PS00 runs on the standard profile
     lln = Pupil(api, clock, sweeper)
@@ -91,6 +92,11 @@ def test_an_active_tlv_without_herbeoordeling_is_listed_until_one_is_planned_wit
     assert [v["pupil_id"] for v in violations(api, "zorgcoordinator") if v["case_id"] == tlv] == [lln.id]
 
     lln.start("herbeoordeling", fix["values"])
+    assert of_pupil(api, lln.id) == []
+    lln.at("2028-02-01")  # six months before the einddatum the herbeoordeling runs; its outcome decides the TLV
+    assert lln.active()["herbeoordeling"] == "loopt"
+    assert lln.do("herbeoordeling", "overstap_lichter", {"toelichting": "lichtere ondersteuning volstaat"},
+                  headers=BTO) == "afgerond"
     assert of_pupil(api, lln.id) == []
 
 
