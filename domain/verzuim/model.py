@@ -164,6 +164,13 @@ class VerzuimSettings:
     herinnering_maand: int = 6
     herinnering_dag: int = 1
     """The vrijstelling reminder is due from this day (default 1 June) in the school year it ends."""
+    meldplicht_termijn_werkdagen: int = 5
+    """Working days the school has to report a meldplicht signal to DUO (art. 21a 'onverwijld'; the
+    Inspectie: within 5 working days); a signal not reported by then escalates (``domain.verzuim.melding``)."""
+    vrijstelling_raadpleging_swv: bool = False
+    """Whether a vrijstelling 5 onder a needs the SWV coordinator consulted first (seed 001 §4.7: VO 31-02)."""
+    vrijstelling_raadpleging_dagen: int = 14
+    """Calendar days the SWV coordinator is asked to respond in (a profile choice; the seed names no term)."""
 
     def __post_init__(self) -> None:
         for field in fields(self):
