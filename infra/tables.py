@@ -416,9 +416,53 @@ vrijstellingen = Table(
     Column("first_day", Date, nullable=False),
     Column("last_day", Date),
     Column("recorded_at", UTCDateTime, nullable=False),
+    Column("swv_geraadpleegd_on", Date),
     Index("ix_vrijstellingen_pupil_kind_first", "pupil_id", "kind", "first_day", unique=True),
 )
-"""A vrijstelling (Leerplichtwet art. 5 onder a/b/c, 15, 11) from ``first_day`` to ``last_day`` (None: open)."""
+"""A vrijstelling (Leerplichtwet art. 5 onder a/b/c, 15, 11) from ``first_day`` to ``last_day`` (None: open);
+``swv_geraadpleegd_on``: the day the SWV coordinator was consulted before a 5a was granted (seed 001 §4.7)."""
+
+vrijstelling_voornemens = Table(
+    "vrijstelling_voornemens", metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("pupil_id", String(64), ForeignKey("pupils.id"), nullable=False),
+    Column("kind", String(4), nullable=False),
+    Column("first_day", Date, nullable=False),
+    Column("last_day", Date),
+    Column("swv_code", String(8)),
+    Column("voorgenomen_on", Date, nullable=False),
+    Column("raadplegen_uiterlijk", Date, nullable=False),
+    Column("voorgenomen_by", String(36), nullable=False),
+    Column("geraadpleegd_on", Date),
+    Column("geraadpleegd_by", String(36)),
+    Column("status", String(12), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_vrijstelling_voornemens_pupil_kind_first", "pupil_id", "kind", "first_day", unique=True),
+)
+"""An intended vrijstelling (``status`` voorgenomen, then verleend) and the SWV coordinator's consultation:
+asked by ``raadplegen_uiterlijk``, done on ``geraadpleegd_on`` (issue 15 item 5; seed 001 §4.7)."""
+
+meldplicht_meldingen = Table(
+    "meldplicht_meldingen", metadata,
+    Column("signal_key", String(200), primary_key=True),
+    Column("pupil_id", String(64), nullable=False),
+    Column("school_brin", String(8), nullable=False),
+    Column("swv_code", String(8)),
+    Column("residence_cbs", String(4), nullable=False),
+    Column("reached_on", Date, nullable=False),
+    Column("due_on", Date, nullable=False),
+    Column("reported_on", Date),
+    Column("kind", String(20)),
+    Column("recorded_by", String(36)),
+    Column("escalated_on", Date),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_meldplicht_meldingen_school_brin", "school_brin"),
+    Index("ix_meldplicht_meldingen_swv_code", "swv_code"),
+    Index("ix_meldplicht_meldingen_reached_on", "reached_on"),
+)
+"""A meldplicht signal followed through (issue 15 item 4): the school's verzuimmelding to DUO (the day, the
+kind) and the last day it was due (``due_on``), or the day it escalated unreported (``escalated_on``)."""
 
 school_holidays = Table(
     "school_holidays", metadata,
