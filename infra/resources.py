@@ -142,6 +142,7 @@ IMPORTS: dict[str, ImportKind] = {kind.name: kind for kind in (
         Column("voornaam", "given_name", _text(100)),
         Column("achternaam", "family_name", _text(100)),
         Column("bsn", "bsn", _bsn, required=False),
+        Column("startkwalificatie", "startkwalificatie_on", lambda v: _iso_date(v) if v else None, required=False),
     ), {"school": (schools, "brin", "school"), "woongemeente": (municipalities, "cbs_code", "gemeente")}),
 )}
 IDENTITY_FIELDS = ("given_name", "family_name", "bsn")
@@ -300,6 +301,8 @@ def _check_rows(conn: Connection, spec: ImportKind, rows: list[tuple[int, dict[s
         born = row.get("birth_date", "")
         if spec.table is pupils and _birth_date(born) is None and date.fromisoformat(born) > today:
             errors.append(RowError(line, "geboortedatum", f"{born} ligt in de toekomst"))
+        if spec.table is pupils:
+            errors += _startkwalificatie_errors(line, born, row.get("startkwalificatie_on", ""), today)
     malformed = {(e.line, e.column) for e in errors}
     errors += [e for e in _missing_references(conn, spec, rows) if (e.line, e.column) not in malformed]
     if spec.table is pupils and allowed_schools is not None:
@@ -307,6 +310,22 @@ def _check_rows(conn: Connection, spec: ImportKind, rows: list[tuple[int, dict[s
         errors += [RowError(line, "leerling_id", NOT_IMPORTABLE.format(pupil_id=row["id"]))
                    for line, row in rows if row["id"] in taken]
     return sorted(errors, key=lambda e: (e.line, e.column))
+
+
+def _day_or_none(value: str) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def _startkwalificatie_errors(line: int, born: str, obtained: str, today: date) -> list[RowError]:
+    """A startkwalificatie (diploma havo, vwo or mbo-2) is obtained after birth and not in the future."""
+    if not obtained or _iso_date(obtained) is not None:
+        return []
+    day = date.fromisoformat(obtained)
+    if day > today:
+        return [RowError(line, "startkwalificatie", f"{obtained} ligt in de toekomst")]
+    if _birth_date(born) is None and day <= date.fromisoformat(born):
+        return [RowError(line, "startkwalificatie", f"{obtained} ligt vóór de geboortedatum")]
+    return []
 
 
 NOT_IMPORTABLE = ("leerling-id {pupil_id} kan niet door deze school worden geïmporteerd; kies een ander "
@@ -362,9 +381,10 @@ def _upsert_pupils(conn: Connection, rows: list[tuple[int, dict[str, str]]], now
     for chunk in chunks([row for _, row in rows], UPSERT_CHUNK):
         statement = dialect_insert(conn, pupils).values([
             {"id": r["id"], "school_brin": r["school_brin"], "residence_cbs": r["residence_cbs"],
-             "birth_date": r["birth_date"], "updated_at": now} for r in chunk])
+             "birth_date": r["birth_date"], "updated_at": now,
+             "startkwalificatie_on": _day_or_none(r["startkwalificatie_on"])} for r in chunk])
         changed = {name: statement.excluded[name] for name in ("school_brin", "residence_cbs", "birth_date",
-                                                                "updated_at")}
+                                                                "startkwalificatie_on", "updated_at")}
         conn.execute(statement.on_conflict_do_update(
             index_elements=[pupils.c.id], set_=changed,
             where=None if allowed_schools is None else pupils.c.school_brin.in_(allowed_schools)))

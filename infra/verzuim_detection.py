@@ -1,14 +1,15 @@
 """Thuiszitter and verzuim detection over the database: the daily run and the one-pupil run after a new
 record (the incremental path). Both go through :class:`DetectionRun` and so give the same keys.
 
-**Candidates** (daily, in SQL): pupils with unauthorised absence in the ``lookback_days`` before the as-of
+**Candidates** (daily, in SQL): pupils with unauthorised absence (or authorised absence with a hidden-thuiszitter
+reason) in the ``lookback_days`` before the as-of
 date, pupils with an open register episode, pupils whose enrollment ended lately (a new absoluut
 thuiszitter), and pupils with a 5-onder-a vrijstelling running or just ended. Other pupils cannot reach
 a new threshold: every signal needs an absent day, a day without enrollment, an open episode or a 5a.
 
 **Records** (per chunk of candidates, a few queries): the pupils, all their enrollments and
-vrijstellingen, their register rows, and their unauthorised absences from 1 August of the previous school
-year -- or from the first day of their open episode, when that is earlier, so an episode keeps its first
+vrijstellingen, their register rows, and their unauthorised and hidden-reason absences from 1 August of the
+previous school year -- or from the first day of their open episode, when that is earlier, so an episode keeps its first
 day and so its key. A pupil's records count from the later of ``records_from`` (when the data became
 complete) and their first enrollment or vrijstelling: a pupil is followed from their first record on.
 
@@ -26,7 +27,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Final, cast
 
 import structlog
-from sqlalchemy import Connection, Engine, bindparam, or_, select, union, update
+from sqlalchemy import ColumnElement, Connection, Engine, bindparam, or_, select, union, update
 
 from domain.access import swv_codes_of
 from domain.case import Actor, Command
@@ -48,7 +49,7 @@ from domain.verzuim import (
     detect,
 )
 from domain.verzuim.leerplicht import school_year_start
-from domain.verzuim.model import SCHOOL_KINDS, SchoolKind, VrijstellingKind
+from domain.verzuim.model import HIDDEN_REASONS, SCHOOL_KINDS, SchoolKind, VrijstellingKind
 from infra.alerts import DETECTION_ACTOR_ID, NewAlert, raise_alerts
 from infra.db import chunks, dialect_insert
 from infra.tables import absences, alerts, enrollments, pupils, thuiszitter_episodes, vrijstellingen
@@ -69,6 +70,9 @@ DETECTION: Final = Actor(SYSTEEM, DETECTION_ACTOR_ID)
 LEFT_MARGIN_DAYS: Final = 60
 """How far back a finished enrollment makes a pupil a candidate (the absoluut threshold plus slack)."""
 OpenCase = Callable[[NewCase, Command, datetime, str], Outcome]
+NO_CASE: Final = frozenset({"vrijstelling", "verborgen"})
+"""Episode kinds without a thuiszitter case: an exempted pupil, and a hidden thuiszitter (absent with
+permission: the pathway's melding is for relatief and absoluut verzuim; the SWV coordinator acts)."""
 
 
 @dataclass(frozen=True)
@@ -119,14 +123,14 @@ class Chunk:
     enrollments: dict[str, list[tuple[str, date, date | None]]] = field(default_factory=dict)
     vrijstellingen: dict[str, list[Vrijstelling]] = field(default_factory=dict)
     episodes: dict[str, list[StoredEpisode]] = field(default_factory=dict)
-    absences: dict[str, list[tuple[date, float]]] = field(default_factory=dict)
+    absences: dict[str, list[Absence]] = field(default_factory=dict)
 
 
 def candidates(conn: Connection, as_of: date, config: DetectionConfig) -> list[str]:
     """The pupils whose detection can change as of ``as_of`` (see the module docstring), sorted."""
     since = as_of - timedelta(days=config.lookback_days)
     absent = select(absences.c.pupil_id).where(absences.c.day >= since, absences.c.day < as_of,
-                                               absences.c.authorized.is_(False), absences.c.hours > 0)
+                                               _counted(), absences.c.hours > 0)
     open_episodes = select(thuiszitter_episodes.c.pupil_id).where(thuiszitter_episodes.c.last_day.is_(None))
     left = select(enrollments.c.pupil_id).where(
         enrollments.c.last_day >= since - timedelta(days=LEFT_MARGIN_DAYS), enrollments.c.last_day < as_of)
@@ -134,6 +138,11 @@ def candidates(conn: Connection, as_of: date, config: DetectionConfig) -> list[s
         vrijstellingen.c.kind == "5a", vrijstellingen.c.first_day < as_of,
         or_(vrijstellingen.c.last_day.is_(None), vrijstellingen.c.last_day >= since))
     return sorted(set(conn.execute(union(absent, open_episodes, left, exempt)).scalars()))
+
+
+def _counted() -> ColumnElement[bool]:
+    """The absences detection reads: unauthorised ones, and authorised ones with a hidden-thuiszitter reason."""
+    return or_(absences.c.authorized.is_(False), absences.c.reason_kind.in_(sorted(HIDDEN_REASONS)))
 
 
 def window_start(as_of: date) -> date:
@@ -145,9 +154,10 @@ def window_start(as_of: date) -> date:
 def read_chunk(conn: Connection, ids: Sequence[str], as_of: date) -> Chunk:
     """The records of ``ids`` (see the module docstring), in five queries."""
     chunk = Chunk()
-    for r in conn.execute(select(pupils.c.id, pupils.c.birth_date, pupils.c.residence_cbs, pupils.c.school_brin)
-                          .where(pupils.c.id.in_(ids))):
-        chunk.pupils[r.id] = (Pupil(r.id, date.fromisoformat(r.birth_date), r.residence_cbs), r.school_brin)
+    for r in conn.execute(select(pupils.c.id, pupils.c.birth_date, pupils.c.residence_cbs, pupils.c.school_brin,
+                                 pupils.c.startkwalificatie_on).where(pupils.c.id.in_(ids))):
+        chunk.pupils[r.id] = (Pupil(r.id, date.fromisoformat(r.birth_date), r.residence_cbs, r.startkwalificatie_on),
+                              r.school_brin)
     for r in conn.execute(select(enrollments.c.pupil_id, enrollments.c.school_brin, enrollments.c.first_day,
                                  enrollments.c.last_day).where(enrollments.c.pupil_id.in_(ids))):
         chunk.enrollments.setdefault(r.pupil_id, []).append((r.school_brin, r.first_day, r.last_day))
@@ -160,10 +170,13 @@ def read_chunk(conn: Connection, ids: Sequence[str], as_of: date) -> Chunk:
         chunk.episodes.setdefault(r.pupil_id, []).append(StoredEpisode(
             r.key, r.pupil_id, r.kind, r.first_day, r.last_day, r.school_weeks, r.case_id, tuple(r.actions)))
     lower = min([window_start(as_of), *(open_since(rows) or as_of for rows in chunk.episodes.values())])
-    for r in conn.execute(select(absences.c.pupil_id, absences.c.day, absences.c.hours).where(
-            absences.c.pupil_id.in_(ids), absences.c.day >= lower, absences.c.day < as_of,
-            absences.c.authorized.is_(False), absences.c.hours > 0)):
-        chunk.absences.setdefault(r.pupil_id, []).append((r.day, r.hours))
+    for r in conn.execute(select(absences.c.pupil_id, absences.c.day, absences.c.hours, absences.c.authorized,
+                                 absences.c.reason_kind, absences.c.scheduled_hours).where(
+            absences.c.pupil_id.in_(ids), absences.c.day >= lower, absences.c.day < as_of, _counted(),
+            absences.c.hours > 0)):
+        chunk.absences.setdefault(r.pupil_id, []).append(Absence(
+            r.pupil_id, r.day, r.hours, authorized=r.authorized, reason_kind=r.reason_kind,
+            scheduled_hours=r.scheduled_hours))
     return chunk
 
 
@@ -230,8 +243,7 @@ class DetectionRun:
         enrolled = tuple(Enrollment(pupil_id, brin, self._kind(brin), first, last) for brin, first, last in rows)
         exempt = tuple(chunk.vrijstellingen.get(pupil_id, []))
         start = min(window_start(self.as_of), open_since(chunk.episodes.get(pupil_id, [])) or self.as_of)
-        absent = tuple(Absence(pupil_id, day, hours, authorized=False)
-                       for day, hours in chunk.absences.get(pupil_id, []) if day >= start)
+        absent = tuple(a for a in chunk.absences.get(pupil_id, []) if a.day >= start)
         first_known = min([e.first_day for e in enrolled] + [v.first_day for v in exempt], default=None)
         records_from = max(self.config.records_from, first_known or self.config.records_from)
         latest = max(rows, key=lambda row: row[1])[0] if rows else None
@@ -271,7 +283,7 @@ class DetectionRun:
             stored = {row.key: row for row in chunk.episodes.get(pupil_id, [])}
             for episode in detection.episodes:
                 row = stored.get(episode.key)
-                if episode.kind == "vrijstelling" or episode.last_day is not None or (row and row.case_id):
+                if episode.kind in NO_CASE or episode.last_day is not None or (row and row.case_id):
                     continue
                 brin = episode.school_brin or chunk.pupils[pupil_id][1]
                 opened, reason = self._open_one(episode.key, pupil_id, brin, episode.kind, episode.first_day)

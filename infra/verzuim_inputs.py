@@ -30,7 +30,7 @@ from sqlalchemy import Connection, Table, select
 from domain.access import Principal
 from domain.errors import ImportRejected, InvalidCommand, NotFound, OutOfScope, RoleNotAllowed, RowError
 from domain.roles import ADMIN, LEERPLICHT, ZORGCOORDINATOR
-from domain.verzuim.model import VRIJSTELLING_KINDS
+from domain.verzuim.model import REASON_KINDS, VRIJSTELLING_KINDS
 from infra.accounts import BRIN
 from infra.db import Begin, chunks, upsert_rows
 from infra.resources import (
@@ -86,13 +86,17 @@ class EnrollmentRecord:
 
 @dataclass(frozen=True)
 class AbsenceRecord:
-    """Absence on one day: hours, geoorloofd or not, a reason category."""
+    """Absence on one day: hours, geoorloofd or not, the reason as free text and its category (``REASON_KINDS``,
+    empty: not classified), and the hours on the pupil's timetable that day when known.
+    """
 
     pupil_id: str
     day: date
     hours: float
     authorized: bool
     reason: str = ""
+    reason_kind: str = ""
+    scheduled_hours: float | None = None
 
 
 @dataclass(frozen=True)
@@ -260,6 +264,11 @@ def _absence_problems(principal: Principal, record: AbsenceRecord, known: Known,
         found.append(Problem("uren", f"{record.hours:g} uur kan niet; vul meer dan 0 en hoogstens 24 uur in"))
     if len(record.reason) > MAX_REASON:
         found.append(Problem("reden", f"de reden is langer dan {MAX_REASON} tekens"))
+    if (problem := _reason_kind(record.reason_kind)) is not None:
+        found.append(Problem("categorie", problem))
+    if record.scheduled_hours is not None and not record.hours <= record.scheduled_hours <= MAX_HOURS:
+        found.append(Problem("rooster_uren", f"{record.scheduled_hours:g} uur op het rooster kan niet; vul minstens "
+                                             f"de uren afwezig ({record.hours:g}) en hoogstens 24 uur in"))
     if found:
         return found
     school = enrolled_at(known, record.pupil_id, record.day)
@@ -363,6 +372,13 @@ def _reason(value: str) -> str | None:
     return None if len(value) <= MAX_REASON else f"de reden is langer dan {MAX_REASON} tekens"
 
 
+def _reason_kind(value: str) -> str | None:
+    """Empty (not classified) or one of the closed list of absence categories."""
+    if not value or value in REASON_KINDS:
+        return None
+    return f"categorie '{value}' kan niet; kies uit {', '.join(sorted(REASON_KINDS))} of laat leeg"
+
+
 PUPIL_COLUMN = Column("leerling_id", "pupil_id", _matches(PSEUDONYM, "lln-0042"))
 IMPORTS: Final[dict[str, ImportKind]] = {kind.name: kind for kind in (
     ImportKind("inschrijvingen", "inschrijvingen", enrollments, "pupil_id", (
@@ -377,6 +393,8 @@ IMPORTS: Final[dict[str, ImportKind]] = {kind.name: kind for kind in (
         Column("uren", "hours", _hours),
         Column("geoorloofd", "authorized", _yes_no),
         Column("reden", "reason", _reason, required=False),
+        Column("categorie", "reason_kind", _reason_kind, required=False),
+        Column("rooster_uren", "scheduled_hours", _optional(_hours), required=False),
     ), {}),
     ImportKind("vrijstellingen", "vrijstellingen", vrijstellingen, "pupil_id", (
         PUPIL_COLUMN,
@@ -392,12 +410,16 @@ def _day(value: str) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
+def _hours_or_none(value: str) -> float | None:
+    return float(value.replace(",", ".")) if value else None
+
+
 BUILDERS: Final[dict[str, Callable[[dict[str, str]], Record]]] = {
     "inschrijvingen": lambda r: EnrollmentRecord(r["pupil_id"], r["school_brin"], date.fromisoformat(r["first_day"]),
                                                  _day(r["last_day"])),
     "verzuim": lambda r: AbsenceRecord(r["pupil_id"], date.fromisoformat(r["day"]),
                                        float(r["hours"].replace(",", ".")), r["authorized"].lower() == "ja",
-                                       r["reason"]),
+                                       r["reason"], r["reason_kind"], _hours_or_none(r["scheduled_hours"])),
     "vrijstellingen": lambda r: VrijstellingRecord(r["pupil_id"], r["kind"], date.fromisoformat(r["first_day"]),
                                                    _day(r["last_day"])),
 }

@@ -30,13 +30,15 @@ ACTIONS: Final = {
     "dossier_niet_geopend": "geen thuiszittersdossier geopend",
     "geescaleerd": "escalatie na 3 maanden",
     "herinnering": "herinnering verlenging vrijstelling",
+    "verborgen_gemeld": "melding verborgen thuiszitter",
     "beeindigd": "beëindigd: terug naar school of geplaatst",
     "heropend": "heropend: later verzuim bekend geworden",
     "vervallen": "vervallen na correctie van de gegevens",
 }
 """Register action codes and what the export says for them."""
-EPISODE_SIGNALS: Final = frozenset({"thuiszitter", "escalatie"})
-CODES: Final = {"thuiszitter": "gemeld", "escalatie": "geescaleerd", "vrijstelling_herinnering": "herinnering"}
+EPISODE_SIGNALS: Final = frozenset({"thuiszitter", "escalatie", "verborgen_thuiszitter"})
+CODES: Final = {"thuiszitter": "gemeld", "escalatie": "geescaleerd", "vrijstelling_herinnering": "herinnering",
+                "verborgen_thuiszitter": "verborgen_gemeld"}
 """The register action of an alert about an episode."""
 RETURNED: Final = "thuiszitter_terug"
 """The alert kind for an episode that ended."""
@@ -125,8 +127,9 @@ def return_alerts(detection: Detection, stored: Sequence[StoredEpisode], swv_of:
                  "school_brin": school, "residence_cbs": episode.residence_cbs, "since": episode.first_day.isoformat(),
                  "reached_on": episode.last_day.isoformat(), "school_weeks": episode.school_weeks}
         scopes = _scopes(school, episode.residence_cbs, swv_of)
+        roles = (SWV_COORDINATOR,) if episode.kind == "verborgen" else (LEERPLICHT, SWV_COORDINATOR)
         found += [NewAlert(RETURNED, role, scope, f"{episode.key}:terug:{role}", title, facts, row.case_id,
-                           episode.pupil_id) for role in (LEERPLICHT, SWV_COORDINATOR) if (scope := scopes[role])]
+                           episode.pupil_id) for role in roles if (scope := scopes[role])]
     return found
 
 
@@ -191,8 +194,8 @@ def episode_writes(detection: Detection, stored: Sequence[StoredEpisode], extra:
 def _insert(episode: Episode, actions: list[dict[str, Any]], case_id: str | None, now: datetime) -> dict[str, Any]:
     return {"key": episode.key, "pupil_id": episode.pupil_id, "kind": episode.kind, "first_day": episode.first_day,
             "last_day": episode.last_day, "school_brin": episode.school_brin, "residence_cbs": episode.residence_cbs,
-            "school_weeks": episode.school_weeks, "case_id": case_id, "actions": actions, "created_at": now,
-            "updated_at": now}
+            "school_weeks": episode.school_weeks, "duty": episode.duty, "case_id": case_id, "actions": actions,
+            "created_at": now, "updated_at": now}
 
 
 def _changed(row: StoredEpisode, episode: Episode, extra: list[dict[str, Any]], case_id: str | None,

@@ -28,8 +28,8 @@ from infra.verzuim_plan import ACTIONS
 
 READERS: Final = (SWV_COORDINATOR, LEERPLICHT, ADMIN)
 QUARTER: Final = re.compile(r"^(20[0-9]{2})[Qq]([1-4])$")
-EXPORT_COLUMNS: Final = ("volgnummer", "leerling", "soort", "begin", "einde", "schoolweken", "brin", "swv",
-                         "gemeente_cbs", "geboortejaar", "ondernomen_acties")
+EXPORT_COLUMNS: Final = ("volgnummer", "leerling", "soort", "plicht", "begin", "einde", "schoolweken", "brin",
+                         "swv", "gemeente_cbs", "geboortejaar", "ondernomen_acties")
 """The export's columns, documented in the README (section Thuiszitters)."""
 
 
@@ -49,6 +49,8 @@ class RegisterRow:
     school_weeks: int
     case_id: str | None
     actions: tuple[Mapping[str, Any], ...]
+    duty: str = "leerplicht"
+    """The duty the pupil was under when it became a thuiszitter: leerplicht or kwalificatieplicht (art. 4a)."""
 
 
 def register_scope(principal: Principal) -> ColumnElement[bool]:
@@ -75,7 +77,7 @@ def register_rows(conn: Connection, condition: ColumnElement[bool], first: date,
         .where(condition, table.c.first_day <= last, or_(table.c.last_day.is_(None), table.c.last_day >= first))
         .order_by(table.c.first_day, table.c.id)).all()
     return [RegisterRow(r.key, r.pupil_id, r.kind, _category(r, as_of), r.first_day, r.last_day, r.school_brin,
-                        r.swv_code, r.residence_cbs, r.school_weeks, r.case_id, tuple(r.actions)) for r in rows]
+                        r.swv_code, r.residence_cbs, r.school_weeks, r.case_id, tuple(r.actions), r.duty) for r in rows]
 
 
 def _category(row: Any, as_of: date) -> str:
@@ -121,6 +123,7 @@ def _export_row(position: int, pupil: int, row: RegisterRow, years: Mapping[str,
     ended = row.last_day.isoformat() if row.last_day is not None and row.last_day <= last else ""
     done = [a for a in row.actions if str(a.get("op", "")) <= last.isoformat()]
     return {"volgnummer": str(position), "leerling": str(pupil), "soort": row.category,
+            "plicht": "" if row.kind == "vrijstelling" else row.duty,
             "begin": row.first_day.isoformat(), "einde": ended, "schoolweken": str(row.school_weeks),
             "brin": row.school_brin or "", "swv": row.swv_code or "", "gemeente_cbs": row.residence_cbs,
             "geboortejaar": years.get(row.pupil_id, ""), "ondernomen_acties": "; ".join(_described(a) for a in done)}

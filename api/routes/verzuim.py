@@ -41,16 +41,28 @@ class EnrollmentIn(BaseModel):
     last_day: Day | None = None
 
 
+ReasonKind = Literal["ziek", "medisch", "verlof", "spijbelen", "te_laat", "thuis_in_overleg", "thuis_knooppunt",
+                     "wacht_op_plek", "schorsing", "overig", ""]
+
+
 class AbsenceIn(BaseModel):
-    """Absence on one day: clock hours (PO) or lesson hours (VO), geoorloofd or not, a reason category."""
+    """Absence on one day: clock hours (PO) or lesson hours (VO), geoorloofd or not, the reason as free text and
+    its category from a closed list (``thuis_in_overleg``, ``thuis_knooppunt``, ``wacht_op_plek`` and
+    ``schorsing`` with permission count towards a hidden thuiszitter), and the hours on the pupil's timetable
+    that day (only whole days out of school count for thuiszitters).
+    """
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"pupil_id": "lln-7f3a9c", "day": "2026-09-07", "hours": 5.5, "authorized": False, "reason": "spijbelen"}]})
+        {"pupil_id": "lln-7f3a9c", "day": "2026-09-07", "hours": 5.5, "authorized": False, "reason": "spijbelen",
+         "reason_kind": "spijbelen", "scheduled_hours": 5.5}]})
     pupil_id: Pupil
     day: Day
     hours: float = Field(gt=0, le=24)
     authorized: bool
     reason: str = Field(default="", max_length=60)
+    reason_kind: ReasonKind = Field(default="", description="the category; empty: not classified")
+    scheduled_hours: float | None = Field(default=None, gt=0, le=24,
+                                          description="hours on the pupil's timetable that day, when known")
 
 
 class VrijstellingIn(BaseModel):
@@ -160,6 +172,7 @@ class RegisterRowOut(BaseModel):
     school_weeks: int
     case_id: str | None
     actions: list[dict[str, Any]]
+    duty: str = Field(description="leerplicht or kwalificatieplicht (Leerplichtwet art. 4a): the duty that applied")
 
 
 class RegisterOut(BaseModel):
@@ -196,8 +209,9 @@ def record_absence(body: AbsenceIn, principal: PrincipalDep, service: ServiceDep
     """Record absence on a day the pupil is enrolled (admin; a zorgcoördinator of that school), then detect
     for the pupil: the alerts raised (meldplicht, thuiszitter, ...) are listed.
     """
-    return _record(AbsenceRecord(body.pupil_id, body.day, body.hours, body.authorized, body.reason), principal,
-                   service, now)
+    record = AbsenceRecord(body.pupil_id, body.day, body.hours, body.authorized, body.reason, body.reason_kind,
+                           body.scheduled_hours)
+    return _record(record, principal, service, now)
 
 
 @router.post("/vrijstellingen", status_code=status.HTTP_201_CREATED, response_model=RecordedOut, responses=ERRORS)

@@ -306,8 +306,8 @@ def test_the_quarterly_export_has_no_names_bsn_birth_dates_or_ids(
     assert result.exit_code == 0, result.output
     content = target.read_text(encoding="utf-8")
     rows = list(csv.DictReader(io.StringIO(content)))
-    assert list(rows[0]) == ["volgnummer", "leerling", "soort", "begin", "einde", "schoolweken", "brin", "swv",
-                             "gemeente_cbs", "geboortejaar", "ondernomen_acties"]
+    assert list(rows[0]) == ["volgnummer", "leerling", "soort", "plicht", "begin", "einde", "schoolweken", "brin",
+                             "swv", "gemeente_cbs", "geboortejaar", "ondernomen_acties"]
     assert {"begin": "2026-09-07", "brin": SCHOOL, "geboortejaar": "2013", "gemeente_cbs": "0957"}.items() <= (
         next(r for r in rows if r["begin"] == "2026-09-07" and r["geboortejaar"] == "2013").items())
     for secret in ("Jansen", "Sam", "111222333", "2013-03-01", lln, "lln-"):
