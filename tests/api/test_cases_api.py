@@ -178,10 +178,10 @@ def test_the_status_offers_the_commands_people_may_issue_next_but_not_the_system
 
     commands = status(api, case_id)["next_commands"]
 
-    assert [c["command"] for c in commands] == ["leg_handelingsdeel_voor", "sluit_af"]
+    assert [c["command"] for c in commands] == ["leg_handelingsdeel_voor", "leg_uitstroomprofiel_vast", "sluit_af"]
     assert commands[0] == {"command": "leg_handelingsdeel_voor", "label": "Handelingsdeel aan ouders voorleggen",
                            "roles": ["zorgcoordinator"], "fields": [], "target": "wacht_op_instemming"}
-    sluit_af = commands[1]
+    sluit_af = commands[2]
     assert sluit_af["roles"] == ["swv_coordinator", "zorgcoordinator"]
     assert sluit_af["target"] == "afgesloten"
     assert sluit_af["fields"] == [{"name": "reden", "type": "choice", "label": "reden", "required": True,
@@ -254,7 +254,8 @@ def test_an_opp_goes_from_concept_to_in_werking_with_the_parents_instemming(
     assert found["on_record"] == ["extra_ondersteuning", "handelingsdeel", "instemming"]
     assert [(t["name"], instant(t["due_at"]), t["overdue"]) for t in found["open_timers"]] == [
         ("evaluatie", datetime(2027, 9, 25, tzinfo=NL), False)]  # a year after 24 September 2026: last day included
-    assert [c["command"] for c in found["next_commands"]] == ["registreer_evaluatie", "sluit_af"]
+    assert [c["command"] for c in found["next_commands"]] == ["registreer_evaluatie", "leg_uitstroomprofiel_vast",
+                                                              "sluit_af"]
 
     events = history(api, case_id)
     assert [(e["seq"], e["type"], e["command"], e["stage_from"], e["stage_to"], e["actor_role"])
@@ -351,10 +352,10 @@ def test_a_command_the_stage_does_not_allow_is_a_conflict_naming_the_allowed_com
 
     body = problem(response, 409, "transition-not-allowed")
     assert body["stage"] == "concept"
-    assert body["allowed"] == ["leg_handelingsdeel_voor", "sluit_af"]
+    assert body["allowed"] == ["leg_handelingsdeel_voor", "leg_uitstroomprofiel_vast", "sluit_af"]
     assert "meld_opp_te_laat" not in body["allowed"]
     assert body["detail"] == ("'stel_in_werking' kan niet in fase 'concept'; "
-                              "wel mogelijk: leg_handelingsdeel_voor, sluit_af.")
+                              "wel mogelijk: leg_handelingsdeel_voor, leg_uitstroomprofiel_vast, sluit_af.")
     assert history(api, case_id) == before
 
 
@@ -368,7 +369,7 @@ def test_an_illegal_command_while_waiting_for_instemming_names_every_allowed_com
 
     assert body["stage"] == "wacht_op_instemming"
     assert body["allowed"] == ["leg_handelingsdeel_voor", "registreer_instemming", "weiger_instemming",
-                               "stel_in_werking", "sluit_af"]
+                               "stel_in_werking", "leg_uitstroomprofiel_vast", "sluit_af"]
     assert "meld_opp_te_laat" not in body["allowed"]
 
 
