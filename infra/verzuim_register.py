@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, Connection, or_, select, true
+from sqlalchemy import ColumnElement, Connection, func, or_, select, true
 
 from domain.access import Principal
 from domain.errors import InvalidCommand, RoleNotAllowed
@@ -78,6 +78,22 @@ def register_rows(conn: Connection, condition: ColumnElement[bool], first: date,
         .order_by(table.c.first_day, table.c.id)).all()
     return [RegisterRow(r.key, r.pupil_id, r.kind, _category(r, as_of), r.first_day, r.last_day, r.school_brin,
                         r.swv_code, r.residence_cbs, r.school_weeks, r.case_id, tuple(r.actions), r.duty) for r in rows]
+
+
+def hidden_open(conn: Connection, condition: ColumnElement[bool], as_of: date,
+                limit: int) -> tuple[int, list[RegisterRow]]:
+    """The hidden thuiszitters still at home (open ``verborgen`` episodes) within ``condition``: how many,
+    and the ``limit`` longest at home first (issue 15; seed 002).
+    """
+    table = thuiszitter_episodes
+    where = (condition, table.c.kind == "verborgen", table.c.last_day.is_(None))
+    joined = table.outerjoin(schools, schools.c.brin == table.c.school_brin)
+    total = conn.execute(select(func.count()).select_from(joined).where(*where)).scalar() or 0
+    rows = conn.execute(select(table, schools.c.swv_code).select_from(joined).where(*where)
+                        .order_by(table.c.first_day, table.c.id).limit(limit)).all()
+    return total, [RegisterRow(r.key, r.pupil_id, r.kind, _category(r, as_of), r.first_day, r.last_day,
+                               r.school_brin, r.swv_code, r.residence_cbs, r.school_weeks, r.case_id,
+                               tuple(r.actions), r.duty) for r in rows]
 
 
 def _category(row: Any, as_of: date) -> str:

@@ -169,15 +169,26 @@ def _day_nl(text: str) -> str:
         return text
 
 
-def _start_of(alert: Alert, today: date) -> date:
-    for key in ("since", "occurred_at"):
-        value = alert.facts.get(key)
-        if isinstance(value, str):
-            try:
-                return local_date(datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value))
-            except ValueError:
-                continue
-    return today - timedelta(weeks=8)
+def _fact_day(alert: Alert, key: str) -> date | None:
+    value = alert.facts.get(key)
+    if isinstance(value, str):
+        try:
+            return local_date(datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value))
+        except ValueError:
+            return None
+    return None
+
+
+def _start_of(svc: Service, alert: Alert, today: date) -> date:
+    """The first day out of school: a detection alert's ``since``; for a feed-raised alert the melding's
+    ``sinds`` or the register episode's first day, not the day of the report; else 8 weeks back.
+    """
+    since = _fact_day(alert, "since")
+    if since is not None:
+        return since
+    reported = _fact_day(alert, "occurred_at")
+    found = Verzuim(svc).out_of_school_since(alert, reported or today)
+    return found or reported or today - timedelta(weeks=8)
 
 
 def absence_bars(svc: Service, principal: Principal, alert: Alert, at: datetime) -> list[Bar] | None:
@@ -187,10 +198,10 @@ def absence_bars(svc: Service, principal: Principal, alert: Alert, at: datetime)
     """
     today = local_date(at)
     this_monday = today - timedelta(days=today.weekday())
-    start = _start_of(alert, today)
+    start = _start_of(svc, alert, today)
     first = max(start - timedelta(days=start.weekday(), weeks=WEEKS_BEFORE),
                 this_monday - timedelta(weeks=MAX_WEEKS - 1))
-    weeks = Verzuim(svc).absence_at_alert(principal, alert.id, first, today, at)
+    weeks = Verzuim(svc).absence_at_alert(principal, alert.id, first, today - timedelta(days=1), at)
     if weeks is None:
         return None
     return [Bar(week, 40 + index * BAR_STEP) for index, week in enumerate(weeks)]

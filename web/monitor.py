@@ -27,6 +27,7 @@ from infra.digests import StoredDigest
 from infra.monitoring import StalledQuery
 from infra.search import CaseFilter
 from infra.silence import SilenceQuery
+from infra.verzuim_service import Verzuim
 from web.common import forbidden, now, page, service, signed_in, to_sign_in
 from web.texts import code_label, local_date
 from web.worklist import parse_offset
@@ -167,6 +168,7 @@ def _context(svc: Service, principal: Principal, at: datetime, school: str, rout
         "durations": _durations(svc, principal, at, pathways), "bands": BANDS,
         "period": period, "indicators": _indicators(svc, principal, period, at),
         "silence": svc.silence(principal, SilenceQuery(limit=PAGE_SIZE), at),
+        "hidden": Verzuim(svc).hidden_thuiszitters(principal, at, PAGE_SIZE),
         "digests": _digests(svc, principal), "filtered": bool(filters.school or filters.pathway or filters.stage
                                                              or filters.min_days_over),
     }

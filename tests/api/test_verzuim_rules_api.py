@@ -113,6 +113,21 @@ def test_a_pupil_thuis_in_overleg_for_five_weeks_is_a_hidden_thuiszitter_for_the
     assert [a["actie"] for a in row["actions"]] == ["verborgen_gemeld"]
 
 
+def test_the_monitor_shows_hidden_thuiszitters_to_the_swv_and_the_school_not_to_another_swv(
+        api: httpx.Client, clock: ControllableClock) -> None:
+    lln = pupil(api)
+    absences(api, clock, lln, hours=6, authorized=True, kind="wacht_op_plek")
+    detect(api, clock, AFTER_WEEK_FIVE, lln)
+    for who in ("swv_coordinator", "zorgcoordinator"):
+        response = api.get("/monitor/hidden-thuiszitters", params={"limit": 1000}, headers=bearer(who))
+        assert response.status_code == 200, response.text
+        [row] = [r for r in response.json()["items"] if r["pupil_id"] == lln]
+        assert (row["first_day"], row["school_weeks"], row["duty"]) == ("2026-09-07", 5, "leerplicht")
+    elsewhere = api.get("/monitor/hidden-thuiszitters", params={"limit": 1000}, headers=bearer("swv_elsewhere"))
+    assert [r for r in elsewhere.json()["items"] if r["pupil_id"] == lln] == []
+    problem(api.get("/monitor/hidden-thuiszitters", headers=bearer("leerplicht")), 403, "role-not-allowed")
+
+
 def test_ill_for_five_weeks_is_no_hidden_thuiszitter(api: httpx.Client, clock: ControllableClock) -> None:
     lln = pupil(api)
     absences(api, clock, lln, hours=6, authorized=True, kind="ziek")

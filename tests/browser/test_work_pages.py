@@ -169,9 +169,11 @@ def thuiszitter_alert_for_leerplicht(site: Site) -> str:
 
 
 def test_leerplicht_acknowledges_a_thuiszitter_alert_with_a_note(page: Page, site: Site) -> None:
-    """The new alert is in the inbox; its page shows pupil, school and date, and the absence per week
-    (5 days in the week of 24 August; the week before it, the end of region zuid's summer holiday, is
-    marked as a holiday week); acknowledged with a note it moves to 'Afgehandeld' with the note.
+    """The new alert is in the inbox; its page shows pupil, school and date, and the absence per week from
+    two weeks before the first day at home (24 August, the melding's 'sinds', not the day of the report):
+    5 days in the week of 24 August, the two weeks before it (region zuid's summer holiday) marked as
+    holiday weeks, and the current week counted only up to yesterday and not yet as a school week;
+    acknowledged with a note it moves to 'Afgehandeld' with the note.
     """
     pupil = thuiszitter_alert_for_leerplicht(site)
     site.sign_in(page, "leerplicht")
@@ -193,9 +195,13 @@ def test_leerplicht_acknowledges_a_thuiszitter_alert_with_a_note(page: Page, sit
     summer = page.locator("#verzuim tbody tr").filter(has_text="17 augustus 2026")
     expect(summer.locator("td").nth(2)).to_have_text("0 (vakantie)")
     expect(page.locator("#schoolweken")).to_have_text(
-        "Schoolweken in beeld: 2, waarvan 1 met ongeoorloofd verzuim op elke schooldag.")
+        "Schoolweken in beeld: 1, waarvan 1 met ongeoorloofd verzuim op elke schooldag. Week 36 loopt nog "
+        "(3 van 5 schooldagen voorbij) en telt nog niet mee.")
+    current = page.locator("#verzuim tbody tr").filter(has_text="31 augustus 2026")
+    expect(current.locator("td").nth(2)).to_have_text("3 van 5 (loopt nog)")
     expect(page.locator(".verzuim-grafiek rect.staaf")).not_to_have_count(0)
-    expect(page.locator(".verzuim-grafiek rect.vakantieweek")).to_have_count(1)
+    expect(page.locator(".verzuim-grafiek rect.vakantieweek")).to_have_count(2)
+    expect(page.locator("#verzuim tbody tr").first).to_contain_text("10 augustus 2026")
     expect(page.locator("main")).not_to_contain_text("Jansen")
     shot(page, "melding")
     page.get_by_label("Notitie").fill("Ouders gebeld, huisbezoek gepland op 8 september.")
