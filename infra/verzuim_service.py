@@ -23,7 +23,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import Connection
 
-from domain.access import Principal
+from domain.access import Principal, check_monitor_reader
 from domain.durations import NL
 from domain.errors import DomainError, RoleNotAllowed
 from domain.roles import ADMIN, LEERPLICHT, SWV_COORDINATOR
@@ -32,12 +32,13 @@ from infra import alerts as alert_store
 from infra import audit, verzuim_calendars, verzuim_inputs, verzuim_register
 from infra.bootstrap import Service, audited_write
 from infra.db import Begin
+from infra.silence import episode_scope
 from infra.tables import schools
 from infra.verzuim_calendars import SCHOOL, SWV
 from infra.verzuim_detection import DetectionConfig, DetectionReport, DetectionRun
 from infra.verzuim_inputs import Record, Written
 from infra.verzuim_register import RegisterRow
-from infra.verzuim_weeks import AbsenceWeek, absence_weeks
+from infra.verzuim_weeks import AbsenceWeek, absence_weeks, out_of_school_since
 
 log = structlog.get_logger("leerlingroute.verzuim")
 T = TypeVar("T")
@@ -50,6 +51,7 @@ PURPOSES = {
     "thuiszitters.register": "Thuiszitterregister inzien",
     "thuiszitters.export": "Thuiszitterregister exporteren",
     "verzuim.read": "Verzuim bij melding bekijken",
+    "monitor.verborgen": "Verborgen thuiszitters bekijken",
 }
 """The purpose recorded in the audit log per action (imports: 'Bestand importeren')."""
 ABSENCE_READERS = frozenset({LEERPLICHT, SWV_COORDINATOR, ADMIN})
@@ -191,7 +193,29 @@ class Verzuim:
                 return absence_weeks(conn, pupil_id, school if isinstance(school, str) else None, first, last)
         return self._audited(principal, "verzuim.read", f"pupil:{pupil_id}", now, run)
 
+    def out_of_school_since(self, alert: alert_store.Alert, on: date) -> date | None:
+        """Where the absence chart of an alert the case-event feed raised starts (see
+        :func:`infra.verzuim_weeks.out_of_school_since`); the alert was read in the user's scope.
+        """
+        if not alert.pupil_id:
+            return None
+        with self.service.engine.connect() as conn:
+            return out_of_school_since(conn, alert.pupil_id, alert.case_id, on)
+
     # --- register -------------------------------------------------------------------------------------------------
+
+    def hidden_thuiszitters(self, principal: Principal, now: datetime, limit: int = 100,
+                            ) -> tuple[int, list[RegisterRow]]:
+        """The hidden thuiszitters still at home in the monitor reader's scope (their schools; the schools of
+        their SWV), longest at home first, and how many there are; audited.
+        """
+        check_monitor_reader(principal.role)
+        condition = episode_scope(principal, self.service.registry)
+
+        def run() -> tuple[int, list[RegisterRow]]:
+            with self.service.engine.connect() as conn:
+                return verzuim_register.hidden_open(conn, condition, today_in_nl(now), limit)
+        return self._audited(principal, "monitor.verborgen", "register:verborgen", now, run)
 
     def register(self, principal: Principal, first: date, last: date, now: datetime) -> list[RegisterRow]:
         """The register rows in the user's scope open at any time in ``first..last``; audited."""

@@ -314,6 +314,26 @@ def register(
         {**asdict(r), "actions": [dict(a) for a in r.actions]}) for r in rows])
 
 
+class HiddenOut(BaseModel):
+    """The hidden thuiszitters still at home in the reader's scope, longest at home first."""
+
+    total: int
+    items: list[RegisterRowOut]
+
+
+@router.get("/monitor/hidden-thuiszitters", response_model=HiddenOut, responses=ERRORS, tags=["monitoring"])
+def hidden_thuiszitters(principal: PrincipalDep, service: ServiceDep, now: NowDep,
+                        limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> HiddenOut:
+    """Hidden thuiszitters (issue 15; seed 002): pupils at home with permission but without education -- thuis in
+    overleg, by a knooppunt agreement, waiting for an S(B)O/SO place, a schorsing -- for more than 4 school
+    weeks, still at home (monitor readers: a zorgcoördinator their schools, an SWV coordinator or BTO member
+    the schools of their SWV). Shown apart from the stalled cases and the thuiszitter register's other rows.
+    """
+    total, rows = _verzuim(service).hidden_thuiszitters(principal, now, limit)
+    return HiddenOut(total=total, items=[RegisterRowOut.model_validate(
+        {**asdict(r), "actions": [dict(a) for a in r.actions]}) for r in rows])
+
+
 @router.get("/thuiszitters/export", response_class=Response, responses={
     **ERRORS, 200: {"content": {"text/csv": {"schema": {"type": "string"}}},
                     "description": "The anonymised quarterly register (columns: see the README)"}})
