@@ -332,8 +332,11 @@ def _carried_out(uow: UnitOfWork, registry: PathwayRegistry, reaction: Reaction,
     target = _target(uow, registry, reaction, source, context)
     if target is None:
         return Link(reaction.name, source.id, event.seq, "overgeslagen",
-                    f"geen lopend dossier om '{reaction.command}' op te doen", now)
+                    f"geen dossier om '{reaction.command}' op te doen", now)
     definition, target_context = _running(uow, registry, target, event.occurred_at, now)
+    if definition.transition(target.stage, command.name) is None:  # a person moved it on meanwhile
+        return Link(reaction.name, source.id, event.seq, "overgeslagen",
+                    f"het dossier staat inmiddels in fase '{target.stage}'", now, target.id)
     decision = target.handle(definition, command, now, target_context)
     uow.save_case(target, decision)
     return Link(reaction.name, source.id, event.seq, "opdracht", reaction.label, now, target.id, decision.event.seq)
@@ -349,7 +352,7 @@ def _final(registry: PathwayRegistry, case: Case) -> bool:
 
 def _target(uow: UnitOfWork, registry: PathwayRegistry, reaction: Reaction, source: Case, context: Context,
             ) -> Case | None:
-    """The case a command reaction acts on, if it is still running (see ``domain.reactions`` for targets)."""
+    """The case a command reaction acts on (the latest running one, else the latest; see ``domain.reactions``)."""
     if reaction.target == SELF:
         found: list[Case] = [source]
     elif reaction.target.startswith(OPEN):
@@ -359,4 +362,4 @@ def _target(uow: UnitOfWork, registry: PathwayRegistry, reaction: Reaction, sour
         found = [uow.get_case(link.target_case_id) for link in uow.links_of(source.id)
                  if link.reaction == opener and link.source_case_id == source.id and link.target_case_id]
     running = [case for case in found if not _final(registry, case)]
-    return running[-1] if running else None
+    return running[-1] if running else found[-1] if found else None

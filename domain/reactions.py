@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 JSON = Any
 PREFIXES = ("artifact:", "event:", "case:", "profile:", "text:")
+CASE_VALUES = ("case:id", "case:school_brin")
 SELF = "self"
 OPENED = "opened:"
 """Target prefix: the cases that reaction ``<name>`` opened from this case (``opened:tlv_naar_herbeoordeling``)."""
@@ -165,6 +166,9 @@ def _problems(reaction: Reaction, definitions: Mapping[str, PathwayDefinition], 
     problems += [f"value {ref!r} does not start with one of {PREFIXES}"
                  for ref in [reaction.school, *reaction.values.values(), *reaction.when]
                  if isinstance(ref, str) and not ref.startswith(PREFIXES)]
+    problems += [f"value {ref!r} names no value of the case; known: {', '.join(CASE_VALUES)}"
+                 for ref in [reaction.school, *reaction.values.values(), *reaction.when]
+                 if isinstance(ref, str) and ref.startswith("case:") and ref not in CASE_VALUES]
     problems += [f"the values of {ref!r} must be a list or a 'profile:' setting"
                  for ref, allowed in reaction.when.items()
                  if isinstance(allowed, str) and not allowed.startswith("profile:")]

@@ -120,6 +120,19 @@ def test_a_binding_decision_lifts_the_watch_its_impasse_opened(new_uow: UowFacto
     assert trajectories(new_uow) == {"zorgplicht": "bindend_besloten", "thuiszitterwacht": "opgeheven"}
 
 
+def test_a_command_the_target_no_longer_allows_is_not_needed_rather_than_refused(new_uow: UowFactory) -> None:
+    """The term passed, but before the relay ran the school admitted the pupil: handing the case to the SWV is
+    not needed any more, and nobody is alarmed by a refusal.
+    """
+    case_id = aanmelding(new_uow)
+    late = Command("meld_beslistermijn_verstreken", Actor("systeem", "termijnbewaking"))
+    handle_command(new_uow(), REGISTRY, case_id, late, LATER)
+    handle_command(new_uow(), REGISTRY, case_id, Command("laat_toe", ZC), LATER)
+    skipped, _ = made(new_uow, DECLARED["zorgplicht_naar_swv"], case_id, 2)
+    assert (skipped.outcome, skipped.reason) == ("overgeslagen", "het dossier staat inmiddels in fase 'toegelaten'")
+    assert trajectories(new_uow) == {"zorgplicht": "toegelaten"}
+
+
 def test_a_command_reaction_without_a_running_target_does_nothing(new_uow: UowFactory) -> None:
     """No watch was opened (or it was closed by a person): lifting it is not needed, and says so."""
     case_id = impasse(new_uow)

@@ -49,6 +49,7 @@ def test_the_shipped_hand_offs_load_and_each_names_its_source() -> None:
      "target 'opened:geen' names no pathway"),
     ({"when": {"event:soort": "soorten"}}, "the values of 'event:soort' must be a list or a 'profile:' setting"),
     ({"unless_open": "bestaat_niet"}, "unless_open names unknown pathway 'bestaat_niet'"),
+    ({"values": {"einddatum": "case:einddatum"}}, "value 'case:einddatum' names no value of the case"),
 ])
 def test_a_defective_hand_off_is_refused_naming_what_is_wrong(changes: dict[str, Any], expected: str) -> None:
     """Each defect is named; nothing defective loads."""
