@@ -7,7 +7,9 @@ The escalation feed reads the outbox (its own cursor in ``feed_cursors``) and ra
   or one declared ``missed_deadline`` that moves it, such as a TLV that lapsed without herbeoordeling):
   an alert to the SWV coordinators of the case's SWV and to the school's zorgcoördinator;
 - for every thuiszitter reported or at home for more than 3 months: an alert to the leerplicht of the
-  municipality where the pupil lives (when the pupil is registered) and to the SWV coordinators.
+  municipality where the pupil lives (when the pupil is registered), to the SWV coordinators and to the
+  zorgcoördinator of the pupil's school, the school that must act (issue 15). For a case verzuim detection
+  opened, detection alerts leerplicht itself; the feed tells the SWV and the school of the report only.
 Titles are Dutch and carry no names: the pseudonymous pupil id, the school's BRIN, dates.
 """
 
@@ -179,8 +181,9 @@ def _alerts_for(row: Any, registry: PathwayRegistry, deadlines: dict[str, tuple[
             return []
         title = f"{THUISZITTER_EVENTS[row.type]}: leerling {row.pupil_id} van school {row.school_brin}"
         audience = [(LEERPLICHT, row.residence_cbs)] if row.residence_cbs and not detected else []
+        school = [(ZORGCOORDINATOR, row.school_brin)] if row.school_brin else []
         return [NewAlert("thuiszitter", role, scope, f"{key}:{role}:{scope}", title, facts, row.case_id,
-                         row.pupil_id) for role, scope in [*audience, *((SWV_COORDINATOR, s) for s in swvs)]]
+                         row.pupil_id) for role, scope in [*audience, *((SWV_COORDINATOR, s) for s in swvs), *school]]
     if row.type not in deadlines:
         return []
     label, tells_leerplicht = deadlines[row.type]

@@ -29,16 +29,20 @@ from domain.errors import DomainError, RoleNotAllowed
 from domain.roles import ADMIN, LEERPLICHT, SWV_COORDINATOR
 from domain.verzuim import Holiday
 from infra import alerts as alert_store
-from infra import audit, verzuim_calendars, verzuim_inputs, verzuim_register
+from infra import audit, verzuim_calendars, verzuim_inputs, verzuim_meldingen, verzuim_register
+from infra import vrijstelling_raadpleging as raadpleging
 from infra.bootstrap import Service, audited_write
 from infra.db import Begin
+from infra.resources import _read
 from infra.silence import episode_scope
 from infra.tables import schools
 from infra.verzuim_calendars import SCHOOL, SWV
-from infra.verzuim_detection import DetectionConfig, DetectionReport, DetectionRun
-from infra.verzuim_inputs import Record, Written
+from infra.verzuim_detection import DetectionConfig, DetectionReport, DetectionRun, Raised
+from infra.verzuim_inputs import IMPORTS, Record, VrijstellingRecord, Written
+from infra.verzuim_meldingen import Counts, Melding
 from infra.verzuim_register import RegisterRow
 from infra.verzuim_weeks import AbsenceWeek, absence_weeks, out_of_school_since
+from infra.vrijstelling_raadpleging import Line, VoornemenRow
 
 log = structlog.get_logger("leerlingroute.verzuim")
 T = TypeVar("T")
@@ -51,6 +55,9 @@ PURPOSES = {
     "thuiszitters.register": "Thuiszitterregister inzien",
     "thuiszitters.export": "Thuiszitterregister exporteren",
     "verzuim.read": "Verzuim bij melding bekijken",
+    "verzuim.melding": "Verzuimmelding aan DUO vastleggen",
+    "verzuim.voornemen": "Voornemen vrijstelling vastleggen",
+    "verzuim.raadpleging": "Raadpleging SWV vastleggen",
     "monitor.verborgen": "Verborgen thuiszitters bekijken",
 }
 """The purpose recorded in the audit log per action (imports: 'Bestand importeren')."""
@@ -103,20 +110,63 @@ class Verzuim:
     def record(self, principal: Principal, record: Record, now: datetime) -> Recorded:
         """Write one record (one transaction, with its audit row), then detect for its pupil."""
         kind = verzuim_inputs.kind_of(record)
+        lines = ([Line(0, record.pupil_id, record.kind, record.first_day)]
+                 if isinstance(record, VrijstellingRecord) else [])
         written = self._audited_in(principal, f"verzuim.{kind}", f"pupil:{record.pupil_id}", now,
-                                   lambda begin: verzuim_inputs.record_one(begin, principal, record, now,
-                                                                           today_in_nl(now)))
+                                   lambda begin: verzuim_inputs.record_one(self._guarded(begin, lines, csv=False),
+                                                                           principal, record, now, today_in_nl(now)))
         return Recorded(written, self.detect(today_in_nl(now), now, written.pupils, keep_raised=True))
 
     def import_csv(self, principal: Principal, kind: str, content: str, now: datetime) -> Recorded:
         """Import a CSV file all or nothing (one transaction, with its audit row), then detect for the pupils
         in it.
         """
+        lines = _vrijstelling_lines(content) if kind == "vrijstellingen" else []
         written = self._audited_in(principal, f"import:{kind}", f"import:{kind}", now,
-                                   lambda begin: verzuim_inputs.import_csv(begin, principal, kind, content, now,
+                                   lambda begin: verzuim_inputs.import_csv(self._guarded(begin, lines, csv=True),
+                                                                           principal, kind, content, now,
                                                                            today_in_nl(now)))
         log.info("import", kind=kind, added=written.added, updated=written.updated, actor_role=principal.role)
         return Recorded(written, self.detect(today_in_nl(now), now, written.pupils))
+
+    def _guarded(self, begin: Begin, lines: Sequence[Line], *, csv: bool) -> Begin:
+        """The write's opener, checking the SWV's consultation of every 5a written (see
+        :mod:`infra.vrijstelling_raadpleging`).
+        """
+        return raadpleging.guarded(begin, self.service.registry, lines, csv=csv) if lines else begin
+
+    # --- meldplicht followed through, the SWV consulted (issue 15 items 4-5) ------------------------------------
+
+    def record_melding(self, principal: Principal, signal_key: str, kind: str, reported_on: date,
+                       now: datetime) -> Melding:
+        """The zorgcoördinator records the school's verzuimmelding to DUO on a meldplicht signal; audited."""
+        def run(begin: Begin) -> Melding:
+            with begin() as conn:
+                return verzuim_meldingen.record(conn, principal, self.service.registry, signal_key, kind,
+                                                reported_on, today_in_nl(now), now)
+        return self._audited_in(principal, "verzuim.melding", f"signal:{signal_key}", now, run)
+
+    def meldingen_counts(self, principal: Principal, first: date, last: date) -> Counts:
+        """Reported, late and unreported meldplicht signals in the user's scope (reached in ``first..last``)."""
+        condition = verzuim_meldingen.scope_of(principal)
+        with self.service.engine.connect() as conn:
+            return verzuim_meldingen.counts(conn, condition, first, last)
+
+    def propose_vrijstelling(self, principal: Principal, pupil_id: str, first_day: date, last_day: date | None,
+                             now: datetime) -> VoornemenRow:
+        """Leerplicht records an intended vrijstelling 5 onder a; the SWV coordinator is asked; audited."""
+        def run(begin: Begin) -> VoornemenRow:
+            with begin() as conn:
+                return raadpleging.propose(conn, principal, self.service.registry, pupil_id, first_day, last_day,
+                                           today_in_nl(now), now)
+        return self._audited_in(principal, "verzuim.voornemen", f"pupil:{pupil_id}", now, run)
+
+    def consult_swv(self, principal: Principal, voornemen_id: int, now: datetime) -> VoornemenRow:
+        """The SWV coordinator records that they were consulted on an intended vrijstelling; audited."""
+        def run(begin: Begin) -> VoornemenRow:
+            with begin() as conn:
+                return raadpleging.consult(conn, principal, voornemen_id, today_in_nl(now), now)
+        return self._audited_in(principal, "verzuim.raadpleging", f"voornemen:{voornemen_id}", now, run)
 
     def set_holidays(self, principal: Principal, scope: str, code: str, holidays: Sequence[Holiday],
                      now: datetime) -> list[Holiday]:
@@ -158,6 +208,10 @@ class Verzuim:
         run = DetectionRun(self.service.engine, self.service.registry, self.service.open_case, as_of, now,
                            self._config())
         report = run.run(pupil_ids, keep_raised=keep_raised)
+        escalated = verzuim_meldingen.escalate(self.service.engine, self.service.registry, as_of, now, pupil_ids)
+        report.alerts += len(escalated)
+        if keep_raised:
+            report.raised += [Raised(a.kind, a.audience_role, a.dedupe_key) for a in escalated]
         log.info("verzuim_detection", **report.counts(), pupils="candidates" if pupil_ids is None else len(pupil_ids))
         return report
 
@@ -264,6 +318,21 @@ class Verzuim:
     def _audit(self, principal: Principal, action: str, resource: str, now: datetime, outcome: str) -> None:
         audit.append(self.service.engine, at=now, user_id=principal.user_id, role=principal.role, action=action,
                      resource=resource[:120], purpose=PURPOSES.get(action, "Bestand importeren"), outcome=outcome)
+
+
+def _vrijstelling_lines(content: str) -> list[Line]:
+    """The lines of a vrijstellingen file as far as they read (the import itself reports any defect)."""
+    try:
+        rows = _read(IMPORTS["vrijstellingen"], content)
+    except DomainError:
+        return []
+    found = []
+    for line, row in rows:
+        try:
+            found.append(Line(line, row["pupil_id"], row["kind"], date.fromisoformat(row["first_day"])))
+        except (KeyError, ValueError):
+            continue
+    return found
 
 
 __all__ = ["SCHOOL", "SWV", "Recorded", "Verzuim", "VerzuimEnv"]

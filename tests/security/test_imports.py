@@ -209,12 +209,12 @@ def test_a_zorgcoordinator_grants_no_vrijstelling_beyond_the_days_the_pupil_was_
                     f"{pupil_id},{OWN},2026-08-24,2026-08-28", f"{pupil_id},{ELSEWHERE},2026-08-31,").status_code == 200
     header = "leerling_id,soort,eerste_dag,laatste_dag"
     for last in ("", "2026-09-30"):
-        refused = _verzuim(api, "vrijstellingen", header, f"{pupil_id},5a,2026-08-25,{last}", who="zorgcoordinator")
+        refused = _verzuim(api, "vrijstellingen", header, f"{pupil_id},5b,2026-08-25,{last}", who="zorgcoordinator")
         assert ELSEWHERE not in problem(refused, 422, "import-rejected")["detail"]
-        by_api = api.post("/vrijstellingen", json={"pupil_id": pupil_id, "kind": "5a", "first_day": "2026-08-25",
+        by_api = api.post("/vrijstellingen", json={"pupil_id": pupil_id, "kind": "5b", "first_day": "2026-08-25",
                                                    "last_day": last or None})
         assert ELSEWHERE not in problem(by_api, 403, "out-of-scope")["detail"]
-    within = _verzuim(api, "vrijstellingen", header, f"{pupil_id},5a,2026-08-25,2026-08-27", who="zorgcoordinator")
+    within = _verzuim(api, "vrijstellingen", header, f"{pupil_id},5b,2026-08-25,2026-08-27", who="zorgcoordinator")
     assert within.status_code == 200, within.text
 
 
