@@ -96,3 +96,19 @@ def test_without_a_prefect_api_url_the_relay_says_so() -> None:
 def _item(case_id: str, seq: int) -> OutboxItem:
     """An outbox item as far as its event id goes (case and sequence number)."""
     return OutboxItem(0, case_id, seq, "", "opp", None, "", datetime.now(UTC))
+
+
+@pytest.mark.prefect
+@pytest.mark.usefixtures("prefect_api", "flow_database")
+def test_the_relay_flow_run_makes_the_hand_off_once_and_relays_what_it_opened() -> None:
+    """An impasse in the zorgplicht: the relay_events flow run starts the thuiszitterwacht, relays its event too,
+    and a second run opens nothing more.
+    """
+    now = datetime.now(UTC)
+    command = Command("registreer_aanmelding", ZC, {"aangemeld_op": now.date().isoformat(), "schriftelijk": True})
+    case_id = service().open_case(NewCase("zorgplicht", "14PS03", "lln-z"), command, now).case_id
+    service().handle(case_id, Command("meld_impasse", ZC, {"toelichting": "geen plek"}), now)
+    assert relay_events() == 3  # the aanmelding, the impasse, and the watch the hand-off opened
+    assert relay_events() == 0
+    pathways = sorted(c.pathway for c in service().timeline("lln-z", datetime.now(UTC)))
+    assert pathways == ["thuiszitterwacht", "zorgplicht"]
