@@ -143,6 +143,19 @@ def record(conn: Connection, principal: Principal, registry: PathwayRegistry, si
         meldplicht_meldingen.c.signal_key == signal_key)).one(), today)
 
 
+def state_of(conn: Connection, registry: PathwayRegistry, facts: dict[str, Any], brin: str,
+             today: date) -> Melding:
+    """Where the report of the meldplicht signal an alert's ``facts`` name stands: recorded, or due by when."""
+    key = str(facts["signal"])
+    row = conn.execute(select(meldplicht_meldingen).where(meldplicht_meldingen.c.signal_key == key)).first()
+    if row is not None:
+        return _melding(row, today)
+    reached_on = date.fromisoformat(str(facts["reached_on"]))
+    due_on = meld_uiterlijk(reached_on, settings_of(registry)(swv_of_school(conn, brin)).meldplicht_termijn_werkdagen)
+    return Melding(key, str(facts["pupil_id"]), brin, reached_on, due_on, None, None, None,
+                   melding_status(reached_on, None, today, due_on=due_on), None)
+
+
 def _melding(row: Any, today: date) -> Melding:
     status = melding_status(row.reached_on, row.reported_on, today, due_on=row.due_on)
     return Melding(row.signal_key, row.pupil_id, row.school_brin, row.reached_on, row.due_on, row.reported_on,

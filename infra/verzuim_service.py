@@ -26,7 +26,7 @@ from sqlalchemy import Connection
 from domain.access import Principal, check_monitor_reader
 from domain.durations import NL
 from domain.errors import DomainError, RoleNotAllowed
-from domain.roles import ADMIN, LEERPLICHT, SWV_COORDINATOR
+from domain.roles import ADMIN, LEERPLICHT, SWV_COORDINATOR, ZORGCOORDINATOR
 from domain.verzuim import Holiday
 from infra import alerts as alert_store
 from infra import audit, verzuim_calendars, verzuim_inputs, verzuim_meldingen, verzuim_register
@@ -145,6 +145,14 @@ class Verzuim:
                 return verzuim_meldingen.record(conn, principal, self.service.registry, signal_key, kind,
                                                 reported_on, today_in_nl(now), now)
         return self._audited_in(principal, "verzuim.melding", f"signal:{signal_key}", now, run)
+
+    def melding_at_alert(self, principal: Principal, alert: alert_store.Alert, now: datetime) -> Melding | None:
+        """For a meldplicht alert in a zorgcoördinator's inbox: where the school's report stands."""
+        if alert.kind != verzuim_meldingen.MELDPLICHT or principal.role != ZORGCOORDINATOR or not alert.from_detection:
+            return None
+        with self.service.engine.connect() as conn:
+            return verzuim_meldingen.state_of(conn, self.service.registry, alert.facts, alert.audience_scope,
+                                              today_in_nl(now))
 
     def meldingen_counts(self, principal: Principal, first: date, last: date) -> Counts:
         """Reported, late and unreported meldplicht signals in the user's scope (reached in ``first..last``)."""

@@ -19,7 +19,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from domain.access import Principal
-from domain.errors import NotFound
+from domain.errors import DomainError, InvalidCommand, NotFound
+from domain.verzuim.melding import MELDING_KINDS, STATUS_LABELS
 from infra.alerts import Alert
 from infra.bootstrap import Service
 from infra.verzuim_service import Verzuim
@@ -38,7 +39,10 @@ WEEKS_BEFORE = 2
 MAX_WEEKS = 26
 KINDS = {"thuiszitter": "Thuiszitter", "dreigend_thuiszitter": "Dreigend thuiszitter",
          "thuiszitter_terug": "Thuiszitter weer op school",
-         "escalatie": "Termijn verstreken", "meldplicht": "Meldplicht verzuim", "overdracht": "Overdracht niet gelukt"}
+         "escalatie": "Termijn verstreken", "meldplicht": "Meldplicht verzuim", "overdracht": "Overdracht niet gelukt",
+         "meldplicht_niet_gemeld": "Verzuimmelding niet gedaan",
+         "vrijstelling_raadpleging": "Raadpleging vrijstelling 5 onder a",
+         "vrijstelling_geraadpleegd": "SWV geraadpleegd over vrijstelling"}
 BAR_STEP, BAR_WIDTH, CHART_HEIGHT, DAY_HEIGHT = 34, 24, 150, 26
 
 
@@ -118,6 +122,47 @@ def acknowledge(request: Request, alert_id: str, form: FormDep) -> Response:
     return RedirectResponse(f"/meldingen/{alert_id}?afgehandeld=1", status_code=303)
 
 
+@router.post("/meldingen/{alert_id}/duo-melding", response_class=HTMLResponse)
+def record_duo_melding(request: Request, alert_id: str, form: FormDep) -> Response:
+    """The zorgcoördinator records the school's verzuimmelding to DUO on a meldplicht alert (CSRF-checked)."""
+    session = signed_in(request)
+    if session is None:
+        return to_sign_in(request)
+    if not csrf_ok(session, form):
+        return form_refused(request, session)
+    svc, at = service(request), now(request)
+    found = find_alert(svc, session.principal, alert_id, at)
+    if found is None or "signal" not in found.facts:
+        return _alert_not_found(request, session)
+    problems = _record_duo(svc, session.principal, found, form_text(form, "soort"),
+                           form_text(form, "gemeld_op").strip(), at)
+    if problems:
+        return _duo_refused(svc, session, request, found, at, problems)
+    return RedirectResponse(f"/meldingen/{alert_id}?gemeld=1", status_code=303)
+
+
+def _record_duo(svc: Service, principal: Principal, alert: Alert, kind: str, day: str, at: datetime) -> list[str]:
+    """Record the report; what is wrong with it in Dutch (empty: recorded)."""
+    try:
+        reported_on = date.fromisoformat(day)
+    except ValueError:
+        return [f"Vul een geldige meldingsdatum in, bijvoorbeeld {local_date(at).isoformat()}."]
+    try:
+        Verzuim(svc).record_melding(principal, str(alert.facts["signal"]), kind, reported_on, at)
+    except InvalidCommand as error:
+        return list(error.problems)
+    except DomainError as error:
+        return [error.detail_nl]
+    return []
+
+
+def _duo_refused(svc: Service, session: WebSession, request: Request, alert: Alert, at: datetime,
+                 problems: list[str]) -> Response:
+    context = _detail(svc, session.principal, alert, at, done=False)
+    context["duo_errors"] = problems
+    return page(request, "melding.html", context, 422, session)
+
+
 def _alert_not_found(request: Request, session: WebSession) -> Response:
     return error_page(request, 404, "Niet gevonden", "Deze melding bestaat niet, of ze staat niet in uw meldingen.",
                       session)
@@ -135,7 +180,9 @@ def _detail(svc: Service, principal: Principal, alert: Alert, at: datetime, *, d
     weeks = absence_bars(svc, principal, alert, at)
     return {"title": "Melding", "nav": "meldingen", "alert": alert, "facts": _facts(alert), "weeks": weeks,
             "chart_height": CHART_HEIGHT, "bar_width": BAR_WIDTH, "day_height": DAY_HEIGHT,
-            "done": done, "note": "", "note_error": None, "kind_label": kind_label}
+            "done": done, "note": "", "note_error": None, "kind_label": kind_label,
+            "duo": Verzuim(svc).melding_at_alert(principal, alert, at), "duo_kinds": MELDING_KINDS,
+            "duo_statuses": STATUS_LABELS, "duo_errors": [], "today": local_date(at)}
 
 
 def _facts(alert: Alert) -> list[tuple[str, str]]:
