@@ -9,7 +9,9 @@ the period (by ``occurred_at``), counted over the cases the reader may see:
 - knooppunten (and Ronde Tafel Overleggen) held, on time or after their deadline passed;
 - thuiszitters reported, and those at home longer than 3 months (Thuiszitterspact);
 - schorsingen, and those longer than one day (reported to the Inspectie: WPO art. 40c, WVO art. 27);
-  verwijderingen, and those without another school that admits the pupil (DOMAIN.md §4).
+  verwijderingen, and those without another school that admits the pupil (DOMAIN.md §4);
+- verzuimmeldingen: the meldplicht signals reached in the period that the school reported to DUO in time,
+  late, or not within the term (Leerplichtwet art. 21a; counted from the register of reports, issue 15).
 """
 
 from __future__ import annotations
@@ -59,6 +61,9 @@ class Indicators:
     schorsingen_langer_dan_een_dag: int = 0
     verwijderingen: int = 0
     verwijderingen_zonder_nieuwe_school: int = 0
+    verzuimmeldingen_op_tijd: int = 0
+    verzuimmeldingen_te_laat: int = 0
+    verzuimmeldingen_niet_gedaan: int = 0
 
 
 def indicators(in_period: Iterable[tuple[str, str, dict[str, Any]]], late_cases: Iterable[str],

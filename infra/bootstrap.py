@@ -10,7 +10,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TypeVar
 
@@ -38,8 +38,9 @@ from domain.ports import OutboxItem
 from domain.registry import PathwayRegistry
 from domain.roles import ADMIN, ZORGCOORDINATOR
 from domain.stalled import Digest, DigestNotFound, TimeInStage, build_digest, stage_norms
+from domain.terms import last_day_of
 from domain.views import CaseStatus, HistoryEntry, case_status, history_entry, with_links
-from infra import accounts, advice, audit, monitoring, resources, scope, stream
+from infra import accounts, advice, audit, monitoring, resources, scope, stream, verzuim_meldingen
 from infra import alerts as alert_store
 from infra import digests as digest_store
 from infra import silence as silence_store
@@ -386,8 +387,12 @@ class Service:
         """The DOMAIN.md §5 indicators over [start, end) for the cases in the user's scope."""
         check_monitor_reader(principal.role)
         with self.engine.connect() as conn:
-            return monitoring.period_indicators(conn, scope.case_scope(principal, self.registry), self.registry,
-                                                start, end, now)
+            found = monitoring.period_indicators(conn, scope.case_scope(principal, self.registry), self.registry,
+                                                 start, end, now)
+            reports = verzuim_meldingen.counts(conn, verzuim_meldingen.scope_of(principal),
+                                               start.astimezone(NL).date(), last_day_of(end))
+        return replace(found, verzuimmeldingen_op_tijd=reports.op_tijd, verzuimmeldingen_te_laat=reports.te_laat,
+                       verzuimmeldingen_niet_gedaan=reports.niet_gemeld)
 
     def alerts(self, principal: Principal, state: str, limit: int, offset: int, now: datetime,
                ) -> tuple[list[alert_store.Alert], int]:

@@ -33,7 +33,7 @@ from domain.context import DEFAULT_PROFILE
 from domain.durations import NL
 from domain.errors import InvalidCommand, NotFound, RoleNotAllowed
 from domain.registry import PathwayRegistry
-from domain.roles import ADMIN, LEERPLICHT, SWV_COORDINATOR, ZORGCOORDINATOR
+from domain.roles import ADMIN, BTO, LEERPLICHT, SWV_COORDINATOR, ZORGCOORDINATOR
 from domain.verzuim import VerzuimSettings
 from domain.verzuim.melding import (
     MELDING_KINDS,
@@ -253,13 +253,14 @@ def scope_of(principal: Principal) -> ColumnElement[bool]:
     table = meldplicht_meldingen
     if principal.role == ADMIN:
         return true()
-    if principal.role == SWV_COORDINATOR:
+    if principal.role in (SWV_COORDINATOR, BTO):
         return table.c.swv_code.in_(principal.scopes)
     if principal.role == LEERPLICHT:
         return table.c.residence_cbs.in_(principal.scopes)
     if principal.role == ZORGCOORDINATOR:
         return table.c.school_brin.in_(principal.scopes)
-    raise RoleNotAllowed("lees_verzuimmeldingen", principal.role, (ADMIN, SWV_COORDINATOR, LEERPLICHT, ZORGCOORDINATOR))
+    raise RoleNotAllowed("lees_verzuimmeldingen", principal.role,
+                         (ADMIN, SWV_COORDINATOR, BTO, LEERPLICHT, ZORGCOORDINATOR))
 
 
 def counts(conn: Connection, condition: ColumnElement[bool], first: date, last: date) -> Counts:

@@ -82,6 +82,9 @@ class IndicatorsOut(BaseModel):
     schorsingen_langer_dan_een_dag: int
     verwijderingen: int
     verwijderingen_zonder_nieuwe_school: int
+    verzuimmeldingen_op_tijd: int
+    verzuimmeldingen_te_laat: int
+    verzuimmeldingen_niet_gedaan: int
 
 
 @router.get("/stalled", response_model=StalledOut, responses=ERRORS)

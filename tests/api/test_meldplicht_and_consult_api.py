@@ -70,13 +70,24 @@ def counts(api: httpx.Client) -> dict[str, Any]:
     return found
 
 
+def indicators(api: httpx.Client) -> tuple[int, int, int]:
+    """The monitor's verzuimmeldingen for September 2026 in the SWV coordinator's scope: on time, late, not made."""
+    response = api.get("/monitor/indicators", params={"start": "2026-09-01T00:00:00+02:00",
+                                                      "end": "2026-10-01T00:00:00+02:00"},
+                       headers=bearer("swv_coordinator"))
+    assert response.status_code == 200, response.text
+    found = response.json()
+    return (found["verzuimmeldingen_op_tijd"], found["verzuimmeldingen_te_laat"],
+            found["verzuimmeldingen_niet_gedaan"])
+
+
 def test_an_unreported_meldplicht_signal_escalates_once_after_five_working_days(
         api: httpx.Client, clock: ControllableClock) -> None:
     """Reached Tuesday 8 September: due by Tuesday 15 September. Detection as of the 15th escalates nothing;
     as of the 16th it alerts the zorgcoördinator of the school and the SWV coordinator, once, however often
     it runs (for the pupil or for every candidate); the register counts it as not reported.
     """
-    before = counts(api)
+    before, shown = counts(api), indicators(api)
     lln, _ = signal_of(api, clock, date(2026, 9, 8))
     detect(api, clock, date(2026, 9, 15), lln)
     assert alerts_of(api, "zorgcoordinator", lln, ESCALATION) == []
@@ -93,6 +104,7 @@ def test_an_unreported_meldplicht_signal_escalates_once_after_five_working_days(
     assert [a["audience_scope"] for a in alerts_of(api, "swv_coordinator", lln, ESCALATION)] == ["VO3102"]
     assert alerts_of(api, "zc_elsewhere", lln) == []
     assert counts(api)["niet_gemeld"] == before["niet_gemeld"] + 1
+    assert indicators(api)[2] == shown[2] + 1
 
 
 def test_absence_recorded_late_gives_the_school_its_working_days_before_escalation_but_counts_late(
@@ -112,8 +124,10 @@ def test_absence_recorded_late_gives_the_school_its_working_days_before_escalati
 
 def test_a_signal_reported_in_time_or_late_does_not_escalate_and_the_register_counts_it(
         api: httpx.Client, clock: ControllableClock) -> None:
-    """One report on the last working day (in time), one the day after (late): neither escalates."""
-    before = counts(api)
+    """One report on the last working day (in time), one the day after (late): neither escalates; the register
+    and the monitor's indicators count one in time and one late.
+    """
+    before, shown = counts(api), indicators(api)
     in_time, key = signal_of(api, clock, date(2026, 9, 8))
     clock.set(at(date(2026, 9, 15), 16))
     recorded = report(api, key, date(2026, 9, 15))
@@ -131,6 +145,8 @@ def test_a_signal_reported_in_time_or_late_does_not_escalate_and_the_register_co
     after = counts(api)
     assert (after["op_tijd"] - before["op_tijd"], after["te_laat"] - before["te_laat"],
             after["gemeld"] - before["gemeld"]) == (1, 1, 2)
+    now_shown = indicators(api)
+    assert (now_shown[0] - shown[0], now_shown[1] - shown[1]) == (1, 1)
 
 
 def test_recording_a_report_is_the_schools_zorgcoordinators_only_audited_and_bad_input_changes_nothing(
