@@ -154,6 +154,14 @@ class Verzuim:
             return verzuim_meldingen.state_of(conn, self.service.registry, alert.facts, alert.audience_scope,
                                               today_in_nl(now))
 
+    def voornemen_at_alert(self, principal: Principal, alert: alert_store.Alert) -> VoornemenRow | None:
+        """For a consultation alert in an SWV coordinator's inbox: the intended vrijstelling it asks about."""
+        voornemen = alert.facts.get("voornemen")
+        if alert.kind != raadpleging.ASKED or principal.role != SWV_COORDINATOR or not isinstance(voornemen, int):
+            return None
+        with self.service.engine.connect() as conn:
+            return raadpleging.find(conn, voornemen)
+
     def meldingen_counts(self, principal: Principal, first: date, last: date) -> Counts:
         """Reported, late and unreported meldplicht signals in the user's scope (reached in ``first..last``)."""
         condition = verzuim_meldingen.scope_of(principal)

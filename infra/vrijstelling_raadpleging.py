@@ -157,6 +157,12 @@ def consult(conn: Connection, principal: Principal, voornemen_id: int, today: da
     return row
 
 
+def find(conn: Connection, voornemen_id: int) -> VoornemenRow | None:
+    """An intended vrijstelling by id (the caller checked the reader may see it)."""
+    row = conn.execute(select(vrijstelling_voornemens).where(vrijstelling_voornemens.c.id == voornemen_id)).first()
+    return None if row is None else _row(row)
+
+
 def _row(r: Any) -> VoornemenRow:
     return VoornemenRow(r.id, r.pupil_id, r.kind, r.first_day, r.last_day, r.swv_code, r.voorgenomen_on,
                         r.raadplegen_uiterlijk, r.geraadpleegd_on, r.status)

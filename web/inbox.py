@@ -156,6 +156,26 @@ def _record_duo(svc: Service, principal: Principal, alert: Alert, kind: str, day
     return []
 
 
+@router.post("/meldingen/{alert_id}/raadpleging", response_class=HTMLResponse)
+def record_consultation(request: Request, alert_id: str, form: FormDep) -> Response:
+    """The SWV coordinator records that they were consulted on an intended vrijstelling (CSRF-checked)."""
+    session = signed_in(request)
+    if session is None:
+        return to_sign_in(request)
+    if not csrf_ok(session, form):
+        return form_refused(request, session)
+    svc, at = service(request), now(request)
+    found = find_alert(svc, session.principal, alert_id, at)
+    voornemen = found.facts.get("voornemen") if found is not None else None
+    if found is None or found.kind != "vrijstelling_raadpleging" or not isinstance(voornemen, int):
+        return _alert_not_found(request, session)
+    try:
+        Verzuim(svc).consult_swv(session.principal, voornemen, at)
+    except DomainError as error:
+        return error_page(request, 403, "Niet toegestaan", error.detail_nl, session)
+    return RedirectResponse(f"/meldingen/{alert_id}?geraadpleegd=1", status_code=303)
+
+
 def _duo_refused(svc: Service, session: WebSession, request: Request, alert: Alert, at: datetime,
                  problems: list[str]) -> Response:
     context = _detail(svc, session.principal, alert, at, done=False)
@@ -182,7 +202,8 @@ def _detail(svc: Service, principal: Principal, alert: Alert, at: datetime, *, d
             "chart_height": CHART_HEIGHT, "bar_width": BAR_WIDTH, "day_height": DAY_HEIGHT,
             "done": done, "note": "", "note_error": None, "kind_label": kind_label,
             "duo": Verzuim(svc).melding_at_alert(principal, alert, at), "duo_kinds": MELDING_KINDS,
-            "duo_statuses": STATUS_LABELS, "duo_errors": [], "today": local_date(at)}
+            "duo_statuses": STATUS_LABELS, "duo_errors": [], "today": local_date(at),
+            "voornemen": Verzuim(svc).voornemen_at_alert(principal, alert)}
 
 
 def _facts(alert: Alert) -> list[tuple[str, str]]:

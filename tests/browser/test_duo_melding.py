@@ -1,6 +1,7 @@
-"""The zorgcoördinator records the school's verzuimmelding to DUO on a meldplicht alert, in a real browser
-(issue 15 item 4): the alert says by when, a date in the future is refused in Dutch and changes nothing,
-a valid report is shown as made in time.
+"""In a real browser (issue 15 items 4-5): the zorgcoördinator records the school's verzuimmelding to DUO on
+a meldplicht alert (the alert says by when, a date in the future is refused in Dutch and changes nothing, a
+valid report is shown as made in time); the SWV coordinator records the consultation on an intended
+vrijstelling 5 onder a.
 """
 
 from __future__ import annotations
@@ -56,4 +57,23 @@ def test_the_zorgcoordinator_records_the_duo_report_on_a_meldplicht_alert(page: 
     expect(page.locator("#duo-stand")).to_have_text(
         "Gemeld op 2 september 2026 als 16 uur ongeoorloofd verzuim binnen 4 lesweken: op tijd gemeld "
         "(uiterlijk 8 september 2026).")
+    expect(page.locator("main")).not_to_contain_text("Jansen")
+
+
+def test_the_swv_coordinator_records_the_consultation_on_an_intended_vrijstelling(page: Page, site: Site) -> None:
+    """Leerplicht intends a 5a for a VO 31-02 pupil: the SWV coordinator's alert says by when to respond, and
+    one click records the consultation, after which leerplicht may record the vrijstelling.
+    """
+    pupil = meldplicht_alert_for_the_school(site)
+    leerplicht = Principal(site.people["leerplicht"].user_id, "leerplicht", ("0957",))
+    Verzuim(site.service).propose_vrijstelling(leerplicht, pupil, date(2026, 9, 7), date(2027, 7, 31), site.clock())
+    site.sign_in(page, "vo-coordinator")
+    page.goto(site.url("/meldingen"))
+    page.get_by_role("link", name=pupil).first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Raadpleging vrijstelling 5 onder a")
+    expect(page.locator("#raadpleging-stand")).to_contain_text("Reageer uiterlijk 17 september 2026")
+    page.get_by_role("button", name="Raadpleging vastleggen").click()
+    expect(page.get_by_role("status")).to_contain_text("De raadpleging is vastgelegd")
+    expect(page.locator("#raadpleging-stand")).to_have_text(
+        "U bent op 3 september 2026 geraadpleegd over de voorgenomen vrijstelling per 7 september 2026.")
     expect(page.locator("main")).not_to_contain_text("Jansen")
