@@ -11,7 +11,12 @@ from the first school day up to the day before the as-of date (default Monday 14
 
 * illness (geoorloofd): on average 4.5 school days per pupil, 2-6 hours -- about 2.5% absent a day;
 * sporadic truancy: 10% of pupils, 1-6 days of 1-4 hours; runs of 1-3 weeks: 2% of pupils;
-* thuiszitters: 0.15% of pupils absent every school day for the last 5-35 weeks (a third came back).
+* thuiszitters: 0.15% of pupils absent every school day for the last 5-35 weeks (a third came back);
+* partial truants (issue 15): 0.5% of pupils skip one lesson every school day for the last 4-8 weeks
+  (meldplicht signals, never a thuiszitter: only whole days out of school count);
+* hidden thuiszitters (issue 15): 0.05% of pupils at home 'in overleg' (authorised, category
+  ``thuis_in_overleg``) every school day for the last 5-20 weeks;
+* kwalificatieplichtigen (VO pupils of 16 and 17) count as thuiszitters by default (issue 15).
 
 Then, each in a fresh child process (its wall time and peak RSS, ``ru_maxrss``, are reported):
 
@@ -116,10 +121,15 @@ class World:
         u = rng.random()
         last = self._enrollments(rng, pid, brin, days, u, rows)
         sick = rng.sample(days, min(len(days), int(rng.expovariate(1 / 4.5))))
-        rows["absences"] += [(pid, d, float(rng.randint(2, 6)), True, "ziek") for d in sick if d <= last]
+        rows["absences"] += [(pid, d, float(rng.randint(2, 6)), True, "ziek", "ziek", None) for d in sick if d <= last]
         taken = set(sick)
-        rows["absences"] += [(pid, d, h, False, "ongeoorloofd") for d, h in self._truancy(rng, days, u)
-                             if d not in taken and d <= last]
+        if 0.1265 <= u < 0.127:  # a hidden thuiszitter: at home in overleg for the last 5-20 weeks
+            home = days[max(0, len(days) - rng.randint(25, 100)):]
+            rows["absences"] += [(pid, d, 6.0, True, "thuis in overleg", "thuis_in_overleg", None) for d in home
+                                 if d not in taken and d <= last]
+            return
+        rows["absences"] += [(pid, d, h, False, "ongeoorloofd", "spijbelen", None)
+                             for d, h in self._truancy(rng, days, u) if d not in taken and d <= last]
 
     def _enrollments(self, rng: random.Random, pid: str, brin: str, days: list[date], u: float,
                      rows: dict[str, list[tuple[Any, ...]]]) -> date:
@@ -150,6 +160,8 @@ class World:
             return [(d, float(rng.randint(4, 6))) for d in days[start:start + rng.randint(5, 15)]]
         if u < 0.1215:  # sporadic
             return [(d, float(rng.randint(1, 4))) for d in rng.sample(days, rng.randint(1, 6))]
+        if u < 0.1265:  # a partial truant: one lesson every school day for the last 4-8 weeks
+            return [(d, 1.0) for d in days[max(0, len(days) - rng.randint(20, 40)):]]
         return []
 
     def day_batch(self, day: date, seed: int, home: set[str]) -> list[tuple[Any, ...]]:
@@ -161,9 +173,9 @@ class World:
             if f"p{n:08d}" in home:
                 continue
             if u < 0.025:
-                rows.append((f"p{n:08d}", day, 4.0, True, "ziek"))
+                rows.append((f"p{n:08d}", day, 4.0, True, "ziek", "ziek", None))
             elif u < 0.03:
-                rows.append((f"p{n:08d}", day, 2.0, False, "ongeoorloofd"))
+                rows.append((f"p{n:08d}", day, 2.0, False, "ongeoorloofd", "spijbelen", None))
         return rows
 
 
@@ -183,7 +195,7 @@ def _iso(value: Any) -> Any:
 COLUMNS = {
     "pupils": ("id", "school_brin", "residence_cbs", "birth_date", "updated_at"),
     "enrollments": ("pupil_id", "school_brin", "first_day", "last_day", "recorded_at"),
-    "absences": ("pupil_id", "day", "hours", "authorized", "reason", "recorded_at"),
+    "absences": ("pupil_id", "day", "hours", "authorized", "reason", "reason_kind", "scheduled_hours", "recorded_at"),
     "vrijstellingen": ("pupil_id", "kind", "first_day", "last_day", "recorded_at"),
 }
 
@@ -267,13 +279,15 @@ def add_rows(url: str, table: str, rows: list[tuple[Any, ...]]) -> None:
     engine.dispose()
 
 
-def at_home(url: str, day: date) -> list[str]:
-    """The pupils absent all day (5 hours or more, not authorised) on ``day``: the thuiszitters."""
+def at_home(url: str, day: date, *, hidden: bool = False) -> list[str]:
+    """The pupils absent all day (5 hours or more, not authorised) on ``day``: the thuiszitters; ``hidden``:
+    those at home in overleg (the hidden thuiszitters).
+    """
     engine = create_engine(url)
+    where = "reason_kind = 'thuis_in_overleg'" if hidden else "NOT authorized AND hours >= 5"
     with engine.connect() as conn:
-        found = list(conn.execute(text("SELECT pupil_id FROM absences WHERE day = :day AND NOT authorized "
-                                       "AND hours >= 5"), {"day": day.isoformat() if url.startswith("sqlite")
-                                                            else day}).scalars())
+        found = list(conn.execute(text(f"SELECT pupil_id FROM absences WHERE day = :day AND {where}"),  # noqa: S608
+                                  {"day": day.isoformat() if url.startswith("sqlite") else day}).scalars())
     engine.dispose()
     return found
 
@@ -299,7 +313,10 @@ def enrolled_sample(url: str, world: World, count: int) -> list[str]:
 def detect_in_child(url: str, as_of: date) -> dict[str, Any]:
     """One daily detection run in a fresh process: its figures, wall time and peak RSS."""
     out = subprocess.run([sys.executable, __file__, "--child-detect", url, as_of.isoformat()],
-                         capture_output=True, text=True, check=True)
+                         capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        print(out.stderr[-4000:], file=sys.stderr, flush=True)
+        out.check_returncode()
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
@@ -342,7 +359,7 @@ def incremental(url: str, world: World, as_of: date) -> dict[str, Any]:
                          days=3000, token=token)
     week = World.school_days("zuid", as_of - timedelta(days=8), as_of - timedelta(days=1))[-3:]
     chosen = enrolled_sample(url, world, INCREMENTAL_PUPILS)
-    add_rows(url, "absences", [(p, d, 6.0, False, "bench") for p in chosen for d in week[:2]])
+    add_rows(url, "absences", [(p, d, 6.0, False, "bench", "spijbelen", None) for p in chosen for d in week[:2]])
     now = datetime(as_of.year, as_of.month, as_of.day, 18, tzinfo=NL)
     server, thread, base = _serve(service, now)
     configure_logging(logging.WARNING)
@@ -375,9 +392,11 @@ def run_size(backend: str, pupils: int, as_of: date, seed: int, folder: Path) ->
         catch_up = detect_in_child(url, as_of)
         print(f"    catch-up run: {catch_up}", flush=True)
         previous = World.school_days("zuid", as_of - timedelta(days=7), as_of - timedelta(days=1))[-1]
-        home = at_home(url, previous)
-        add_rows(url, "absences", [*world.day_batch(as_of, seed, set(home)),
-                                   *((p, as_of, 6.0, False, "ongeoorloofd") for p in home)])
+        home, hidden = at_home(url, previous), at_home(url, previous, hidden=True)
+        add_rows(url, "absences", [*world.day_batch(as_of, seed, {*home, *hidden}),
+                                   *((p, as_of, 6.0, False, "ongeoorloofd", "spijbelen", None) for p in home),
+                                   *((p, as_of, 6.0, True, "thuis in overleg", "thuis_in_overleg", None)
+                                     for p in hidden)])
         daily = detect_in_child(url, as_of + timedelta(days=1))
         print(f"    daily run:    {daily}", flush=True)
         inc = incremental(url, world, as_of + timedelta(days=1))
