@@ -36,7 +36,30 @@ def thuiszitter_school_geldig(_: Case, payload: Mapping[str, JSON], __: Context)
     return brin_missing("school-ongeldig", payload.get("school_brin"), "de school waar de leerling naartoe gaat")
 
 
+def thuiszitter_vrijstelling_na_raadpleging(case: Case, payload: Mapping[str, JSON], context: Context,
+                                            ) -> list[Missing]:
+    """Where the profile says so (VO 31-02, seed 001 §4.7), a vrijstelling 5 onder a is granted only after the SWV
+    coordinator was consulted: the decision records the day, not before the thuiszitter was reported nor later
+    than the decision itself.
+    """
+    verzuim = context.profile.setting("verzuim") or {}
+    if payload.get("kind") != "5a" or not verzuim.get("vrijstelling_raadpleging_swv"):
+        return []
+    day = payload.get("swv_geraadpleegd_op")
+    if day is None:
+        return [Missing("swv-niet-geraadpleegd",
+                        "Voor een vrijstelling op grond van artikel 5 onder a raadpleegt leerplicht eerst de "
+                        "coördinator van het samenwerkingsverband; vul in wanneer dat gebeurde.")]
+    decided = (context.instant or case.stage_entered_at).astimezone(NL).date()
+    if date.fromisoformat(str(day)) > decided:
+        return [Missing("raadpleging-na-besluit",
+                        f"De raadpleging van het samenwerkingsverband ({day}) ligt na het besluit "
+                        f"({decided.isoformat()}).")]
+    return []
+
+
 GUARDS: Mapping[str, Guard] = {
+    "thuiszitter_vrijstelling_na_raadpleging": thuiszitter_vrijstelling_na_raadpleging,
     "thuiszitter_sinds_voor_melding": thuiszitter_sinds_voor_melding,
     "thuiszitter_school_geldig": thuiszitter_school_geldig,
 }

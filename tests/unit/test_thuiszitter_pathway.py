@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from domain.case import Actor, Case, Command, Decision, Timer
+from domain.context import Context, Profile
 from domain.durations import NL
 from domain.errors import GuardFailed, RoleNotAllowed
 from domain.registry import PathwayRegistry
@@ -122,6 +123,37 @@ def test_leerplicht_grants_a_vrijstelling_which_ends_the_trajectory() -> None:
     decision = send(case, "vrijstelling", REPORTED + timedelta(weeks=6), {"kind": "5a"}, LEERPLICHT)
     assert (case.stage, [t.name for t in decision.cancelled]) == ("vrijgesteld", ["thuiszitter_escalatie"])
     assert case.artifacts["vrijstelling"]["kind"] == "5a"
+
+
+VO_3102 = Profile("vo-31-02", "VO 31-02", settings={"verzuim": {"vrijstelling_raadpleging_swv": True}})
+
+
+def test_where_the_swv_is_consulted_a_5a_records_when_and_is_refused_without_it() -> None:
+    """VO 31-02 (seed 001 §4.7): leerplicht consults the SWV coordinator before a 5 onder a; without the day of
+    that consultation the vrijstelling is refused, with it granted; a 5 onder b needs none.
+    """
+    case, _ = reported()
+    send(case, "bespreek", REPORTED + timedelta(days=10), {"afspraken": "medische verklaring gevraagd"})
+    at = REPORTED + timedelta(weeks=6)
+    with pytest.raises(GuardFailed) as refused:
+        case.handle(THUISZITTER, Command("vrijstelling", LEERPLICHT, {"kind": "5a"}), at, Context(VO_3102))
+    assert [m.code for m in refused.value.missing] == ["swv-niet-geraadpleegd"]
+    late = {"kind": "5a", "swv_geraadpleegd_op": "2026-12-01"}
+    with pytest.raises(GuardFailed) as later:
+        case.handle(THUISZITTER, Command("vrijstelling", LEERPLICHT, late), at, Context(VO_3102, instant=at))
+    assert [m.code for m in later.value.missing] == ["raadpleging-na-besluit"]
+    case.handle(THUISZITTER, Command("vrijstelling", LEERPLICHT, {"kind": "5a", "swv_geraadpleegd_op": "2026-11-16"}),
+                at, Context(VO_3102, instant=at))
+    assert case.artifacts["vrijstelling"]["swv_geraadpleegd_op"] == "2026-11-16"
+
+
+def test_where_the_swv_is_consulted_a_5b_needs_no_consultation() -> None:
+    """Only the medical/psychological exemption (5 onder a) goes past the SWV."""
+    case, _ = reported()
+    send(case, "bespreek", REPORTED + timedelta(days=10), {"afspraken": "ingeschreven elders"})
+    case.handle(THUISZITTER, Command("vrijstelling", LEERPLICHT, {"kind": "5b"}), REPORTED + timedelta(weeks=6),
+                Context(VO_3102))
+    assert case.stage == "vrijgesteld"
 
 
 def test_only_leerplicht_grants_a_vrijstelling() -> None:
