@@ -189,3 +189,21 @@ def test_a_toeleidings_knooppunt_opens_a_regular_tlv_request(new_uow: UowFactory
         None, False)
     opened, _ = made(new_uow, DECLARED["tlv_aanvragen_na_overleg"], case_id, 3)
     assert opened.outcome == "geopend"
+
+
+def test_a_watched_pupil_found_at_home_gets_a_thuiszitter_case(new_uow: UowFactory) -> None:
+    """The school reports from the watch that the pupil sits at home: the system opens the thuiszitter case with
+    the same facts, so leerplicht hears of it through the thuiszitter's own alert.
+    """
+    case_id = impasse(new_uow)
+    opened, _ = made(new_uow, TO_WACHT, case_id, 2)
+    wacht = str(opened.target_case_id)
+    thuis = Command("meld_thuiszitter", SWV, {"soort": "absoluut", "sinds": "2026-09-07"})
+    handle_command(new_uow(), REGISTRY, wacht, thuis, LATER)
+    reported, _ = made(new_uow, DECLARED["wacht_naar_thuiszitter"], wacht, 2)
+    with new_uow() as uow:
+        thuiszitter = uow.get_case(str(reported.target_case_id))
+    assert (thuiszitter.pathway, thuiszitter.stage) == ("thuiszitter", "gemeld")
+    assert (thuiszitter.artifacts["melding"]["soort"], thuiszitter.artifacts["melding"]["sinds"]) == (
+        "absoluut", "2026-09-07")
+    assert trajectories(new_uow)["thuiszitterwacht"] == "thuiszitter_gemeld"
