@@ -319,11 +319,12 @@ def demo(
 ) -> None:
     """Maak een demo-samenwerkingsverband en laat OPP's een gesimuleerd jaar doorlopen."""
     from infra.demo import load_demo_region, run_demo  # noqa: PLC0415 - only this command needs it
-    from infra.demo_people import WARNING, make_demo_people  # noqa: PLC0415
+    from infra.demo_people import WARNING, make_demo_people, write_accounts_file  # noqa: PLC0415
     from infra.demo_verzuim import PUPILS as DEMO_ABSENT  # noqa: PLC0415
     from infra.demo_verzuim import seed_demo_verzuim  # noqa: PLC0415
 
-    service = _instance_service(demo_settings(Settings()))
+    settings = demo_settings(Settings())
+    service = _instance_service(settings)
     if service.clock.simulated:
         typer.echo(f"Oefenomgeving (LEERLINGROUTE_CLOCK=simulated): de demo loopt tot de gesimuleerde datum "
                    f"{instance_clock.describe_nl(service.now())}.")
@@ -338,6 +339,8 @@ def demo(
         for person in people:
             typer.echo(f"  {person.name:<22} {person.role:<16} wachtwoord {person.password}  "
                        f"TOTP-sleutel {person.totp_secret}")
+        saved = write_accounts_file(settings.data_dir, people)
+        typer.echo(f"Ook bewaard in {saved} (alleen voor u leesbaar).")
         typer.secho(f"\n{WARNING}\n", fg=typer.colors.RED, bold=True, err=True)
 
 
@@ -395,7 +398,15 @@ def _start_everything(supervisor: Supervisor, settings: Settings, extra: dict[st
     prefect_ui = os.environ["PREFECT_API_URL"].removesuffix("/api")
     typer.echo(f"\nLeerlingroute draait.\n  Webpagina's:      http://{settings.api_host}:{settings.api_port}/\n"
                f"  API-documentatie: http://{settings.api_host}:{settings.api_port}/docs\n"
-               f"  Prefect UI:       {prefect_ui}\nStoppen: Ctrl-C\n")
+               f"  Prefect UI:       {prefect_ui}\n{_accounts_line(settings)}Stoppen: Ctrl-C\n")
+
+
+def _accounts_line(settings: Settings) -> str:
+    """Where the demo's accounts are written down, while that file exists."""
+    from infra.demo_people import ACCOUNTS_FILE  # noqa: PLC0415 - only the demo writes it
+
+    path = settings.data_dir / ACCOUNTS_FILE
+    return f"  Demo-accounts:    {path.resolve()} (wachtwoorden en TOTP-sleutels)\n" if path.exists() else ""
 
 
 def demo_settings(settings: Settings) -> Settings:

@@ -9,9 +9,11 @@ anyone can read in this repository would open every account on every demo that e
 
 from __future__ import annotations
 
+import os
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import Engine, select
 
@@ -59,6 +61,25 @@ def make_demo_people(service: Service, now: datetime) -> list[DemoPerson]:
         enrolment = web_accounts.set_password(service.engine, name, password, now)
         made.append(DemoPerson(name, role, scopes, password, enrolment.secret))
     return made
+
+
+ACCOUNTS_FILE = "demo-accounts.txt"
+"""Where the demo keeps its accounts' passwords and TOTP secrets, in the data folder, readable by its owner only."""
+
+
+def write_accounts_file(folder: Path, people: list[DemoPerson]) -> Path:
+    """Append the new demo accounts to the data folder's accounts file (mode 600), so that they are not lost in
+    a scrolled-away log; the file is named on every start while it exists.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / ACCOUNTS_FILE
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    path.chmod(0o600)  # also when it existed with other rights
+    with os.fdopen(descriptor, "a", encoding="utf-8") as out:
+        for person in people:
+            out.write(f"{person.name}\t{person.role}\twachtwoord {person.password}\t"
+                      f"TOTP-sleutel {person.totp_secret}\n")
+    return path
 
 
 def has_demo_people(engine: Engine) -> bool:

@@ -14,7 +14,7 @@ from domain.access import Principal
 from infra import web_accounts
 from infra.bootstrap import Service
 from infra.demo import load_demo_region
-from infra.demo_people import PEOPLE, WARNING, has_demo_people, make_demo_people
+from infra.demo_people import PEOPLE, WARNING, has_demo_people, make_demo_people, write_accounts_file
 from infra.demo_verzuim import seed_demo_verzuim
 from infra.settings import Settings
 from tests.databases import migrated_sqlite
@@ -94,5 +94,23 @@ def test_the_demo_verzuim_gives_roermonds_leerplicht_its_thuiszitters_and_no_one
         assert ("thuiszitter", "demo-vz-06") in inbox("leerplicht", "1640")
         assert ("dreigend_thuiszitter", "demo-vz-04") in inbox("zorgcoordinator", "21CS02")
         assert ("meldplicht", "demo-vz-05") in inbox("zorgcoordinator", "03XF00")
+    finally:
+        service.engine.dispose()
+
+
+def test_the_demo_accounts_are_written_to_a_file_only_their_owner_can_read(tmp_path: Path) -> None:
+    """The passwords and TOTP secrets are not lost in a scrolled-away log: the data folder keeps them, mode 600,
+    and a second demo run adds only the accounts it made.
+    """
+    service = Service.from_settings(Settings(database_url=migrated_sqlite(str(tmp_path))))
+    try:
+        people = make_demo_people(service, NOW)
+        saved = write_accounts_file(tmp_path / "data", people)
+        assert saved.stat().st_mode & 0o777 == 0o600
+        lines = saved.read_text(encoding="utf-8").splitlines()
+        assert [line.split("\t")[0] for line in lines] == [p.name for p in people]
+        assert all(f"TOTP-sleutel {p.totp_secret}" in line for p, line in zip(people, lines, strict=True))
+        write_accounts_file(tmp_path / "data", make_demo_people(service, NOW))
+        assert saved.read_text(encoding="utf-8").splitlines() == lines
     finally:
         service.engine.dispose()
