@@ -375,9 +375,10 @@ def serve(
 
 def _start_everything(supervisor: Supervisor, settings: Settings, extra: dict[str, str], *, demo_data: bool) -> None:
     if extra:
-        typer.echo("Lokale Prefect-server starten...")
+        log = settings.data_dir / "prefect-server.log"
+        typer.echo(f"Lokale Prefect-server starten (uitvoer in {log})...")
         supervisor.start("prefect-server", python_module("prefect", "server", "start", "--host", "127.0.0.1",
-                                                          "--port", str(settings.prefect_port)))
+                                                          "--port", str(settings.prefect_port)), log=log)
         server = supervisor.children[-1][1]
         wait_healthy(f"{extra['PREFECT_API_URL']}/health", 180, lambda: server.poll() is None)
     migrate.upgrade(settings.url)

@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import FrameType
 
 import httpx
@@ -29,9 +30,18 @@ class Supervisor:
     children: list[tuple[str, subprocess.Popen[bytes]]] = field(default_factory=list)
     stopping: bool = False
 
-    def start(self, name: str, argv: list[str]) -> None:
-        """Start a child in its own session, so a terminal's Ctrl-C reaches only us."""
-        self.children.append((name, subprocess.Popen(argv, env=self.env, start_new_session=True)))  # noqa: S603
+    def start(self, name: str, argv: list[str], log: Path | None = None) -> None:
+        """Start a child in its own session, so a terminal's Ctrl-C reaches only us; with ``log``, its output goes
+        to that file (appended) instead of the console (Prefect's English banner is no news for a coordinator).
+        """
+        if log is None:
+            self.children.append((name, subprocess.Popen(argv, env=self.env, start_new_session=True)))  # noqa: S603
+            return
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with log.open("ab") as out:
+            child = subprocess.Popen(argv, env=self.env, start_new_session=True, stdout=out,  # noqa: S603
+                                     stderr=subprocess.STDOUT)
+        self.children.append((name, child))
 
     def handle_signals(self) -> None:
         """Turn SIGINT and SIGTERM into a clean stop."""
