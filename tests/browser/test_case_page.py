@@ -5,11 +5,13 @@ Dutch reason and changes nothing; another school's case is the same 404 page as 
 
 from __future__ import annotations
 
+import io
 import uuid
 from datetime import timedelta
 
 import pytest
 from playwright.sync_api import Page, expect
+from pypdf import PdfReader
 
 from tests.browser.conftest import TABLET, Site, shot
 
@@ -217,3 +219,19 @@ def test_the_home_page_goes_to_a_case_by_its_number(page: Page, site: Site) -> N
     page.get_by_label("Dossiernummer").fill(case_id)
     page.get_by_role("button", name="Openen").click()
     expect(page).to_have_url(site.url(f"/dossiers/{case_id}"))
+
+
+def test_the_dossier_prints_for_the_parent_meeting_without_menus_and_forms(page: Page, site: Site) -> None:
+    """Chromium prints the dossier to PDF: the pathway, its stages, the deadlines and the timeline are on paper;
+    the menu, the sign-out button and the forms of the next steps are not.
+    """
+    case_id = site.open_opp()
+    site.sign_in(page, "zc")
+    page.goto(site.url(f"/dossiers/{case_id}"))
+    expect(page.get_by_role("heading", name="Volgende stap")).to_be_visible()
+    text = " ".join((p.extract_text() or "") for p in PdfReader(io.BytesIO(page.pdf(format="A4"))).pages)
+    text = " ".join(text.split())
+    for shown in ("Ontwikkelingsperspectiefplan (OPP)", "Open termijnen", "Tijdlijn van de leerling", "Concept"):
+        assert shown in text, shown
+    for hidden in ("Uitloggen", "Werklijst", "Handelingsdeel aan ouders voorleggen", "Direct naar de inhoud"):
+        assert hidden not in text, hidden
