@@ -7,7 +7,7 @@ the lists, audited) methods; the query string holds codes, numbers and dates onl
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -29,6 +29,7 @@ from infra.search import CaseFilter
 from infra.silence import SilenceQuery
 from infra.verzuim_service import Verzuim
 from web.common import forbidden, now, page, service, signed_in, to_sign_in
+from web.export import MAX_ROWS, download, spreadsheet
 from web.texts import code_label, local_date
 from web.worklist import parse_offset
 
@@ -148,6 +149,29 @@ def monitor_page(request: Request, school: str = "", route: str = "", fase: str 
     except RoleNotAllowed:
         return forbidden(request, session)
     return page(request, "monitor.html", context, session=session)
+
+
+@router.get("/monitor/vastgelopen.csv")
+def stalled_export(request: Request, school: str = "", route: str = "", fase: str = "", dagen_over: str = "",
+                   sorteer: str = "dagen_over") -> Response:
+    """The stalled list with the monitor's filters, every row (up to MAX_ROWS), as a spreadsheet; audited."""
+    session = signed_in(request)
+    if session is None:
+        return to_sign_in(request)
+    principal, svc, at = session.principal, service(request), now(request)
+    pathways = _pathways(svc.registry)
+    stages = {s for _, labels in pathways.values() for s in labels}
+    try:
+        schools = {k[0] for k, _ in svc.counts(principal, CaseFilter(), ("school_brin",), at)}
+        filters = Filters(_code(school, schools), _code(route, set(pathways)), _code(fase, stages),
+                          _days(dagen_over), sorteer if sorteer in SORTS else "dagen_over", 0)
+        found = _sorted(svc.stalled(principal, replace(filters.query(), limit=MAX_ROWS), at).stalled, filters.sort)
+    except RoleNotAllowed:
+        return forbidden(request, session)
+    header = ("dossier", "school", "route", "fase", "in fase sinds", "dagen in fase", "norm (dagen)", "dagen over")
+    rows = [(s.case_id, s.school_brin, pathways.get(s.pathway, (s.pathway, {}))[0], s.stage_label,
+             local_date(s.stage_entered_at).isoformat(), s.days_in_stage, s.norm_days, s.days_over) for s in found]
+    return download(spreadsheet(header, rows), f"vastgelopen-routes-{local_date(at).isoformat()}.csv")
 
 
 def _context(svc: Service, principal: Principal, at: datetime, school: str, route: str, fase: str,

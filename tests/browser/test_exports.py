@@ -1,0 +1,38 @@
+"""Exports from the pages open cleanly in Excel: the monitor's stalled list downloads as a semicolon-separated
+UTF-8 file with a byte-order mark, with the monitor's filters applied and every row, not only the page shown.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import Site
+from tests.browser.test_work_pages import _open_opp_days_ago
+
+pytestmark = pytest.mark.browser
+
+
+def test_the_stalled_list_downloads_as_a_spreadsheet_with_the_monitors_filters(page: Page, site: Site) -> None:
+    """Filtered on school 14PS03: our stalled OPP is in the file with its days, another school's is not."""
+    ours = _open_opp_days_ago(site, "14PS03", 61)
+    theirs = _open_opp_days_ago(site, "20XY00", 81)
+    site.sign_in(page, "vo-coordinator")
+    page.goto(site.url("/monitor?school=14PS03"))
+    with page.expect_download() as started:
+        page.get_by_role("link", name="Exporteren naar Excel").click()
+    download = started.value
+    assert download.suggested_filename.startswith("vastgelopen-routes-")
+    raw = download.path().read_bytes()
+    assert raw.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0][:4] == ["dossier", "school", "route", "fase"]
+    ids = [r[0] for r in rows[1:]]
+    assert ours in ids
+    assert theirs not in ids
+    mine = next(r for r in rows[1:] if r[0] == ours)
+    assert (mine[1], mine[3], mine[5], mine[7]) == ("14PS03", "Concept", "61", "19")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Monitor")
