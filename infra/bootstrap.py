@@ -44,6 +44,7 @@ from infra import accounts, advice, audit, monitoring, resources, scope, stream,
 from infra import alerts as alert_store
 from infra import digests as digest_store
 from infra import silence as silence_store
+from infra import worklist as worklist_store
 from infra.audit import AuditEntry
 from infra.clock import InstanceClock
 from infra.db import Begin, make_engine
@@ -71,6 +72,7 @@ T = TypeVar("T")
 PURPOSES = {
     "case.read": "Dossier inzien",
     "case.history": "Geschiedenis van het dossier inzien",
+    "worklist.read": "Werklijst inzien",
     "pupil.read": "Tijdlijn van de leerling inzien",
     "case.open": "Dossier openen",
     "case.command": "Stap in het dossier vastleggen",
@@ -337,6 +339,21 @@ class Service:
                 return search_cases(conn, scope.case_scope(principal, self.registry), finals(self.registry),
                                     wanted, now, sort, descending, limit, cursor)
         return self._audited(principal, "case.search", _described(wanted), None, now, run)
+
+    def worklist(self, principal: Principal, query: worklist_store.WorkQuery, now: datetime,
+                 ) -> worklist_store.WorkPage:
+        """A page of the active cases in scope, most urgent first; audited (one row per page)."""
+        def run() -> worklist_store.WorkPage:
+            with self.engine.connect() as conn:
+                return worklist_store.worklist(conn, scope.case_scope(principal, self.registry), self.registry,
+                                               now, query)
+        return self._audited(principal, "worklist.read", "cases:worklist", None, now, run)
+
+    def worklist_schools(self, principal: Principal, now: datetime) -> list[tuple[str, str | None]]:
+        """(BRIN, name) of the schools with active cases in the user's scope (the worklist's school filter)."""
+        with self.engine.connect() as conn:
+            return worklist_store.schools_in_scope(conn, scope.case_scope(principal, self.registry), self.registry,
+                                                   now)
 
     def counts(self, principal: Principal, wanted: CaseFilter, by: tuple[str, ...], now: datetime,
                ) -> list[tuple[tuple[str, ...], int]]:

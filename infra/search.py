@@ -110,6 +110,12 @@ def events_between(conn: Connection, scope: ColumnElement[bool], types: Collecti
     return [(r.case_id, r.pathway, r.type, dict(r.payload)) for r in rows]
 
 
+def case_conditions(wanted: CaseFilter, finals: Mapping[str, Collection[str]], now: datetime,
+                    ) -> list[ColumnElement[bool]]:
+    """The conditions on ``cases`` (and its timers) that select the cases matching ``wanted``."""
+    return _conditions(wanted, finals, now)
+
+
 def _conditions(wanted: CaseFilter, finals: Mapping[str, Collection[str]], now: datetime,
                 ) -> list[ColumnElement[bool]]:
     conditions = [cases.c[column] == value for column, value in (

@@ -1,36 +1,38 @@
-"""The zorgcoördinator's worklist: the active cases of my schools with their stage and next deadline,
-soonest deadline first (cases without an open deadline last), each linking to its case page.
+"""The worklist: per active case in scope the next deadline by name and the next step, most urgent first.
 
-The cases are read through the service's scope-checked, audited search (active cases only); the page
-orders them by the next deadline across everything in scope (read in keyset pages of the search) and
-shows them a page at a time. The query string holds only a row number, never anything about a pupil.
+Urgency (see :mod:`infra.worklist`): deadlines passed (longest overdue first), then running deadlines
+(soonest first), then cases over their stage's norm without a deadline, then the rest. Filters: school,
+pathway, stage, only overdue, and the "deze week" view (the deadlines whose last day falls in the current
+ISO week). One page of ``PAGE_SIZE`` rows at a time with a count and previous/next links; the query string
+holds codes and a row number, never anything about a pupil.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from domain.access import Principal
+from domain.definition import PathwayDefinition
 from domain.errors import DomainError
 from domain.registry import PathwayRegistry
 from domain.roles import BTO, SWV_COORDINATOR, ZORGCOORDINATOR
 from domain.terms import last_day_of
-from infra.bootstrap import Service
-from infra.search import CaseFilter, CaseRow
+from infra.worklist import OVER_NORM, WorkCase, WorkQuery, week_bounds
 from web.common import forbidden, now, page, service, signed_in, to_sign_in
-from web.texts import local_date
+from web.texts import code_label, local_date
 
 router = APIRouter(include_in_schema=False)
 READERS = frozenset({ZORGCOORDINATOR, SWV_COORDINATOR, BTO})
 PAGE_SIZE = 50
-BATCH = 200
-MAX_ROWS = 2000
-"""The worklist orders at most this many active cases (read in batches of the keyset search)."""
 MAX_OFFSET = 1_000_000
+Pathways = dict[str, tuple[str, dict[str, str]]]
+"""Per pathway code: its title and its stages' labels (code -> label), from the newest definitions."""
 
 
 @dataclass(frozen=True)
@@ -40,16 +42,49 @@ class WorkRow:
     case_id: str
     pupil_id: str
     school_brin: str
+    school_name: str | None
     title: str
     stage_label: str
     stage_entered_at: datetime
-    next_due_at: datetime | None
+    deadline_label: str | None
+    last_day: date | None
     days_left: int | None
+    next_step: str | None
+    over_norm: bool
 
     @property
     def overdue(self) -> bool:
         """Whether the next deadline has passed."""
         return self.days_left is not None and self.days_left < 0
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The filters as chosen on the page (codes checked against what exists)."""
+
+    school: str | None
+    pathway: str | None
+    stage: str | None
+    overdue: bool
+    week: bool
+
+    def query(self, today: date, offset: int) -> WorkQuery:
+        """The worklist query of these filters, from row ``offset``."""
+        return WorkQuery(self.school, self.pathway, self.stage, self.overdue, today if self.week else None,
+                         PAGE_SIZE, offset)
+
+    def link(self, offset: int) -> str:
+        """The worklist's address with these filters, from row ``offset``."""
+        pairs = {"school": self.school or "", "route": self.pathway or "", "fase": self.stage or "",
+                 "te_laat": "1" if self.overdue else "", "week": "1" if self.week else "",
+                 "vanaf": str(offset) if offset else ""}
+        query = urlencode({k: v for k, v in pairs.items() if v})
+        return f"/werklijst?{query}" if query else "/werklijst"
+
+    @property
+    def any(self) -> bool:
+        """Whether any filter is set."""
+        return bool(self.school or self.pathway or self.stage or self.overdue or self.week)
 
 
 def parse_offset(text: str) -> int:
@@ -58,50 +93,64 @@ def parse_offset(text: str) -> int:
 
 
 @router.get("/werklijst", response_class=HTMLResponse)
-def worklist_page(request: Request, vanaf: str = "0") -> Response:
-    """The active cases in scope, soonest next deadline first, a page at a time."""
+def worklist_page(request: Request, vanaf: str = "0", school: str = "", route: str = "", fase: str = "",
+                  te_laat: str = "", week: str = "") -> Response:
+    """The active cases in scope, most urgent first, a page at a time."""
     session = signed_in(request)
     if session is None:
         return to_sign_in(request)
     if session.principal.role not in READERS:
         return forbidden(request, session)
     svc, at = service(request), now(request)
+    today = local_date(at)
+    pathways = pathway_labels(svc.registry)
     try:
-        rows, complete = active_cases(svc, session.principal, at)
+        schools = svc.worklist_schools(session.principal, at)
+        filters = Filters(_code(school, {b for b, _ in schools}), _code(route, set(pathways)),
+                          _code(fase, {s for _, labels in pathways.values() for s in labels}), te_laat == "1",
+                          week == "1")
+        offset = parse_offset(vanaf)
+        found = svc.worklist(session.principal, filters.query(today, offset), at)
     except DomainError:
         return forbidden(request, session)
-    ordered = sorted((_row(svc.registry, r, at) for r in rows), key=_soonest)
-    offset = parse_offset(vanaf)
-    shown = ordered[offset:offset + PAGE_SIZE]
+    rows = [_row(svc.registry, session.principal, c, today) for c in found.cases]
+    monday = week_bounds(today)[0].date()
     return page(request, "werklijst.html", {
-        "title": "Werklijst", "nav": "werklijst", "rows": shown, "total": len(ordered), "offset": offset,
-        "page_size": PAGE_SIZE, "complete": complete,
-        "previous": max(offset - PAGE_SIZE, 0) if offset else None,
-        "next": offset + PAGE_SIZE if offset + PAGE_SIZE < len(ordered) else None}, session=session)
+        "title": "Deze week" if filters.week else "Werklijst", "nav": "werklijst", "rows": rows,
+        "total": found.total, "offset": offset, "page_size": PAGE_SIZE, "filters": filters, "schools": schools,
+        "pathways": pathways, "week": (monday, monday + timedelta(days=6)),
+        "previous": filters.link(max(offset - PAGE_SIZE, 0)) if offset else None,
+        "next": filters.link(offset + PAGE_SIZE) if offset + PAGE_SIZE < found.total else None,
+        "week_link": "/werklijst?week=1"}, session=session)
 
 
-def active_cases(svc: Service, principal: Principal, at: datetime) -> tuple[list[CaseRow], bool]:
-    """All active cases in scope (up to MAX_ROWS) through the search's cursor; whether that was all."""
-    found: list[CaseRow] = []
-    cursor: str | None = None
-    while True:
-        batch, cursor = svc.search(principal, CaseFilter(active=True), "stage_entered_at", False,  # noqa: FBT003
-                                   BATCH, cursor, at)
-        found += batch
-        if cursor is None:
-            return found, True
-        if len(found) >= MAX_ROWS:
-            return found, False
+def pathway_labels(registry: PathwayRegistry) -> Pathways:
+    """Per pathway: its title and its stages' labels, from the newest definition of each."""
+    return {d.pathway: (d.title, {n: s.label for n, s in d.stages.items()}) for d in registry.latest()}
 
 
-def _soonest(row: WorkRow) -> tuple[bool, datetime, datetime, str]:
-    due = row.next_due_at or row.stage_entered_at
-    return row.next_due_at is None, due, row.stage_entered_at, row.case_id
+def _code(text: str, allowed: set[str]) -> str | None:
+    return text if text in allowed else None
 
 
-def _row(registry: PathwayRegistry, row: CaseRow, at: datetime) -> WorkRow:
-    definition = registry.for_profile(row.pathway, row.definition_version, row.profile)
-    stage = definition.stages.get(row.stage)
-    days_left = (last_day_of(row.next_due_at) - local_date(at)).days if row.next_due_at else None
-    return WorkRow(row.case_id, row.pupil_id, row.school_brin, definition.title, stage.label if stage else row.stage,
-                   row.stage_entered_at, row.next_due_at, days_left)
+def _row(registry: PathwayRegistry, principal: Principal, case: WorkCase, today: date) -> WorkRow:
+    definition = registry.for_profile(case.pathway, case.definition_version, case.profile)
+    stage = definition.stages.get(case.stage)
+    last_day = last_day_of(case.next_due_at) if case.next_due_at else None
+    return WorkRow(case.case_id, case.pupil_id, case.school_brin, case.school_name, definition.title,
+                   stage.label if stage else code_label(case.stage), case.stage_entered_at,
+                   _timer_label(definition, case.next_timer), last_day,
+                   (last_day - today).days if last_day else None, _next_step(definition, principal, case.stage),
+                   case.urgency == OVER_NORM)
+
+
+def _timer_label(definition: PathwayDefinition, name: str | None) -> str | None:
+    if name is None:
+        return None
+    labels: Mapping[str, str] = {t.name: t.label for t in definition.timers}
+    return labels.get(name, code_label(name))
+
+
+def _next_step(definition: PathwayDefinition, principal: Principal, stage: str) -> str | None:
+    """The label of the first command the user's role may take from ``stage`` (None: it waits on others)."""
+    return next((t.label for t in definition.commands_from(stage) if principal.role in t.roles), None)
