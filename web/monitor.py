@@ -6,6 +6,9 @@ the lists, audited) methods; the query string holds codes, numbers and dates onl
 
 from __future__ import annotations
 
+import csv
+import io
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -19,6 +22,7 @@ from domain.durations import NL
 from domain.errors import DomainError, RoleNotAllowed
 from domain.indicators import Indicators
 from domain.registry import PathwayRegistry
+from domain.roles import SWV_COORDINATOR
 from domain.stalled import DigestNotFound, StalledCase
 from domain.window import EARLIEST, LATEST, in_window
 from infra import scope
@@ -38,6 +42,8 @@ T = TypeVar("T")
 Pathways = dict[str, tuple[str, dict[str, str]]]
 """Pathway code -> (title, stage code -> label)."""
 PAGE_SIZE = 50
+QUARTER = re.compile(r"20[0-9]{2}Q[1-4]")
+SWV = re.compile(r"(PO|VO)[0-9]{2}[0-9A-Z]{2}")
 MAX_DAYS = 3650
 SORTS = {"dagen_over": "Dagen over de norm", "dagen_in_fase": "Dagen in de fase", "school": "School"}
 CHART_WIDTH = 400
@@ -174,6 +180,31 @@ def stalled_export(request: Request, school: str = "", route: str = "", fase: st
     return download(spreadsheet(header, rows), f"vastgelopen-routes-{local_date(at).isoformat()}.csv")
 
 
+@router.get("/monitor/thuiszitterregister.csv")
+def register_export(request: Request, swv: str = "", kwartaal: str = "") -> Response:
+    """The SWV's anonymised quarterly thuiszitter register (the Inspectie's export) as a spreadsheet; an SWV
+    coordinator for an SWV of their scope; audited by the service as the API's export is.
+    """
+    session = signed_in(request)
+    if session is None:
+        return to_sign_in(request)
+    principal, svc, at = session.principal, service(request), now(request)
+    quarter = kwartaal if QUARTER.fullmatch(kwartaal) else quarter_of(local_date(at))
+    if not SWV.fullmatch(swv):
+        return forbidden(request, session)
+    try:
+        text = Verzuim(svc).export_as(principal, quarter, swv, at)
+    except RoleNotAllowed:
+        return forbidden(request, session)
+    rows = list(csv.reader(io.StringIO(text)))
+    return download(spreadsheet(rows[0], rows[1:]), f"thuiszitterregister-{swv}-{quarter}.csv")
+
+
+def quarter_of(day: date) -> str:
+    """The quarter ``day`` falls in, as the register names it (2026Q4)."""
+    return f"{day.year}Q{(day.month - 1) // 3 + 1}"
+
+
 def _context(svc: Service, principal: Principal, at: datetime, school: str, route: str, fase: str,
              dagen_over: str, sorteer: str, vanaf: str, van: str, tot: str) -> dict[str, Any]:
     pathways = _pathways(svc.registry)
@@ -193,6 +224,8 @@ def _context(svc: Service, principal: Principal, at: datetime, school: str, rout
         "period": period, "indicators": _indicators(svc, principal, period, at),
         "silence": svc.silence(principal, SilenceQuery(limit=PAGE_SIZE), at),
         "hidden": Verzuim(svc).hidden_thuiszitters(principal, at, PAGE_SIZE),
+        "register_swvs": [s for s in principal.scopes if SWV.fullmatch(s)] if principal.role == SWV_COORDINATOR else [],
+        "quarter": quarter_of(local_date(at)),
         "digests": _digests(svc, principal), "filtered": bool(filters.school or filters.pathway or filters.stage
                                                              or filters.min_days_over),
     }

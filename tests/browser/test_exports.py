@@ -36,3 +36,24 @@ def test_the_stalled_list_downloads_as_a_spreadsheet_with_the_monitors_filters(p
     mine = next(r for r in rows[1:] if r[0] == ours)
     assert (mine[1], mine[3], mine[5], mine[7]) == ("14PS03", "Concept", "61", "19")
     expect(page.get_by_role("heading", level=1)).to_have_text("Monitor")
+
+
+def test_the_swv_coordinator_downloads_the_quarterly_register_as_a_spreadsheet(page: Page, site: Site) -> None:
+    """The anonymised register of the coordinator's SWV, with the Inspectie's columns, from the monitor page."""
+    site.sign_in(page, "vo-coordinator")
+    page.goto(site.url("/monitor"))
+    with page.expect_download() as started:
+        page.get_by_role("link", name="Thuiszitterregister VO3102").click()
+    raw = started.value.path().read_bytes()
+    assert raw.startswith("\ufeff".encode())
+    header = next(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
+    assert header[:4] == ["volgnummer", "leerling", "soort", "plicht"]
+
+
+def test_a_zorgcoordinator_gets_no_register(page: Page, site: Site) -> None:
+    """The register is the SWV's: the zorgcoördinator sees no link and is refused the file."""
+    site.sign_in(page, "zc")
+    page.goto(site.url("/monitor"))
+    expect(page.get_by_role("link", name="Thuiszitterregister")).to_have_count(0)
+    response = page.request.get(site.url("/monitor/thuiszitterregister.csv?swv=VO3102&kwartaal=2026Q3"))
+    assert response.status == 403
