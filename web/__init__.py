@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from web import admin, auth, cases, inbox, monitor, worklist
+from web import admin, auth, cases, inbox, monitor, search, worklist
 from web.common import STATIC_DIR, unknown_page
 
 router = APIRouter(include_in_schema=False)
@@ -21,5 +21,6 @@ router.include_router(admin.router)
 router.include_router(worklist.router)
 router.include_router(monitor.router)
 router.include_router(inbox.router)
+router.include_router(search.router)
 
 __all__ = ["STATIC_DIR", "router", "unknown_page"]

@@ -5,11 +5,11 @@ scope-checked, audited methods; a case out of scope is the same 404 page as an u
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -31,6 +31,7 @@ from domain.fields import FieldSpec
 from domain.terms import KINDS
 from domain.views import CaseStatus, HistoryEntry, TimerView
 from infra.bootstrap import Service
+from infra.case_finder import Finder
 from infra.web_accounts import WebSession
 from web import forms
 from web.common import FormDep, csrf_ok, form_refused, form_text, not_found, now, page, service, signed_in, to_sign_in
@@ -101,18 +102,9 @@ class Refusal:
 
 
 @router.get("/naar-dossier", response_class=HTMLResponse)
-def go_to_case(request: Request, dossiernummer: str = "") -> Response:
-    """The 'go to case' form on the home page: to the case page of a case number (a UUID)."""
-    session = signed_in(request)
-    if session is None:
-        return to_sign_in(request)
-    try:
-        case_id = uuid.UUID(dossiernummer.strip())
-    except ValueError:
-        return page(request, "home.html", {"title": "Start", "nav": "home", "number": dossiernummer[:80],
-                                           "number_error": "Vul een dossiernummer in zoals het op een "
-                                           "dossierpagina staat (36 tekens met streepjes)."}, 400, session)
-    return RedirectResponse(f"/dossiers/{case_id}", status_code=303)
+def go_to_case(dossiernummer: str = "") -> Response:
+    """The old 'go to case' address: now the search (a full case number still opens the case page)."""
+    return RedirectResponse(f"/zoeken?{urlencode({'q': dossiernummer[:100]})}", status_code=303)
 
 
 @router.get("/dossiers/{case_id}", response_class=HTMLResponse)
@@ -178,7 +170,10 @@ def case_context(svc: Service, principal: Principal, case_id: str, at: datetime,
     trajectories = [_trajectory(svc, principal, t, at, t.case_id == case_id)
                     for t in svc.read_timeline(principal, status.pupil_id, at, None)]
     seen = next(t.stages_seen for t in trajectories if t.current)
+    finder = Finder(svc.engine, svc.registry)
     return {
+        "pupil_name": finder.pupil_name(principal, status.pupil_id),
+        "school_name": finder.school_names({status.school_brin}).get(status.school_brin),
         "title": f"Dossier {definition.title}", "status": status, "definition": definition,
         "stages": [_stage(s.name, s.label, s.final, status.stage, seen) for s in definition.stages.values()],
         "deadlines": [_deadline(t, at) for t in status.open_timers],

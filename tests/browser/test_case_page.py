@@ -210,12 +210,13 @@ def test_the_skip_link_is_the_first_thing_the_keyboard_reaches(page: Page, site:
 
 
 def test_the_home_page_goes_to_a_case_by_its_number(page: Page, site: Site) -> None:
-    """Type the case number on the home page; a malformed one is explained in Dutch."""
+    """Type the case number in the home page's search; a query no number or name can be is explained in Dutch."""
     case_id = site.open_opp()
     site.sign_in(page, "zc")
-    page.get_by_label("Dossiernummer").fill("geen-nummer")
+    page.get_by_label("Dossiernummer").fill("geen-nummer?")
     page.get_by_role("button", name="Openen").click()
-    expect(page.locator(".veldfout")).to_contain_text("Vul een dossiernummer in")
+    expect(page.locator(".veldfout")).to_contain_text("Gebruik bij het zoeken alleen letters")
+    page.goto(site.url("/"))
     page.get_by_label("Dossiernummer").fill(case_id)
     page.get_by_role("button", name="Openen").click()
     expect(page).to_have_url(site.url(f"/dossiers/{case_id}"))
