@@ -67,6 +67,18 @@ class Settings(BaseSettings):
         "over plain http and on an internal address; empty: every webhook must be public https"))
     webhook_secret_grace_hours: int = Field(default=24, ge=0, le=24 * 30, description=(
         "after a webhook secret rotation, deliveries are signed with the old secret too for this long"))
+    mail_host: str | None = Field(default=None, description=(
+        "SMTP server for alert mail; not set: no alert is mailed (accounts' addresses are kept)"))
+    mail_port: int = Field(default=25, ge=1, le=65535, description="SMTP port (587 with mail_starttls)")
+    mail_from: str = Field(default="leerlingroute@localhost", description="the mails' From address")
+    mail_starttls: bool = Field(default=False, description="switch to TLS with STARTTLS before sending")
+    mail_username: str | None = Field(default=None, description="SMTP login, when the server asks one")
+    mail_password: SecretStr | None = Field(default=None, description="SMTP password of mail_username")
+    mail_timeout_s: float = Field(default=20.0, gt=0, description="SMTP connection and reply timeout")
+    mail_digest_hour: int = Field(default=7, ge=0, le=23, description=(
+        "hour (Dutch time) the daily digest of alerts is sent to accounts that chose it"))
+    base_url: str = Field(default="http://127.0.0.1:8000", description=(
+        "the pages' address as users reach them; alert mails link to {base_url}/meldingen/{id}"))
 
     @cached_property
     def url(self) -> str:

@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     case,
     true,
 )
@@ -206,6 +207,8 @@ users = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime),
+    Column("email", String(254)),
+    Column("mail_mode", String(10), nullable=False, server_default="direct"),
 )
 """An account: a username (never a person's full name), a role and what it covers (BRIN codes, SWV
 codes or CBS codes), and the SHA-256 of its API token (the token itself is never stored)."""
@@ -296,7 +299,9 @@ alerts = Table(
     Column("acknowledged_at", UTCDateTime),
     Column("acknowledged_by", String(36)),
     Column("note", Text),
+    Column("mail_queued_at", UTCDateTime),
     Index("ix_alerts_audience", "audience_role", "audience_scope", "created_at"),
+    Index("ix_alerts_mail_queued_at", "mail_queued_at"),
 )
 """A message for everyone of one role in one scope (a school, an SWV, a municipality). The
 ``dedupe_key`` makes raising the same alert twice a no-op: exactly one per episode or escalation."""
@@ -501,3 +506,23 @@ thuiszitter_episodes = Table(
 """The thuiszitter register: one row per episode (relatief, absoluut, vrijstelling 5 onder a), with what was
 done (``actions``). Rows are never deleted, and an update may only close the episode or record what was done
 (database triggers)."""
+
+mail_outbox = Table(
+    "mail_outbox", metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("alert_id", String(36), ForeignKey("alerts.id"), nullable=False),
+    Column("user_id", String(36), ForeignKey("users.id"), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("digest", Boolean, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("last_error", String(300)),
+    Column("status", String(10), nullable=False, server_default="pending"),
+    Column("sent_at", UTCDateTime),
+    UniqueConstraint("alert_id", "user_id", name="uq_mail_outbox_alert_user"),
+    Index("ix_mail_outbox_status_due", "status", "due_at"),
+)
+"""One mail per alert per recipient (``digest``: sent with the recipient's other alerts once a day), ``pending``
+until the SMTP server accepted it (``sent``), or ``dropped`` when the account lost its address or was revoked;
+``due_at`` is when to try next (backoff after a failure, recorded in ``attempts`` and ``last_error``)."""

@@ -19,7 +19,7 @@ import pytest
 SCRIPT = str(Path(sys.executable).parent / "leerlingroute")
 STARTUP_SECONDS = 240
 DEPLOYMENTS = {"fire-due-timers", "relay-events", "report-stalled-pathways", "detect-thuiszitters",
-               "audit-checkpoint", "check-silence"}
+               "audit-checkpoint", "check-silence", "send-mail"}
 
 
 def _free_port() -> int:

@@ -6,7 +6,8 @@ from flows.serve import declared_deployments, flow_at, runner_deployment
 
 FLOWS = {"fire-due-timers": "fire_due_timers", "relay-events": "relay_events",
          "report-stalled-pathways": "report_stalled_pathways", "detect-thuiszitters": "detect_thuiszitters",
-         "audit-checkpoint": "audit_checkpoint", "check-silence": "check_silence"}
+         "audit-checkpoint": "audit_checkpoint", "check-silence": "check_silence",
+         "send-mail": "send_mail"}
 
 
 def test_every_declared_deployment_names_a_flow_with_a_schedule_in_the_work_pool() -> None:
