@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from web import admin, auth, cases, inbox, monitor, search, worklist
+from web import admin, auth, caseload, cases, inbox, monitor, search, worklist
 from web.common import STATIC_DIR, unknown_page
 
 router = APIRouter(include_in_schema=False)
@@ -22,5 +22,6 @@ router.include_router(worklist.router)
 router.include_router(monitor.router)
 router.include_router(inbox.router)
 router.include_router(search.router)
+router.include_router(caseload.router)
 
 __all__ = ["STATIC_DIR", "router", "unknown_page"]

@@ -34,7 +34,8 @@ def _pages(site: Site) -> list[tuple[str, str]]:
     alerts, _ = site.service.alerts(leerplicht, "all", 500, 0, site.clock())
     alert_id = next(a.id for a in alerts if a.pupil_id == pupil)
     return [("zc", "/"), ("zc", "/werklijst"), ("zc", f"/dossiers/{case_id}"), ("zc", "/meldingen"),
-            ("vo-coordinator", "/monitor"), ("leerplicht", "/meldingen"), ("leerplicht", f"/meldingen/{alert_id}"),
+            ("vo-coordinator", "/monitor"), ("leerplicht", "/meldingen"), ("leerplicht", "/werkvoorraad"),
+            ("leerplicht", f"/meldingen/{alert_id}"),
             ("beheerder", "/beheer")]
 
 
