@@ -1,4 +1,5 @@
-"""The admin page: every account with its role, scopes and sign-in state, and the audit log searched
+"""The admin page: every account with its role, scopes, sign-in state and alert-mail address, the alert mail
+waiting or failing (counts only), a form to set an account's address and preference, and the audit log searched
 by case or pupil and by user (through the service, which lets only an admin read it).
 """
 
@@ -8,14 +9,25 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from domain.errors import RoleNotAllowed
 from domain.roles import ADMIN
-from infra import accounts, web_accounts
-from infra.accounts import User
-from infra.web_accounts import CredentialState
-from web.common import forbidden, page, service, signed_in, to_sign_in, wall_now
+from infra import accounts, mail_queue, web_accounts
+from infra.accounts import AccountError, User
+from infra.web_accounts import CredentialState, WebSession
+from web.common import (
+    FormDep,
+    csrf_ok,
+    forbidden,
+    form_refused,
+    form_text,
+    page,
+    service,
+    signed_in,
+    to_sign_in,
+    wall_now,
+)
 from web.texts import date_nl
 
 router = APIRouter(include_in_schema=False)
@@ -51,8 +63,8 @@ class AuditQuery:
 
 @router.get("/beheer", response_class=HTMLResponse)
 def admin_page(request: Request, soort: str = "case", kenmerk: str = "", gebruiker: str = "",
-               vanaf: str = "0") -> Response:
-    """Users and audit log search, for admins (others: the 403 page)."""
+               vanaf: str = "0", mail: str = "") -> Response:
+    """Users, alert mail and audit log search, for admins (others: the 403 page)."""
     session = signed_in(request)
     if session is None:
         return to_sign_in(request)
@@ -60,6 +72,36 @@ def admin_page(request: Request, soort: str = "case", kenmerk: str = "", gebruik
         return forbidden(request, session)
     query = AuditQuery(soort if soort in KINDS else "case", kenmerk.strip()[:80], gebruiker.strip()[:36],
                        _offset(vanaf))
+    return _render(request, session, query, MailNote(saved=mail == "1"))
+
+
+@router.post("/beheer/e-mail", response_class=HTMLResponse)
+def set_mail(request: Request, form: FormDep) -> Response:
+    """Set an account's alert-mail address and preference (admins; CSRF-checked); back to the page."""
+    session = signed_in(request)
+    if session is None:
+        return to_sign_in(request)
+    if session.principal.role != ADMIN:
+        return forbidden(request, session)
+    if not csrf_ok(session, form):
+        return form_refused(request, session)
+    try:
+        mail_queue.set_preference(service(request).engine, form_text(form, "gebruiker"), form_text(form, "adres"),
+                                  form_text(form, "wijze"))
+    except AccountError as error:
+        return _render(request, session, AuditQuery("case", "", "", 0), MailNote(error=str(error)), 422)
+    return RedirectResponse("/beheer?mail=1#mail-kop", status_code=303)
+
+
+@dataclass(frozen=True)
+class MailNote:
+    """What the alert-mail form says after a post: saved, or the Dutch error."""
+
+    saved: bool = False
+    error: str | None = None
+
+
+def _render(request: Request, session: WebSession, query: AuditQuery, note: MailNote, status: int = 200) -> Response:
     svc, at = service(request), wall_now(request)
     try:
         entries = svc.audit_entries(session.principal, query.resource, query.user_id or None, PAGE_SIZE,
@@ -71,7 +113,9 @@ def admin_page(request: Request, soort: str = "case", kenmerk: str = "", gebruik
     return page(request, "beheer.html", {
         "title": "Beheer", "nav": "beheer", "users": rows, "names": {u.id: u.name for u in found},
         "entries": entries, "query": query, "kinds": KINDS, "page_size": PAGE_SIZE,
-        "searched": bool(query.resource or query.user_id)}, session=session)
+        "searched": bool(query.resource or query.user_id), "mail": mail_queue.counts(svc.engine),
+        "mail_note": note, "mail_modes": mail_queue.MAIL_MODES, "addresses": mail_queue.preferences(svc.engine)},
+        status, session)
 
 
 def _offset(text: str) -> int:

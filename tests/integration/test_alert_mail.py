@@ -6,16 +6,10 @@ later). SQLite always; PostgreSQL when ``LEERLINGROUTE_TEST_PG_URL`` names a ser
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from email import message_from_bytes, policy
-from email.message import EmailMessage
-from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from infra import accounts, mail_queue, mail_send
@@ -25,32 +19,12 @@ from infra.bootstrap import Service
 from infra.settings import Settings
 from infra.tables import mail_outbox
 from tests.databases import fresh_service
+from tests.smtp import Inbox, free_port, smtp_server
 
 T0 = datetime(2026, 9, 3, 9, 0, tzinfo=UTC)
 """11:00 Dutch time: the next digest (07:00) is tomorrow 05:00 UTC."""
 BRIN, OTHER_BRIN, PUPIL = "14PS03", "20AB00", "P-4711-geheim"
 BASE = "https://leerlingroute.example.nl"
-
-
-@dataclass
-class Inbox:
-    """What the test SMTP server accepted."""
-
-    mails: list[EmailMessage] = field(default_factory=list)
-
-    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd hook
-        self.mails.append(message_from_bytes(envelope.content, policy=policy.default))
-        return "250 OK"
-
-    def to(self, address: str) -> list[EmailMessage]:
-        return [m for m in self.mails if m["To"] == address]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -63,11 +37,8 @@ def service(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
 @pytest.fixture
 def smtp() -> Iterator[tuple[Inbox, int]]:
     """A running SMTP server and its port."""
-    inbox, port = Inbox(), free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield inbox, port
-    controller.stop()
+    with smtp_server() as inbox:
+        yield inbox, inbox.port
 
 
 def settings(port: int) -> Settings:
