@@ -8,8 +8,8 @@ The urgency order (issue 16, "Know what to do next"):
    longest in the stage first (never last: they stall silently);
 4. the rest, longest in the stage first.
 
-A case's next deadline is the earliest due date of its pending timers (a correlated ``min`` over the
-index ``ix_timers_case_state``); "over the norm" is one ``CASE`` over the (profile, pathway, stage)
+A case's next deadline is the earliest due date of its pending timers (one grouped ``min`` over the
+pending timers of the cases in scope, joined once); "over the norm" is one ``CASE`` over the (profile, pathway, stage)
 cutoffs, so the order, the filters, the count and the page are set-based whatever the number of cases.
 """
 
@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, Connection, and_, case, false, func, or_, select
+from sqlalchemy import ColumnElement, Connection, Subquery, and_, case, false, func, or_, select
 
 from domain.durations import start_of_day
 from domain.registry import PathwayRegistry
@@ -81,16 +81,18 @@ def week_bounds(day: date) -> tuple[datetime, datetime]:
 def worklist(conn: Connection, scope: ColumnElement[bool], registry: PathwayRegistry, now: datetime,
              query: WorkQuery) -> WorkPage:
     """The page of the active cases in scope matching ``query``, most urgent first."""
-    due = _next_due(query)
+    next_due = _next_due(scope, query)
+    due = next_due.c.due_at
     over = _over_norm(registry, now)
     urgency = case((due <= now, OVERDUE), (due.is_not(None), DUE), (over, OVER_NORM), else_=REST)
     conditions = [scope, *_conditions(registry, now, query, due)]
-    total = int(conn.execute(select(func.count()).select_from(cases).where(*conditions)).scalar_one())
+    joined = cases.outerjoin(next_due, next_due.c.case_id == cases.c.id)
+    total = int(conn.execute(select(func.count()).select_from(joined).where(*conditions)).scalar_one())
     rows = conn.execute(
         select(cases.c.id, cases.c.pathway, cases.c.definition_version, cases.c.profile, cases.c.school_brin,
                schools.c.name, cases.c.pupil_id, cases.c.stage, cases.c.stage_entered_at, due.label("due"),
                urgency.label("urgency"))
-        .select_from(cases.outerjoin(schools, schools.c.brin == cases.c.school_brin))
+        .select_from(joined.outerjoin(schools, schools.c.brin == cases.c.school_brin))
         .where(*conditions)
         .order_by(urgency, due.asc().nulls_last(), cases.c.stage_entered_at, cases.c.id)
         .limit(query.limit).offset(query.offset)).all()
@@ -118,10 +120,12 @@ def _window(query: WorkQuery) -> list[ColumnElement[bool]]:
     return [timers.c.due_at > start, timers.c.due_at <= end]
 
 
-def _next_due(query: WorkQuery) -> ColumnElement[datetime]:
-    return (select(func.min(timers.c.due_at))
-            .where(timers.c.case_id == cases.c.id, timers.c.state == _PENDING, *_window(query))
-            .correlate(cases).scalar_subquery())
+def _next_due(scope: ColumnElement[bool], query: WorkQuery) -> Subquery:
+    """Per case in scope with a pending timer (in the week, for the week view): its earliest due date."""
+    return (select(timers.c.case_id, func.min(timers.c.due_at).label("due_at"))
+            .select_from(timers.join(cases, cases.c.id == timers.c.case_id))
+            .where(scope, timers.c.state == _PENDING, *_window(query))
+            .group_by(timers.c.case_id).subquery("next_due"))
 
 
 def _over_norm(registry: PathwayRegistry, now: datetime) -> ColumnElement[bool]:

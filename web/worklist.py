@@ -113,7 +113,7 @@ def worklist_page(request: Request, vanaf: str = "0", school: str = "", route: s
         found = svc.worklist(session.principal, filters.query(today, offset), at)
     except DomainError:
         return forbidden(request, session)
-    rows = [_row(svc.registry, session.principal, c, today) for c in found.cases]
+    rows = [work_row(svc.registry, session.principal, c, today) for c in found.cases]
     monday = week_bounds(today)[0].date()
     return page(request, "werklijst.html", {
         "title": "Deze week" if filters.week else "Werklijst", "nav": "werklijst", "rows": rows,
@@ -133,7 +133,8 @@ def _code(text: str, allowed: set[str]) -> str | None:
     return text if text in allowed else None
 
 
-def _row(registry: PathwayRegistry, principal: Principal, case: WorkCase, today: date) -> WorkRow:
+def work_row(registry: PathwayRegistry, principal: Principal, case: WorkCase, today: date) -> WorkRow:
+    """One case of the worklist in words: titles and labels for codes, its deadline and the next step."""
     definition = registry.for_profile(case.pathway, case.definition_version, case.profile)
     stage = definition.stages.get(case.stage)
     last_day = last_day_of(case.next_due_at) if case.next_due_at else None
