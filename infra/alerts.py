@@ -98,17 +98,35 @@ def raise_alerts(conn: Connection, new: Sequence[NewAlert], now: datetime) -> in
     return max(result.rowcount, 0)
 
 
-def inbox(engine: Engine, principal: Principal, state: str, limit: int, offset: int) -> tuple[list[Alert], int]:
-    """The user's alerts (``new``, ``acknowledged`` or ``all``), newest first, and how many there are."""
-    conditions = [alerts.c.audience_role == principal.role, alerts.c.audience_scope.in_(principal.scopes)]
-    if state != "all":
-        conditions.append(alerts.c.acknowledged_at.is_(None) if state == "new" else
-                          alerts.c.acknowledged_at.is_not(None))
+def inbox(engine: Engine, principal: Principal, state: str, limit: int, offset: int, kind: str | None = None,
+          ) -> tuple[list[Alert], int]:
+    """The user's alerts (``new``, ``acknowledged`` or ``all``; of one ``kind`` if given), newest first, and how
+    many there are.
+    """
+    conditions = _inbox_conditions(principal, state)
+    if kind is not None:
+        conditions.append(alerts.c.kind == kind)
     with engine.connect() as conn:
         rows = conn.execute(select(alerts).where(*conditions)
                             .order_by(alerts.c.created_at.desc(), alerts.c.id).limit(limit).offset(offset)).all()
         total = conn.execute(select(func.count()).select_from(alerts).where(*conditions)).scalar_one()
     return [_alert(r) for r in rows], total
+
+
+def kinds(engine: Engine, principal: Principal, state: str) -> dict[str, int]:
+    """How many of the user's alerts in ``state`` there are of each kind."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(alerts.c.kind, func.count()).where(*_inbox_conditions(principal, state))
+                            .group_by(alerts.c.kind)).all()
+    return {str(kind): int(count) for kind, count in rows}
+
+
+def _inbox_conditions(principal: Principal, state: str) -> list[ColumnElement[bool]]:
+    conditions = [alerts.c.audience_role == principal.role, alerts.c.audience_scope.in_(principal.scopes)]
+    if state != "all":
+        conditions.append(alerts.c.acknowledged_at.is_(None) if state == "new" else
+                          alerts.c.acknowledged_at.is_not(None))
+    return conditions
 
 
 def find(engine: Engine, principal: Principal, alert_id: str) -> Alert:

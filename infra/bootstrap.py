@@ -412,10 +412,14 @@ class Service:
                        verzuimmeldingen_niet_gedaan=reports.niet_gemeld)
 
     def alerts(self, principal: Principal, state: str, limit: int, offset: int, now: datetime,
-               ) -> tuple[list[alert_store.Alert], int]:
-        """The user's alert inbox; audited."""
+               kind: str | None = None) -> tuple[list[alert_store.Alert], int]:
+        """The user's alert inbox (of one kind, if given); audited."""
         return self._audited(principal, "alerts.read", f"alerts:{state}", None, now,
-                             lambda: alert_store.inbox(self.engine, principal, state, limit, offset))
+                             lambda: alert_store.inbox(self.engine, principal, state, limit, offset, kind))
+
+    def alert_kinds(self, principal: Principal, state: str) -> dict[str, int]:
+        """How many of the user's alerts in ``state`` there are per kind (counts only, for the filter)."""
+        return alert_store.kinds(self.engine, principal, state)
 
     def alert(self, principal: Principal, alert_id: str, now: datetime) -> alert_store.Alert:
         """One alert of the user's inbox (AlertNotFound, a 404, for anyone else's); audited."""

@@ -69,19 +69,48 @@ def kind_label(alert: Alert) -> str:
 
 
 @router.get("/meldingen", response_class=HTMLResponse)
-def inbox_page(request: Request, tab: str = "nieuw", vanaf: str = "0") -> Response:
-    """The signed-in person's alerts: new ones, or acknowledged ones."""
+def inbox_page(request: Request, tab: str = "nieuw", vanaf: str = "0", soort: str = "", klaar: str = "") -> Response:
+    """The signed-in person's alerts: new ones, or acknowledged ones; of one kind if chosen."""
     session = signed_in(request)
     if session is None:
         return to_sign_in(request)
     tab = tab if tab in TABS else "nieuw"
     offset = parse_offset(vanaf)
     svc, at = service(request), now(request)
-    items, total = svc.alerts(session.principal, TABS[tab][0], PAGE_SIZE, offset, at)
+    present = svc.alert_kinds(session.principal, TABS[tab][0])
+    kind = soort if soort in present else None
+    items, total = svc.alerts(session.principal, TABS[tab][0], PAGE_SIZE, offset, at, kind)
     counts = {name: svc.alerts(session.principal, state, 1, 0, at)[1] for name, (state, _) in TABS.items()}
     return page(request, "meldingen.html", {
         "title": "Meldingen", "nav": "meldingen", "tab": tab, "tabs": TABS, "counts": counts, "items": items,
-        "total": total, "offset": offset, "page_size": PAGE_SIZE, "kind_label": kind_label}, session=session)
+        "total": total, "offset": offset, "page_size": PAGE_SIZE, "kind_label": kind_label, "soort": kind or "",
+        "kinds": {k: (KINDS.get(k, k.replace("_", " ").capitalize()), n) for k, n in sorted(present.items())},
+        "klaar": int(klaar) if klaar.isdigit() and len(klaar) < 4 else None}, session=session)  # noqa: PLR2004
+
+
+@router.post("/meldingen/afhandelen", response_class=HTMLResponse)
+def acknowledge_many(request: Request, form: FormDep) -> Response:
+    """Acknowledge the ticked alerts at once (CSRF-checked; at most a page of them), each as the single form
+    does it: audited, only the user's own, the first acknowledgement kept.
+    """
+    session = signed_in(request)
+    if session is None:
+        return to_sign_in(request)
+    if not csrf_ok(session, form):
+        return form_refused(request, session)
+    ids = [str(v) for v in form.getlist("melding")][:PAGE_SIZE]
+    note = form_text(form, "notitie").strip() or None
+    if note is not None and len(note) > NOTE_MAX:
+        return error_page(request, 422, "Notitie te lang", f"De notitie is te lang: hoogstens {NOTE_MAX} tekens. "
+                          "Er is niets afgehandeld.", session)
+    svc, at, done = service(request), now(request), 0
+    for alert_id in ids:
+        try:
+            svc.acknowledge_alert(session.principal, alert_id, note, at)
+            done += 1
+        except NotFound:
+            continue
+    return RedirectResponse(f"/meldingen?klaar={done}", status_code=303)
 
 
 @router.get("/meldingen/{alert_id}", response_class=HTMLResponse)
