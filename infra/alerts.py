@@ -205,7 +205,7 @@ def _alerts_for(row: Any, registry: PathwayRegistry, deadlines: dict[str, tuple[
     if row.type not in deadlines:
         return []
     label, tells_leerplicht = deadlines[row.type]
-    title = f"Termijn verstreken ({label.lower()}): dossier van leerling {row.pupil_id}, school {row.school_brin}"
+    title = f"Termijn verstreken: {label}. Dossier van leerling {row.pupil_id}, school {row.school_brin}"
     leerplicht = [(LEERPLICHT, row.residence_cbs)] if tells_leerplicht and row.residence_cbs else []
     return [NewAlert("escalatie", role, scope, f"{key}:{role}:{scope}", title, facts, row.case_id, row.pupil_id)
             for role, scope in [(ZORGCOORDINATOR, row.school_brin), *((SWV_COORDINATOR, s) for s in swvs),

@@ -25,23 +25,28 @@ def _school(brin: str | None) -> str:
     return f"school {brin}" if brin else "geen school bekend"
 
 
+def schoolweken(weeks: int) -> str:
+    """'1 schoolweek', '4 schoolweken'."""
+    return f"{weeks} schoolweek" if weeks == 1 else f"{weeks} schoolweken"
+
+
 def meldplicht(pupil_id: str, brin: str, hours: float, unit: str, weeks: int, since: date, reached: date) -> str:
     """The zorgcoördinator's reminder that a verzuimmelding is due."""
     return (f"Meldplicht verzuim: leerling {pupil_id} op {_school(brin)} heeft {_hours(hours)} {unit} "
-            f"ongeoorloofd verzuimd binnen {weeks} schoolweken ({dutch_date(since)} t/m {dutch_date(reached)}); "
+            f"ongeoorloofd verzuimd binnen {schoolweken(weeks)} ({dutch_date(since)} t/m {dutch_date(reached)}); "
             "melden bij leerplicht (DUO-verzuimregister).")
 
 
 def dreigend(pupil_id: str, brin: str | None, weeks: int, since: date) -> str:
     """Threatening thuiszitter, to the zorgcoördinator and the SWV coordinator."""
     return (f"Dreigend thuiszitter: leerling {pupil_id} op {_school(brin)} is sinds {dutch_date(since)} "
-            f"{weeks} schoolweken aaneengesloten ongeoorloofd afwezig.")
+            f"{schoolweken(weeks)} aaneengesloten ongeoorloofd afwezig.")
 
 
 def thuiszitter_relatief(pupil_id: str, brin: str | None, weeks: int, since: date, reached: date) -> str:
     """The alert to leerplicht of the municipality of residence: enrolled but at home."""
     return (f"Thuiszitter (relatief verzuim): leerling {pupil_id}, ingeschreven op {_school(brin)}, is sinds "
-            f"{dutch_date(since)} ongeoorloofd afwezig zonder vrijstelling: meer dan {weeks} schoolweken "
+            f"{dutch_date(since)} ongeoorloofd afwezig zonder vrijstelling: meer dan {schoolweken(weeks)} "
             f"op {dutch_date(reached)}.")
 
 
@@ -49,7 +54,7 @@ def verborgen(pupil_id: str, brin: str | None, weeks: int, since: date, reached:
     """To the SWV coordinator: at home with permission but without education (a hidden thuiszitter)."""
     return (f"Verborgen thuiszitter: leerling {pupil_id}, ingeschreven op {_school(brin)}, is sinds "
             f"{dutch_date(since)} met toestemming thuis zonder onderwijs (thuis in overleg, afspraak uit een "
-            f"knooppunt, wachten op een plek of schorsing): meer dan {weeks} schoolweken op {dutch_date(reached)}.")
+            f"knooppunt, wachten op een plek of schorsing): meer dan {schoolweken(weeks)} op {dutch_date(reached)}.")
 
 
 def thuiszitter_absoluut(pupil_id: str, brin: str | None, days: int, since: date, reached: date, *,
@@ -64,14 +69,14 @@ def thuiszitter_absoluut(pupil_id: str, brin: str | None, days: int, since: date
 def escalatie(pupil_id: str, brin: str | None, months: int, since: date, weeks: int, soort: str) -> str:
     """Thuiszitterspact escalation, to the SWV coordinator and again to leerplicht."""
     return (f"Escalatie thuiszitter ({soort} verzuim): leerling {pupil_id} ({_school(brin)}) zit sinds "
-            f"{dutch_date(since)} thuis, {months} maanden of langer ({weeks} schoolweken) "
+            f"{dutch_date(since)} thuis, {months} maanden of langer ({schoolweken(weeks)}) "
             "zonder passend aanbod (Thuiszitterspact).")
 
 
 def thuiszitter_terug(pupil_id: str, brin: str | None, since: date, last_day: date, weeks: int) -> str:
     """To leerplicht and the SWV coordinator: the episode ended, so its trajectory can be closed."""
     return (f"Thuiszitter weer op school: leerling {pupil_id} ({_school(brin)}), thuis sinds {dutch_date(since)}, "
-            f"is na {dutch_date(last_day)} niet meer ongeoorloofd afwezig ({weeks} schoolweken thuis). Sluit het "
+            f"is na {dutch_date(last_day)} niet meer ongeoorloofd afwezig ({schoolweken(weeks)} thuis). Sluit het "
             "thuiszittertraject af met 'Terug naar onderwijs' als de leerling echt terug is.")
 
 

@@ -111,7 +111,7 @@ def test_a_definitive_tlv_opens_its_herbeoordeling_once_and_a_lapse_reaches_the_
     pupil.at("2028-08-01")
     pupil.sweeper.raise_alerts(pupil.clock())
     found = _alerts(pupil.api, "swv_coordinator", herbeoordeling["case_id"])
-    assert [a["title"].split(":")[0] for a in found] == ["Termijn verstreken (tlv verlopen zonder herbeoordeling)"]
+    assert [a["title"].split(".")[0] for a in found] == ["Termijn verstreken: TLV verlopen zonder herbeoordeling"]
 
 
 def test_a_placement_opens_the_opp_at_the_receiving_school_with_its_six_week_term(pupil: Handing) -> None:

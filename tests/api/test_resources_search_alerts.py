@@ -144,7 +144,7 @@ def test_a_tlv_that_lapsed_without_herbeoordeling_reaches_the_school_and_the_swv
     for who in ("zorgcoordinator", "swv_coordinator"):
         items = api.get("/alerts", params={"state": "all", "limit": 500}, headers=bearer(who)).json()["items"]
         found = [a for a in items if a["case_id"] == case_id]
-        assert [a["title"].split(":")[0] for a in found] == ["Termijn verstreken (tlv verlopen zonder herbeoordeling)"]
+        assert [a["title"].split(".")[0] for a in found] == ["Termijn verstreken: TLV verlopen zonder herbeoordeling"]
 
 
 def test_a_passed_deadline_raises_one_alert_per_audience_however_often_the_feed_runs(
