@@ -18,7 +18,11 @@ MAX_ROWS = 10_000
 
 
 def cell(value: object) -> str:
-    """The text of one cell, neutralised if a spreadsheet would read it as a formula."""
+    """The text of one cell, neutralised if a spreadsheet would read it as a formula; a number is written as the
+    number it is (a negative one stays a number).
+    """
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
     text = "" if value is None else str(value)
     return f"'{text}" if text.startswith(FORMULA_STARTS) else text
 

@@ -10,7 +10,7 @@ holds codes and a row number, never anything about a pupil.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
 
@@ -25,6 +25,7 @@ from domain.roles import BTO, SWV_COORDINATOR, ZORGCOORDINATOR
 from domain.terms import last_day_of
 from infra.worklist import OVER_NORM, WorkCase, WorkQuery, week_bounds
 from web.common import forbidden, now, page, service, signed_in, to_sign_in
+from web.export import MAX_ROWS, download, spreadsheet
 from web.texts import code_label, local_date
 
 router = APIRouter(include_in_schema=False)
@@ -73,13 +74,13 @@ class Filters:
         return WorkQuery(self.school, self.pathway, self.stage, self.overdue, today if self.week else None,
                          PAGE_SIZE, offset)
 
-    def link(self, offset: int) -> str:
-        """The worklist's address with these filters, from row ``offset``."""
+    def link(self, offset: int, path: str = "/werklijst") -> str:
+        """The worklist's address (or its export's, ``path``) with these filters, from row ``offset``."""
         pairs = {"school": self.school or "", "route": self.pathway or "", "fase": self.stage or "",
                  "te_laat": "1" if self.overdue else "", "week": "1" if self.week else "",
                  "vanaf": str(offset) if offset else ""}
         query = urlencode({k: v for k, v in pairs.items() if v})
-        return f"/werklijst?{query}" if query else "/werklijst"
+        return f"{path}?{query}" if query else path
 
     @property
     def any(self) -> bool:
@@ -106,9 +107,7 @@ def worklist_page(request: Request, vanaf: str = "0", school: str = "", route: s
     pathways = pathway_labels(svc.registry)
     try:
         schools = svc.worklist_schools(session.principal, at)
-        filters = Filters(_code(school, {b for b, _ in schools}), _code(route, set(pathways)),
-                          _code(fase, {s for _, labels in pathways.values() for s in labels}), te_laat == "1",
-                          week == "1")
+        filters = _filters(schools, pathways, school, route, fase, te_laat, week)
         offset = parse_offset(vanaf)
         found = svc.worklist(session.principal, filters.query(today, offset), at)
     except DomainError:
@@ -121,7 +120,41 @@ def worklist_page(request: Request, vanaf: str = "0", school: str = "", route: s
         "pathways": pathways, "week": (monday, monday + timedelta(days=6)),
         "previous": filters.link(max(offset - PAGE_SIZE, 0)) if offset else None,
         "next": filters.link(offset + PAGE_SIZE) if offset + PAGE_SIZE < found.total else None,
-        "week_link": "/werklijst?week=1"}, session=session)
+        "week_link": "/werklijst?week=1", "export": filters.link(0, "/werklijst.csv")}, session=session)
+
+
+@router.get("/werklijst.csv")
+def worklist_export(request: Request, school: str = "", route: str = "", fase: str = "", te_laat: str = "",
+                    week: str = "") -> Response:
+    """The worklist with its filters, every row (up to MAX_ROWS), most urgent first, as a spreadsheet; audited."""
+    session = signed_in(request)
+    if session is None:
+        return to_sign_in(request)
+    if session.principal.role not in READERS:
+        return forbidden(request, session)
+    svc, at = service(request), now(request)
+    today, pathways = local_date(at), pathway_labels(svc.registry)
+    try:
+        filters = _filters(svc.worklist_schools(session.principal, at), pathways, school, route, fase, te_laat, week)
+        query = replace(filters.query(today, 0), limit=MAX_ROWS)
+        found = svc.worklist(session.principal, query, at)
+    except DomainError:
+        return forbidden(request, session)
+    rows = [work_row(svc.registry, session.principal, c, today) for c in found.cases]
+    header = ("dossier", "leerling", "school", "route", "fase", "eerstvolgende termijn", "laatste dag",
+              "dagen tot de laatste dag", "volgende stap", "langer dan de norm")
+    return download(spreadsheet(header, [
+        (r.case_id, r.pupil_id, f"{r.school_name} ({r.school_brin})" if r.school_name else r.school_brin, r.title,
+         r.stage_label, r.deadline_label or "", r.last_day.isoformat() if r.last_day else "",
+         r.days_left if r.days_left is not None else "", r.next_step or "", "ja" if r.over_norm else "nee")
+        for r in rows]), f"werklijst-{today.isoformat()}.csv")
+
+
+def _filters(schools: list[tuple[str, str | None]], pathways: Pathways, school: str, route: str, fase: str,
+             te_laat: str, week: str) -> Filters:
+    """The filters of the query string, each code checked against what exists in the user's scope."""
+    return Filters(_code(school, {b for b, _ in schools}), _code(route, set(pathways)),
+                   _code(fase, {s for _, labels in pathways.values() for s in labels}), te_laat == "1", week == "1")
 
 
 def pathway_labels(registry: PathwayRegistry) -> Pathways:

@@ -57,3 +57,21 @@ def test_a_zorgcoordinator_gets_no_register(page: Page, site: Site) -> None:
     expect(page.get_by_role("link", name="Thuiszitterregister")).to_have_count(0)
     response = page.request.get(site.url("/monitor/thuiszitterregister.csv?swv=VO3102&kwartaal=2026Q3"))
     assert response.status == 403
+
+
+def test_the_worklist_downloads_most_urgent_first_with_its_filters(page: Page, site: Site) -> None:
+    """The zorgcoördinator's worklist, filtered on passed deadlines, as a spreadsheet: an OPP whose six weeks
+    passed is in it with its deadline by name and a negative number of days left.
+    """
+    late = site.open_case("opp", "start_opp", {"extra_ondersteuning_sinds": "2026-06-01"})
+    site.sign_in(page, "zc")
+    page.goto(site.url("/werklijst?te_laat=1"))
+    with page.expect_download() as started:
+        page.get_by_role("link", name="Exporteren naar Excel").click()
+    raw = started.value.path().read_bytes()
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0][:3] == ["dossier", "leerling", "school"]
+    mine = next(r for r in rows[1:] if r[0] == late)
+    assert mine[5].startswith("OPP binnen 6 weken")
+    assert int(mine[7]) < 0
+    assert all(int(r[7]) < 0 for r in rows[1:])

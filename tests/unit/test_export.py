@@ -13,7 +13,8 @@ def test_a_cell_a_spreadsheet_would_read_as_a_formula_is_neutralised(value: str)
     assert cell(value) == f"'{value}"
 
 
-@pytest.mark.parametrize(("value", "text"), [("14PS03", "14PS03"), (42, "42"), (None, ""), ("a=b", "a=b")])
+@pytest.mark.parametrize(("value", "text"), [("14PS03", "14PS03"), (42, "42"), (-52, "-52"), (None, ""),
+                                             ("a=b", "a=b")])
 def test_an_ordinary_cell_is_left_as_it_is(value: object, text: str) -> None:
     """Only the first character decides; numbers and empty values are written plainly."""
     assert cell(value) == text
