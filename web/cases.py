@@ -132,8 +132,11 @@ def take_step(request: Request, case_id: str, command: str, form: FormDep) -> Re
     svc, at = service(request), now(request)
     values: dict[str, str] = {}
     try:
-        fields = _fields_of(svc.read_status(session.principal, case_id, at, None), command)
+        status = svc.read_status(session.principal, case_id, at, None)
+        fields = _fields_of(status, command)
         values = forms.posted_values(fields, {f.name: form_text(form, f.name) for f in fields})
+        if _closes(svc, status, command) and form_text(form, forms.CONFIRM_FIELD) != "ja":
+            raise InvalidCommand([forms.NOT_CONFIRMED])
         step = Command(command, session.principal.actor, forms.payload(fields, values))
         svc.handle_as(session.principal, case_id, step, at, forms.idempotency_key(form_text(form, "sleutel")),
                       forms.expected_version(form_text(form, "versie")), None)
@@ -142,6 +145,12 @@ def take_step(request: Request, case_id: str, command: str, form: FormDep) -> Re
     except DomainError as error:
         return _refused(request, session, case_id, Refusal(command, error.detail_nl, values), error)
     return RedirectResponse(f"/dossiers/{case_id}?vastgelegd={command}", status_code=303)
+
+
+def _closes(svc: Service, status: CaseStatus, command: str) -> bool:
+    """Whether ``command`` moves the case into a final stage (then the form asks to confirm)."""
+    found = next((c for c in status.next_commands if c.command == command), None)
+    return found is not None and _definition(svc, status).stages[found.target].final
 
 
 def _fields_of(status: CaseStatus, command: str) -> tuple[FieldSpec, ...]:
@@ -206,11 +215,11 @@ def _forms(status: CaseStatus, definition: PathwayDefinition, principal: Princip
     for command in status.next_commands:
         if principal.role not in command.roles:
             continue
-        target = definition.stages[command.target].label
+        target, closes = definition.stages[command.target].label, definition.stages[command.target].final
         if refusal is not None and refusal.command == command.command:
-            made.append(forms.form_view(command, target, refusal.values, refusal.message))
+            made.append(forms.form_view(command, target, refusal.values, refusal.message, confirm=closes))
         else:
-            made.append(forms.form_view(command, target))
+            made.append(forms.form_view(command, target, confirm=closes))
     return made
 
 

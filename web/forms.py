@@ -46,6 +46,8 @@ class FormView:
     fields: tuple[FieldView, ...]
     key: str
     error: str | None = None
+    confirm: bool = False
+    """Whether the step closes the case (its target is a final stage): the form asks to confirm."""
 
 
 def field_view(command: str, spec: FieldSpec, value: str) -> FieldView:
@@ -58,11 +60,17 @@ def field_view(command: str, spec: FieldSpec, value: str) -> FieldView:
 
 
 def form_view(command: CommandView, target_label: str, values: Mapping[str, str] | None = None,
-              error: str | None = None) -> FormView:
+              error: str | None = None, *, confirm: bool = False) -> FormView:
     """The form of ``command``, filled with ``values`` (after a refusal) or empty."""
     values = values or {}
     fields = tuple(field_view(command.command, f, values.get(f.name, "")) for f in command.fields)
-    return FormView(command.command, command.label, target_label, fields, f"{KEY_PREFIX}{uuid.uuid4()}", error)
+    return FormView(command.command, command.label, target_label, fields, f"{KEY_PREFIX}{uuid.uuid4()}", error,
+                    confirm)
+
+
+CONFIRM_FIELD = "bevestigd"
+NOT_CONFIRMED = ("Vink 'Ik weet het zeker' aan om het dossier af te sluiten: na deze stap is het gesloten. "
+                 "Er is niets vastgelegd.")
 
 
 def posted_values(fields: Iterable[FieldSpec], form: Mapping[str, str]) -> dict[str, str]:

@@ -236,3 +236,22 @@ def test_the_dossier_prints_for_the_parent_meeting_without_menus_and_forms(page:
         assert shown in text, shown
     for hidden in ("Uitloggen", "Werklijst", "Handelingsdeel aan ouders voorleggen", "Direct naar de inhoud"):
         assert hidden not in text, hidden
+
+
+def test_closing_a_case_asks_for_a_confirmation_and_without_it_changes_nothing(page: Page, site: Site) -> None:
+    """'OPP afsluiten' leads to a final stage: sent without 'Ik weet het zeker' it is refused in Dutch and the
+    case stays in 'Concept'; with it the case is closed.
+    """
+    case_id = site.open_opp()
+    site.sign_in(page, "zc")
+    page.goto(site.url(f"/dossiers/{case_id}"))
+    closing = page.locator("#stap-sluit_af")
+    closing.get_by_label("Reden").select_option("verhuisd")
+    closing.get_by_role("button", name="OPP afsluiten").click()
+    expect(page.locator("#stap-sluit_af .veldfout")).to_contain_text("Vink 'Ik weet het zeker' aan")
+    assert _current_stage(page) == "Concept"
+    closing = page.locator("#stap-sluit_af")
+    closing.get_by_label("Ik weet het zeker").check()
+    closing.get_by_role("button", name="OPP afsluiten").click()
+    assert _current_stage(page) == "Afgesloten"
+    expect(page.locator("#stap-leg_handelingsdeel_voor")).to_have_count(0)
