@@ -4,13 +4,15 @@ process: the flow runner of ``leerlingroute serve``. Run as ``python -m flows.se
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 from pathlib import Path
 from typing import Any
 
 import yaml
-from prefect import Flow, serve
+from prefect import Flow
 from prefect.deployments.runner import RunnerDeployment
+from prefect.runner import Runner
 from prefect.schedules import Cron, Interval, Schedule
 
 PREFECT_YAML = Path(__file__).resolve().parent.parent / "prefect.yaml"
@@ -55,9 +57,28 @@ def runner_deployment(declared: dict[str, Any]) -> RunnerDeployment:
     return built
 
 
+class QuietRunner(Runner):
+    """Prefect's runner with a SIGTERM that stops it from inside its event loop.
+
+    Prefect 3.8's own handler calls the sync ``stop()`` inside the running loop, where it only makes the
+    ``astop()`` coroutine, never awaited (a RuntimeWarning on every stop), and then exits the process from the
+    signal handler. Here the handler schedules ``astop()`` on the loop, so the runner's loops end, the
+    schedules are paused (``pause_on_shutdown``) and :func:`main` returns normally: no warning, no traceback.
+    """
+
+    stopping_task: asyncio.Task[None] | None = None
+
+    def handle_sigterm(self, *_args: Any, **_kwargs: Any) -> None:
+        """Stop the runner cleanly (called in the loop's thread, between its steps)."""
+        self.stopping_task = asyncio.get_running_loop().create_task(self.astop())
+
+
 def main() -> None:
-    """Serve until SIGTERM/SIGINT; schedules pause while nobody serves them."""
-    serve(*(runner_deployment(d) for d in declared_deployments()), print_starting_message=False)
+    """Serve until SIGTERM; schedules pause while nobody serves them."""
+    runner = QuietRunner(pause_on_shutdown=True)
+    for deployment in declared_deployments():
+        runner.add_deployment(runner_deployment(deployment))
+    asyncio.run(runner.start())
 
 
 if __name__ == "__main__":

@@ -393,13 +393,15 @@ def _start_everything(supervisor: Supervisor, settings: Settings, extra: dict[st
     supervisor.start("api", python_module("uvicorn", "api.app:create_app", "--factory", "--host",
                                           settings.api_host, "--port", str(settings.api_port), "--log-level",
                                           "warning", *_uvicorn_limits(settings)))
-    supervisor.start("flows", python_module("flows.serve"))
+    supervisor.start("flows", python_module("flows.serve"), log=settings.data_dir / "flows.log")
     api = supervisor.children[-2][1]
     wait_healthy(f"http://{settings.api_host}:{settings.api_port}/health", 60, lambda: api.poll() is None)
     prefect_ui = os.environ["PREFECT_API_URL"].removesuffix("/api")
     typer.echo(f"\nLeerlingroute draait.\n  Webpagina's:      http://{settings.api_host}:{settings.api_port}/\n"
                f"  API-documentatie: http://{settings.api_host}:{settings.api_port}/docs\n"
-               f"  Prefect UI:       {prefect_ui}\n{_accounts_line(settings)}Stoppen: Ctrl-C\n")
+               f"  Prefect UI:       {prefect_ui}\n"
+               f"  Logboeken:        {settings.data_dir.resolve()} (prefect-server.log, flows.log)\n"
+               f"{_accounts_line(settings)}Stoppen: Ctrl-C\n")
 
 
 def _accounts_line(settings: Settings) -> str:
