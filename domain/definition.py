@@ -57,6 +57,9 @@ class Transition:
     tells_leerplicht: bool = False
     """Whether leerplicht (of the municipality where the pupil lives) hears of this missed deadline too, because
     the law makes it a party to it (a schorsing of more than a day that the school did not report)."""
+    uitleg: str = ""
+    """A short Dutch help text for the people who take this step: what it means and which rule applies (with
+    its source). Text only: it changes nothing the engine does, so a case is not affected when it is edited."""
 
     @property
     def marks_missed_deadline(self) -> bool:

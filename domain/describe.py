@@ -9,6 +9,7 @@ from typing import Any
 
 from domain.definition import PathwayDefinition, TimerSpec, Transition
 from domain.reactions import Reaction
+from domain.roles import SYSTEEM
 from domain.terms import KINDS, duur
 
 
@@ -34,7 +35,7 @@ def _transition(t: Transition) -> dict[str, Any]:
             "roles": sorted(t.roles), "guards": list(t.guards), "effects": list(t.effects), "records": t.records,
             "fields": {f.name: {"type": f.type, "label": f.label, "required": f.required, "choices": list(f.choices)}
                        for f in t.fields.values()},
-            "extends": {name: d.iso() for name, d in t.extends.items()}, "once": t.once}
+            "extends": {name: d.iso() for name, d in t.extends.items()}, "once": t.once, "uitleg": t.uitleg}
 
 
 def _term(timer: TimerSpec) -> str:
@@ -55,6 +56,15 @@ def mermaid(definition: PathwayDefinition) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _steps(definition: PathwayDefinition) -> str:
+    """The table of the steps people take, each with its help text (as the dossier page shows it)."""
+    rows = [f"| `{t.command}` | {t.label} | {', '.join(t.sources) or 'begin'} | {t.uitleg} |"
+            for t in (definition.start, *definition.transitions) if t.roles != {SYSTEEM}]
+    if not rows:
+        return ""
+    return "| step | label | from | uitleg |\n|---|---|---|---|\n" + "\n".join(rows) + "\n\n"
+
+
 def markdown(definition: PathwayDefinition) -> str:
     """The docs page of one pathway: title, source, diagram, and its deadlines."""
     timers = "\n".join(f"| `{t.name}` | {t.label} | {_term(t)} {', '.join(t.anchor) or 'begin ' + t.starts_on} "
@@ -63,7 +73,7 @@ def markdown(definition: PathwayDefinition) -> str:
     return (f"# {definition.title} (`{definition.pathway}` v{definition.version})\n\n"
             f"Generated from `domain/pathways/{definition.pathway}.v{definition.version}.json` by "
             f"`leerlingroute docs`; do not edit by hand.\n\nSource: {definition.source}\n\n"
-            f"```mermaid\n{mermaid(definition)}```\n\n"
+            f"```mermaid\n{mermaid(definition)}```\n\n{_steps(definition)}"
             "| timer | meaning | when | basis | fires |\n|---|---|---|---|---|\n" + (timers or "| — | | | | |")
             + "\n\nA term ends at the end of its last day (Dutch time); 'na' counts from the day after its anchor "
             "(Awb art. 6:8). The Algemene termijnenwet moves the last day of a statutory term of at most three "

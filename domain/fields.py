@@ -5,6 +5,7 @@ Payloads stay JSON-native: dates are ISO strings, so events store and replay as 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -15,6 +16,9 @@ from domain.window import outside_window
 JSON = Any
 FIELD_TYPES = frozenset({"text", "int", "date", "bool", "choice"})
 MAX_TEXT = 2000
+PREFILL = re.compile(r"^(artifact|next):([a-z][a-z0-9_]*)\.([a-z][a-z0-9_]*)$")
+"""A field's prefill: ``artifact:<artifact>.<key>`` (the value on record) or ``next:<artifact>.<key>``
+(the number after it, 1 when none is on record, for an int field)."""
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,27 @@ class FieldSpec:
     label: str
     required: bool = True
     choices: tuple[str, ...] = ()
+    prefill: str | None = None
+    """Where a form takes this field's starting value from the case (see ``PREFILL``); a form only
+    suggests it, the value posted is checked like any other."""
+
+    @property
+    def prefill_artifact(self) -> str | None:
+        """The artifact the prefill reads, if any."""
+        found = PREFILL.match(self.prefill or "")
+        return found.group(2) if found else None
+
+    def prefilled(self, artifacts: Mapping[str, Mapping[str, JSON]]) -> JSON:
+        """The starting value of this field for a case with ``artifacts`` on record (None: nothing to offer)."""
+        found = PREFILL.match(self.prefill or "")
+        if found is None:
+            return None
+        kind, artifact, key = found.groups()
+        value = (artifacts.get(artifact) or {}).get(key)
+        if kind == "next":
+            current = value if isinstance(value, int) and not isinstance(value, bool) else 0
+            return current + 1
+        return value
 
     def clean(self, value: JSON) -> tuple[JSON, str | None]:
         """Return the normalised value, or an error sentence naming the field."""
@@ -109,4 +134,13 @@ def field_from_data(name: str, data: Mapping[str, JSON]) -> FieldSpec:
     if kind == "choice" and not choices:
         msg = f"choice field {name!r} lists no choices"
         raise ValueError(msg)
-    return FieldSpec(name, kind, str(data.get("label", name)), bool(data.get("required", True)), choices)
+    prefill = data.get("prefill")
+    if prefill is not None:
+        found = PREFILL.match(prefill) if isinstance(prefill, str) else None
+        if found is None:
+            msg = f"field {name!r} has prefill {prefill!r}; use 'artifact:<artifact>.<key>' or 'next:<artifact>.<key>'"
+            raise ValueError(msg)
+        if found.group(1) == "next" and kind != "int":
+            msg = f"field {name!r} prefills the next number ({prefill!r}) but is of type {kind!r}, not 'int'"
+            raise ValueError(msg)
+    return FieldSpec(name, kind, str(data.get("label", name)), bool(data.get("required", True)), choices, prefill)

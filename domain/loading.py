@@ -83,7 +83,15 @@ def _transition(data: Data) -> Transition:
         resumes=tuple(data.get("resumes", ())),
         missed_deadline=data.get("missed_deadline"),
         tells_leerplicht=bool(data.get("tells_leerplicht", False)),
+        uitleg=_uitleg(data.get("uitleg", "")),
     )
+
+
+def _uitleg(value: Any) -> str:
+    if not isinstance(value, str):
+        msg = f"uitleg must be text, not {type(value).__name__}"
+        raise TypeError(msg)
+    return " ".join(value.split())
 
 
 def _timer(data: Data) -> TimerSpec:
@@ -164,6 +172,8 @@ def _transition_defects(
     found += [f"{where} extends unknown timer {name!r}" for name in t.extends if name not in timers]
     found += [f"{where} suspends or resumes unknown timer {name!r}" for name in (*t.suspends, *t.resumes)
               if name not in timers]
+    found += [f"{where} field {f.name!r} prefills from unknown artifact {f.prefill_artifact!r}"
+              for f in t.fields.values() if f.prefill_artifact and f.prefill_artifact not in d.artifacts]
     if not t.roles:
         found.append(f"{where} allows no role")
     if t.missed_deadline and t.roles != {SYSTEEM}:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
@@ -45,6 +46,9 @@ class CommandView:
     roles: tuple[str, ...]
     fields: tuple[FieldSpec, ...]
     target: str
+    prefilled: tuple[tuple[str, Any], ...] = ()
+    """The starting value of each field that declares a prefill and has one on this case (a form's
+    suggestion, e.g. the version of the handelingsdeel now presented)."""
 
 
 @dataclass(frozen=True)
@@ -111,7 +115,7 @@ def case_status(case: Case, definition: PathwayDefinition, now: datetime, role: 
     running = [TimerView(t.name, definition.timer(t.name).label, t.due_at, t.due_at <= now, t.deadline)
                for t in case.timers.values()]
     timers = tuple(sorted(running + _suspended(case, definition), key=lambda t: t.due_at))
-    commands = tuple(command_view(t, case.stage) for t in definition.commands_from(case.stage)
+    commands = tuple(command_view(t, case.stage, case.artifacts) for t in definition.commands_from(case.stage)
                      if t.roles != {SYSTEEM} and (role is None or role in t.roles))
     return CaseStatus(case.id, case.pathway, case.definition_version, case.profile, case.school_brin, case.pupil_id,
                       case.stage, stage.label, stage.final, case.stage_entered_at, case.opened_at,
@@ -126,10 +130,15 @@ def _suspended(case: Case, definition: PathwayDefinition) -> list[TimerView]:
             for name, h in held.items()]
 
 
-def command_view(transition: Transition, stage: str) -> CommandView:
-    """How a transition looks to someone who may issue it from ``stage``."""
+def command_view(transition: Transition, stage: str,
+                 artifacts: Mapping[str, Mapping[str, Any]] | None = None) -> CommandView:
+    """How a transition looks to someone who may issue it from ``stage`` (with ``artifacts``, the case's
+    record: the fields' prefilled values).
+    """
+    found = ((f.name, f.prefilled(artifacts)) for f in transition.fields.values() if f.prefill and artifacts)
     return CommandView(transition.command, transition.label, tuple(sorted(transition.roles)),
-                       tuple(transition.fields.values()), transition.target_from(stage))
+                       tuple(transition.fields.values()), transition.target_from(stage),
+                       tuple((name, value) for name, value in found if value is not None))
 
 
 @dataclass(frozen=True)

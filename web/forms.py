@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from domain.fields import FieldSpec
 from domain.views import CommandView
+from domain.window import EARLIEST, LATEST
 from web.texts import code_label, sentence
 
 INPUT_KINDS = {"date": "date", "text": "text", "int": "number", "bool": "bool", "choice": "choice"}
@@ -34,6 +35,10 @@ class FieldView:
     required: bool
     choices: tuple[tuple[str, str], ...]
     value: str
+    min: str = ""
+    max: str = ""
+    """A date input's bounds: the window of dates the engine accepts (``domain.window``), so that the
+    browser offers nothing the engine would refuse as out of range."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,8 @@ class FormView:
     error: str | None = None
     confirm: bool = False
     """Whether the step closes the case (its target is a final stage): the form asks to confirm."""
+    uitleg: str = ""
+    """What the step means and which rule applies (the transition's ``uitleg``), under its heading."""
 
 
 def field_view(command: str, spec: FieldSpec, value: str) -> FieldView:
@@ -55,17 +62,32 @@ def field_view(command: str, spec: FieldSpec, value: str) -> FieldView:
     choices = tuple((c, code_label(c)) for c in spec.choices) if spec.type == "choice" else ()
     if spec.type == "bool":
         choices = ((YES, "Ja"), (NO, "Nee"))
+    bounds = (EARLIEST.isoformat(), LATEST.isoformat()) if spec.type == "date" else ("", "")
     return FieldView(f"{command}-{spec.name}", spec.name, sentence(spec.label), INPUT_KINDS[spec.type],
-                     spec.required, choices, value)
+                     spec.required, choices, value, *bounds)
 
 
 def form_view(command: CommandView, target_label: str, values: Mapping[str, str] | None = None,
-              error: str | None = None, *, confirm: bool = False) -> FormView:
-    """The form of ``command``, filled with ``values`` (after a refusal) or empty."""
-    values = values or {}
-    fields = tuple(field_view(command.command, f, values.get(f.name, "")) for f in command.fields)
+              error: str | None = None, *, confirm: bool = False, uitleg: str = "") -> FormView:
+    """The form of ``command``, filled with ``values`` (after a refusal: what was posted), else with the
+    values its fields prefill from the case (e.g. the version of the handelingsdeel now presented).
+    """
+    shown = values if values is not None else prefilled_values(command)
+    fields = tuple(field_view(command.command, f, shown.get(f.name, "")) for f in command.fields)
     return FormView(command.command, command.label, target_label, fields, f"{KEY_PREFIX}{uuid.uuid4()}", error,
-                    confirm)
+                    confirm, uitleg)
+
+
+def prefilled_values(command: CommandView) -> dict[str, str]:
+    """The text each prefilled field of ``command`` starts with, as a browser would post it back."""
+    return {name: as_text(value) for name, value in command.prefilled}
+
+
+def as_text(value: object) -> str:
+    """A JSON value as the text of a form control (a bool as 'ja'/'nee')."""
+    if isinstance(value, bool):
+        return YES if value else NO
+    return str(value)
 
 
 CONFIRM_FIELD = "bevestigd"
