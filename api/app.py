@@ -17,7 +17,20 @@ from api.deps import Clock
 from api.edge import BodyLimits, Edge, token_check
 from api.errors import install_error_handlers
 from api.json_text import JsonText
-from api.routes import alerts, audit, cases, digests, monitor, pathways, pupils, resources, stream, verzuim, webhooks
+from api.routes import (
+    alerts,
+    audit,
+    case_notes,
+    cases,
+    digests,
+    monitor,
+    pathways,
+    pupils,
+    resources,
+    stream,
+    verzuim,
+    webhooks,
+)
 from api.routes import clock as clock_routes
 from api.streaming import Streams
 from infra.bootstrap import Service
@@ -60,6 +73,7 @@ def create_app(service: Service | None = None, clock: Clock | None = None, wall_
                                                settings.body_timeout_s, settings.max_large_bodies),
                        authenticate=token_check(service.authenticate, wall))
     app.include_router(cases.router)
+    app.include_router(case_notes.router)
     app.include_router(pathways.router)
     app.include_router(pupils.router)
     app.include_router(webhooks.router)
@@ -91,14 +105,27 @@ def _add_docs(app: FastAPI) -> None:
 
     @app.get("/docs", include_in_schema=False)
     async def docs() -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url=openapi_url, title=f"{app.title} - Swagger UI",
+        return _own_origin_only(get_swagger_ui_html(openapi_url=openapi_url, title=f"{app.title} - Swagger UI",
                                    swagger_js_url="/docs-assets/swagger-ui-bundle.js",
                                    swagger_css_url="/docs-assets/swagger-ui.css",
                                    swagger_favicon_url="/docs-assets/favicon.png",
-                                   swagger_ui_parameters={"validatorUrl": None})  # no badge from elsewhere
+                                   swagger_ui_parameters={"validatorUrl": None}))  # no badge from elsewhere
 
     @app.get("/redoc", include_in_schema=False)
     async def redoc() -> HTMLResponse:
-        return get_redoc_html(openapi_url=openapi_url, title=f"{app.title} - ReDoc",
-                              redoc_js_url="/docs-assets/redoc.standalone.js",
-                              redoc_favicon_url="/docs-assets/favicon.png", with_google_fonts=False)
+        return _own_origin_only(get_redoc_html(openapi_url=openapi_url, title=f"{app.title} - ReDoc",
+                                               redoc_js_url="/docs-assets/redoc.standalone.js",
+                                               redoc_favicon_url="/docs-assets/favicon.png",
+                                               with_google_fonts=False))
+
+
+DOCS_POLICY = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+               "script-src 'self' 'unsafe-inline'; worker-src 'self' blob:; frame-ancestors 'none'; base-uri 'none'")
+"""The documentation pages load only from the app: ReDoc's bundle fetches its maker's logo from a CDN for the
+sidebar's credit line, which this policy refuses before any request leaves the browser (offline, and no
+third party learns who reads the docs). Inline script and style stay allowed: both pages start that way."""
+
+
+def _own_origin_only(response: HTMLResponse) -> HTMLResponse:
+    response.headers["Content-Security-Policy"] = DOCS_POLICY
+    return response
