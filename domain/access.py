@@ -259,6 +259,29 @@ def sees_identity(principal: Principal, school_brin: str | None, residence_cbs: 
     return principal.role == LEERPLICHT and residence_cbs in principal.scopes
 
 
+NOTE_WRITERS = CASE_ROLES
+"""Who writes notes on a case they see: the school's zorgcoördinator and the SWV's coordinators and BTO."""
+SCHOOL_ASKERS = frozenset({SWV_COORDINATOR})
+"""Who asks the case's school a question with a note ('vraag de school')."""
+
+
+def may_note(role: str, *, ask_school: bool = False) -> bool:
+    """Whether ``role`` may write a note on a case it sees (:data:`NOTE_WRITERS`) and, with ``ask_school``, put it
+    to the school's zorgcoördinator as a question (:data:`SCHOOL_ASKERS`). Everyone who reads the case reads
+    its notes; leerplicht and a deskundige have their own ways to act, an admin sees no case. Whether the case
+    is in scope is decided first (:func:`sees_case`: out of scope reads as unknown).
+    """
+    return role in NOTE_WRITERS and (not ask_school or role in SCHOOL_ASKERS)
+
+
+def check_may_note(role: str, *, ask_school: bool = False) -> None:
+    """RoleNotAllowed unless :func:`may_note`."""
+    if role not in NOTE_WRITERS:
+        raise RoleNotAllowed("schrijf_notitie", role, sorted(NOTE_WRITERS))
+    if not may_note(role, ask_school=ask_school):
+        raise RoleNotAllowed("vraag_school", role, sorted(SCHOOL_ASKERS))
+
+
 def check_stream_reader(role: str) -> None:
     """RoleNotAllowed unless ``role`` sees cases at all (an admin reads the audit log, not case events)."""
     if role not in {*CASE_ROLES, LEERPLICHT, DESKUNDIGE}:

@@ -22,8 +22,10 @@ from domain.access import (
     CaseReach,
     Principal,
     SchoolOfRecord,
+    check_may_note,
     check_monitor_reader,
     check_stream_reader,
+    may_note,
     needs_residence,
     sees_case,
     sees_identity,
@@ -42,6 +44,7 @@ from domain.terms import last_day_of
 from domain.views import CaseStatus, HistoryEntry, case_status, history_entry, with_links
 from infra import accounts, advice, audit, monitoring, resources, scope, stream, verzuim_meldingen
 from infra import alerts as alert_store
+from infra import case_notes as case_note_store
 from infra import digests as digest_store
 from infra import silence as silence_store
 from infra import worklist as worklist_store
@@ -77,6 +80,8 @@ PURPOSES = {
     "case.open": "Dossier openen",
     "case.command": "Stap in het dossier vastleggen",
     "pupil.transfer": "Leerling overplaatsen naar een andere school",
+    "case.note": "Notitie bij het dossier schrijven",
+    "case.notes": "Notities bij het dossier inzien",
     "webhook.register": "Ontvanger van dossiergebeurtenissen aanmelden",
     "webhook.deactivate": "Ontvanger van dossiergebeurtenissen afmelden",
     "webhook.rotate_secret": "Geheim van een ontvanger van dossiergebeurtenissen vervangen",
@@ -458,6 +463,35 @@ class Service:
                 self._in_scope(uow, principal, case)
             advice.request(begin, principal, case, deskundige_id, now)
         self._audited_in(principal, "case.request_advice", f"case:{case_id}", now, run)
+
+    def add_case_note(self, principal: Principal, case_id: str, text: str, now: datetime, *,
+                      ask_school: bool = False) -> case_note_store.CaseNote:
+        """Write a note on a case in scope (out of scope: CaseNotFound, as for an unknown case) as the school's
+        zorgcoördinator or the SWV's coordinator or BTO (else RoleNotAllowed); with ``ask_school`` (SWV
+        coordinators only) it is a question that alerts the school's zorgcoördinatoren. An empty or too long
+        note is InvalidCommand. The note, its alert and the audit row (``case.note``) are one transaction.
+        """
+        def run(begin: Begin) -> case_note_store.CaseNote:
+            with self.unit_of_work() as uow, uow:
+                case = uow.get_case(case_id)
+                self._in_scope(uow, principal, case)
+            check_may_note(principal.role, ask_school=ask_school)
+            cleaned = case_note_store.cleaned(text)
+            with begin() as conn:
+                return case_note_store.add(conn, case, principal.user_id, principal.role, cleaned,
+                                           ask_school=ask_school, now=now)
+        note = self._audited_in(principal, "case.note", f"case:{case_id}", now, run)
+        log.info("case_note", case_id=case_id, note_id=note.id, asks_school=ask_school, actor_role=principal.role)
+        return note
+
+    def read_case_notes(self, principal: Principal, case_id: str, now: datetime, purpose: str | None,
+                        ) -> case_note_store.CaseNotes:
+        """A case's notes, newest first, if in scope (else CaseNotFound), with what the reader may add; audited."""
+        def run(uow: SqlUnitOfWork) -> case_note_store.CaseNotes:
+            self._in_scope(uow, principal, uow.get_case(case_id))
+            return case_note_store.CaseNotes(case_note_store.of_case(uow.conn, case_id),
+                                             may_note(principal.role), may_note(principal.role, ask_school=True))
+        return self._audited_read(principal, "case.notes", f"case:{case_id}", purpose, now, run)
 
     def stream_start(self, principal: Principal, after: int | None, now: datetime) -> int:
         """Where a user's event stream starts (after ``after``, else after the newest event); audited."""

@@ -306,6 +306,20 @@ alerts = Table(
 """A message for everyone of one role in one scope (a school, an SWV, a municipality). The
 ``dedupe_key`` makes raising the same alert twice a no-op: exactly one per episode or escalation."""
 
+case_notes = Table(
+    "case_notes", metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("case_id", String(36), ForeignKey("cases.id"), nullable=False),
+    Column("author_id", String(36), nullable=False),
+    Column("author_role", String(30), nullable=False),
+    Column("text", String(2000), nullable=False),
+    Column("asks_school", Boolean, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_case_notes_case_id", "case_id"),
+)
+"""Notes on a case by the people who carry it (they may hold names: never in events, logs, webhooks or alert
+titles); ``asks_school``: an SWV coordinator's question to the school, which raised a ``vraag_school`` alert."""
+
 feed_cursors = Table(
     "feed_cursors", metadata,
     Column("name", String(40), primary_key=True),

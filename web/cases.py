@@ -189,6 +189,7 @@ def case_context(svc: Service, principal: Principal, case_id: str, at: datetime,
         "trajectories": trajectories, "forms": _forms(status, definition, principal, refusal),
         "links": _links(svc, status),
         "commands": _transitions(definition), "refusal": refusal,
+        "notes": svc.read_case_notes(principal, case_id, at, None),
     }
 
 

@@ -70,7 +70,7 @@ def test_the_monitor_filters_stalled_cases_and_opens_one(page: Page, site: Site)
     expect(page.locator(".tegels")).to_contain_text("thuiszitters nu")
     expect(page.locator(".grafiek svg rect").first).to_be_attached()
     shot(page, "monitor")
-    row.get_by_role("link").click()
+    row.get_by_role("link", name="Dossier openen").click()
     expect(page).to_have_url(site.url(f"/dossiers/{ours}"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Ontwikkelingsperspectiefplan (OPP)")
 

@@ -1,0 +1,60 @@
+"""Notes on the case page: write one, and as an SWV coordinator ask the school ('vraag de school').
+
+The form posts to ``/dossiers/{id}/notities``; the service checks the scope (a case out of scope is the one
+404 page), the role, and the text, and stores the note, the school's alert and the audit row in one
+transaction. A refused note shows the case page again with the Dutch reason and what was typed.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from domain.access import may_note
+from domain.errors import DomainError, InvalidCommand, NotFound, RoleNotAllowed
+from infra.web_accounts import WebSession
+from web.cases import case_context
+from web.common import FormDep, csrf_ok, form_refused, form_text, not_found, now, page, service, signed_in, to_sign_in
+from web.texts import role_label
+
+router = APIRouter(include_in_schema=False)
+ASK_FIELD = "vraag_school"
+
+
+@router.post("/dossiers/{case_id}/notities", response_class=HTMLResponse)
+def write_note(request: Request, case_id: str, form: FormDep) -> Response:
+    """Store the note (and with 'vraag de school' alert the school); back to the case page's notes."""
+    session = signed_in(request)
+    if session is None:
+        return to_sign_in(request)
+    if not csrf_ok(session, form):
+        return form_refused(request, session)
+    text, ask = form_text(form, "tekst"), form_text(form, ASK_FIELD) == "ja"
+    try:
+        service(request).add_case_note(session.principal, case_id, text, now(request), ask_school=ask)
+    except NotFound:
+        return not_found(request, session)
+    except DomainError as error:
+        status, message = _refusal(session, error, ask=ask)
+        return _refused(request, session, case_id, text, ask, status, message)
+    return RedirectResponse(f"/dossiers/{case_id}?notitie={'vraag' if ask else 'ja'}#notities", status_code=303)
+
+
+def _refusal(session: WebSession, error: DomainError, *, ask: bool) -> tuple[int, str]:
+    """The status and Dutch reason of a refused note."""
+    if isinstance(error, RoleNotAllowed):
+        role = role_label(session.principal.role)
+        if ask and may_note(session.principal.role):
+            return 403, f"Met de rol {role} kunt u de school geen vraag sturen; dat doet de coördinator van het SWV."
+        return 403, f"Met de rol {role} kunt u geen notities bij een dossier schrijven."
+    return (422 if isinstance(error, InvalidCommand) else 400), error.detail_nl
+
+
+def _refused(request: Request, session: WebSession, case_id: str, text: str, ask: bool, status: int,
+             message: str) -> Response:
+    try:
+        context = case_context(service(request), session.principal, case_id, now(request))
+    except NotFound:
+        return not_found(request, session)
+    return page(request, "dossier.html", {**context, "note_error": message, "note_text": text, "note_ask": ask},
+                status, session)
