@@ -217,10 +217,13 @@ def _forms(status: CaseStatus, definition: PathwayDefinition, principal: Princip
         if principal.role not in command.roles:
             continue
         target, closes = definition.stages[command.target].label, definition.stages[command.target].final
+        declared = definition.transition(status.stage, command.command)
+        uitleg = declared.uitleg if declared else ""
         if refusal is not None and refusal.command == command.command:
-            made.append(forms.form_view(command, target, refusal.values, refusal.message, confirm=closes))
+            made.append(forms.form_view(command, target, refusal.values, refusal.message, confirm=closes,
+                                        uitleg=uitleg))
         else:
-            made.append(forms.form_view(command, target, confirm=closes))
+            made.append(forms.form_view(command, target, confirm=closes, uitleg=uitleg))
     return made
 
 
