@@ -49,7 +49,8 @@ def thuiszitter_vrijstelling_na_raadpleging(case: Case, payload: Mapping[str, JS
     if day is None:
         return [Missing("swv-niet-geraadpleegd",
                         "Voor een vrijstelling op grond van artikel 5 onder a raadpleegt leerplicht eerst de "
-                        "coördinator van het samenwerkingsverband; vul in wanneer dat gebeurde.")]
+                        "coördinator van het samenwerkingsverband; vul bij 'swv_geraadpleegd_op' (de dag waarop de "
+                        "SWV-coördinator is geraadpleegd) in wanneer dat gebeurde.")]
     decided = (context.instant or case.stage_entered_at).astimezone(NL).date()
     if date.fromisoformat(str(day)) > decided:
         return [Missing("raadpleging-na-besluit",

@@ -11,8 +11,10 @@ from typing import Any
 import pytest
 
 from domain.case import Actor, Case, Command
+from domain.context import Context, Profile
 from domain.definition import PathwayDefinition
 from domain.durations import NL
+from domain.errors import GuardFailed
 from domain.fields import FieldSpec, field_from_data
 from domain.loading import load_definition
 from domain.registry import PathwayRegistry
@@ -93,6 +95,51 @@ def test_the_uitleg_is_text_only_so_a_definition_with_it_runs_a_case_exactly_as_
         decision = case.handle(definition, Command("pak_op", ZC, {}), START)
         assert (case.stage, sorted(case.timers), decision.event.type) == ("bezig", ["termijn"], "opgepakt")
     assert [t.command for t in plain.transitions] == [t.command for t in helped.transitions]
+
+
+# --- dates where a refusal asks 'wanneer' -----------------------------------------------------------
+
+
+def test_a_refusal_asking_when_the_swv_was_consulted_names_the_date_field_the_step_offers() -> None:
+    """VO 31-02: a vrijstelling 5 onder a without the day the SWV coordinator was consulted is refused with a
+    sentence naming that field, which the step declares as a date; with the date it is granted.
+    """
+    thuiszitter = REGISTRY.get("thuiszitter")
+    profile = Context(Profile("vo-31-02", "VO 31-02", settings={"verzuim": {"vrijstelling_raadpleging_swv": True}}))
+    leerplicht, at = Actor("leerplicht", "lp-1"), datetime(2026, 11, 20, 9, tzinfo=NL)
+    case, _ = Case.open("c-1", thuiszitter, "14PS03", "lln-1",
+                        Command("meld_thuiszitter", leerplicht, {"soort": "relatief", "sinds": "2026-08-03"}), START)
+    case.handle(thuiszitter, Command("bespreek", leerplicht, {"afspraken": "medische verklaring"}), START)
+    with pytest.raises(GuardFailed) as refused:
+        case.handle(thuiszitter, Command("vrijstelling", leerplicht, {"kind": "5a"}), at, profile)
+    step = thuiszitter.transition("besproken", "vrijstelling")
+    assert step is not None
+    assert step.fields["swv_geraadpleegd_op"].type == "date"
+    assert "vul bij 'swv_geraadpleegd_op' (de dag waarop de SWV-coördinator is geraadpleegd) in wanneer" in (
+        refused.value.missing[0].detail_nl)
+    case.handle(thuiszitter, Command("vrijstelling", leerplicht, {"kind": "5a", "swv_geraadpleegd_op": "2026-11-16"}),
+                at, Context(profile.profile, instant=at))
+    assert case.stage == "vrijgesteld"
+
+
+def test_the_missing_instemming_asks_when_and_the_step_that_records_it_takes_that_day_as_an_optional_date() -> None:
+    """'wie die gaf, wanneer, en voor welke versie': the instemming step has all three, the day as a date that
+    an API caller may still leave out (as before).
+    """
+    step = OPP.transition("wacht_op_instemming", "registreer_instemming")
+    assert step is not None
+    day = step.fields["ingestemd_op"]
+    assert (day.type, day.required) == ("date", False)
+    assert set(step.fields) == {"gegeven_door", "ingestemd_op", "handelingsdeel_versie"}
+    case, _ = Case.open("c-1", OPP, "14PS03", "lln-1",
+                        Command("start_opp", ZC, {"extra_ondersteuning_sinds": "2026-09-01"}), START)
+    case.handle(OPP, Command("leg_handelingsdeel_voor", ZC, {}), START)
+    without_day = {"gegeven_door": "ouders", "handelingsdeel_versie": 1}
+    case.handle(OPP, Command("registreer_instemming", ZC, without_day), START)
+    assert "ingestemd_op" not in case.artifacts["instemming"]
+    with pytest.raises(GuardFailed):
+        case.handle(OPP, Command("registreer_instemming", ZC, {"gegeven_door": "ouders", "handelingsdeel_versie": 9,
+                                                              "ingestemd_op": "2026-09-02"}), START)
 
 
 # --- prefill ------------------------------------------------------------------------------------------
