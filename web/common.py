@@ -26,7 +26,7 @@ from infra import web_accounts
 from infra.bootstrap import Service
 from infra.clock import SIMULATED, describe_nl
 from infra.web_accounts import WebSession
-from web import texts
+from web import names, texts
 
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
@@ -45,6 +45,7 @@ SECURITY_HEADERS = {
 templates = Jinja2Templates(directory=HERE / "templates")
 templates.env.globals.update(role_label=texts.role_label, code_label=texts.code_label, sentence=texts.sentence,
                              ADMIN=ADMIN, LIST_ROLES=(ZORGCOORDINATOR, SWV_COORDINATOR, BTO))
+templates.env.filters.update(names.FILTERS)
 templates.env.filters.update(datum=texts.date_nl, tijdstip=texts.instant_nl, iso=texts.iso,
                              laatste_dag=last_day_of)
 
