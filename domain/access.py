@@ -250,13 +250,23 @@ def check_monitor_reader(role: str) -> None:
         raise RoleNotAllowed("lees_monitoring", role, sorted(MONITOR_ROLES))
 
 
-def sees_identity(principal: Principal, school_brin: str | None, residence_cbs: str) -> bool:
-    """Whether the principal is shown who a pupil is (names, BSN, birth date): the zorgcoördinator of
-    the pupil's school and the leerplicht of their municipality; coordinators work pseudonymously.
+def sees_identity(principal: Principal, school_brin: str | None, residence_cbs: str | None) -> bool:
+    """Whether the principal is shown who a registered pupil is (names, BSN, birth date) in the pupil register:
+    the zorgcoördinator of the pupil's school and the leerplicht of their municipality; coordinators read the
+    register pseudonymously (see :func:`sees_name_in_case` for a case).
     """
     if principal.role in SCHOOL_ROLES:
         return school_brin in principal.scopes
     return principal.role == LEERPLICHT and residence_cbs in principal.scopes
+
+
+def sees_name_in_case(principal: Principal, school_brin: str | None, residence_cbs: str | None) -> bool:
+    """Whether the principal is shown the pupil's name with a case it may read (search results, the dossier's
+    header): those of :func:`sees_identity`, and the SWV coordinator, who acts on its SWV's cases (calls the
+    school about this child, puts the case to the commissie) and so needs to know whom a case is about (issue 16:
+    "the SWV for its cases"). Whether the case is in the principal's scope is decided before (:func:`sees_case`).
+    """
+    return principal.role == SWV_COORDINATOR or sees_identity(principal, school_brin, residence_cbs)
 
 
 NOTE_WRITERS = CASE_ROLES

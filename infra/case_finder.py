@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Engine, Row, and_, false, func, or_, select, true
 
-from domain.access import SCHOOL_ROLES, Principal
+from domain.access import SCHOOL_ROLES, Principal, sees_name_in_case
 from domain.errors import InvalidCommand
 from domain.registry import PathwayRegistry
 from domain.roles import LEERPLICHT, SWV_COORDINATOR
@@ -74,7 +74,9 @@ def exact_case_id(query: str) -> str | None:
 
 
 def names_visible(principal: Principal) -> ColumnElement[bool]:
-    """A condition on ``pupils`` (of a case in scope) for when the principal may see the pupil's name."""
+    """A condition on ``pupils`` (of a case in scope) for when the principal may see the pupil's name: the rule of
+    :func:`domain.access.sees_name_in_case` as SQL (a test holds the two to the same answers).
+    """
     if principal.role in SCHOOL_ROLES:
         return pupils.c.school_brin.in_(principal.scopes)
     if principal.role == SWV_COORDINATOR:
@@ -85,12 +87,10 @@ def names_visible(principal: Principal) -> ColumnElement[bool]:
 
 
 def may_see_name(principal: Principal, pupil_school: str | None, residence_cbs: str | None) -> bool:
-    """:func:`names_visible` for one pupil of a case in scope (the same rule, in Python)."""
-    if principal.role in SCHOOL_ROLES:
-        return pupil_school in principal.scopes
-    if principal.role == LEERPLICHT:
-        return residence_cbs in principal.scopes
-    return principal.role == SWV_COORDINATOR
+    """For one pupil of a case in scope: :func:`domain.access.sees_name_in_case` (:func:`names_visible` is that
+    rule as SQL).
+    """
+    return sees_name_in_case(principal, pupil_school, residence_cbs)
 
 
 def find_cases(conn: Connection, principal: Principal, in_scope: ColumnElement[bool], query: str,

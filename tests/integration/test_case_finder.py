@@ -10,14 +10,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
-from domain.access import Principal
+from domain.access import Principal, sees_identity, sees_name_in_case
 from domain.case import Actor, Command
 from domain.errors import InvalidCommand
 from domain.handlers import NewCase
 from infra.bootstrap import Service
-from infra.case_finder import Finder, Found, parse_query
+from infra.case_finder import Finder, Found, names_visible, parse_query
 from infra.settings import Settings
+from infra.tables import pupils
 from tests.databases import fresh_pg_database, migrated_sqlite
 
 AT = datetime(2026, 9, 14, 10, 0, tzinfo=UTC)
@@ -144,3 +146,28 @@ def test_a_query_is_trimmed_and_bounded_with_a_dutch_message() -> None:
         parse_query("x" * 81)
     with pytest.raises(InvalidCommand, match="alleen letters, cijfers"):
         parse_query("Noor%")
+
+
+@pytest.mark.parametrize("principal", [SCHOOL_A, SCHOOL_B, LEERPLICHT, DESKUNDIGE, ADMIN,
+                                       Principal("lp-2", "leerplicht", ("0917",)),
+                                       Principal("swv-1", "swv_coordinator", ("VO3102",))])
+def test_the_name_rule_in_sql_gives_the_same_answers_as_the_domain_rule(service: Service,
+                                                                        principal: Principal) -> None:
+    """For every registered pupil, ``names_visible`` (SQL) holds exactly where ``sees_name_in_case`` does: the
+    school's own staff and leerplicht of the gemeente for their pupils, the SWV coordinator for its cases,
+    nobody else.
+    """
+    with service.engine.connect() as conn:
+        rows = conn.execute(select(pupils.c.id, pupils.c.school_brin, pupils.c.residence_cbs,
+                                   names_visible(principal).label("visible"))).all()
+    assert rows
+    assert {r.id: bool(r.visible) for r in rows} == {
+        r.id: sees_name_in_case(principal, r.school_brin, r.residence_cbs) for r in rows}
+
+
+def test_the_swv_coordinator_sees_the_name_with_a_case_and_not_in_the_pupil_register() -> None:
+    """A case is about a child the coordinator acts for; the register lists pupils without a case pseudonymously."""
+    coordinator = Principal("swv-1", "swv_coordinator", ("VO3102",))
+    assert sees_name_in_case(coordinator, "14PS03", "0957")
+    assert not sees_identity(coordinator, "14PS03", "0957")
+    assert not sees_name_in_case(DESKUNDIGE, "14PS03", "0957")
