@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, update
 
 from domain.access import STANDARD_SWV, Principal
 from domain.errors import NotAuthenticated
@@ -106,6 +106,17 @@ def create_user(
     ``token`` is for tests and fixtures only: without it a random one is made
     (``secrets.token_urlsafe(32)``).
     """
+    user, token = new_user(role, scopes, now, swv_codes, name=name, days=days, token=token)
+    with engine.begin() as conn:
+        insert_user(conn, user, token)
+    return user, token
+
+
+def new_user(
+    role: str, scopes: Sequence[str], now: datetime, swv_codes: Collection[str], *,
+    name: str | None = None, days: int = DEFAULT_DAYS, token: str | None = None,
+) -> tuple[User, str]:
+    """An account not yet stored, with its token: role, scopes, name and days checked (AccountError, Dutch)."""
     cleaned = validate_scopes(role, scopes, swv_codes)
     if not 1 <= days <= MAX_DAYS:
         raise AccountError(f"Een token is 1 tot {MAX_DAYS} dagen geldig; {days} kan niet.")
@@ -115,12 +126,21 @@ def create_user(
         raise AccountError(f"Ongeldige gebruikersnaam '{name}': gebruik kleine letters, cijfers, '.', '_' of '-' "
                            "(een gebruikersnaam, geen volledige naam).")
     token = token or secrets.token_urlsafe(32)
-    user = User(user_id, name, role, cleaned, now, now + timedelta(days=days), None)
-    with engine.begin() as conn:
-        conn.execute(insert(users), {"id": user.id, "name": user.name, "role": user.role, "scopes": list(cleaned),
-                                     "token_hash": token_hash(token), "created_at": now,
-                                     "expires_at": user.expires_at, "revoked_at": None})
-    return user, token
+    return User(user_id, name, role, cleaned, now, now + timedelta(days=days), None), token
+
+
+def insert_user(conn: Connection, user: User, token: str) -> None:
+    """Store a new account (of :func:`new_user`) within the transaction open on ``conn``."""
+    conn.execute(insert(users), {"id": user.id, "name": user.name, "role": user.role, "scopes": list(user.scopes),
+                                 "token_hash": token_hash(token), "created_at": user.created_at,
+                                 "expires_at": user.expires_at, "revoked_at": None})
+
+
+def require_free_name(conn: Connection, name: str) -> None:
+    """AccountError (Dutch) if an active (not revoked) account already has this name."""
+    taken = conn.execute(select(users.c.id).where(users.c.name == name, users.c.revoked_at.is_(None))).first()
+    if taken is not None:
+        raise AccountError(f"Er is al een account met de gebruikersnaam '{name}'; kies een andere naam.")
 
 
 def list_users(engine: Engine) -> list[User]:
@@ -133,12 +153,22 @@ def list_users(engine: Engine) -> list[User]:
 def revoke_user(engine: Engine, user_id: str, now: datetime) -> User:
     """Revoke the account's token from ``now`` on (revoking twice keeps the first instant)."""
     with engine.begin() as conn:
-        conn.execute(update(users).where(users.c.id == user_id, users.c.revoked_at.is_(None))
-                     .values(revoked_at=now))
-        row = conn.execute(select(*_COLUMNS).where(users.c.id == user_id)).first()
+        return revoke_user_in(conn, user_id, now)
+
+
+def revoke_user_in(conn: Connection, user_id: str, now: datetime) -> User:
+    """:func:`revoke_user` within the transaction open on ``conn``."""
+    conn.execute(update(users).where(users.c.id == user_id, users.c.revoked_at.is_(None)).values(revoked_at=now))
+    row = conn.execute(select(*_COLUMNS).where(users.c.id == user_id)).first()
     if row is None:
         raise AccountError(f"Er is geen gebruiker met id {user_id}.")
     return _user(row._mapping)  # noqa: SLF001
+
+
+def find_user(conn: Connection, user_id: str) -> User | None:
+    """The account with this id, or None."""
+    row = conn.execute(select(*_COLUMNS).where(users.c.id == user_id)).first()
+    return None if row is None else _user(row._mapping)  # noqa: SLF001
 
 
 def authenticate(engine: Engine, token: str, now: datetime) -> Principal:

@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Column, Connection, Engine, Row, Table, insert, select, text
+from sqlalchemy import Column, ColumnElement, Connection, Engine, Row, Table, and_, insert, literal, or_, select, text
 
-from infra.tables import audit_log
+from infra.tables import audit_log, cases
 
 GENESIS = "0" * 64
 """The ``prev_hash`` of the first row."""
@@ -122,6 +122,77 @@ def entries(engine: Engine, resource: str | None = None, user_id: str | None = N
         query = query.where(audit_log.c.user_id == user_id)
     with engine.connect() as conn:
         return [AuditEntry(**r._mapping) for r in conn.execute(query)]  # noqa: SLF001 - public row mapping
+
+
+SEARCH_KINDS = ("case", "pupil")
+"""What the audit log can be searched by: its resources ``case:<id>`` and ``pupil:<id>``."""
+MAX_IDENT = 80
+LIKE_ESCAPE = "/"
+
+
+@dataclass(frozen=True)
+class AuditSearch:
+    """A search of the audit log: part of a case or pupil id (``ident``; a pupil search also finds the rows of
+    that pupil's cases), one user, and an instant range ``[since, until)``; empty fields match everything.
+    """
+
+    kind: str = "case"
+    ident: str = ""
+    user_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in SEARCH_KINDS:
+            msg = f"unknown search kind {self.kind!r}"
+            raise ValueError(msg)
+        if len(self.ident) > MAX_IDENT:
+            msg = f"an id to search for is at most {MAX_IDENT} characters"
+            raise ValueError(msg)
+
+    def described(self) -> str:
+        """The search as an audit resource (ids and dates only, at most 120 characters)."""
+        parts = [f"{self.kind}={self.ident}" if self.ident else "",
+                 f"user={self.user_id}" if self.user_id else "",
+                 f"van={self.since.astimezone(UTC).isoformat()}" if self.since else "",
+                 f"tot={self.until.astimezone(UTC).isoformat()}" if self.until else ""]
+        return ("auditlog?" + "&".join(p for p in parts if p))[:120]
+
+
+def search(engine: Engine, wanted: AuditSearch, limit: int = 100, offset: int = 0) -> list[AuditEntry]:
+    """The rows ``wanted`` finds, newest first.
+
+    The id matches anywhere in the resource's id (``LIKE`` with ``%`` and ``_`` escaped). A pupil search
+    matches ``pupil:<id>`` and ``case:<id>`` of every case whose pupil id matches: who read or changed
+    anything of this child, in one search.
+    """
+    query = select(audit_log).where(*_conditions(wanted)).order_by(audit_log.c.seq.desc()).limit(limit).offset(offset)
+    with engine.connect() as conn:
+        return [AuditEntry(**r._mapping) for r in conn.execute(query)]  # noqa: SLF001 - public row mapping
+
+
+def like_part(text: str) -> str:
+    """``%text%`` for LIKE with :data:`LIKE_ESCAPE` before every ``%``, ``_`` and escape character in ``text``."""
+    escaped = text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", f"{LIKE_ESCAPE}%").replace("_", f"{LIKE_ESCAPE}_")
+    return f"%{escaped}%"
+
+
+def _conditions(wanted: AuditSearch) -> list[ColumnElement[bool]]:
+    found: list[ColumnElement[bool]] = []
+    if wanted.ident:
+        part = like_part(wanted.ident)
+        own: ColumnElement[bool] = audit_log.c.resource.like(f"{wanted.kind}:{part}", escape=LIKE_ESCAPE)
+        if wanted.kind == "pupil":
+            of_cases = select(literal("case:") + cases.c.id).where(cases.c.pupil_id.like(part, escape=LIKE_ESCAPE))
+            own = or_(own, audit_log.c.resource.in_(of_cases))
+        found.append(own)
+    if wanted.user_id:
+        found.append(audit_log.c.user_id == wanted.user_id)
+    if wanted.since is not None:
+        found.append(audit_log.c.at >= wanted.since.astimezone(UTC))
+    if wanted.until is not None:
+        found.append(audit_log.c.at < wanted.until.astimezone(UTC))
+    return [and_(*found)] if found else []
 
 
 def verify(engine: Engine, batch: int = 5000, heads_at: Collection[int] = ()) -> Verification:

@@ -1,7 +1,9 @@
 """Sign-in for people on the web pages: a password (argon2) plus a TOTP code, and server-side sessions.
 
 - An account of ``infra.accounts`` gets a password and a new TOTP secret from the CLI
-  (``leerlingroute users set-password NAME``); doing so again replaces both and ends its sessions.
+  (``leerlingroute users set-password NAME``) or, made on the admin page, a random first password and a
+  TOTP secret; doing so again replaces both and ends its sessions. The admin page can also replace only
+  the TOTP secret (a lost phone): the old codes stop working and the sessions end.
 - TOTP is RFC 6238: HMAC-SHA-1, 30-second steps, 6 digits; the codes of the previous, current and
   next step are accepted (clock drift), each step at most once (a code cannot be replayed, not even
   by many attempts racing with it: the step is marked used by a conditional update, one wins).
@@ -31,7 +33,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
@@ -43,16 +45,17 @@ from sqlalchemy import Connection, Engine, insert, or_, select, update
 
 from domain.access import Principal
 from infra import audit
-from infra.accounts import AccountError
+from infra.accounts import AccountError, User
 from infra.tables import users, web_credentials, web_sessions
 from infra.totp import TOTP_STEP_S, matching_step, new_totp_secret, otpauth_uri, totp
 
 __all__ = [
     "LOCK", "MAX_ATTEMPTS", "MAX_PASSWORD", "MIN_PASSWORD", "REFUSED", "SESSION", "SIGN_IN_PURPOSE", "TOTP_STEP_S",
-    "UNKNOWN_ACCOUNT", "Attempt", "CredentialState", "Enrolment", "SignInRefused", "Verdict", "WebSession",
-    "begin_attempt", "check_attempt", "check_password_rules", "credential_states", "end_session", "find_session",
-    "finish_attempt", "otpauth_uri", "password_matches", "session_hash", "set_password", "sign_in", "start_session",
-    "totp",
+    "UNKNOWN_ACCOUNT", "Attempt", "CredentialState", "Enrolment", "NewAccount", "NewCredentials", "SignInRefused",
+    "Verdict", "WebSession", "begin_attempt", "check_attempt", "check_password_rules", "credential_states",
+    "end_session", "find_session", "finish_attempt", "new_credentials", "new_password", "otpauth_uri",
+    "password_matches", "reset_second_factor_in", "session_hash", "set_password", "sign_in", "start_session",
+    "store_credentials", "totp",
 ]
 """With the TOTP of :mod:`infra.totp` that an enrolment hands out (``totp``, ``otpauth_uri``, ``TOTP_STEP_S``)."""
 
@@ -146,19 +149,79 @@ def set_password(engine: Engine, name: str, password: str, now: datetime) -> Enr
     """Give the (active) account ``name`` this password and a new TOTP secret; unlock it and end its
     sessions. AccountError (Dutch) for an unknown, revoked or ambiguous name or a weak password.
     """
-    check_password_rules(password)
-    secret = new_totp_secret()
-    row = {"password_hash": _hasher().hash(password), "totp_secret": secret, "totp_last_step": 0,
-           "failed_attempts": 0, "locked_until": None, "updated_at": now}
+    credentials = new_credentials(password)
     with engine.begin() as conn:
-        user_id = _active_user_id(conn, name)
-        done = conn.execute(update(web_credentials).where(web_credentials.c.user_id == user_id).values(**row))
-        if done.rowcount == 0:
-            conn.execute(insert(web_credentials), {"user_id": user_id, **row})
-        conn.execute(update(web_sessions).where(web_sessions.c.user_id == user_id,
-                                                web_sessions.c.revoked_at.is_(None)).values(revoked_at=now))
-    log.info("web_credentials", action="set", user_id=user_id)
-    return Enrolment(user_id, name, secret, otpauth_uri(secret, name))
+        enrolment = store_credentials(conn, name, credentials, now)
+    log.info("web_credentials", action="set", user_id=enrolment.user_id)
+    return enrolment
+
+
+@dataclass(frozen=True)
+class NewCredentials:
+    """A password's argon2 hash and a new TOTP secret, made before the transaction that stores them."""
+
+    password_hash: str
+    secret: str = field(repr=False)
+
+
+def new_credentials(password: str) -> NewCredentials:
+    """The hash of ``password`` (AccountError, Dutch, if it breaks the rules) and a new TOTP secret."""
+    check_password_rules(password)
+    return NewCredentials(_hasher().hash(password), new_totp_secret())
+
+
+def new_password() -> str:
+    """A random first password for an account made on the admin page (20 characters, shown once)."""
+    return secrets.token_urlsafe(15)
+
+
+def store_credentials(conn: Connection, name: str, credentials: NewCredentials, now: datetime) -> Enrolment:
+    """:func:`set_password` within the transaction open on ``conn``, with credentials made beforehand."""
+    row = {"password_hash": credentials.password_hash, "totp_secret": credentials.secret, "totp_last_step": 0,
+           "failed_attempts": 0, "locked_until": None, "updated_at": now}
+    user_id = _active_user_id(conn, name)
+    done = conn.execute(update(web_credentials).where(web_credentials.c.user_id == user_id).values(**row))
+    if done.rowcount == 0:
+        conn.execute(insert(web_credentials), {"user_id": user_id, **row})
+    _end_sessions(conn, user_id, now)
+    return Enrolment(user_id, name, credentials.secret, otpauth_uri(credentials.secret, name))
+
+
+@dataclass(frozen=True)
+class NewAccount:
+    """An account made on the admin page, with what is shown only once: its API token, first password and
+    TOTP secret (in the enrolment).
+    """
+
+    user: User
+    token: str = field(repr=False)
+    password: str = field(repr=False)
+    enrolment: Enrolment = field(repr=False)
+
+
+def reset_second_factor_in(conn: Connection, user_id: str, now: datetime) -> Enrolment:
+    """Give the active account with web credentials a new TOTP secret (the old one's codes stop working),
+    keeping its password; unlock it and end its sessions. AccountError (Dutch) for an unknown or revoked
+    account or one without a password for the pages.
+    """
+    account = conn.execute(select(users.c.name, users.c.revoked_at).where(users.c.id == user_id)).first()
+    if account is None:
+        raise AccountError(f"Er is geen gebruiker met id {user_id}.")
+    if account.revoked_at is not None:
+        raise AccountError(f"De gebruiker '{account.name}' is ingetrokken; een nieuwe tweede factor kan niet meer.")
+    secret = new_totp_secret()
+    done = conn.execute(update(web_credentials).where(web_credentials.c.user_id == user_id).values(
+        totp_secret=secret, totp_last_step=0, failed_attempts=0, locked_until=None, updated_at=now))
+    if done.rowcount == 0:
+        raise AccountError(f"De gebruiker '{account.name}' heeft nog geen wachtwoord voor de webpagina's, dus ook "
+                           "geen tweede factor om te vervangen.")
+    _end_sessions(conn, user_id, now)
+    return Enrolment(user_id, account.name, secret, otpauth_uri(secret, account.name))
+
+
+def _end_sessions(conn: Connection, user_id: str, now: datetime) -> None:
+    conn.execute(update(web_sessions).where(web_sessions.c.user_id == user_id,
+                                            web_sessions.c.revoked_at.is_(None)).values(revoked_at=now))
 
 
 def _active_user_id(conn: Connection, name: str) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from web import admin, auth, case_notes, caseload, cases, inbox, monitor, search, worklist
+from web import admin, admin_accounts, admin_audit, auth, case_notes, caseload, cases, inbox, monitor, search, worklist
 from web.common import STATIC_DIR, unknown_page
 
 router = APIRouter(include_in_schema=False)
@@ -19,6 +19,8 @@ router.include_router(auth.router)
 router.include_router(cases.router)
 router.include_router(case_notes.router)
 router.include_router(admin.router)
+router.include_router(admin_audit.router)
+router.include_router(admin_accounts.router)
 router.include_router(worklist.router)
 router.include_router(monitor.router)
 router.include_router(inbox.router)

@@ -1,6 +1,8 @@
-"""The admin page: every account with its role, scopes, sign-in state and alert-mail address, the alert mail
-waiting or failing (counts only), a form to set an account's address and preference, and the audit log searched
-by case or pupil and by user (through the service, which lets only an admin read it).
+"""The admin page: every account with its role, scopes, sign-in state and alert-mail address, forms to make,
+revoke and re-enrol accounts (:mod:`web.admin_accounts`), the alert mail waiting or failing (counts only), a
+form to set an account's address and preference, and the audit log in Dutch, searched by part of a case or
+pupil id, by user and by date, and downloadable (:mod:`web.admin_audit`; through the service, which lets only
+an admin read it).
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from domain.errors import RoleNotAllowed
 from domain.roles import ADMIN
 from infra import accounts, mail_queue, web_accounts
-from infra.accounts import AccountError, User
-from infra.web_accounts import CredentialState, WebSession
+from infra.accounts import ACCOUNT_ROLES, AccountError, User
+from infra.web_accounts import CredentialState, Enrolment, NewAccount, WebSession
+from web.admin_audit import EXPORT_MAX_ROWS, KINDS, AuditForm, audit_form, audit_rows
 from web.common import (
     FormDep,
     csrf_ok,
@@ -28,13 +31,10 @@ from web.common import (
     to_sign_in,
     wall_now,
 )
-from web.texts import date_nl
+from web.texts import date_nl, local_date
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
-KINDS = {"case": "Dossier", "pupil": "Leerling"}
-"""What the audit log can be searched by (its resources are ``case:<id>`` and ``pupil:<id>``)."""
-MAX_OFFSET = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -47,32 +47,40 @@ class UserRow:
 
 
 @dataclass(frozen=True)
-class AuditQuery:
-    """The search form's values: resource kind and id, user id, and where the page starts."""
+class MailNote:
+    """What the alert-mail form says after a post: saved, or the Dutch error."""
 
-    kind: str
-    ident: str
-    user_id: str
-    offset: int
+    saved: bool = False
+    error: str | None = None
 
-    @property
-    def resource(self) -> str | None:
-        """The audit resource searched for (``case:<id>``), or None for any."""
-        return f"{self.kind}:{self.ident}" if self.ident else None
+
+@dataclass(frozen=True)
+class AccountNote:
+    """What the account forms say after a post: the account made (with its token, first password and TOTP
+    secret, shown this once), the account revoked, the new second factor (shown this once), or the Dutch
+    error with what was typed.
+    """
+
+    made: NewAccount | None = None
+    revoked: User | None = None
+    reset: Enrolment | None = None
+    error: str | None = None
+    form: str = ""
+    """Which form the error belongs to: 'nieuw', 'intrekken' or 'tweede-factor'."""
+    typed: dict[str, str] | None = None
 
 
 @router.get("/beheer", response_class=HTMLResponse)
-def admin_page(request: Request, soort: str = "case", kenmerk: str = "", gebruiker: str = "",
-               vanaf: str = "0", mail: str = "") -> Response:
+def admin_page(request: Request, soort: str = "case", kenmerk: str = "", gebruiker: str = "", van: str = "",
+               tot: str = "", vanaf: str = "0", mail: str = "") -> Response:
     """Users, alert mail and audit log search, for admins (others: the 403 page)."""
     session = signed_in(request)
     if session is None:
         return to_sign_in(request)
     if session.principal.role != ADMIN:
         return forbidden(request, session)
-    query = AuditQuery(soort if soort in KINDS else "case", kenmerk.strip()[:80], gebruiker.strip()[:36],
-                       _offset(vanaf))
-    return _render(request, session, query, MailNote(saved=mail == "1"))
+    form = audit_form(soort, kenmerk, gebruiker, van, tot, vanaf, local_date(wall_now(request)))
+    return render_admin(request, session, form, MailNote(saved=mail == "1"), status=200 if form.error is None else 422)
 
 
 @router.post("/beheer/e-mail", response_class=HTMLResponse)
@@ -89,43 +97,36 @@ def set_mail(request: Request, form: FormDep) -> Response:
         mail_queue.set_preference(service(request).engine, form_text(form, "gebruiker"), form_text(form, "adres"),
                                   form_text(form, "wijze"))
     except AccountError as error:
-        return _render(request, session, AuditQuery("case", "", "", 0), MailNote(error=str(error)), 422)
+        return render_admin(request, session, AuditForm(), MailNote(error=str(error)), status=422)
     return RedirectResponse("/beheer?mail=1#mail-kop", status_code=303)
 
 
-@dataclass(frozen=True)
-class MailNote:
-    """What the alert-mail form says after a post: saved, or the Dutch error."""
-
-    saved: bool = False
-    error: str | None = None
-
-
-def _render(request: Request, session: WebSession, query: AuditQuery, note: MailNote, status: int = 200) -> Response:
+def render_admin(request: Request, session: WebSession, form: AuditForm, note: MailNote | None = None,
+                 account: AccountNote | None = None, status: int = 200) -> Response:
+    """The admin page with this audit search (no rows if it has an error) and what a form said."""
     svc, at = service(request), wall_now(request)
+    found, states = accounts.list_users(svc.engine), web_accounts.credential_states(svc.engine)
+    names = {u.id: u.name for u in found}
     try:
-        entries = svc.audit_entries(session.principal, query.resource, query.user_id or None, PAGE_SIZE,
-                                    query.offset)
+        entries = [] if form.search is None else svc.audit_search(session.principal, form.search, PAGE_SIZE,
+                                                                  form.offset)
     except RoleNotAllowed:
         return forbidden(request, session)
-    found, states = accounts.list_users(svc.engine), web_accounts.credential_states(svc.engine)
-    rows = [_row(u, states.get(u.id), at) for u in found]
     return page(request, "beheer.html", {
-        "title": "Beheer", "nav": "beheer", "users": rows, "names": {u.id: u.name for u in found},
-        "entries": entries, "query": query, "kinds": KINDS, "page_size": PAGE_SIZE,
-        "searched": bool(query.resource or query.user_id), "mail": mail_queue.counts(svc.engine),
-        "mail_note": note, "mail_modes": mail_queue.MAIL_MODES, "addresses": mail_queue.preferences(svc.engine)},
-        status, session)
-
-
-def _offset(text: str) -> int:
-    return min(int(text), MAX_OFFSET) if text.isdigit() and len(text) < 10 else 0  # noqa: PLR2004
+        "title": "Beheer", "nav": "beheer", "users": [_row(u, states.get(u.id), at) for u in found], "names": names,
+        "entries": audit_rows(entries, names), "more": len(entries) == PAGE_SIZE, "query": form, "kinds": KINDS,
+        "page_size": PAGE_SIZE, "export_max": EXPORT_MAX_ROWS, "mail": mail_queue.counts(svc.engine),
+        "mail_note": note or MailNote(), "mail_modes": mail_queue.MAIL_MODES,
+        "addresses": mail_queue.preferences(svc.engine), "account": account or AccountNote(),
+        "roles": ACCOUNT_ROLES, "today": local_date(at).isoformat()}, status, session)
 
 
 def _row(user: User, credentials: CredentialState | None, at: datetime) -> UserRow:
     token = ("ingetrokken" if user.revoked_at else "verlopen" if user.expires_at <= at
              else f"geldig tot {date_nl(user.expires_at)}")
-    if credentials is None:
+    if user.revoked_at is not None or user.expires_at <= at:
+        web = "kan niet inloggen"
+    elif credentials is None:
         web = "geen wachtwoord"
     elif credentials.locked_until is not None and credentials.locked_until > at:
         web = "geblokkeerd"

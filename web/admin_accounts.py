@@ -1,0 +1,113 @@
+"""Accounts on the admin page: make one (name, role, scopes; its API token, a first password and a TOTP secret are
+shown once), revoke one (after 'Ik weet het zeker'), and give one a new second factor (the new TOTP secret shown
+once). Admins only, CSRF-checked; each is one transaction with its audit row (see the service), and bad input
+gets a Dutch error and changes nothing.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from starlette.datastructures import FormData
+
+from domain.errors import RoleNotAllowed
+from domain.roles import ADMIN
+from infra.accounts import AccountError
+from infra.web_accounts import WebSession
+from web.admin import AccountNote, render_admin
+from web.admin_audit import AuditForm
+from web.common import FormDep, csrf_ok, forbidden, form_refused, form_text, service, signed_in, to_sign_in, wall_now
+from web.texts import role_label
+
+router = APIRouter(include_in_schema=False)
+CONFIRM_FIELD = "bevestigd"
+NOT_CONFIRMED = ("Vink 'Ik weet het zeker' aan om het account in te trekken: daarna werken het API-token en het "
+                 "inloggen niet meer. Er is niets ingetrokken.")
+NO_ACCOUNT = "Kies een account."
+MAX_SCOPES_TEXT = 400
+PAGE_WORDS = {"laat --scope weg": "laat het veld Scope leeg", "minstens één --scope nodig": "minstens één scope nodig"}
+"""The CLI's words in the account messages, as the page says them."""
+
+
+@router.post("/beheer/accounts", response_class=HTMLResponse)
+def create_account(request: Request, form: FormDep) -> Response:
+    """Make an account; the page shows its token, first password and TOTP secret this once."""
+    session = _admin(request, form)
+    if not isinstance(session, WebSession):
+        return session
+    name, role, scopes = form_text(form, "naam"), form_text(form, "rol"), form_text(form, "scopes")
+    typed = {"naam": name[:64], "rol": role[:30], "scopes": scopes[:MAX_SCOPES_TEXT]}
+    try:
+        _require(len(scopes) <= MAX_SCOPES_TEXT,
+                 "Er zijn te veel scopes ingevuld; een account krijgt er hoogstens enkele tientallen.")
+        _require(bool(name), "Vul een gebruikersnaam in.")
+        made = service(request).create_account(session.principal, role, scopes.replace(",", " ").split(), name,
+                                               wall_now(request))
+    except AccountError as error:
+        return _refused(request, session, "nieuw", _page_words(str(error), role), typed)
+    except RoleNotAllowed:
+        return forbidden(request, session)
+    return render_admin(request, session, AuditForm(), account=AccountNote(made=made), status=201)
+
+
+@router.post("/beheer/accounts/intrekken", response_class=HTMLResponse)
+def revoke_account(request: Request, form: FormDep) -> Response:
+    """Revoke an account after 'Ik weet het zeker': its token and sessions stop working at once."""
+    session = _admin(request, form)
+    if not isinstance(session, WebSession):
+        return session
+    user_id = form_text(form, "gebruiker")[:36]
+    try:
+        _require(bool(user_id), NO_ACCOUNT)
+        _require(form_text(form, CONFIRM_FIELD) == "ja", NOT_CONFIRMED)
+        revoked = service(request).revoke_account(session.principal, user_id, wall_now(request))
+    except AccountError as error:
+        return _refused(request, session, "intrekken", str(error), {"gebruiker": user_id})
+    except RoleNotAllowed:
+        return forbidden(request, session)
+    return render_admin(request, session, AuditForm(), account=AccountNote(revoked=revoked))
+
+
+@router.post("/beheer/accounts/tweede-factor", response_class=HTMLResponse)
+def reset_second_factor(request: Request, form: FormDep) -> Response:
+    """A new TOTP secret for an account, shown this once; the old codes stop working."""
+    session = _admin(request, form)
+    if not isinstance(session, WebSession):
+        return session
+    user_id = form_text(form, "gebruiker")[:36]
+    try:
+        _require(bool(user_id), NO_ACCOUNT)
+        reset = service(request).reset_second_factor(session.principal, user_id, wall_now(request))
+    except AccountError as error:
+        return _refused(request, session, "tweede-factor", str(error), {"gebruiker": user_id})
+    except RoleNotAllowed:
+        return forbidden(request, session)
+    return render_admin(request, session, AuditForm(), account=AccountNote(reset=reset))
+
+
+def _admin(request: Request, form: FormData) -> WebSession | Response:
+    """The admin's session, or the response for anyone else (sign-in, 403) or a form without its CSRF token."""
+    session = signed_in(request)
+    if session is None:
+        return to_sign_in(request)
+    if session.principal.role != ADMIN:
+        return forbidden(request, session)
+    if not csrf_ok(session, form):
+        return form_refused(request, session)
+    return session
+
+
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise AccountError(message)
+
+
+def _refused(request: Request, session: WebSession, which: str, error: str, typed: dict[str, str]) -> Response:
+    return render_admin(request, session, AuditForm(), account=AccountNote(error=error, form=which, typed=typed),
+                        status=422)
+
+
+def _page_words(message: str, role: str) -> str:
+    for cli, words in PAGE_WORDS.items():
+        message = message.replace(cli, words)
+    return message.replace(f"De rol '{role}'", f"De rol {role_label(role)}") if role else message
