@@ -4,7 +4,8 @@
 - 'ask_school' (SWV coordinators only) alerts the zorgcoördinatoren of the case's school once, with ids only:
   the question is neither in the alert's title nor in its facts;
 - another school, leerplicht, an admin get 404 (the case is not theirs) and store nothing; a zorgcoördinator
-  asking a school, or BTO asking one, is 403 and stores nothing;
+  asking a school, or BTO asking one, is 403 and stores nothing; a deskundige reads the notes of a TLV they
+  advise on but writes none (403);
 - an empty, blank or too long note is 422 in Dutch and stores nothing;
 - writing (``case.note``) and reading (``case.notes``) are in the audit log.
 """
@@ -148,3 +149,27 @@ def test_writing_and_reading_notes_are_in_the_audit_log(api: httpx.Client, runni
                      ("case.note", ids["zc_elsewhere"], "not-found"),
                      ("case.notes", ids["zorgcoordinator"], "ok")]
     assert all(QUESTION not in str(r) for r in rows)
+
+
+def test_a_deskundige_reads_the_notes_of_a_tlv_they_advise_on_but_writes_none(
+    api: httpx.Client, running_api: RunningApi,
+) -> None:
+    """Asked to advise on a TLV request, the deskundige reads its notes (and may not write: said so), and a note
+    of theirs is 403 in Dutch with nothing stored.
+    """
+    opened = api.post("/cases", json={"pathway": "tlv", "school_brin": "14PS03",
+                                      "pupil_id": f"lln-{uuid.uuid4().hex[:8]}", "payload": {"soort": "vso"}})
+    assert opened.status_code == httpx.codes.CREATED, opened.text
+    case_id = opened.json()["case_id"]
+    asked = api.post(f"/cases/{case_id}/advice-requests", json={"deskundige_id": running_api.user_ids["deskundige"]},
+                     headers=bearer("swv_coordinator"))
+    assert asked.status_code == httpx.codes.NO_CONTENT, asked.text
+    assert _post(api, case_id, "swv_coordinator", {"text": "Advies graag voor 1 oktober."}).status_code == 201
+
+    read = api.get(f"/cases/{case_id}/notes", headers=bearer("deskundige"))
+    assert read.status_code == httpx.codes.OK, read.text
+    assert [n["text"] for n in read.json()["items"]] == ["Advies graag voor 1 oktober."]
+    assert (read.json()["may_write"], read.json()["may_ask_school"]) == (False, False)
+    body = problem(_post(api, case_id, "deskundige", {"text": "Mijn advies volgt."}), 403, "role-not-allowed")
+    assert "schrijf_notitie" in body["detail"]
+    assert _texts(api, case_id) == ["Advies graag voor 1 oktober."]
