@@ -1,5 +1,6 @@
 """The weekly digest of stalled pathways: cases that stay in a stage longer than their SWV's norm,
-and deadlines that passed without the timer having fired.
+and deadlines that passed and are not handled yet (the case has not moved on since; which ones is decided in
+``infra.digests.passed_unhandled``).
 
 DOMAIN.md §3 asks the engine to "make the waiting visible and escalate" (knooppunten that are not
 held on time, OPPs not in force within 6 weeks, TLV dossiers that wait); §5 lists knooppunt
@@ -86,7 +87,9 @@ class StalledCase:
 
 @dataclass(frozen=True)
 class OverdueTimer:
-    """A deadline that has passed while its timer is still pending."""
+    """A deadline that has passed and is not handled yet: its timer is still pending, or it fired as a missed
+    deadline and the case has not moved on since.
+    """
 
     case_id: str
     pathway: str
@@ -207,7 +210,8 @@ def build_digest(
     definitions: Definitions, as_of: datetime,
 ) -> Digest:
     """The digest of ``profile`` at ``as_of``: its cases over their stage's norm (final stages
-    never) and its pending timers due before ``as_of``; other profiles' rows are ignored.
+    never) and its passed deadlines (timers due before ``as_of``, as the store selected them); other profiles'
+    rows are ignored.
     """
     if as_of.tzinfo is None:
         msg = "as_of must be timezone-aware"

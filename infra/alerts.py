@@ -11,6 +11,13 @@ The escalation feed reads the outbox (its own cursor in ``feed_cursors``) and ra
   zorgcoördinator of the pupil's school, the school that must act (issue 15). For a case verzuim detection
   opened, detection alerts leerplicht itself; the feed tells the SWV and the school of the report only.
 Titles are Dutch and carry no names: the pseudonymous pupil id, the school's BRIN, dates.
+
+People read alerts in groups (:func:`groups`): the alerts of one recipient (role and scope) of one kind about
+one pupil (else one case; an alert about neither is a group of its own) are one row, shown with the newest
+alert's title and its updates. The grouping is computed in SQL (a window over the recipient's alerts, index
+``ix_alerts_audience``), not stored: a group is new while any of its alerts is, and acknowledging it
+(:func:`acknowledge_group`) acknowledges every alert of it the person saw, so one that arrives later opens the
+group again. The API keeps answering per alert.
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, func, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, Select, func, select, update
 
 from domain.access import Principal, swv_codes_of
 from domain.errors import NotFound
@@ -86,6 +93,22 @@ class Alert:
         return "signal" in self.facts
 
 
+@dataclass(frozen=True)
+class AlertGroup:
+    """The alerts of one recipient of one kind about one pupil (else one case) as the inbox shows them: the
+    newest alert, how many there are and how many of them are not acknowledged yet.
+    """
+
+    newest: Alert
+    updates: int
+    unacknowledged: int
+
+    @property
+    def id(self) -> str:
+        """The group's newest alert's id: what the inbox links to and acknowledges up to."""
+        return self.newest.id
+
+
 def raise_alerts(conn: Connection, new: Sequence[NewAlert], now: datetime) -> int:
     """Store the alerts not raised before (by dedupe key); how many were new."""
     if not new:
@@ -127,6 +150,104 @@ def _inbox_conditions(principal: Principal, state: str) -> list[ColumnElement[bo
         conditions.append(alerts.c.acknowledged_at.is_(None) if state == "new" else
                           alerts.c.acknowledged_at.is_not(None))
     return conditions
+
+
+def subject_of() -> ColumnElement[str]:
+    """Whom or what an alert is about, for grouping: the pupil, else the case, else the alert itself."""
+    return func.coalesce(alerts.c.pupil_id, alerts.c.case_id, alerts.c.id)
+
+
+def _ranked(principal: Principal, kind: str | None) -> Any:
+    """The user's alerts with, per group (scope, kind, subject), the alert's rank (1: the newest), the
+    group's size and how many of it are acknowledged: one window over the recipient's alerts.
+    """
+    part = (alerts.c.audience_scope, alerts.c.kind, subject_of())
+    conditions = _inbox_conditions(principal, "all")
+    if kind is not None:
+        conditions.append(alerts.c.kind == kind)
+    return select(
+        alerts,
+        func.row_number().over(partition_by=part, order_by=(alerts.c.created_at.desc(), alerts.c.id.desc()))
+        .label("rank"),
+        func.count().over(partition_by=part).label("updates"),
+        func.count(alerts.c.acknowledged_at).over(partition_by=part).label("acknowledged"),
+    ).where(*conditions).subquery("ranked")
+
+
+def _group_rows(principal: Principal, state: str, kind: str | None) -> tuple[Any, Select[Any]]:
+    """The ranked subquery and the select of one row per group in ``state`` (its newest alert)."""
+    ranked = _ranked(principal, kind)
+    query = select(ranked).where(ranked.c.rank == 1)
+    if state == "new":
+        query = query.where(ranked.c.acknowledged < ranked.c.updates)
+    elif state == "acknowledged":
+        query = query.where(ranked.c.acknowledged == ranked.c.updates)
+    return ranked, query
+
+
+def groups(engine: Engine, principal: Principal, state: str, limit: int, offset: int, kind: str | None = None,
+           ) -> tuple[list[AlertGroup], int]:
+    """A page of the user's alert groups (``new``: with an alert not acknowledged yet; ``acknowledged``: all
+    acknowledged; ``all``), of one ``kind`` if given, the newest update first, and how many groups there are.
+    """
+    ranked, query = _group_rows(principal, state, kind)
+    with engine.connect() as conn:
+        rows = conn.execute(query.order_by(ranked.c.created_at.desc(), ranked.c.id).limit(limit).offset(offset)).all()
+        total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    return [AlertGroup(_alert(r), int(r.updates), int(r.updates) - int(r.acknowledged)) for r in rows], total
+
+
+def group_kinds(engine: Engine, principal: Principal, state: str) -> dict[str, int]:
+    """How many of the user's alert groups in ``state`` there are of each kind."""
+    _, query = _group_rows(principal, state, None)
+    found = query.subquery()
+    with engine.connect() as conn:
+        rows = conn.execute(select(found.c.kind, func.count()).group_by(found.c.kind)).all()
+    return {str(kind): int(count) for kind, count in rows}
+
+
+def _same_group(row: Any) -> tuple[ColumnElement[bool], ...]:
+    """The alerts of the group ``row`` (an alert's row) belongs to."""
+    subject = row.pupil_id if row.pupil_id is not None else row.case_id if row.case_id is not None else row.id
+    return (alerts.c.audience_role == row.audience_role, alerts.c.audience_scope == row.audience_scope,
+            alerts.c.kind == row.kind, subject_of() == subject)
+
+
+def group_of(engine: Engine, principal: Principal, alert_id: str, limit: int) -> tuple[list[Alert], int]:
+    """The alerts of the group of one alert of the user's inbox, the newest first (at most ``limit``), and how
+    many there are; AlertNotFound for an alert that is not theirs (as for an unknown one).
+    """
+    with engine.connect() as conn:
+        row = conn.execute(select(alerts).where(*_mine(principal, alert_id))).first()
+        if row is None:
+            raise AlertNotFound(alert_id)
+        same = _same_group(row)
+        rows = conn.execute(select(alerts).where(*same).order_by(alerts.c.created_at.desc(), alerts.c.id.desc())
+                            .limit(limit)).all()
+        total = conn.execute(select(func.count()).select_from(alerts).where(*same)).scalar_one()
+    return [_alert(r) for r in rows], int(total)
+
+
+def acknowledge_group(begin: Begin, principal: Principal, alert_id: str, note: str | None, now: datetime,
+                      acknowledged: list[str]) -> list[str]:
+    """Acknowledge, with an optional note, every alert not acknowledged yet of the group of one alert of the
+    user's inbox that arrived no later than that alert (the newest the person saw: one that arrives later keeps
+    the group new), in the transaction ``begin`` opens; the ids acknowledged now, also put in ``acknowledged``
+    before the transaction commits (the service appends an audit row for each). The update is conditional, so
+    an alert acknowledged meanwhile by someone else keeps their acknowledgement and is not counted twice.
+    AlertNotFound for an alert that is not theirs (as for an unknown one), raised within the transaction.
+    """
+    with begin() as conn:
+        row = conn.execute(select(alerts).where(*_mine(principal, alert_id))).first()
+        if row is None:
+            raise AlertNotFound(alert_id)
+        ids = conn.execute(
+            update(alerts).where(*_same_group(row), alerts.c.acknowledged_at.is_(None),
+                                 alerts.c.created_at <= row.created_at)
+            .values(acknowledged_at=now, acknowledged_by=principal.user_id, note=note)
+            .returning(alerts.c.id)).scalars().all()
+        acknowledged.extend(sorted(str(i) for i in ids))
+    return list(acknowledged)
 
 
 def find(engine: Engine, principal: Principal, alert_id: str) -> Alert:

@@ -444,6 +444,44 @@ class Service:
         return self._audited_in(principal, "alert.acknowledge", f"alert:{alert_id}", now,
                                 lambda begin: alert_store.acknowledge(begin, principal, alert_id, note, now))
 
+    def alert_groups(self, principal: Principal, state: str, limit: int, offset: int, now: datetime,
+                     kind: str | None = None) -> tuple[list[alert_store.AlertGroup], int]:
+        """A page of the user's alerts grouped per recipient, kind and pupil (else case), as the inbox shows
+        them (of one kind, if given), and how many groups; audited as the inbox's read.
+        """
+        return self._audited(principal, "alerts.read", f"alerts:{state}", None, now,
+                             lambda: alert_store.groups(self.engine, principal, state, limit, offset, kind))
+
+    def alert_group_kinds(self, principal: Principal, state: str) -> dict[str, int]:
+        """How many of the user's alert groups in ``state`` there are per kind (counts only, for the tabs and the
+        filter).
+        """
+        return alert_store.group_kinds(self.engine, principal, state)
+
+    def alert_group(self, principal: Principal, alert_id: str, limit: int, now: datetime,
+                    ) -> tuple[list[alert_store.Alert], int]:
+        """The alerts of the group of one alert of the user's inbox, newest first (at most ``limit``), and how
+        many; AlertNotFound (a 404) for anyone else's; audited.
+        """
+        return self._audited(principal, "alert.read", f"alert-group:{alert_id}", None, now,
+                             lambda: alert_store.group_of(self.engine, principal, alert_id, limit))
+
+    def acknowledge_alert_group(self, principal: Principal, alert_id: str, note: str | None, now: datetime,
+                                ) -> list[str]:
+        """Acknowledge every alert of the group of one alert of the user's inbox that arrived no later than it
+        (see :func:`infra.alerts.acknowledge_group`), in one transaction with an ``alert.acknowledge`` audit row
+        for each alert acknowledged (one on the alert itself when none was left); the ids acknowledged.
+        """
+        row = _AuditRow(principal, "alert.acknowledge", PURPOSES.get("alert.acknowledge", "alert.acknowledge"), now)
+        done: list[str] = []
+
+        def append(conn: Connection, outcome: str) -> None:
+            for resource in [f"alert:{i}" for i in done] if outcome == "ok" and done else [f"alert:{alert_id}"]:
+                row.append_in(conn, resource, outcome)
+
+        return audited_write(self.engine, lambda begin: alert_store.acknowledge_group(
+            begin, principal, alert_id, note, now, done), append, _outcome)
+
     def react(self, now: datetime, rounds: int = 5) -> ReactionReport:
         """Make the hand-offs between pathways for the events recorded since the feed last ran (each once),
         and for the events those hand-offs record, up to ``rounds`` rounds deep.
@@ -749,7 +787,7 @@ class Service:
         with self.engine.connect() as conn:
             in_profile = cases.c.profile == profile
             candidates = digest_store.stalled_candidates(conn, in_profile, norms, as_of)
-            overdue = digest_store.overdue_timers(conn, in_profile, as_of)
+            overdue = digest_store.overdue_timers(conn, in_profile, self.registry, as_of)
         digest = build_digest(profile, norms, candidates, overdue, self.registry.definitions, as_of)
         with self.engine.begin() as conn:
             digest_store.store_digest(conn, digest, now)

@@ -2,8 +2,9 @@
 
 Reading is kept to what can be stalled: per (pathway, stage) that has a norm, the profile's cases
 that entered it before ``as_of`` minus that norm (the ``ix_cases_pathway_stage`` index), and the
-profile's pending timers due before ``as_of`` (``ix_timers_state_due``). The domain then decides
-in whole days (:func:`domain.stalled.build_digest`).
+profile's deadlines that passed and are not handled yet (:func:`passed_unhandled`, one definition for
+the monitor, the weekly digest and the report flow). The domain then decides in whole days
+(:func:`domain.stalled.build_digest`).
 
 Writing is an upsert on the unique (profile, week) index: re-running a week replaces its digest,
 also when two runs race.
@@ -16,13 +17,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, func, or_, select
+from sqlalchemy import ColumnElement, Connection, Select, and_, exists, false, func, or_, select
 
+from domain.registry import PathwayRegistry
 from domain.stalled import CaseSummary, Digest, Norms, PendingTimer
 from infra.db import dialect_insert
-from infra.tables import PENDING_DUE, cases, digests, timers
+from infra.tables import PENDING_DUE, case_events, cases, digests, timers
 
 _PENDING = "pending"
+_FIRED = "fired"
 
 
 @dataclass(frozen=True)
@@ -54,32 +57,68 @@ def stalled_candidates(conn: Connection, where: ColumnElement[bool], norms: Norm
             for r in rows]
 
 
-def overdue_timers(conn: Connection, where: ColumnElement[bool], as_of: datetime, limit: int | None = None,
-                   offset: int = 0) -> list[PendingTimer]:
-    """The pending timers of the cases matching ``where`` that fell due before ``as_of``, longest
+def overdue_timers(conn: Connection, where: ColumnElement[bool], registry: PathwayRegistry, as_of: datetime,
+                   limit: int | None = None, offset: int = 0) -> list[PendingTimer]:
+    """The deadlines of the cases matching ``where`` that passed at or before ``as_of`` and are not handled
+    (:func:`passed_unhandled`), one per case and timer (a repeating timer's first passed due date), longest
     overdue first (a page of them, given a ``limit``).
     """
-    query = (select(timers.c.case_id, cases.c.pathway, cases.c.definition_version, cases.c.school_brin,
-                    cases.c.profile, timers.c.name, timers.c.due_at)
-             .join(cases, cases.c.id == timers.c.case_id).where(_overdue(as_of), where)
-             .order_by(timers.c.due_at, timers.c.id).limit(limit).offset(offset))
+    first_due = func.min(timers.c.due_at).label("due_at")
+    query = (_per_case_and_timer(where, registry, as_of, first_due)
+             .order_by(first_due, timers.c.case_id, timers.c.name).limit(limit).offset(offset))
     return [PendingTimer(r.case_id, r.pathway, r.definition_version, r.school_brin, r.profile, r.name, r.due_at)
             for r in conn.execute(query)]
 
 
-def count_overdue(conn: Connection, where: ColumnElement[bool], as_of: datetime) -> int:
-    """How many pending timers of the cases matching ``where`` fell due at or before ``as_of``."""
-    query = (select(func.count()).select_from(timers.join(cases, cases.c.id == timers.c.case_id))
-             .where(_overdue(as_of), where))
-    return int(conn.execute(query).scalar_one())
-
-
-def _overdue(as_of: datetime) -> ColumnElement[bool]:
-    """Pending and due at or before ``as_of`` (the sweep's and the status's rule); the expression index
-    ``ix_timers_pending_due`` gives PostgreSQL the statistics of pending timers only (finished ones keep their
-    past due dates).
+def count_overdue(conn: Connection, where: ColumnElement[bool], registry: PathwayRegistry, as_of: datetime) -> int:
+    """How many deadlines of the cases matching ``where`` passed at or before ``as_of`` and are not handled
+    (:func:`passed_unhandled`), counted per case and timer as :func:`overdue_timers` lists them.
     """
-    return and_(timers.c.state == _PENDING, timers.c.due_at <= as_of, as_of > PENDING_DUE)
+    grouped = _per_case_and_timer(where, registry, as_of, func.min(timers.c.due_at).label("due_at")).subquery()
+    return int(conn.execute(select(func.count()).select_from(grouped)).scalar_one())
+
+
+def _per_case_and_timer(where: ColumnElement[bool], registry: PathwayRegistry, as_of: datetime,
+                        first_due: Any) -> Select[Any]:
+    return (select(timers.c.case_id, cases.c.pathway, cases.c.definition_version, cases.c.school_brin,
+                   cases.c.profile, timers.c.name, first_due)
+            .join(cases, cases.c.id == timers.c.case_id).where(passed_unhandled(registry, as_of), where)
+            .group_by(timers.c.case_id, timers.c.name, cases.c.pathway, cases.c.definition_version,
+                      cases.c.school_brin, cases.c.profile))
+
+
+def passed_unhandled(registry: PathwayRegistry, as_of: datetime) -> ColumnElement[bool]:
+    """The one definition of a passed deadline that is not handled yet, over ``timers`` joined with ``cases``:
+    what the monitor lists and counts under 'Verlopen termijnen' and what the weekly digest (the
+    report-stalled-pathways flow) reports, so that nothing goes silent between the inbox and the monitor.
+
+    A deadline has passed when its timer is due at or before ``as_of``. It is not handled while
+    - its timer is still pending (the sweep has not fired it yet), or
+    - its timer fired a command that marks a missed deadline (``Transition.marks_missed_deadline``: the event
+      that raises the 'Termijn verstreken' alerts) and the case has not entered a stage since: no event of the
+      case after that command's (latest) event, in the case's own order (``seq``, not the clock: a step may be
+      back-dated, a sweep may run ahead), moved it from one stage to another. Moving on, re-entering the stage, or
+      closing the case (entering a final stage) handles it; a deadline whose own command moved the case (a TLV
+      that lapsed) is handled when the case moves on from where that command put it.
+
+    Acknowledging the alert does not: the alert says someone has seen it, the case still waits. A timer that
+    was cancelled (the step was taken in time) or refused, or that fired a step that is no missed deadline
+    (a term that simply runs out, such as a bezwaartermijn), never counts.
+    """
+    missed: dict[str, set[str]] = {}
+    for definition in registry.definitions.values():
+        missed.setdefault(definition.pathway, set()).update(
+            t.command for t in definition.transitions if t.marks_missed_deadline)
+    marks_missed = or_(false(), *(and_(cases.c.pathway == pathway, timers.c.fires.in_(sorted(commands)))
+                                  for pathway, commands in sorted(missed.items()) if commands))
+    firing = case_events.alias("firing")
+    fired_at = (select(func.max(firing.c.seq)).where(firing.c.case_id == timers.c.case_id,
+                                                     firing.c.command == timers.c.fires).scalar_subquery())
+    moved_on = exists().where(case_events.c.case_id == timers.c.case_id, case_events.c.seq > fired_at,
+                              case_events.c.stage_from != case_events.c.stage_to)
+    pending = and_(timers.c.state == _PENDING, timers.c.due_at <= as_of, as_of > PENDING_DUE)
+    fired = and_(timers.c.state == _FIRED, timers.c.due_at <= as_of, marks_missed, ~moved_on)
+    return or_(pending, fired)
 
 
 def entered_before(conn: Connection, where: ColumnElement[bool], cutoff: datetime, limit: int) -> list[CaseSummary]:

@@ -82,8 +82,8 @@ def _overdue_page(conn: Connection, wanted: ColumnElement[bool], registry: Pathw
         wanted = wanted & (cases.c.pathway == query.pathway)
     # a deadline is ``days_overdue`` days past its last day from the start of the day after it (due_at)
     due_before = as_of - timedelta(days=max(query.min_days_over - 1, 0))
-    total = digest_store.count_overdue(conn, wanted, due_before)
-    page = digest_store.overdue_timers(conn, wanted, due_before, query.limit, query.offset)
+    total = digest_store.count_overdue(conn, wanted, registry, due_before)
+    page = digest_store.overdue_timers(conn, wanted, registry, due_before, query.limit, query.offset)
     by_profile = {t.profile for t in page}
     timers = [t for code in by_profile for t in build_digest(code, {}, [], page, registry.definitions, as_of).overdue]
     return sorted(timers, key=lambda t: (-t.days_overdue, t.case_id, t.timer)), total

@@ -1,6 +1,11 @@
 """The alert inbox: new and acknowledged alerts of the signed-in person (leerplicht first of all), an
 alert's facts, and a form to acknowledge it with a note.
 
+The inbox lists groups, not single alerts (:func:`infra.alerts.groups`): the alerts of one recipient of one
+kind about one pupil (else one case) are one row with the newest alert's title and how many there are; the
+detail page of any of them lists the group's updates (when, and what changed), and acknowledging there or in
+the list acknowledges every alert of the group the person saw, each audited. Tabs and kinds count groups.
+
 For a thuiszitter alert (or another signal of verzuim detection) in the inbox of someone who reads the
 thuiszitter register (leerplicht of the pupil's municipality, SWV coordinator, admin), the detail also
 shows the pupil's absence per week as a bar chart, holiday weeks of the pupil's school marked (they
@@ -42,8 +47,19 @@ KINDS = {"thuiszitter": "Thuiszitter", "dreigend_thuiszitter": "Dreigend thuiszi
          "escalatie": "Termijn verstreken", "meldplicht": "Meldplicht verzuim", "overdracht": "Overdracht niet gelukt",
          "meldplicht_niet_gemeld": "Verzuimmelding niet gedaan",
          "vrijstelling_raadpleging": "Raadpleging vrijstelling 5 onder a",
-         "vrijstelling_geraadpleegd": "SWV geraadpleegd over vrijstelling"}
+         "vrijstelling_geraadpleegd": "SWV geraadpleegd over vrijstelling", "vraag_school": "Vraag van het SWV"}
 BAR_STEP, BAR_WIDTH, CHART_HEIGHT, DAY_HEIGHT = 34, 24, 150, 26
+UPDATES_SHOWN = 100
+"""A group's detail page lists at most this many of its updates (the newest)."""
+
+
+@dataclass(frozen=True)
+class Update:
+    """One alert of a group on its detail page: the alert and what changed since the one before it."""
+
+    alert: Alert
+    changes: list[tuple[str, str, str]]
+    """(fact, before, now) for every fact that differs from the previous update; empty for the first."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +73,20 @@ class Bar:
     def height(self) -> int:
         """The bar's height: the days absent without a valid reason."""
         return self.week.unauthorized_days * DAY_HEIGHT
+
+
+def updates_of(group: list[Alert]) -> list[Update]:
+    """The group's alerts (newest first) each with the facts that changed since the update before it."""
+    found = []
+    for index, alert in enumerate(group):
+        earlier = group[index + 1] if index + 1 < len(group) else None
+        changes = []
+        if earlier is not None:
+            before = dict(_facts(earlier))
+            changes = [(name, before.get(name, "—"), value) for name, value in _facts(alert)
+                       if before.get(name) != value]
+        found.append(Update(alert, changes))
+    return found
 
 
 def kind_label(alert: Alert) -> str:
@@ -77,10 +107,11 @@ def inbox_page(request: Request, tab: str = "nieuw", vanaf: str = "0", soort: st
     tab = tab if tab in TABS else "nieuw"
     offset = parse_offset(vanaf)
     svc, at = service(request), now(request)
-    present = svc.alert_kinds(session.principal, TABS[tab][0])
+    per_tab = {name: svc.alert_group_kinds(session.principal, state) for name, (state, _) in TABS.items()}
+    present = per_tab[tab]
     kind = soort if soort in present else None
-    items, total = svc.alerts(session.principal, TABS[tab][0], PAGE_SIZE, offset, at, kind)
-    counts = {name: svc.alerts(session.principal, state, 1, 0, at)[1] for name, (state, _) in TABS.items()}
+    items, total = svc.alert_groups(session.principal, TABS[tab][0], PAGE_SIZE, offset, at, kind)
+    counts = {name: sum(found.values()) for name, found in per_tab.items()}
     return page(request, "meldingen.html", {
         "title": "Meldingen", "nav": "meldingen", "tab": tab, "tabs": TABS, "counts": counts, "items": items,
         "total": total, "offset": offset, "page_size": PAGE_SIZE, "kind_label": kind_label, "soort": kind or "",
@@ -90,8 +121,9 @@ def inbox_page(request: Request, tab: str = "nieuw", vanaf: str = "0", soort: st
 
 @router.post("/meldingen/afhandelen", response_class=HTMLResponse)
 def acknowledge_many(request: Request, form: FormDep) -> Response:
-    """Acknowledge the ticked alerts at once (CSRF-checked; at most a page of them), each as the single form
-    does it: audited, only the user's own, the first acknowledgement kept.
+    """Acknowledge the ticked groups at once (CSRF-checked; at most a page of them), each as the detail page's
+    form does it: every alert of the group up to the newest shown, each audited, only the user's own, the first
+    acknowledgement kept; the message counts the alerts.
     """
     session = signed_in(request)
     if session is None:
@@ -106,8 +138,7 @@ def acknowledge_many(request: Request, form: FormDep) -> Response:
     svc, at, done = service(request), now(request), 0
     for alert_id in ids:
         try:
-            svc.acknowledge_alert(session.principal, alert_id, note, at)
-            done += 1
+            done += len(svc.acknowledge_alert_group(session.principal, alert_id, note, at))
         except NotFound:
             continue
     return RedirectResponse(f"/meldingen?klaar={done}", status_code=303)
@@ -129,7 +160,9 @@ def alert_page(request: Request, alert_id: str, afgehandeld: str = "") -> Respon
 
 @router.post("/meldingen/{alert_id}/afhandelen", response_class=HTMLResponse)
 def acknowledge(request: Request, alert_id: str, form: FormDep) -> Response:
-    """Acknowledge the alert with the note (CSRF-checked); back to the alert."""
+    """Acknowledge the alert's group with the note (CSRF-checked): every alert of it up to this one, the
+    newest the page showed; back to the alert.
+    """
     session = signed_in(request)
     if session is None:
         return to_sign_in(request)
@@ -145,7 +178,7 @@ def acknowledge(request: Request, alert_id: str, form: FormDep) -> Response:
         context.update(note=note, note_error=f"De notitie is te lang: hoogstens {NOTE_MAX} tekens.")
         return page(request, "melding.html", context, 422, session)
     try:
-        svc.acknowledge_alert(session.principal, alert_id, note or None, at)
+        svc.acknowledge_alert_group(session.principal, alert_id, note or None, at)
     except NotFound:
         return _alert_not_found(request, session)
     return RedirectResponse(f"/meldingen/{alert_id}?afgehandeld=1", status_code=303)
@@ -227,7 +260,10 @@ def find_alert(svc: Service, principal: Principal, alert_id: str, at: datetime) 
 
 def _detail(svc: Service, principal: Principal, alert: Alert, at: datetime, *, done: bool) -> dict[str, Any]:
     weeks = absence_bars(svc, principal, alert, at)
+    group, updates = svc.alert_group(principal, alert.id, UPDATES_SHOWN, at)
     return {"title": "Melding", "nav": "meldingen", "alert": alert, "facts": _facts(alert), "weeks": weeks,
+            "group": updates_of(group), "group_total": updates, "newest": group[0] if group else alert,
+            "open_in_group": sum(1 for a in group if a.acknowledged_at is None),
             "chart_height": CHART_HEIGHT, "bar_width": BAR_WIDTH, "day_height": DAY_HEIGHT,
             "done": done, "note": "", "note_error": None, "kind_label": kind_label,
             "duo": Verzuim(svc).melding_at_alert(principal, alert, at), "duo_kinds": MELDING_KINDS,

@@ -1,0 +1,99 @@
+"""A passed deadline stays listed until it is handled (``infra.digests.passed_unhandled``), and the monitor's
+list, the monitor's count and the weekly digest agree on it: before the timer fires, after it fired (its
+'Termijn verstreken' alert in the inbox), after the alert is acknowledged; not once the case moved on or closed,
+not when the deadline never passed. SQLite always; PostgreSQL when ``LEERLINGROUTE_TEST_PG_URL`` names a server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from domain.access import Principal
+from domain.case import Actor, Command
+from domain.handlers import NewCase
+from infra import alerts as alert_store
+from infra.bootstrap import Service
+from infra.monitoring import StalledQuery
+from tests.databases import fresh_service
+
+ZC = Actor("zorgcoordinator", "zc-1")
+READER = Principal("zc-1", "zorgcoordinator", ("14PS03",))
+OPENED = datetime(2026, 9, 7, 9, 0, tzinfo=UTC)
+"""An OPP opened then on 'extra ondersteuning sinds' that day: its six weeks end on 19 October."""
+AFTER = datetime(2026, 10, 27, 5, 0, tzinfo=UTC)
+PROFILE = "standaard"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def service(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    """The service on a freshly migrated database of each kind."""
+    with fresh_service(request.param, tmp_path_factory) as built:
+        yield built
+
+
+def open_opp(service: Service, pupil: str = "lln-1", opened: datetime = OPENED) -> str:
+    command = Command("start_opp", ZC, {"extra_ondersteuning_sinds": opened.date().isoformat()})
+    return service.open_case(NewCase("opp", "14PS03", pupil, PROFILE), command, opened).case_id
+
+
+def listed(service: Service, at: datetime = AFTER) -> tuple[list[str], int, list[str]]:
+    """The monitor's passed deadlines (case ids), its count, and the digest's passed deadlines at ``at``."""
+    page = service.stalled(READER, StalledQuery(), at)
+    digest = service.write_digest(PROFILE, at, at)
+    assert digest.counts()["overdue"] == len(digest.overdue)
+    return [t.case_id for t in page.overdue], page.overdue_total, [t.case_id for t in digest.overdue]
+
+
+def fire(service: Service, at: datetime = AFTER) -> None:
+    service.fire_due_timers(at)
+    service.raise_alerts(at)
+
+
+def test_a_passed_deadline_is_listed_before_and_after_its_timer_fired_and_after_its_alert_was_acknowledged(
+        service: Service) -> None:
+    late = open_opp(service)
+    assert listed(service) == ([late], 1, [late])
+    fire(service)
+    assert listed(service) == ([late], 1, [late])
+    [group], _ = alert_store.groups(service.engine, READER, "new", 10, 0, "escalatie")
+    assert group.newest.case_id == late
+    service.acknowledge_alert_group(READER, group.id, None, AFTER)
+    assert listed(service) == ([late], 1, [late])
+
+
+def test_a_step_that_keeps_the_stage_does_not_handle_it_and_moving_on_does(service: Service) -> None:
+    late = open_opp(service)
+    fire(service)
+    service.handle(late, Command("leg_uitstroomprofiel_vast", ZC, {"uitstroomprofiel": "vervolgonderwijs"}),
+                   AFTER + timedelta(hours=1))
+    assert listed(service, AFTER + timedelta(hours=2)) == ([late], 1, [late])
+    service.handle(late, Command("leg_handelingsdeel_voor", ZC, {}), AFTER + timedelta(hours=3))
+    assert listed(service, AFTER + timedelta(hours=4)) == ([], 0, [])
+
+
+def test_a_back_dated_step_that_moves_the_case_on_handles_it_too(service: Service) -> None:
+    late = open_opp(service)
+    fire(service, AFTER + timedelta(days=5))
+    service.handle(late, Command("leg_handelingsdeel_voor", ZC, {}, occurred_at=AFTER), AFTER + timedelta(days=5))
+    assert listed(service, AFTER + timedelta(days=6)) == ([], 0, [])
+
+
+def test_closing_the_case_handles_it(service: Service) -> None:
+    late = open_opp(service)
+    fire(service)
+    service.handle(late, Command("sluit_af", ZC, {"reden": "verhuisd"}), AFTER + timedelta(hours=1))
+    assert listed(service, AFTER + timedelta(hours=2)) == ([], 0, [])
+
+
+def test_a_deadline_that_did_not_pass_or_whose_step_was_taken_in_time_is_never_listed(service: Service) -> None:
+    open_opp(service, "lln-2", AFTER - timedelta(days=3))
+    in_time = open_opp(service, "lln-3")
+    service.handle(in_time, Command("leg_handelingsdeel_voor", ZC, {}), OPENED + timedelta(days=3))
+    service.handle(in_time, Command("registreer_instemming", ZC,
+                                    {"gegeven_door": "ouders", "handelingsdeel_versie": 1}), OPENED + timedelta(days=4))
+    service.handle(in_time, Command("stel_in_werking", ZC, {}), OPENED + timedelta(days=5))
+    fire(service)
+    assert listed(service) == ([], 0, [])
