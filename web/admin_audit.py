@@ -23,7 +23,7 @@ from web.export import download, spreadsheet
 from web.texts import local_date, role_label
 
 router = APIRouter(include_in_schema=False)
-KINDS = {"case": "Dossier", "pupil": "Leerling (met de dossiers van die leerling)"}
+KINDS = {"case": "Dossier", "pupil": "Leerling (met dossiers)"}
 """What the audit log can be searched by, as the form offers it."""
 assert tuple(KINDS) == SEARCH_KINDS  # noqa: S101 - the form offers exactly what the search knows
 MAX_OFFSET = 1_000_000
