@@ -1,5 +1,6 @@
 """Case notes in the database, on SQLite and on PostgreSQL: a note, its 'vraag de school' alert and its audit
-row commit together or not at all; each question is its own alert; who may write and ask, per role.
+row commit together or not at all; each question is its own alert, mailed like any other; who may write and
+ask, per role.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from domain.access import Principal, may_note
 from domain.case import Actor, Command
 from domain.handlers import NewCase
 from domain.roles import ADMIN, BTO, DESKUNDIGE, LEERPLICHT, SWV_COORDINATOR, ZORGCOORDINATOR
-from infra import audit
+from infra import accounts, audit, mail_queue
 from infra import case_notes as case_note_store
 from infra.bootstrap import Service
-from infra.tables import alerts, case_notes
+from infra.tables import alerts, case_notes, mail_outbox
 from tests.databases import fresh_service
 
 NOW = datetime(2026, 9, 3, 9, 0, tzinfo=UTC)
@@ -93,3 +94,24 @@ def test_who_writes_notes_and_who_asks_the_school(role: str, writes: bool, asks:
     """Notes: the school's zorgcoördinator and the SWV's coordinator and BTO; asking the school: the coordinator."""
     assert may_note(role) is writes
     assert may_note(role, ask_school=True) is asks
+
+
+def test_a_question_is_mailed_to_the_schools_zorgcoordinator_like_any_other_alert(service: Service) -> None:
+    """The send-mail queue picks the 'vraag_school' alert up: one mail for the 14PS03 zorgcoördinator with an
+    address, none for another school's; the mail row holds the kind, never the question.
+    """
+    case_id = _case(service)
+    ours, _ = accounts.create_user(service.engine, ZORGCOORDINATOR, ["14PS03"], NOW - timedelta(days=1),
+                                   service.swv_codes())
+    theirs, _ = accounts.create_user(service.engine, ZORGCOORDINATOR, ["20XY00"], NOW - timedelta(days=1),
+                                     service.swv_codes())
+    for user in (ours, theirs):
+        mail_queue.set_preference(service.engine, user.id, f"{user.id[:8]}@school.nl", mail_queue.DIRECT)
+    mail_queue.enqueue(service.engine, NOW, 7)  # whatever was raised before
+    service.add_case_note(COORDINATOR, case_id, "Hoe staat het met Daan?", NOW, ask_school=True)
+    assert mail_queue.enqueue(service.engine, NOW, 7) == 1
+    with service.engine.connect() as conn:
+        queued = conn.execute(select(mail_outbox.c.user_id, mail_outbox.c.kind)
+                              .join(alerts, alerts.c.id == mail_outbox.c.alert_id)
+                              .where(alerts.c.case_id == case_id)).all()
+    assert [(r.user_id, r.kind) for r in queued] == [(ours.id, "vraag_school")]
