@@ -14,7 +14,7 @@ Titles are Dutch and carry no names: the pseudonymous pupil id, the school's BRI
 
 People read alerts in groups (:func:`groups`): the alerts of one recipient (role and scope) of one kind about
 one pupil (else one case; an alert about neither is a group of its own) are one row, shown with the newest
-alert's title and its updates. The grouping is computed in SQL (a window over the recipient's alerts, index
+alert's title and its updates. The grouping is computed in SQL (GROUP BY over the recipient's alerts, index
 ``ix_alerts_audience``), not stored: a group is new while any of its alerts is, and acknowledging it
 (:func:`acknowledge_group`) acknowledges every alert of it the person saw, so one that arrives later opens the
 group again. The API keeps answering per alert.
@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, Select, func, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, Select, and_, func, or_, select, update
 
 from domain.access import Principal, swv_codes_of
 from domain.errors import NotFound
@@ -157,60 +157,67 @@ def subject_of() -> ColumnElement[str]:
     return func.coalesce(alerts.c.pupil_id, alerts.c.case_id, alerts.c.id)
 
 
-def _ranked(principal: Principal, kind: str | None) -> Any:
-    """The user's alerts with, per group (scope, kind, subject), the alert's rank (1: the newest), the
-    group's size and how many of it are acknowledged: one window over the recipient's alerts.
+def _grouped(principal: Principal, state: str, kind: str | None) -> Select[Any]:
+    """One row per group of the user's alerts in ``state`` (scope, kind, subject, its newest alert's time, how
+    many alerts and how many acknowledged): a GROUP BY over the recipient's alerts (``ix_alerts_audience``).
     """
-    part = (alerts.c.audience_scope, alerts.c.kind, subject_of())
     conditions = _inbox_conditions(principal, "all")
     if kind is not None:
         conditions.append(alerts.c.kind == kind)
-    return select(
-        alerts,
-        func.row_number().over(partition_by=part, order_by=(alerts.c.created_at.desc(), alerts.c.id.desc()))
-        .label("rank"),
-        func.count().over(partition_by=part).label("updates"),
-        func.count(alerts.c.acknowledged_at).over(partition_by=part).label("acknowledged"),
-    ).where(*conditions).subquery("ranked")
-
-
-def _group_rows(principal: Principal, state: str, kind: str | None) -> tuple[Any, Select[Any]]:
-    """The ranked subquery and the select of one row per group in ``state`` (its newest alert)."""
-    ranked = _ranked(principal, kind)
-    query = select(ranked).where(ranked.c.rank == 1)
+    subject = subject_of()
+    query = (select(alerts.c.audience_scope, alerts.c.kind, subject.label("subject"),
+                    func.max(alerts.c.created_at).label("newest_at"), func.count().label("updates"),
+                    func.count(alerts.c.acknowledged_at).label("acknowledged"))
+             .where(*conditions).group_by(alerts.c.audience_scope, alerts.c.kind, subject))
     if state == "new":
-        query = query.where(ranked.c.acknowledged < ranked.c.updates)
+        query = query.having(func.count(alerts.c.acknowledged_at) < func.count())
     elif state == "acknowledged":
-        query = query.where(ranked.c.acknowledged == ranked.c.updates)
-    return ranked, query
+        query = query.having(func.count(alerts.c.acknowledged_at) == func.count())
+    return query
 
 
 def groups(engine: Engine, principal: Principal, state: str, limit: int, offset: int, kind: str | None = None,
            ) -> tuple[list[AlertGroup], int]:
     """A page of the user's alert groups (``new``: with an alert not acknowledged yet; ``acknowledged``: all
     acknowledged; ``all``), of one ``kind`` if given, the newest update first, and how many groups there are.
+    The page's groups come from one grouped query; their newest alerts from one more, for that page only.
     """
-    ranked, query = _group_rows(principal, state, kind)
+    grouped = _grouped(principal, state, kind).subquery("grouped")
     with engine.connect() as conn:
-        rows = conn.execute(query.order_by(ranked.c.created_at.desc(), ranked.c.id).limit(limit).offset(offset)).all()
-        total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    return [AlertGroup(_alert(r), int(r.updates), int(r.updates) - int(r.acknowledged)) for r in rows], total
+        page = conn.execute(select(grouped).order_by(grouped.c.newest_at.desc(), grouped.c.audience_scope,
+                                                     grouped.c.kind, grouped.c.subject)
+                            .limit(limit).offset(offset)).all()
+        total = conn.execute(select(func.count()).select_from(grouped)).scalar_one()
+        newest: dict[tuple[str, str, str], Any] = {}
+        if page:
+            wanted = or_(*(and_(alerts.c.audience_scope == g.audience_scope, alerts.c.kind == g.kind,
+                                subject_of() == g.subject, alerts.c.created_at == g.newest_at) for g in page))
+            at = alerts.c.created_at.in_(sorted({g.newest_at for g in page}))  # lets the index find them
+            for row in conn.execute(select(alerts).where(*_inbox_conditions(principal, "all"), at, wanted)
+                                    .order_by(alerts.c.id)):
+                newest[(row.audience_scope, row.kind, _subject(row))] = row  # the last id wins a tie, as before
+    found = [AlertGroup(_alert(newest[key]), int(g.updates), int(g.updates) - int(g.acknowledged))
+             for g in page if (key := (g.audience_scope, g.kind, g.subject)) in newest]
+    return found, int(total)
 
 
 def group_kinds(engine: Engine, principal: Principal, state: str) -> dict[str, int]:
     """How many of the user's alert groups in ``state`` there are of each kind."""
-    _, query = _group_rows(principal, state, None)
-    found = query.subquery()
+    grouped = _grouped(principal, state, None).subquery("grouped")
     with engine.connect() as conn:
-        rows = conn.execute(select(found.c.kind, func.count()).group_by(found.c.kind)).all()
+        rows = conn.execute(select(grouped.c.kind, func.count()).group_by(grouped.c.kind)).all()
     return {str(kind): int(count) for kind, count in rows}
+
+
+def _subject(row: Any) -> str:
+    """:func:`subject_of` of an alert's row, in Python."""
+    return str(row.pupil_id if row.pupil_id is not None else row.case_id if row.case_id is not None else row.id)
 
 
 def _same_group(row: Any) -> tuple[ColumnElement[bool], ...]:
     """The alerts of the group ``row`` (an alert's row) belongs to."""
-    subject = row.pupil_id if row.pupil_id is not None else row.case_id if row.case_id is not None else row.id
     return (alerts.c.audience_role == row.audience_role, alerts.c.audience_scope == row.audience_scope,
-            alerts.c.kind == row.kind, subject_of() == subject)
+            alerts.c.kind == row.kind, subject_of() == _subject(row))
 
 
 def group_of(engine: Engine, principal: Principal, alert_id: str, limit: int) -> tuple[list[Alert], int]:
