@@ -510,11 +510,12 @@ class Service:
         self._audited_in(principal, "case.request_advice", f"case:{case_id}", now, run)
 
     def add_case_note(self, principal: Principal, case_id: str, text: str, now: datetime, *,
-                      ask_school: bool = False) -> case_note_store.CaseNote:
+                      ask_school: bool = False, key: str | None = None) -> case_note_store.CaseNote:
         """Write a note on a case in scope (out of scope: CaseNotFound, as for an unknown case) as the school's
         zorgcoördinator or the SWV's coordinator or BTO (else RoleNotAllowed); with ``ask_school`` (SWV
         coordinators only) it is a question that alerts the school's zorgcoördinatoren. An empty or too long
-        note is InvalidCommand. The note, its alert and the audit row (``case.note``) are one transaction.
+        note is InvalidCommand. The note, its alert and the audit row (``case.note``) are one transaction. A
+        ``key`` the user sent with an earlier note on this case returns that note and stores nothing new.
         """
         def run(begin: Begin) -> case_note_store.CaseNote:
             with self.unit_of_work() as uow, uow:
@@ -524,7 +525,7 @@ class Service:
             cleaned = case_note_store.cleaned(text)
             with begin() as conn:
                 return case_note_store.add(conn, case, principal.user_id, principal.role, cleaned,
-                                           ask_school=ask_school, now=now)
+                                           ask_school=ask_school, now=now, key=key)
         note = self._audited_in(principal, "case.note", f"case:{case_id}", now, run)
         log.info("case_note", case_id=case_id, note_id=note.id, asks_school=ask_school, actor_role=principal.role)
         return note

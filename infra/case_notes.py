@@ -8,15 +8,18 @@ BRIN and the note's id); the zorgcoördinator reads the question on the case pag
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, select
 
 from domain.case import Case
-from domain.errors import InvalidCommand
+from domain.errors import IdempotencyKeyReused, InvalidCommand
 from domain.roles import ZORGCOORDINATOR
 from infra.alerts import NewAlert, raise_alerts
+from infra.db import dialect_insert
 from infra.tables import case_notes
 
 NOTE_MAX = 2000
@@ -47,6 +50,8 @@ class CaseNotes:
     may_write: bool
     may_ask_school: bool
     max_length: int = NOTE_MAX
+    form_key: str = field(default_factory=lambda: str(uuid.uuid4()))
+    """A fresh one-time key for a form that writes a note (sent twice, it is stored once)."""
 
 
 def cleaned(text: str) -> str:
@@ -64,14 +69,24 @@ def cleaned(text: str) -> str:
 
 
 def add(conn: Connection, case: Case, author_id: str, author_role: str, text: str, *, ask_school: bool,
-        now: datetime) -> CaseNote:
+        now: datetime, key: str | None = None) -> CaseNote:
     """Store a note (``text`` as :func:`cleaned` made it) in the transaction open on ``conn``; with
     ``ask_school`` also raise the ``vraag_school`` alert for the zorgcoördinatoren of the case's school, in
-    the same transaction (once per note: its dedupe key is the note's id).
+    the same transaction (once per note: its dedupe key is the note's id). A ``key`` the author used on this
+    case before returns that note and stores nothing (a form sent twice, a retried request); for another text
+    or choice it is IdempotencyKeyReused.
     """
-    note_id = conn.execute(insert(case_notes).values(
+    mine = (case_notes.c.case_id == case.id, case_notes.c.author_id == author_id, case_notes.c.request_key == key)
+    note_id = conn.execute(dialect_insert(conn, case_notes).values(
         case_id=case.id, author_id=author_id, author_role=author_role, text=text, asks_school=ask_school,
-        created_at=now).returning(case_notes.c.id)).scalar_one()
+        created_at=now, request_key=key).on_conflict_do_nothing(
+            index_elements=[case_notes.c.case_id, case_notes.c.author_id, case_notes.c.request_key])
+        .returning(case_notes.c.id)).scalar()
+    if note_id is None:  # the key was used before (also by a request that committed just now)
+        earlier = conn.execute(select(case_notes).where(*mine)).one()
+        if (earlier.text, earlier.asks_school) != (text, ask_school):
+            raise IdempotencyKeyReused(str(key))
+        return _note(earlier)
     note = CaseNote(int(note_id), case.id, author_id, author_role, text, ask_school, now)
     if ask_school:
         raise_alerts(conn, [question(note, case)], now)
@@ -91,5 +106,9 @@ def of_case(conn: Connection, case_id: str) -> tuple[CaseNote, ...]:
     """The case's notes, newest first (in the order they were stored: ids only grow)."""
     rows = conn.execute(select(case_notes).where(case_notes.c.case_id == case_id)
                         .order_by(case_notes.c.id.desc())).all()
-    return tuple(CaseNote(r.id, r.case_id, r.author_id, r.author_role, r.text, r.asks_school, r.created_at)
-                 for r in rows)
+    return tuple(_note(r) for r in rows)
+
+
+def _note(row: Any) -> CaseNote:
+    return CaseNote(int(row.id), row.case_id, row.author_id, row.author_role, row.text, row.asks_school,
+                    row.created_at)

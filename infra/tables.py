@@ -315,10 +315,13 @@ case_notes = Table(
     Column("text", String(2000), nullable=False),
     Column("asks_school", Boolean, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("request_key", String(200)),
     Index("ix_case_notes_case_id", "case_id"),
+    UniqueConstraint("case_id", "author_id", "request_key", name="uq_case_notes_request"),
 )
 """Notes on a case by the people who carry it (they may hold names: never in events, logs, webhooks or alert
-titles); ``asks_school``: an SWV coordinator's question to the school, which raised a ``vraag_school`` alert."""
+titles); ``asks_school``: an SWV coordinator's question to the school, which raised a ``vraag_school`` alert;
+``request_key``: the form's one-time key or the API's ``Idempotency-Key``, so that a note sent twice is stored once."""
 
 feed_cursors = Table(
     "feed_cursors", metadata,

@@ -7,6 +7,8 @@ transaction. A refused note shows the case page again with the Dutch reason and 
 
 from __future__ import annotations
 
+import uuid
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -19,6 +21,7 @@ from web.texts import role_label
 
 router = APIRouter(include_in_schema=False)
 ASK_FIELD = "vraag_school"
+KEY_PREFIX = "web:"
 
 
 @router.post("/dossiers/{case_id}/notities", response_class=HTMLResponse)
@@ -31,13 +34,22 @@ def write_note(request: Request, case_id: str, form: FormDep) -> Response:
         return form_refused(request, session)
     text, ask = form_text(form, "tekst"), form_text(form, ASK_FIELD) == "ja"
     try:
-        service(request).add_case_note(session.principal, case_id, text, now(request), ask_school=ask)
+        service(request).add_case_note(session.principal, case_id, text, now(request), ask_school=ask,
+                                       key=_key(form_text(form, "sleutel")))
     except NotFound:
         return not_found(request, session)
     except DomainError as error:
         status, message = _refusal(session, error, ask=ask)
         return _refused(request, session, case_id, text, ask, status, message)
     return RedirectResponse(f"/dossiers/{case_id}?notitie={'vraag' if ask else 'ja'}#notities", status_code=303)
+
+
+def _key(posted: str) -> str | None:
+    """The form's one-time key (so a double click stores the note once), if it is well-formed."""
+    try:
+        return f"{KEY_PREFIX}{uuid.UUID(posted)}"
+    except ValueError:
+        return None
 
 
 def _refusal(session: WebSession, error: DomainError, *, ask: bool) -> tuple[int, str]:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, status
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from api.deps import NowDep, PrincipalDep, PurposeDep, ServiceDep
+from api.routes.cases import IdempotencyKey
 from api.schemas import problem_responses
 from infra.case_notes import NOTE_MAX, CaseNote
 
@@ -53,11 +54,14 @@ def note_out(note: CaseNote) -> NoteOut:
 
 @router.post("/{case_id}/notes", status_code=status.HTTP_201_CREATED, response_model=NoteOut,
              responses=problem_responses(401, 403, 404, 422))
-def add_note(case_id: CaseId, body: NoteIn, principal: PrincipalDep, service: ServiceDep, now: NowDep) -> NoteOut:
+def add_note(case_id: CaseId, body: NoteIn, principal: PrincipalDep, service: ServiceDep, now: NowDep,
+             idempotency_key: IdempotencyKey = None) -> NoteOut:
     """Write a note on a case you see (the school's zorgcoördinator, the SWV's coordinator or BTO; others 403;
-    a case you do not see 404). An empty note is 422 and nothing is stored. Audited with the write.
+    a case you do not see 404). An empty note is 422 and nothing is stored. Audited with the write. Sent again
+    with the same ``Idempotency-Key``, the note is stored (and the school asked) once and returned again.
     """
-    return note_out(service.add_case_note(principal, case_id, body.text, now, ask_school=body.ask_school))
+    return note_out(service.add_case_note(principal, case_id, body.text, now, ask_school=body.ask_school,
+                                          key=idempotency_key))
 
 
 @router.get("/{case_id}/notes", response_model=NotesOut, responses=problem_responses(401, 404, 422))

@@ -6,7 +6,8 @@
 - another school, leerplicht, an admin get 404 (the case is not theirs) and store nothing; a zorgcoördinator
   asking a school, or BTO asking one, is 403 and stores nothing; a deskundige reads the notes of a TLV they
   advise on but writes none (403);
-- an empty, blank or too long note is 422 in Dutch and stores nothing;
+- an empty, blank or too long note is 422 in Dutch and stores nothing; sent again with its idempotency key a
+  note is stored and the school asked once;
 - writing (``case.note``) and reading (``case.notes``) are in the audit log.
 """
 
@@ -173,3 +174,21 @@ def test_a_deskundige_reads_the_notes_of_a_tlv_they_advise_on_but_writes_none(
     body = problem(_post(api, case_id, "deskundige", {"text": "Mijn advies volgt."}), 403, "role-not-allowed")
     assert "schrijf_notitie" in body["detail"]
     assert _texts(api, case_id) == ["Advies graag voor 1 oktober."]
+
+
+def test_a_note_sent_again_with_its_idempotency_key_is_stored_and_asked_once(api: httpx.Client) -> None:
+    """The same key twice: the same note back, one note, one alert; the key with another text: 422, no note."""
+    case_id = _open(api)
+    key = {"Idempotency-Key": f"vraag-{uuid.uuid4()}", **bearer("swv_coordinator")}
+    body = {"text": QUESTION, "ask_school": True}
+    first = api.post(f"/cases/{case_id}/notes", json=body, headers=key)
+    again = api.post(f"/cases/{case_id}/notes", json=body, headers=key)
+    assert first.status_code == again.status_code == httpx.codes.CREATED, again.text
+    assert again.json() == first.json()
+    problem(api.post(f"/cases/{case_id}/notes", json={"text": "Iets anders"}, headers=key), 422,
+            "idempotency-key-reused")
+    assert _texts(api, case_id) == [QUESTION]
+    assert len(_questions(api, "zorgcoordinator", case_id)) == 1
+    other = api.post(f"/cases/{case_id}/notes", json=body, headers=bearer("swv_coordinator"))
+    assert other.status_code == httpx.codes.CREATED
+    assert other.json()["id"] != first.json()["id"]

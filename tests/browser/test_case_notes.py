@@ -1,6 +1,7 @@
 """Notes on the case page in a real browser: the SWV coordinator asks the school a question ('vraag de
 school'), the school's zorgcoördinator gets an alert and answers with a note; another school neither sees the
-notes nor writes one; an empty note is refused in Dutch; every note is in the audit log as ``case.note``.
+notes nor writes one; an empty note is refused in Dutch; a form sent twice stores its note once; every note
+is in the audit log as ``case.note``.
 """
 
 from __future__ import annotations
@@ -168,6 +169,24 @@ def test_an_empty_note_is_refused_in_dutch_and_nothing_is_stored(page: Page, sit
     forged = page.request.post(site.url(f"/dossiers/{case_id}/notities"), form={"tekst": "Zonder kenmerk"})
     assert forged.status == 403
     assert _notes(site, case_id) == []
+
+
+def test_a_question_sent_twice_from_one_form_is_stored_and_asked_once(page: Page, site: Site) -> None:
+    """A double click: the form posted twice with its one-time key is one note and one alert."""
+    case_id = site.open_opp()
+    site.sign_in(page, "swv")
+    page.goto(site.url(f"/dossiers/{case_id}"))
+    form: dict[str, str | float | bool] = {
+        "csrf": page.locator('input[name="csrf"]').first.get_attribute("value") or "",
+        "sleutel": page.locator('#notitie-nieuw input[name="sleutel"]').get_attribute("value") or "",
+        "tekst": QUESTION, "vraag_school": "ja"}
+    for _ in range(2):
+        answer = page.request.post(site.url(f"/dossiers/{case_id}/notities"), form=form)
+        assert answer.ok
+    assert _notes(site, case_id) == [QUESTION]
+    assert _alerts(site, case_id) == 1
+    page.goto(site.url(f"/dossiers/{case_id}"))
+    expect(page.locator("#notities li")).to_have_count(1)
 
 
 def test_a_too_long_note_is_refused_and_keeps_what_was_typed(page: Page, site: Site) -> None:

@@ -1,5 +1,6 @@
 """Notes on a case (issue 16): what the SWV coordinator and the school write on a case, and whether a note was
-the coordinator's question to the school ('vraag de school', which raises a ``vraag_school`` alert).
+the coordinator's question to the school ('vraag de school', which raises a ``vraag_school`` alert), and the
+one-time key of the form or request that wrote it (a note sent twice is stored once).
 
 Revision ID: 0017
 Revises: 0016
@@ -30,6 +31,8 @@ def upgrade() -> None:
         sa.Column("text", sa.String(2000), nullable=False),
         sa.Column("asks_school", sa.Boolean, nullable=False),
         sa.Column("created_at", UTCDateTime, nullable=False),
+        sa.Column("request_key", sa.String(200)),
+        sa.UniqueConstraint("case_id", "author_id", "request_key", name="uq_case_notes_request"),
     )
     op.create_index("ix_case_notes_case_id", "case_notes", ["case_id"])
 
