@@ -466,6 +466,20 @@ class Service:
         return self._audited(principal, "alert.read", f"alert-group:{alert_id}", None, now,
                              lambda: alert_store.group_of(self.engine, principal, alert_id, limit))
 
+    def alert_deadline_open(self, principal: Principal, alert_id: str, now: datetime) -> bool | None:
+        """For a 'deadline passed' alert of the user's inbox: whether that deadline is still not handled, as the
+        monitor counts it (:func:`infra.digests.passed_unhandled`); None for any other alert. AlertNotFound
+        (a 404) for anyone else's; audited (the alert is the permission to read this of its case).
+        """
+        def run() -> bool | None:
+            found = alert_store.find(self.engine, principal, alert_id)
+            event = found.facts.get("event")
+            if found.kind != "escalatie" or found.case_id is None or not isinstance(event, str):
+                return None
+            with self.engine.connect() as conn:
+                return digest_store.still_open(conn, self.registry, found.case_id, event, now)
+        return self._audited(principal, "alert.read", f"alert-deadline:{alert_id}", None, now, run)
+
     def acknowledge_alert_group(self, principal: Principal, alert_id: str, note: str | None, now: datetime,
                                 ) -> list[str]:
         """Acknowledge every alert of the group of one alert of the user's inbox that arrived no later than it

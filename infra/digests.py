@@ -87,6 +87,20 @@ def _per_case_and_timer(where: ColumnElement[bool], registry: PathwayRegistry, a
                       cases.c.school_brin, cases.c.profile))
 
 
+def still_open(conn: Connection, registry: PathwayRegistry, case_id: str, event_type: str, as_of: datetime,
+               ) -> bool:
+    """Whether the passed deadline whose 'deadline passed' event (``event_type``) a case got is still not handled
+    (:func:`passed_unhandled`): what an escalation alert's page tells the person who reads it.
+    """
+    commands = {t.command for d in registry.definitions.values() for t in d.transitions if t.event == event_type}
+    if not commands:
+        return False
+    query = (select(func.count()).select_from(timers.join(cases, cases.c.id == timers.c.case_id))
+             .where(timers.c.case_id == case_id, timers.c.fires.in_(sorted(commands)),
+                    passed_unhandled(registry, as_of)))
+    return int(conn.execute(query).scalar_one()) > 0
+
+
 def passed_unhandled(registry: PathwayRegistry, as_of: datetime) -> ColumnElement[bool]:
     """The one definition of a passed deadline that is not handled yet, over ``timers`` joined with ``cases``:
     what the monitor lists and counts under 'Verlopen termijnen' and what the weekly digest (the

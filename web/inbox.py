@@ -264,6 +264,7 @@ def _detail(svc: Service, principal: Principal, alert: Alert, at: datetime, *, d
     return {"title": "Melding", "nav": "meldingen", "alert": alert, "facts": _facts(alert), "weeks": weeks,
             "group": updates_of(group), "group_total": updates, "newest": group[0] if group else alert,
             "open_in_group": sum(1 for a in group if a.acknowledged_at is None),
+            "deadline_open": svc.alert_deadline_open(principal, alert.id, at),
             "chart_height": CHART_HEIGHT, "bar_width": BAR_WIDTH, "day_height": DAY_HEIGHT,
             "done": done, "note": "", "note_error": None, "kind_label": kind_label,
             "duo": Verzuim(svc).melding_at_alert(principal, alert, at), "duo_kinds": MELDING_KINDS,

@@ -1,6 +1,7 @@
 """The monitor and the inbox agree in a real browser: a passed deadline is listed under 'Verlopen termijnen'
 before its timer fires, and after it fired while its 'Termijn verstreken' alert is in the inbox; acknowledging the
-alert does not make it go silent, the case moving on does; a case whose deadline never passed is not listed.
+alert does not make it go silent, the case moving on does (and the alert's page says which of the two it is); a case
+whose deadline never passed is not listed.
 """
 
 from __future__ import annotations
@@ -48,6 +49,10 @@ def test_a_passed_deadline_stays_in_the_monitor_after_its_alert_and_until_the_ca
     shot(page, "monitor-verlopen-termijn")
 
     page.goto(site.url("/meldingen?soort=escalatie"))
+    alert.get_by_role("link").click()
+    expect(page.locator("#termijn-stand")).to_contain_text("Deze termijn staat nog open")
+    alert_page = page.url
+    page.goto(site.url("/meldingen?soort=escalatie"))
     alert.get_by_role("checkbox").check()
     page.get_by_role("button", name="Gekozen meldingen afhandelen").click()
     expect(page.get_by_role("status").first).to_have_text("1 melding afgehandeld.")
@@ -57,6 +62,9 @@ def test_a_passed_deadline_stays_in_the_monitor_after_its_alert_and_until_the_ca
     site.step(case_id, "leg_handelingsdeel_voor")
     monitor(page, site)
     expect(passed_deadline(page, case_id)).to_have_count(0)
+    page.goto(alert_page)
+    expect(page.locator("#termijn-stand")).to_have_text(
+        "Het dossier is sindsdien verder gegaan: deze termijn is afgehandeld en staat niet meer in de monitor.")
 
 
 def test_a_case_whose_deadline_has_not_passed_is_not_among_the_passed_deadlines(page: Page, site: Site) -> None:

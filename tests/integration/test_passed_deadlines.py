@@ -13,6 +13,7 @@ import pytest
 
 from domain.access import Principal
 from domain.case import Actor, Command
+from domain.errors import NotFound
 from domain.handlers import NewCase
 from infra import alerts as alert_store
 from infra.bootstrap import Service
@@ -60,8 +61,10 @@ def test_a_passed_deadline_is_listed_before_and_after_its_timer_fired_and_after_
     assert listed(service) == ([late], 1, [late])
     [group], _ = alert_store.groups(service.engine, READER, "new", 10, 0, "escalatie")
     assert group.newest.case_id == late
+    assert service.alert_deadline_open(READER, group.id, AFTER) is True
     service.acknowledge_alert_group(READER, group.id, None, AFTER)
     assert listed(service) == ([late], 1, [late])
+    assert service.alert_deadline_open(READER, group.id, AFTER) is True
 
 
 def test_a_step_that_keeps_the_stage_does_not_handle_it_and_moving_on_does(service: Service) -> None:
@@ -72,6 +75,22 @@ def test_a_step_that_keeps_the_stage_does_not_handle_it_and_moving_on_does(servi
     assert listed(service, AFTER + timedelta(hours=2)) == ([late], 1, [late])
     service.handle(late, Command("leg_handelingsdeel_voor", ZC, {}), AFTER + timedelta(hours=3))
     assert listed(service, AFTER + timedelta(hours=4)) == ([], 0, [])
+    [group], _ = alert_store.groups(service.engine, READER, "new", 10, 0, "escalatie")
+    assert service.alert_deadline_open(READER, group.id, AFTER + timedelta(hours=4)) is False
+
+
+def test_only_a_deadline_alert_says_whether_its_deadline_is_open_and_only_to_its_recipients(
+        service: Service) -> None:
+    open_opp(service)
+    fire(service)
+    [group], _ = alert_store.groups(service.engine, READER, "new", 10, 0, "escalatie")
+    with pytest.raises(NotFound):
+        service.alert_deadline_open(Principal("zc-2", "zorgcoordinator", ("20XY00",)), group.id, AFTER)
+    with service.engine.begin() as conn:
+        alert_store.raise_alerts(conn, [alert_store.NewAlert("meldplicht", "zorgcoordinator", "14PS03", "m:1",
+                                                             "Meldplicht", {"signal": "s"}, None, "lln-9")], AFTER)
+    [other], _ = alert_store.groups(service.engine, READER, "new", 10, 0, "meldplicht")
+    assert service.alert_deadline_open(READER, other.id, AFTER) is None
 
 
 def test_a_back_dated_step_that_moves_the_case_on_handles_it_too(service: Service) -> None:
