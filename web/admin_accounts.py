@@ -25,7 +25,8 @@ NOT_CONFIRMED = ("Vink 'Ik weet het zeker' aan om het account in te trekken: daa
                  "inloggen niet meer. Er is niets ingetrokken.")
 NO_ACCOUNT = "Kies een account."
 MAX_SCOPES_TEXT = 400
-PAGE_WORDS = {"laat --scope weg": "laat het veld Scope leeg", "minstens één --scope nodig": "minstens één scope nodig"}
+PAGE_WORDS = {"geen scope; laat --scope weg": "geen werkgebied; laat het veld Werkgebied leeg",
+              "minstens één --scope nodig": "minstens één werkgebied nodig", "als scope": "als werkgebied"}
 """The CLI's words in the account messages, as the page says them."""
 
 

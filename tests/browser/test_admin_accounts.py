@@ -28,7 +28,7 @@ def _create(page: Page, site: Site, name: str, role: str, scopes: str = "") -> N
     form = page.get_by_role("form", name="Nieuw account")
     form.get_by_label("Gebruikersnaam").fill(name)
     form.get_by_label("Rol").select_option(role)
-    form.get_by_label("Scope").fill(scopes)
+    form.get_by_label("Werkgebied").fill(scopes)
     form.get_by_role("button", name="Account aanmaken").click()
 
 
@@ -92,8 +92,8 @@ def test_an_admin_makes_an_account_whose_token_password_and_code_work_and_it_is_
 
 
 @pytest.mark.parametrize(("role", "scopes", "message"), [
-    ("zorgcoordinator", "", "De rol zorgcoördinator heeft minstens één scope nodig (BRIN-code van een school)."),
-    ("admin", "14PS03", "De rol beheerder heeft geen scope; laat het veld Scope leeg."),
+    ("zorgcoordinator", "", "De rol zorgcoördinator heeft minstens één werkgebied nodig (BRIN-code van een school)."),
+    ("admin", "14PS03", "De rol beheerder heeft geen werkgebied; laat het veld Werkgebied leeg."),
     ("leerplicht", "Amsterdam", "Geen geldige CBS-gemeentecode: Amsterdam."),
 ])
 def test_a_new_account_without_a_fitting_scope_is_refused_in_dutch_and_nothing_is_made(

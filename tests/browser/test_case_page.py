@@ -13,6 +13,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
+from domain.access import Principal
 from tests.browser.conftest import TABLET, Site, shot
 
 pytestmark = pytest.mark.browser
@@ -224,9 +225,11 @@ def test_the_home_page_goes_to_a_case_by_its_number(page: Page, site: Site) -> N
 
 def test_the_dossier_prints_for_the_parent_meeting_without_menus_and_forms(page: Page, site: Site) -> None:
     """Chromium prints the dossier to PDF: the pathway, its stages, the deadlines and the timeline are on paper;
-    the menu, the sign-out button and the forms of the next steps are not.
+    the menu, the sign-out button, the forms of the next steps and the professionals' notes are not.
     """
     case_id = site.open_opp()
+    school = Principal(site.people["zc"].user_id, "zorgcoordinator", ("14PS03",))
+    site.service.add_case_note(school, case_id, "Intern: moeder belt terug na de vakantie", site.clock())
     site.sign_in(page, "zc")
     page.goto(site.url(f"/dossiers/{case_id}"))
     expect(page.get_by_role("heading", name="Volgende stap")).to_be_visible()
@@ -234,7 +237,8 @@ def test_the_dossier_prints_for_the_parent_meeting_without_menus_and_forms(page:
     text = " ".join(text.split())
     for shown in ("Ontwikkelingsperspectiefplan (OPP)", "Open termijnen", "Tijdlijn van de leerling", "Concept"):
         assert shown in text, shown
-    for hidden in ("Uitloggen", "Werklijst", "Handelingsdeel aan ouders voorleggen", "Direct naar de inhoud"):
+    for hidden in ("Uitloggen", "Werklijst", "Handelingsdeel aan ouders voorleggen", "Direct naar de inhoud",
+                   "Notities", "moeder belt terug"):
         assert hidden not in text, hidden
 
 
