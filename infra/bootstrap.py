@@ -42,7 +42,7 @@ from domain.roles import ADMIN, ZORGCOORDINATOR
 from domain.stalled import Digest, DigestNotFound, TimeInStage, build_digest, stage_norms
 from domain.terms import last_day_of
 from domain.views import CaseStatus, HistoryEntry, case_status, history_entry, with_links
-from infra import accounts, advice, audit, monitoring, resources, scope, stream, verzuim_meldingen
+from infra import accounts, advice, audit, mail_queue, monitoring, resources, scope, stream, verzuim_meldingen
 from infra import alerts as alert_store
 from infra import case_notes as case_note_store
 from infra import digests as digest_store
@@ -92,6 +92,7 @@ PURPOSES = {
     "account.create": "Account aanmaken",
     "account.revoke": "Account intrekken",
     "account.reset_second_factor": "Tweede factor van een account vervangen",
+    "account.mail": "E-mail voor meldingen van een account instellen",
 }
 """The purpose recorded in the audit log when the caller states none (``X-Purpose``)."""
 
@@ -614,6 +615,18 @@ class Service:
         made = self._audited_in(principal, "account.create", f"user:{user.id}", now, run)
         log.info("account", action="created", user_id=user.id, role=role, actor_role=principal.role)
         return made
+
+    def set_mail_preference(self, principal: Principal, user_id: str, email: str, mode: str, now: datetime) -> None:
+        """Set an account's alert-mail address and preference (admins only; AccountError, Dutch, for a bad address,
+        choice or account: nothing is written); the change and its audit row (``account.mail``, without the
+        address) in one transaction.
+        """
+        _require_admin(principal, "beheer_accounts")
+
+        def run(begin: Begin) -> None:
+            with begin() as conn:
+                mail_queue.set_preference_in(conn, user_id, email, mode)
+        self._audited_in(principal, "account.mail", f"user:{user_id}", now, run)
 
     def revoke_account(self, principal: Principal, user_id: str, now: datetime) -> accounts.User:
         """Revoke an account: its token and web sessions stop working at once; with its audit row in one

@@ -50,15 +50,24 @@ class MailCounts:
 
 
 def set_preference(engine: Engine, user_id: str, email: str, mode: str) -> None:
-    """Give the account an address (empty: none, no more mail) and ``direct`` or ``dagelijks``."""
+    """Give the account an address (empty: none, no more mail) and ``direct`` or ``dagelijks``, in a transaction
+    of its own (the admin page goes through the service, which audits it: :func:`set_preference_in`).
+    """
+    with engine.begin() as conn:
+        set_preference_in(conn, user_id, email, mode)
+
+
+def set_preference_in(conn: Connection, user_id: str, email: str, mode: str) -> None:
+    """:func:`set_preference` in the caller's transaction; AccountError (Dutch) for a bad address, an unknown
+    choice or an unknown account, before anything is written.
+    """
     address = email.strip()
     if address and not EMAIL.match(address):
         raise AccountError(f"Geen geldig e-mailadres: '{address}'. Bijvoorbeeld: naam@school.nl.")
     if mode not in MAIL_MODES:
         raise AccountError(f"Onbekende keuze '{mode}'; kies uit: {', '.join(MAIL_MODES)}.")
-    with engine.begin() as conn:
-        found = conn.execute(update(users).where(users.c.id == user_id)
-                             .values(email=address or None, mail_mode=mode)).rowcount
+    found = conn.execute(update(users).where(users.c.id == user_id)
+                         .values(email=address or None, mail_mode=mode)).rowcount
     if not found:
         raise AccountError(f"Er is geen gebruiker met id {user_id}.")
 

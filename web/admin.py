@@ -94,8 +94,8 @@ def set_mail(request: Request, form: FormDep) -> Response:
     if not csrf_ok(session, form):
         return form_refused(request, session)
     try:
-        mail_queue.set_preference(service(request).engine, form_text(form, "gebruiker"), form_text(form, "adres"),
-                                  form_text(form, "wijze"))
+        service(request).set_mail_preference(session.principal, form_text(form, "gebruiker"), form_text(form, "adres"),
+                                             form_text(form, "wijze"), wall_now(request))
     except AccountError as error:
         return render_admin(request, session, AuditForm(), MailNote(error=str(error)), status=422)
     return RedirectResponse("/beheer?mail=1#mail-kop", status_code=303)

@@ -53,6 +53,7 @@ ACTIONS = {
     "account.create": "Account aangemaakt",
     "account.revoke": "Account ingetrokken",
     "account.reset_second_factor": "Tweede factor vervangen",
+    "account.mail": "E-mail voor meldingen ingesteld",
 }
 """Action code (before any ``:detail``, such as a step's command name) -> what happened, in Dutch."""
 OUTCOMES = {

@@ -10,6 +10,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from domain.access import Principal
 from infra import mail_queue, mail_send
 from infra.alerts import NewAlert, raise_alerts
 from infra.settings import Settings
@@ -33,6 +34,7 @@ def test_the_admin_sets_an_address_and_the_alert_mail_arrives_with_a_link_to_the
     expect(page.locator("#mail-kop ~ p.melding-ok")).to_have_text("De e-mailinstelling is opgeslagen.")
     expect(page.get_by_role("table").first.get_by_role("row", name="web-elders")).to_contain_text(ADDRESS)
     shot(page, "beheer-e-mail")
+    assert _mail_changes(site, "elders") == ["ok"]
     with site.service.engine.begin() as conn:
         raise_alerts(conn, [NewAlert("thuiszitter", "zorgcoordinator", "20XY00", "mail-browser-test",
                                      f"Thuiszitter gemeld: leerling {PUPIL}", {"pupil_id": PUPIL}, None, PUPIL)],
@@ -63,3 +65,13 @@ def test_a_wrong_address_is_refused_on_the_admin_page_in_dutch(page: Page, site:
     expect(page.get_by_role("alert")).to_have_text(
         "Geen geldig e-mailadres: 'geen-adres'. Bijvoorbeeld: naam@school.nl.")
     expect(page.get_by_role("table").first.get_by_role("row", name="web-leerplicht")).not_to_contain_text("@")
+    assert "ok" not in _mail_changes(site, "leerplicht")
+
+
+def _mail_changes(site: Site, key: str) -> list[str]:
+    """The outcomes of the audit rows of alert-mail changes to the person's account (the address in none)."""
+    admin = Principal(site.people["beheerder"].user_id, "admin", ())
+    rows = [e for e in site.service.audit_entries(admin, f"user:{site.people[key].user_id}", None, 50, 0)
+            if e.action == "account.mail"]
+    assert all("@" not in f"{e.resource} {e.purpose} {e.outcome}" for e in rows)
+    return [e.outcome for e in rows]
