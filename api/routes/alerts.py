@@ -1,4 +1,9 @@
-"""Alerts: each user's inbox (leerplicht's thuiszitter alerts, coordinators' escalations), with acknowledge."""
+"""Alerts: each user's inbox (leerplicht's thuiszitter alerts, coordinators' escalations), with acknowledge.
+
+Per alert, as ever; and, as the inbox page shows them, per group: the alerts of your role and scope of one kind
+about one pupil (else one case), with the newest alert and how many (``GET /alerts/groups``), the alerts of one
+group (``GET /alerts/{id}/group``), and acknowledging a group at once (``POST /alerts/{id}/acknowledge-group``).
+"""
 
 from __future__ import annotations
 
@@ -43,6 +48,38 @@ class InboxOut(BaseModel):
     offset: int
 
 
+class AlertGroupOut(BaseModel):
+    """The alerts of one kind about one pupil (else one case) for your role and scope: the newest, how many
+    there are and how many are not acknowledged yet (0: the group is handled).
+    """
+
+    newest: AlertOut
+    updates: int
+    unacknowledged: int
+
+
+class GroupsOut(BaseModel):
+    """A page of the inbox's groups, the newest update first."""
+
+    items: list[AlertGroupOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class GroupAlertsOut(BaseModel):
+    """The alerts of one group, newest first (at most ``limit``), and how many there are."""
+
+    items: list[AlertOut]
+    total: int
+
+
+class AcknowledgedOut(BaseModel):
+    """The ids of the alerts acknowledged now (those acknowledged before keep their acknowledgement)."""
+
+    acknowledged: list[str]
+
+
 class AcknowledgeIn(BaseModel):
     """Acknowledge an alert, optionally saying what you did."""
 
@@ -60,6 +97,42 @@ def inbox(
     """Your alerts: for your role and scope (your schools, SWV or municipalities)."""
     found, total = service.alerts(principal, state, limit, offset, now)
     return InboxOut(items=[AlertOut(**asdict(a)) for a in found], total=total, limit=limit, offset=offset)
+
+
+@router.get("/groups", response_model=GroupsOut, responses=ERRORS)
+def groups(
+    principal: PrincipalDep, service: ServiceDep, now: NowDep,
+    state: Literal["new", "acknowledged", "all"] = "new", kind: Annotated[str | None, Query(max_length=40)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50, offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> GroupsOut:
+    """Your alerts grouped per kind and pupil (else case), as the inbox page shows them; ``new``: groups with an
+    alert not acknowledged yet, ``acknowledged``: groups whose every alert is.
+    """
+    found, total = service.alert_groups(principal, state, limit, offset, now, kind)
+    return GroupsOut(items=[AlertGroupOut(newest=AlertOut(**asdict(g.newest)), updates=g.updates,
+                                          unacknowledged=g.unacknowledged) for g in found],
+                     total=total, limit=limit, offset=offset)
+
+
+@router.get("/{alert_id}/group", response_model=GroupAlertsOut, responses=ERRORS)
+def group(
+    alert_id: Annotated[str, Path(max_length=36)], principal: PrincipalDep, service: ServiceDep, now: NowDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> GroupAlertsOut:
+    """The alerts of the group of one alert of your inbox, newest first; 404 if it is not yours."""
+    found, total = service.alert_group(principal, alert_id, limit, now)
+    return GroupAlertsOut(items=[AlertOut(**asdict(a)) for a in found], total=total)
+
+
+@router.post("/{alert_id}/acknowledge-group", response_model=AcknowledgedOut, responses=ERRORS)
+def acknowledge_group(
+    alert_id: Annotated[str, Path(max_length=36)], body: AcknowledgeIn, principal: PrincipalDep,
+    service: ServiceDep, now: NowDep,
+) -> AcknowledgedOut:
+    """Acknowledge every alert of this alert's group that arrived no later than it (name the newest you saw: a
+    later one keeps the group new), each audited; 404 if it is not yours.
+    """
+    return AcknowledgedOut(acknowledged=service.acknowledge_alert_group(principal, alert_id, body.note, now))
 
 
 @router.get("/{alert_id}", response_model=AlertOut, responses=ERRORS)
