@@ -2,15 +2,19 @@
 
 The urgency order (issue 16, "Know what to do next"):
 
-1. cases whose next deadline has passed, longest overdue first;
+1. cases whose deadline has passed and is not handled, longest overdue first: a timer still pending after its due
+   date, or one that fired a 'deadline passed' step while the case has not moved on since (the one definition
+   of :func:`infra.digests.passed_unhandled`, which the monitor and the weekly digest use too: the sweep firing
+   the timer does not take the case off the top of the list, only moving the case on does);
 2. cases with a running deadline, soonest first;
 3. cases without a running deadline that are over their stage's norm (the profile's ``stage_norms``),
    longest in the stage first (never last: they stall silently);
 4. the rest, longest in the stage first.
 
-A case's next deadline is the earliest due date of its pending timers (one grouped ``min`` over the
-pending timers of the cases in scope, joined once); "over the norm" is one ``CASE`` over the (profile, pathway, stage)
-cutoffs, so the order, the filters, the count and the page are set-based whatever the number of cases.
+A case's next deadline is the earliest due date of its open deadlines (one grouped ``min`` over the pending or
+passed-and-unhandled timers of the cases in scope, joined once); "over the norm" is one ``CASE`` over the
+(profile, pathway, stage) cutoffs, so the order, the filters, the count and the page are set-based whatever
+the number of cases.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from sqlalchemy import ColumnElement, Connection, Subquery, and_, case, false, f
 from domain.durations import start_of_day
 from domain.registry import PathwayRegistry
 from domain.stalled import stage_norms
+from infra.digests import passed_unhandled
 from infra.monitoring import finals
 from infra.search import CaseFilter, case_conditions
 from infra.tables import cases, schools, timers
@@ -81,7 +86,8 @@ def week_bounds(day: date) -> tuple[datetime, datetime]:
 def worklist(conn: Connection, scope: ColumnElement[bool], registry: PathwayRegistry, now: datetime,
              query: WorkQuery) -> WorkPage:
     """The page of the active cases in scope matching ``query``, most urgent first."""
-    next_due = _next_due(scope, query)
+    open_deadline = _open_deadline(registry, now)
+    next_due = _next_due(scope, query, open_deadline)
     due = next_due.c.due_at
     over = _over_norm(registry, now)
     urgency = case((due <= now, OVERDUE), (due.is_not(None), DUE), (over, OVER_NORM), else_=REST)
@@ -96,7 +102,7 @@ def worklist(conn: Connection, scope: ColumnElement[bool], registry: PathwayRegi
         .where(*conditions)
         .order_by(urgency, due.asc().nulls_last(), cases.c.stage_entered_at, cases.c.id)
         .limit(query.limit).offset(query.offset)).all()
-    names = _timer_names(conn, [r.id for r in rows], query)
+    names = _timer_names(conn, [r.id for r in rows], query, open_deadline)
     return WorkPage([WorkCase(r.id, r.pathway, r.definition_version, r.profile, r.school_brin, r.name, r.pupil_id,
                               r.stage, r.stage_entered_at, r.due, names.get(r.id), int(r.urgency)) for r in rows],
                     total)
@@ -120,11 +126,16 @@ def _window(query: WorkQuery) -> list[ColumnElement[bool]]:
     return [timers.c.due_at > start, timers.c.due_at <= end]
 
 
-def _next_due(scope: ColumnElement[bool], query: WorkQuery) -> Subquery:
-    """Per case in scope with a pending timer (in the week, for the week view): its earliest due date."""
+def _open_deadline(registry: PathwayRegistry, now: datetime) -> ColumnElement[bool]:
+    """Over ``timers`` joined with ``cases``: a deadline still to come, or one passed and not handled."""
+    return or_(timers.c.state == _PENDING, passed_unhandled(registry, now))
+
+
+def _next_due(scope: ColumnElement[bool], query: WorkQuery, open_deadline: ColumnElement[bool]) -> Subquery:
+    """Per case in scope with an open deadline (in the week, for the week view): its earliest due date."""
     return (select(timers.c.case_id, func.min(timers.c.due_at).label("due_at"))
             .select_from(timers.join(cases, cases.c.id == timers.c.case_id))
-            .where(scope, timers.c.state == _PENDING, *_window(query))
+            .where(scope, open_deadline, *_window(query))
             .group_by(timers.c.case_id).subquery("next_due"))
 
 
@@ -148,12 +159,14 @@ def _conditions(registry: PathwayRegistry, now: datetime, query: WorkQuery, due:
     return conditions
 
 
-def _timer_names(conn: Connection, case_ids: list[str], query: WorkQuery) -> dict[str, str]:
-    """Per case of the page, the name of its earliest pending timer (in the week, for the week view)."""
+def _timer_names(conn: Connection, case_ids: list[str], query: WorkQuery, open_deadline: ColumnElement[bool],
+                 ) -> dict[str, str]:
+    """Per case of the page, the name of its earliest open deadline (in the week, for the week view)."""
     if not case_ids:
         return {}
     rows = conn.execute(select(timers.c.case_id, timers.c.name)
-                        .where(timers.c.case_id.in_(case_ids), timers.c.state == _PENDING, *_window(query))
+                        .select_from(timers.join(cases, cases.c.id == timers.c.case_id))
+                        .where(timers.c.case_id.in_(case_ids), open_deadline, *_window(query))
                         .order_by(timers.c.case_id, timers.c.due_at.desc(), timers.c.name.desc())).all()
     return {str(r.case_id): str(r.name) for r in rows}
 
