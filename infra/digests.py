@@ -127,9 +127,10 @@ def passed_unhandled(registry: PathwayRegistry, as_of: datetime) -> ColumnElemen
                                   for pathway, commands in sorted(missed.items()) if commands))
     firing = case_events.alias("firing")
     fired_at = (select(func.max(firing.c.seq)).where(firing.c.case_id == timers.c.case_id,
-                                                     firing.c.command == timers.c.fires).scalar_subquery())
+                                                     firing.c.command == timers.c.fires)
+                .correlate(timers).scalar_subquery())  # the outer query's timer, never a join of its own
     moved_on = exists().where(case_events.c.case_id == timers.c.case_id, case_events.c.seq > fired_at,
-                              case_events.c.stage_from != case_events.c.stage_to)
+                              case_events.c.stage_from != case_events.c.stage_to).correlate(timers)
     pending = and_(timers.c.state == _PENDING, timers.c.due_at <= as_of, as_of > PENDING_DUE)
     fired = and_(timers.c.state == _FIRED, timers.c.due_at <= as_of, marks_missed, ~moved_on)
     return or_(pending, fired)

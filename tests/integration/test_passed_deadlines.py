@@ -116,3 +116,17 @@ def test_a_deadline_that_did_not_pass_or_whose_step_was_taken_in_time_is_never_l
     service.handle(in_time, Command("stel_in_werking", ZC, {}), OPENED + timedelta(days=5))
     fire(service)
     assert listed(service) == ([], 0, [])
+
+
+def test_each_case_is_judged_by_its_own_history_not_by_another_cases(service: Service) -> None:
+    """A case with a longer history (its deadline event has a higher ``seq``) that has not moved on does not
+    keep a case that did move on in the list, nor the other way round.
+    """
+    moved = open_opp(service, "lln-4")
+    waiting = open_opp(service, "lln-5")
+    for day in range(1, 5):
+        service.handle(waiting, Command("leg_uitstroomprofiel_vast", ZC, {"uitstroomprofiel": "vervolgonderwijs"}),
+                       OPENED + timedelta(days=day))
+    fire(service)
+    service.handle(moved, Command("leg_handelingsdeel_voor", ZC, {}), AFTER + timedelta(hours=1))
+    assert listed(service, AFTER + timedelta(hours=2)) == ([waiting], 1, [waiting])
