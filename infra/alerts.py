@@ -136,14 +136,6 @@ def inbox(engine: Engine, principal: Principal, state: str, limit: int, offset: 
     return [_alert(r) for r in rows], total
 
 
-def kinds(engine: Engine, principal: Principal, state: str) -> dict[str, int]:
-    """How many of the user's alerts in ``state`` there are of each kind."""
-    with engine.connect() as conn:
-        rows = conn.execute(select(alerts.c.kind, func.count()).where(*_inbox_conditions(principal, state))
-                            .group_by(alerts.c.kind)).all()
-    return {str(kind): int(count) for kind, count in rows}
-
-
 def _inbox_conditions(principal: Principal, state: str) -> list[ColumnElement[bool]]:
     conditions = [alerts.c.audience_role == principal.role, alerts.c.audience_scope.in_(principal.scopes)]
     if state != "all":

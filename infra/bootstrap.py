@@ -430,10 +430,6 @@ class Service:
         return self._audited(principal, "alerts.read", f"alerts:{state}", None, now,
                              lambda: alert_store.inbox(self.engine, principal, state, limit, offset, kind))
 
-    def alert_kinds(self, principal: Principal, state: str) -> dict[str, int]:
-        """How many of the user's alerts in ``state`` there are per kind (counts only, for the filter)."""
-        return alert_store.kinds(self.engine, principal, state)
-
     def alert(self, principal: Principal, alert_id: str, now: datetime) -> alert_store.Alert:
         """One alert of the user's inbox (AlertNotFound, a 404, for anyone else's); audited."""
         return self._audited(principal, "alert.read", f"alert:{alert_id}", None, now,
