@@ -109,22 +109,26 @@ def passed_unhandled(registry: PathwayRegistry, as_of: datetime) -> ColumnElemen
     A deadline has passed when its timer is due at or before ``as_of``. It is not handled while
     - its timer is still pending (the sweep has not fired it yet), or
     - its timer fired a command that marks a missed deadline (``Transition.marks_missed_deadline``: the event
-      that raises the 'Termijn verstreken' alerts) and the case has not entered a stage since: no event of the
-      case after that command's (latest) event, in the case's own order (``seq``, not the clock: a step may be
-      back-dated, a sweep may run ahead), moved it from one stage to another. Moving on, re-entering the stage, or
-      closing the case (entering a final stage) handles it; a deadline whose own command moved the case (a TLV
-      that lapsed) is handled when the case moves on from where that command put it.
+      that raises the 'Termijn verstreken' alerts) that keeps the stage, and the case is still in a stage that
+      command may fire from: the term still applies there. An OPP whose six weeks passed in 'concept' stays late
+      when it goes on to 'wacht op instemming' (the law asks for the OPP in werking); it is handled when it is in
+      werking, or closed. A knooppunt late when 'aangevraagd' stays late when 'gepland', until it is held.
+      Going back to such a stage (the parents refuse consent: back to 'concept') lists it again; or
+    - its timer fired a missed-deadline command that moved the case (a TLV that lapsed) and no event after that
+      command's (latest) event, in the case's own order (``seq``, not the clock: a step may be back-dated, a sweep
+      may run ahead), moved the case from one stage to another: it is handled when the case moves on from where
+      that command put it.
 
     Acknowledging the alert does not: the alert says someone has seen it, the case still waits. A timer that
     was cancelled (the step was taken in time) or refused, or that fired a step that is no missed deadline
     (a term that simply runs out, such as a bezwaartermijn), never counts.
     """
-    missed: dict[str, set[str]] = {}
-    for definition in registry.definitions.values():
-        missed.setdefault(definition.pathway, set()).update(
-            t.command for t in definition.transitions if t.marks_missed_deadline)
-    marks_missed = or_(false(), *(and_(cases.c.pathway == pathway, timers.c.fires.in_(sorted(commands)))
-                                  for pathway, commands in sorted(missed.items()) if commands))
+    keeping, moving = _missed_deadline_commands(registry)
+    still_applies = or_(false(), *(and_(cases.c.pathway == pathway, timers.c.fires == command,
+                                        cases.c.stage.in_(sorted(stages)))
+                                   for (pathway, command), stages in sorted(keeping.items())))
+    marks_moving = or_(false(), *(and_(cases.c.pathway == pathway, timers.c.fires.in_(sorted(commands)))
+                                  for pathway, commands in sorted(moving.items())))
     firing = case_events.alias("firing")
     fired_at = (select(func.max(firing.c.seq)).where(firing.c.case_id == timers.c.case_id,
                                                      firing.c.command == timers.c.fires)
@@ -132,8 +136,25 @@ def passed_unhandled(registry: PathwayRegistry, as_of: datetime) -> ColumnElemen
     moved_on = exists().where(case_events.c.case_id == timers.c.case_id, case_events.c.seq > fired_at,
                               case_events.c.stage_from != case_events.c.stage_to).correlate(timers)
     pending = and_(timers.c.state == _PENDING, timers.c.due_at <= as_of, as_of > PENDING_DUE)
-    fired = and_(timers.c.state == _FIRED, timers.c.due_at <= as_of, marks_missed, ~moved_on)
+    fired = and_(timers.c.state == _FIRED, timers.c.due_at <= as_of, or_(still_applies, and_(marks_moving, ~moved_on)))
     return or_(pending, fired)
+
+
+def _missed_deadline_commands(registry: PathwayRegistry) -> tuple[dict[tuple[str, str], set[str]], dict[str, set[str]]]:
+    """The commands that mark a missed deadline, of every version: those that keep the stage with the stages they
+    fire from ((pathway, command) -> stages), and those that move the case (pathway -> commands).
+    """
+    keeping: dict[tuple[str, str], set[str]] = {}
+    moving: dict[str, set[str]] = {}
+    for definition in registry.definitions.values():
+        for t in definition.transitions:
+            if not t.marks_missed_deadline:
+                continue
+            if t.target is None:
+                keeping.setdefault((definition.pathway, t.command), set()).update(t.sources)
+            else:
+                moving.setdefault(definition.pathway, set()).add(t.command)
+    return keeping, moving
 
 
 def entered_before(conn: Connection, where: ColumnElement[bool], cutoff: datetime, limit: int) -> list[CaseSummary]:

@@ -61,6 +61,10 @@ def test_a_passed_deadline_stays_in_the_monitor_after_its_alert_and_until_the_ca
 
     site.step(case_id, "leg_handelingsdeel_voor")
     monitor(page, site)
+    expect(passed_deadline(page, case_id)).to_have_count(1)  # waiting for consent: the OPP is still not in werking
+    site.step(case_id, "registreer_instemming", {"gegeven_door": "ouders", "handelingsdeel_versie": 1})
+    site.step(case_id, "stel_in_werking")
+    monitor(page, site)
     expect(passed_deadline(page, case_id)).to_have_count(0)
     page.goto(alert_page)
     expect(page.locator("#termijn-stand")).to_have_text(

@@ -164,8 +164,8 @@ def test_the_worklist_pages_with_a_count_and_previous_and_next(page: Page, site:
 def test_a_passed_deadline_stays_on_top_after_the_sweep_fired_it_until_the_case_moves_on(page: Page,
                                                                                          site: Site) -> None:
     """The OPP's six weeks ended on 12 August and the sweep fired its timer ('OPP te laat'): the worklist still
-    ranks it overdue, with its deadline and 'te laat', above a case whose term still runs; once the handelingsdeel
-    is put to the parents (the case moves on), it is no longer listed as overdue.
+    ranks it overdue, with its deadline and 'te laat', above a case whose term still runs; put to the parents it
+    is still late (the OPP is not in werking); once in werking it is no longer listed as overdue.
     """
     late = _opp(site, date(2026, 7, 1))
     running = _opp(site, date(2026, 8, 20))
@@ -177,4 +177,7 @@ def test_a_passed_deadline_stays_on_top_after_the_sweep_fired_it_until_the_case_
     expect(_row(page, late)).to_contain_text("12 augustus 2026")
     expect(_row(page, late)).to_contain_text("te laat")
     site.step(late, "leg_handelingsdeel_voor")
+    assert f"/dossiers/{late}" in _all_links(page, site, "/werklijst?route=opp&te_laat=1")
+    site.step(late, "registreer_instemming", {"gegeven_door": "ouders", "handelingsdeel_versie": 1})
+    site.step(late, "stel_in_werking")
     assert f"/dossiers/{late}" not in _all_links(page, site, "/werklijst?route=opp&te_laat=1")

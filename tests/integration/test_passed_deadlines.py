@@ -67,16 +67,58 @@ def test_a_passed_deadline_is_listed_before_and_after_its_timer_fired_and_after_
     assert service.alert_deadline_open(READER, group.id, AFTER) is True
 
 
-def test_a_step_that_keeps_the_stage_does_not_handle_it_and_moving_on_does(service: Service) -> None:
+def in_werking(service: Service, case_id: str, at: datetime) -> None:
+    """The OPP put to the parents, agreed and put in werking at ``at`` (three steps a minute apart)."""
+    service.handle(case_id, Command("leg_handelingsdeel_voor", ZC, {}, occurred_at=at), at)
+    service.handle(case_id, Command("registreer_instemming", ZC, {"gegeven_door": "ouders", "handelingsdeel_versie": 1},
+                                    occurred_at=at + timedelta(minutes=1)), at + timedelta(minutes=1))
+    service.handle(case_id, Command("stel_in_werking", ZC, {}, occurred_at=at + timedelta(minutes=2)),
+                   at + timedelta(minutes=2))
+
+
+def test_a_step_that_keeps_the_stage_or_moves_where_the_term_still_applies_does_not_handle_it(
+        service: Service) -> None:
+    """The OPP's six weeks passed in 'concept': recording an uitstroomprofiel keeps the stage, putting the
+    handelingsdeel to the parents moves it to 'wacht op instemming', where the term still applies (the law asks
+    for the OPP in werking): still listed. Once in werking it is handled, and the alert's page says so.
+    """
     late = open_opp(service)
     fire(service)
     service.handle(late, Command("leg_uitstroomprofiel_vast", ZC, {"uitstroomprofiel": "vervolgonderwijs"}),
                    AFTER + timedelta(hours=1))
     assert listed(service, AFTER + timedelta(hours=2)) == ([late], 1, [late])
     service.handle(late, Command("leg_handelingsdeel_voor", ZC, {}), AFTER + timedelta(hours=3))
-    assert listed(service, AFTER + timedelta(hours=4)) == ([], 0, [])
+    assert listed(service, AFTER + timedelta(hours=4)) == ([late], 1, [late])
     [group], _ = alert_store.groups(service.engine, READER, "new", 10, 0, "escalatie")
-    assert service.alert_deadline_open(READER, group.id, AFTER + timedelta(hours=4)) is False
+    assert service.alert_deadline_open(READER, group.id, AFTER + timedelta(hours=4)) is True
+    service.handle(late, Command("registreer_instemming", ZC, {"gegeven_door": "ouders", "handelingsdeel_versie": 1}),
+                   AFTER + timedelta(hours=5))
+    service.handle(late, Command("stel_in_werking", ZC, {}), AFTER + timedelta(hours=6))
+    assert listed(service, AFTER + timedelta(hours=7)) == ([], 0, [])
+    assert service.alert_deadline_open(READER, group.id, AFTER + timedelta(hours=7)) is False
+
+
+def test_refused_consent_back_to_concept_keeps_it_listed(service: Service) -> None:
+    """The parents refuse: the OPP goes back from 'wacht op instemming' to 'concept', still late."""
+    late = open_opp(service)
+    fire(service)
+    service.handle(late, Command("leg_handelingsdeel_voor", ZC, {}), AFTER + timedelta(hours=1))
+    service.handle(late, Command("weiger_instemming", ZC, {"toelichting": "ouders willen eerst overleg"}),
+                   AFTER + timedelta(hours=2))
+    assert listed(service, AFTER + timedelta(hours=3)) == ([late], 1, [late])
+
+
+def test_a_lapsed_tlv_is_listed_until_its_herbeoordeling_has_an_outcome(service: Service) -> None:
+    """A deadline whose own step moved the case (the TLV's end date passed: 'verlopen') is listed until the case
+    moves on from there (here: the TLV extended).
+    """
+    ended = OPENED + timedelta(days=10)
+    command = Command("plan_herbeoordeling", ZC, {"einddatum": ended.date().isoformat()})
+    lapsed = service.open_case(NewCase("herbeoordeling", "14PS03", "lln-7", PROFILE), command, OPENED).case_id
+    fire(service)
+    assert set(listed(service)[0]) == {lapsed}  # the lapse, and the reminder that it is still lapsed
+    service.handle(lapsed, Command("verleng", ZC, {"toelichting": "nog een jaar nodig"}), AFTER + timedelta(hours=1))
+    assert listed(service, AFTER + timedelta(hours=2)) == ([], 0, [])
 
 
 def test_only_a_deadline_alert_says_whether_its_deadline_is_open_and_only_to_its_recipients(
@@ -96,7 +138,7 @@ def test_only_a_deadline_alert_says_whether_its_deadline_is_open_and_only_to_its
 def test_a_back_dated_step_that_moves_the_case_on_handles_it_too(service: Service) -> None:
     late = open_opp(service)
     fire(service, AFTER + timedelta(days=5))
-    service.handle(late, Command("leg_handelingsdeel_voor", ZC, {}, occurred_at=AFTER), AFTER + timedelta(days=5))
+    in_werking(service, late, AFTER)
     assert listed(service, AFTER + timedelta(days=6)) == ([], 0, [])
 
 
@@ -128,5 +170,5 @@ def test_each_case_is_judged_by_its_own_history_not_by_another_cases(service: Se
         service.handle(waiting, Command("leg_uitstroomprofiel_vast", ZC, {"uitstroomprofiel": "vervolgonderwijs"}),
                        OPENED + timedelta(days=day))
     fire(service)
-    service.handle(moved, Command("leg_handelingsdeel_voor", ZC, {}), AFTER + timedelta(hours=1))
+    in_werking(service, moved, AFTER + timedelta(hours=1))
     assert listed(service, AFTER + timedelta(hours=2)) == ([waiting], 1, [waiting])
