@@ -68,7 +68,7 @@ def test_a_passed_deadline_stays_in_the_monitor_after_its_alert_and_until_the_ca
     expect(passed_deadline(page, case_id)).to_have_count(0)
     page.goto(alert_page)
     expect(page.locator("#termijn-stand")).to_have_text(
-        "Het dossier is sindsdien verder gegaan: deze termijn is afgehandeld en staat niet meer in de monitor.")
+        "Het dossier is sindsdien verder gegaan: deze termijn geldt niet meer en staat niet meer in de monitor.")
 
 
 def test_a_case_whose_deadline_has_not_passed_is_not_among_the_passed_deadlines(page: Page, site: Site) -> None:
