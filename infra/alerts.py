@@ -42,6 +42,20 @@ FEED = "alerts"
 BATCH = 500
 THUISZITTER_EVENTS = {"thuiszitter_gemeld": "Thuiszitter gemeld",
                       "thuiszitter_langer_dan_3_maanden": "Thuiszitter langer dan 3 maanden thuis"}
+KIND_LABELS = {"thuiszitter": "Thuiszitter", "dreigend_thuiszitter": "Dreigend thuiszitter",
+               "thuiszitter_terug": "Thuiszitter weer op school",
+               "escalatie": "Termijn verstreken", "meldplicht": "Meldplicht verzuim",
+               "overdracht": "Overdracht niet gelukt", "meldplicht_niet_gemeld": "Verzuimmelding niet gedaan",
+               "vrijstelling_raadpleging": "Raadpleging vrijstelling 5 onder a",
+               "vrijstelling_geraadpleegd": "SWV geraadpleegd over vrijstelling", "vraag_school": "Vraag van het SWV"}
+"""Every alert kind in Dutch words, as the inbox, its filter and the alert mail name it."""
+
+
+def kind_label(kind: str) -> str:
+    """An alert kind in words (an unknown one from its code: ``nieuw_soort`` -> 'Nieuw soort')."""
+    return KIND_LABELS.get(kind, kind.replace("_", " ").capitalize())
+
+
 DETECTION_ACTOR_ID = "verzuimdetectie"
 """The actor id of verzuim detection when it opens a thuiszitter case: it alerts leerplicht about the
 episode and its escalation itself, so for those cases the feed tells only the SWV coordinators of the report."""

@@ -18,6 +18,7 @@ from typing import Any, Self
 
 from sqlalchemy import Engine, select, update
 
+from infra.alerts import kind_label
 from infra.settings import Settings
 from infra.tables import mail_outbox, users
 
@@ -40,9 +41,6 @@ class Mail:
     body: str
 
 
-def kind_label(kind: str) -> str:
-    """An alert kind in words (``dreigend_thuiszitter`` -> 'Dreigend thuiszitter')."""
-    return kind.replace("_", " ").capitalize()
 
 
 def deliver(engine: Engine, settings: Settings, now: datetime) -> dict[str, int]:
@@ -76,7 +74,7 @@ def _claim(engine: Engine, settings: Settings, now: datetime) -> tuple[list[Mail
 
 
 def _mails(rows: Sequence[Any], base: str) -> list[Mail]:
-    direct = [Mail((r.id,), r.email, SUBJECT, _alert_body(r.kind, f"{base}/meldingen/{r.alert_id}"))
+    direct = [Mail((r.id,), r.email, SUBJECT, alert_body(r.kind, f"{base}/meldingen/{r.alert_id}"))
               for r in rows if not r.digest]
     per_user: dict[str, list[Any]] = {}
     for r in rows:
@@ -85,7 +83,8 @@ def _mails(rows: Sequence[Any], base: str) -> list[Mail]:
     return direct + [_digest(found, base) for found in per_user.values()]
 
 
-def _alert_body(kind: str, link: str) -> str:
+def alert_body(kind: str, link: str) -> str:
+    """The text of a mail about one new alert: its kind in the inbox's words and the link, nothing more."""
     return (f"Er staat een nieuwe melding voor u klaar in Leerlingroute.\n\nSoort: {kind_label(kind)}\nAantal: 1\n\n"
             f"Bekijk de melding: {link}\n\n{FOOTER}\n")
 

@@ -26,8 +26,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from domain.access import Principal
 from domain.errors import DomainError, InvalidCommand, NotFound
 from domain.verzuim.melding import MELDING_KINDS, STATUS_LABELS
+from infra import reference_names
 from infra.alerts import Alert
+from infra.alerts import kind_label as label_of_kind
 from infra.bootstrap import Service
+from infra.reference_names import ReferenceNames, with_code
 from infra.verzuim_service import Verzuim
 from infra.verzuim_weeks import AbsenceWeek
 from infra.web_accounts import WebSession
@@ -42,12 +45,6 @@ NOTE_MAX = 2000
 TABS = {"nieuw": ("new", "Nieuw"), "afgehandeld": ("acknowledged", "Afgehandeld")}
 WEEKS_BEFORE = 2
 MAX_WEEKS = 26
-KINDS = {"thuiszitter": "Thuiszitter", "dreigend_thuiszitter": "Dreigend thuiszitter",
-         "thuiszitter_terug": "Thuiszitter weer op school",
-         "escalatie": "Termijn verstreken", "meldplicht": "Meldplicht verzuim", "overdracht": "Overdracht niet gelukt",
-         "meldplicht_niet_gemeld": "Verzuimmelding niet gedaan",
-         "vrijstelling_raadpleging": "Raadpleging vrijstelling 5 onder a",
-         "vrijstelling_geraadpleegd": "SWV geraadpleegd over vrijstelling", "vraag_school": "Vraag van het SWV"}
 BAR_STEP, BAR_WIDTH, CHART_HEIGHT, DAY_HEIGHT = 34, 24, 150, 26
 UPDATES_SHOWN = 100
 """A group's detail page lists at most this many of its updates (the newest)."""
@@ -75,15 +72,15 @@ class Bar:
         return self.week.unauthorized_days * DAY_HEIGHT
 
 
-def updates_of(group: list[Alert]) -> list[Update]:
+def updates_of(group: list[Alert], names: ReferenceNames) -> list[Update]:
     """The group's alerts (newest first) each with the facts that changed since the update before it."""
     found = []
     for index, alert in enumerate(group):
         earlier = group[index + 1] if index + 1 < len(group) else None
         changes = []
         if earlier is not None:
-            before = dict(_facts(earlier))
-            changes = [(name, before.get(name, "—"), value) for name, value in _facts(alert)
+            before = dict(_facts(earlier, names))
+            changes = [(name, before.get(name, "—"), value) for name, value in _facts(alert, names)
                        if before.get(name) != value]
         found.append(Update(alert, changes))
     return found
@@ -95,7 +92,7 @@ def kind_label(alert: Alert) -> str:
     """
     if alert.kind == "escalatie" and alert.from_detection:
         return "Thuiszitter langer dan 3 maanden"
-    return KINDS.get(alert.kind, alert.kind.replace("_", " ").capitalize())
+    return label_of_kind(alert.kind)
 
 
 @router.get("/meldingen", response_class=HTMLResponse)
@@ -115,7 +112,7 @@ def inbox_page(request: Request, tab: str = "nieuw", vanaf: str = "0", soort: st
     return page(request, "meldingen.html", {
         "title": "Meldingen", "nav": "meldingen", "tab": tab, "tabs": TABS, "counts": counts, "items": items,
         "total": total, "offset": offset, "page_size": PAGE_SIZE, "kind_label": kind_label, "soort": kind or "",
-        "kinds": {k: (KINDS.get(k, k.replace("_", " ").capitalize()), n) for k, n in sorted(present.items())},
+        "kinds": {k: (label_of_kind(k), n) for k, n in sorted(present.items())},
         "klaar": int(klaar) if klaar.isdigit() and len(klaar) < 4 else None}, session=session)  # noqa: PLR2004
 
 
@@ -261,8 +258,9 @@ def find_alert(svc: Service, principal: Principal, alert_id: str, at: datetime) 
 def _detail(svc: Service, principal: Principal, alert: Alert, at: datetime, *, done: bool) -> dict[str, Any]:
     weeks = absence_bars(svc, principal, alert, at)
     group, updates = svc.alert_group(principal, alert.id, UPDATES_SHOWN, at)
-    return {"title": "Melding", "nav": "meldingen", "alert": alert, "facts": _facts(alert), "weeks": weeks,
-            "group": updates_of(group), "group_total": updates, "newest": group[0] if group else alert,
+    names = reference_names.load(svc.engine)
+    return {"title": "Melding", "nav": "meldingen", "alert": alert, "facts": _facts(alert, names), "weeks": weeks,
+            "group": updates_of(group, names), "group_total": updates, "newest": group[0] if group else alert,
             "open_in_group": sum(1 for a in group if a.acknowledged_at is None),
             "deadline_open": svc.alert_deadline_open(principal, alert.id, at),
             "chart_height": CHART_HEIGHT, "bar_width": BAR_WIDTH, "day_height": DAY_HEIGHT,
@@ -272,16 +270,18 @@ def _detail(svc: Service, principal: Principal, alert: Alert, at: datetime, *, d
             "voornemen": Verzuim(svc).voornemen_at_alert(principal, alert)}
 
 
-def _facts(alert: Alert) -> list[tuple[str, str]]:
-    """The facts to act on, in words (codes and ids only; alerts carry no names)."""
+def _facts(alert: Alert, names: ReferenceNames) -> list[tuple[str, str]]:
+    """The facts to act on, in words (the alert itself carries codes and ids only; the school and the gemeente
+    are named here from the reference data).
+    """
     facts = alert.facts
     rows = [("Soort", kind_label(alert))]
     if alert.pupil_id:
         rows.append(("Leerling (pseudoniem)", alert.pupil_id))
     school = facts.get("school_brin")
-    rows.append(("School", str(school) if school else "niet ingeschreven"))
+    rows.append(("School", with_code(names.schools, str(school)) if school else "niet ingeschreven"))
     if facts.get("residence_cbs"):
-        rows.append(("Woongemeente (CBS-code)", str(facts["residence_cbs"])))
+        rows.append(("Woongemeente", with_code(names.municipalities, str(facts["residence_cbs"]))))
     if isinstance(facts.get("since"), str):
         rows.append(("Sinds", _day_nl(facts["since"])))
     elif isinstance(facts.get("occurred_at"), str):

@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from infra.alerts import Alert
+from infra import mail_send
+from infra.alerts import KIND_LABELS, Alert
 from web.inbox import kind_label
 
 
@@ -26,3 +27,10 @@ def _alert(kind: str, **facts: object) -> Alert:
 ])
 def test_an_alert_is_named_by_its_kind_and_a_verzuim_escalation_as_such(alert: Alert, label: str) -> None:
     assert kind_label(alert) == label
+
+
+@pytest.mark.parametrize("kind", sorted(KIND_LABELS))
+def test_the_alert_mail_names_a_kind_as_the_inbox_does(kind: str) -> None:
+    """'Vraag van het SWV', not 'Vraag school': one list of words for the inbox and the mail."""
+    body = mail_send.alert_body(kind, "https://leerlingroute.example/meldingen/a-1")
+    assert f"Soort: {KIND_LABELS[kind]}\n" in body
