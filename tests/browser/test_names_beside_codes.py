@@ -64,7 +64,22 @@ def test_the_dossier_shows_the_region_by_name_and_no_page_shows_a_raw_code(page:
     page.goto(site.url(f"/dossiers/{case_id}"))
     expect(page.locator("main")).to_contain_text("Samenwerkingsverband VO 31-02")
     expect(page.locator("main")).to_contain_text("School A (14PS03)")
-    for path in ("/", "/werklijst", f"/dossiers/{case_id}", "/meldingen"):
+    _no_raw_codes(page, site, ("/", "/werklijst", f"/dossiers/{case_id}", "/meldingen", "/monitor"))
+
+
+def test_the_coordinators_and_the_admins_pages_show_no_raw_code(page: Page, site: Site) -> None:
+    """The SWV coordinator's monitor and worklist, the admin's page with its audit log: words, not codes."""
+    _reference(site)
+    _vo_opp(site)
+    site.sign_in(page, "vo-coordinator")
+    _no_raw_codes(page, site, ("/", "/monitor", "/werklijst", "/meldingen"))
+    page.context.clear_cookies()
+    site.sign_in(page, "beheerder")
+    _no_raw_codes(page, site, ("/", "/beheer"))
+
+
+def _no_raw_codes(page: Page, site: Site, paths: tuple[str, ...]) -> None:
+    for path in paths:
         page.goto(site.url(path))
         text = page.locator("main").inner_text()
         assert not RAW.search(text), (path, RAW.search(text))
