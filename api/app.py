@@ -33,8 +33,8 @@ from api.routes import (
 )
 from api.routes import clock as clock_routes
 from api.streaming import Streams
-from infra.bootstrap import Service
 from infra.logging import configure_logging
+from service import Service
 from web import STATIC_DIR, unknown_page
 from web import router as web_router
 

@@ -16,7 +16,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from domain.access import Principal
 from domain.case import Actor
 from domain.errors import NotAuthenticated
-from infra.bootstrap import Service
+from service import Service
 
 Clock = Callable[[], datetime]
 _bearer = HTTPBearer(auto_error=False, description="API token from `leerlingroute users create`")

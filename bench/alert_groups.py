@@ -22,9 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from domain.access import Principal
 from infra import alerts as store
 from infra import migrate
-from infra.bootstrap import Service
 from infra.settings import Settings
 from infra.tables import alerts
+from service import Service
 
 ALERTS = 50_000
 MINE = 10_000

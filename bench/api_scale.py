@@ -79,15 +79,15 @@ from domain.roles import SWV_COORDINATOR, SYSTEEM  # noqa: E402
 from domain.stalled import stage_norms  # noqa: E402
 from infra import checkpoints, event_chain  # noqa: E402
 from infra.accounts import create_user  # noqa: E402
-from infra.bootstrap import Service  # noqa: E402
 from infra.db import make_engine  # noqa: E402
 from infra.migrate import upgrade  # noqa: E402
 from infra.monitoring import StalledQuery  # noqa: E402
 from infra.profiles import load_profiles  # noqa: E402
 from infra.search import CaseFilter  # noqa: E402
 from infra.settings import Settings  # noqa: E402
-from infra.supervisor import wait_healthy  # noqa: E402
 from infra.tables import municipalities, schools, swvs  # noqa: E402
+from run.supervisor import wait_healthy  # noqa: E402
+from service import Service  # noqa: E402
 
 DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
 TMP_PARENT = BENCH_DIR / "results" / "tmp"

@@ -41,8 +41,8 @@ from typing import Any
 import httpx
 
 from infra import accounts, migrate
-from infra.bootstrap import Service
 from infra.settings import Settings
+from service import Service
 
 BIG = 300 * 1024 * 1024
 CHUNK = 1024 * 1024

@@ -34,9 +34,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from domain.case import Actor, Command
 from domain.handlers import NewCase
 from infra import accounts, migrate, web_accounts
-from infra.bootstrap import Service
 from infra.logging import configure_logging
 from infra.settings import Settings
+from service import Service
 
 CASES = 2000
 SCHOOL = "14PS03"

@@ -37,9 +37,9 @@ from domain.registry import PathwayRegistry
 from infra import event_chain
 from infra.db import SQLITE_PRAGMAS, make_engine
 from infra.migrate import upgrade
-from infra.seeding import DUE_AT, seed_due_timers
 from infra.sql import SqlUnitOfWork
-from infra.supervisor import wait_healthy
+from run.seeding import DUE_AT, seed_due_timers
+from run.supervisor import wait_healthy
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SCRIPT = str(Path(sys.executable).parent / "leerlingroute")

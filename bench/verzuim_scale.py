@@ -66,11 +66,11 @@ from api.app import create_app
 from domain.durations import NL
 from domain.verzuim import default_calendar
 from infra import accounts, checkpoints
-from infra.bootstrap import Service
 from infra.db import make_engine
 from infra.logging import configure_logging
 from infra.migrate import upgrade
 from infra.settings import Settings
+from service import Service
 
 RESULTS = Path(__file__).resolve().parent / "results"
 YEAR_START = date(2026, 8, 17)
@@ -321,7 +321,7 @@ def detect_in_child(url: str, as_of: date) -> dict[str, Any]:
 
 
 def child_detect(url: str, as_of: str) -> None:
-    from infra.verzuim_service import Verzuim  # noqa: PLC0415
+    from service.verzuim import Verzuim  # noqa: PLC0415
 
     day = date.fromisoformat(as_of)
     service = Service.from_settings(Settings(database_url=url))

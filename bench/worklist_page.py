@@ -22,9 +22,9 @@ from domain.access import Principal
 from domain.case import Actor, Command
 from domain.handlers import NewCase
 from infra import migrate
-from infra.bootstrap import Service
 from infra.settings import Settings
 from infra.worklist import WorkQuery
+from service import Service
 from web.worklist import work_row
 
 CASES = 2000

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from functools import cache
 
-from infra.bootstrap import Service
 from infra.logging import configure_logging
+from service import Service
 
 
 @cache

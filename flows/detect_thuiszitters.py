@@ -11,7 +11,7 @@ import structlog
 from prefect import flow
 
 from flows._service import service
-from infra.verzuim_service import Verzuim, today_in_nl
+from service.verzuim import Verzuim, today_in_nl
 
 log = structlog.get_logger("leerlingroute.flows")
 

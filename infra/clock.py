@@ -17,7 +17,7 @@ The row also marks the database: one that ran simulated never starts with the re
 real clock (facts recorded, no row) never starts simulated (:func:`check_mode`).
 
 What reads this clock: everything about cases, pupils, verzuim, alerts and digests (:meth:`Service.now
-<infra.bootstrap.Service.now>`). What keeps the wall clock: accounts, tokens, web sessions, TOTP codes and sign-in
+<service.base.ServiceBase.now>`). What keeps the wall clock: accounts, tokens, web sessions, TOTP codes and sign-in
 limits (an authenticator app and a token's validity live in real time: advancing a training instance by a year
 must not lock its people out), webhook deliveries (receivers check the signature's timestamp against their own
 clock) and the signed audit checkpoints (evidence of when the log was signed).

@@ -15,8 +15,8 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 from infra import migrate
-from infra.bootstrap import Service
 from infra.settings import Settings
+from service import Service
 
 PG_URL_VARIABLE = "LEERLINGROUTE_TEST_PG_URL"
 BACKENDS = ["sqlite", "postgres"]

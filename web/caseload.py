@@ -16,10 +16,10 @@ from fastapi.responses import HTMLResponse, Response
 
 from domain.access import Principal
 from domain.roles import LEERPLICHT
-from infra.bootstrap import Service
 from infra.search import CaseFilter
 from infra.verzuim_plan import ACTIONS
-from infra.verzuim_service import Verzuim
+from service import Service
+from service.verzuim import Verzuim
 from web.common import forbidden, now, page, service, signed_in, to_sign_in
 from web.texts import local_date
 

@@ -23,9 +23,9 @@ from starlette.datastructures import FormData
 from domain.roles import ADMIN, BTO, SWV_COORDINATOR, ZORGCOORDINATOR
 from domain.terms import last_day_of
 from infra import web_accounts
-from infra.bootstrap import Service
 from infra.clock import SIMULATED, describe_nl
 from infra.web_accounts import WebSession
+from service import Service
 from web import names, texts
 
 HERE = Path(__file__).parent

@@ -10,7 +10,7 @@ For a thuiszitter alert (or another signal of verzuim detection) in the inbox of
 thuiszitter register (leerplicht of the pupil's municipality, SWV coordinator, admin), the detail also
 shows the pupil's absence per week as a bar chart, holiday weeks of the pupil's school marked (they
 neither count nor break the run of school weeks): the alert itself is the permission, and the read is
-audited as ``verzuim.read`` on ``pupil:<id>`` (:meth:`infra.verzuim_service.Verzuim.absence_at_alert`).
+audited as ``verzuim.read`` on ``pupil:<id>`` (:meth:`service.verzuim.Verzuim.absence_at_alert`).
 Alert ids are UUIDs.
 """
 
@@ -29,11 +29,11 @@ from domain.verzuim.melding import MELDING_KINDS, STATUS_LABELS
 from infra import reference_names
 from infra.alerts import Alert
 from infra.alerts import kind_label as label_of_kind
-from infra.bootstrap import Service
 from infra.reference_names import ReferenceNames, with_code
-from infra.verzuim_service import Verzuim
 from infra.verzuim_weeks import AbsenceWeek
 from infra.web_accounts import WebSession
+from service import Service
+from service.verzuim import Verzuim
 from web.common import FormDep, csrf_ok, error_page, form_refused, form_text, now, page, service, signed_in, to_sign_in
 from web.texts import date_nl, local_date
 from web.worklist import parse_offset
@@ -328,7 +328,7 @@ def _start_of(svc: Service, alert: Alert, today: date) -> date:
 def absence_bars(svc: Service, principal: Principal, alert: Alert, at: datetime) -> list[Bar] | None:
     """The pupil's absence per week from two weeks before the alert's 'since' up to this week (at most
     26 weeks), placed as bars; None when the alert is not about a thuiszitter or this role does not read
-    absence (see :meth:`infra.verzuim_service.Verzuim.absence_at_alert`).
+    absence (see :meth:`service.verzuim.Verzuim.absence_at_alert`).
     """
     today = local_date(at)
     this_monday = today - timedelta(days=today.weekday())

@@ -26,12 +26,12 @@ from domain.roles import SWV_COORDINATOR
 from domain.stalled import DigestNotFound, StalledCase
 from domain.window import EARLIEST, LATEST, in_window
 from infra import scope
-from infra.bootstrap import Service
 from infra.digests import StoredDigest
 from infra.monitoring import StalledQuery
 from infra.search import CaseFilter
 from infra.silence import SilenceQuery
-from infra.verzuim_service import Verzuim
+from service import Service
+from service.verzuim import Verzuim
 from web.common import forbidden, now, page, service, signed_in, to_sign_in
 from web.export import MAX_ROWS, download, spreadsheet
 from web.texts import code_label, local_date

@@ -24,8 +24,8 @@ from domain.context import DEFAULT_PROFILE
 from domain.handlers import NewCase
 from domain.terms import KINDS
 from domain.views import CaseStatus, TimerView
-from infra.bootstrap import Service
 from infra.search import CaseFilter
+from service import Service
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 IdempotencyKey = Annotated[str | None, Header(

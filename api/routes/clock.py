@@ -18,8 +18,8 @@ from api.errors import problem
 from api.schemas import problem_responses
 from domain.errors import RoleNotAllowed
 from domain.roles import ADMIN
-from infra import oefenomgeving
 from infra.clock import ClockRefused, describe_nl, parse_instant, parse_step
+from service import oefenomgeving
 
 router = APIRouter(prefix="/admin/klok", tags=["oefenomgeving"])
 ERRORS = problem_responses(401, 403, 422)

@@ -26,7 +26,7 @@ from api.errors import problem
 from api.schemas import problem_responses
 from api.streaming import Streams
 from domain.access import Principal
-from infra.bootstrap import Service
+from service import Service
 
 router = APIRouter(prefix="/events", tags=["events"])
 KEEPALIVE_S = 15.0

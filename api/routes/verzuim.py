@@ -18,11 +18,11 @@ from api.deps import NowDep, PrincipalDep, ServiceDep
 from api.schemas import BRIN, PSEUDONYM, WINDOW, Day, problem_responses
 from domain.errors import InvalidCommand
 from domain.verzuim import Holiday
-from infra.bootstrap import Service
 from infra.verzuim_calendars import SCHOOL, SWV
 from infra.verzuim_detection import DetectionReport
 from infra.verzuim_inputs import AbsenceRecord, EnrollmentRecord, Record, VrijstellingRecord
-from infra.verzuim_service import Recorded, Verzuim, today_in_nl
+from service import Service
+from service.verzuim import Recorded, Verzuim, today_in_nl
 
 router = APIRouter(tags=["verzuim"])
 ERRORS = problem_responses(401, 403, 404, 422)

@@ -28,9 +28,9 @@ from fastapi import FastAPI
 
 from api.app import create_app
 from infra import accounts
-from infra.bootstrap import Service
 from infra.settings import Settings
 from infra.tables import simulated_clock
+from service import Service
 from tests.databases import fresh_pg_database, migrated_sqlite
 
 DEFAULT_NOW = datetime(2026, 9, 3, 9, 0, tzinfo=UTC)

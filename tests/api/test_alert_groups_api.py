@@ -14,8 +14,8 @@ import httpx
 import pytest
 
 from infra.alerts import NewAlert, raise_alerts
-from infra.bootstrap import Service
 from infra.settings import Settings
+from service import Service
 from tests.api.conftest import DEFAULT_NOW, RunningApi, bearer
 
 ELSEWHERE = bearer("zc_elsewhere")

@@ -18,9 +18,9 @@ import pytest
 from api.app import create_app
 from domain.case import Actor, Command
 from domain.handlers import NewCase
-from infra.bootstrap import Service
 from infra.clock import ClockMismatch, describe_nl
 from infra.settings import Settings
+from service import Service
 from tests.api.conftest import RunningApi, bearer, simulated_instance
 from tests.databases import migrated_sqlite
 

@@ -16,8 +16,8 @@ import httpx
 import pytest
 
 from domain.durations import NL
-from infra.bootstrap import Service
 from infra.settings import Settings
+from service import Service
 from tests.api.conftest import DEFAULT_NOW, ZORGCOORDINATOR, RunningApi, bearer
 
 SWV = bearer("swv_coordinator")

@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from infra.bootstrap import Service
 from infra.settings import Settings
+from service import Service
 from tests.api.conftest import ControllableClock, RunningApi, bearer
 from tests.api.test_access import import_reference_data
 from tests.api.test_scenario import BTO, COMPLETE_TLV_DOSSIER, SWV, Pupil

@@ -20,9 +20,9 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from infra.bootstrap import Service
 from infra.settings import Settings
 from infra.tables import audit_log, meldplicht_meldingen, vrijstelling_voornemens, vrijstellingen
+from service import Service
 from tests.api.conftest import ControllableClock, RunningApi, bearer
 from tests.api.test_cases_api import problem
 from tests.api.test_verzuim_api import ADMIN, SCHOOL, _import, absent, alerts_of, at, detect, pupil

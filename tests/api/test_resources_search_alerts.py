@@ -19,8 +19,8 @@ from typing import Any
 import httpx
 import pytest
 
-from infra.bootstrap import Service
 from infra.settings import Settings
+from service import Service
 from tests.api.conftest import DEFAULT_NOW, RunningApi, bearer
 from tests.api.test_cases_api import problem
 

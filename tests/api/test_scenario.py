@@ -14,8 +14,8 @@ import httpx
 import pytest
 
 from domain.durations import NL
-from infra.bootstrap import Service
 from infra.settings import Settings
+from service import Service
 from tests.api.conftest import ControllableClock, RunningApi, bearer
 from tests.api.test_access import import_reference_data
 

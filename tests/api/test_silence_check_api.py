@@ -25,9 +25,9 @@ import pytest
 from sqlalchemy import select
 
 from domain.durations import NL
-from infra.bootstrap import Service
 from infra.settings import Settings
 from infra.tables import audit_log
+from service import Service
 from tests.api.conftest import ControllableClock, RunningApi, bearer
 from tests.api.test_access import import_reference_data
 from tests.api.test_scenario import BTO, COMPLETE_TLV_DOSSIER, Pupil

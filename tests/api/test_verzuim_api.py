@@ -25,10 +25,10 @@ from sqlalchemy.exc import DatabaseError
 from typer.testing import CliRunner
 
 from domain.durations import NL
-from infra.bootstrap import Service
-from infra.cli import app as cli
 from infra.settings import Settings
 from infra.tables import thuiszitter_episodes
+from run.cli import app as cli
+from service import Service
 from tests.api.conftest import ControllableClock, RunningApi, bearer
 from tests.api.test_cases_api import problem
 

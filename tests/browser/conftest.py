@@ -28,8 +28,8 @@ from api.app import create_app
 from domain.case import Actor, Command
 from domain.handlers import NewCase
 from infra import accounts, web_accounts
-from infra.bootstrap import Service
 from infra.settings import Settings
+from service import Service
 from tests.api.conftest import DEFAULT_NOW, ControllableClock, serving
 from tests.databases import migrated_sqlite
 

@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 
 from domain.access import Principal
 from infra.verzuim_inputs import EnrollmentRecord
-from infra.verzuim_service import Verzuim
+from service.verzuim import Verzuim
 from tests.browser.conftest import Site
 from tests.browser.test_work_pages import REFERENCE
 

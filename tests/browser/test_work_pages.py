@@ -19,7 +19,7 @@ from domain.access import Principal
 from domain.case import Actor, Command
 from domain.handlers import NewCase
 from infra.verzuim_inputs import EnrollmentRecord
-from infra.verzuim_service import Verzuim
+from service.verzuim import Verzuim
 from tests.browser.conftest import TABLET, Site, shot
 
 pytestmark = pytest.mark.browser

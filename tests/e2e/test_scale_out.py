@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from infra.seeding import seed_due_timers
+from run.seeding import seed_due_timers
 from tests.databases import migrated_sqlite
 from tests.e2e.conftest import BIN, PrefectServer, start, stop
 

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from infra.seeding import DUE_AT, seed_due_timers
+from run.seeding import DUE_AT, seed_due_timers
 
 AS_OF = DUE_AT
 SCRIPT = str(Path(sys.executable).parent / "leerlingroute")

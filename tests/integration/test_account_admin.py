@@ -15,9 +15,9 @@ from domain.access import Principal
 from domain.errors import NotAuthenticated, RoleNotAllowed
 from infra import accounts, audit, web_accounts
 from infra.accounts import AccountError
-from infra.bootstrap import Service
 from infra.tables import audit_log, users
 from infra.web_accounts import SignInRefused
+from service import Service
 from tests.databases import fresh_service
 
 NOW = datetime(2026, 9, 3, 9, 0, 10, tzinfo=UTC)

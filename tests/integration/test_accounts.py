@@ -16,8 +16,8 @@ from typer.testing import CliRunner
 from domain.errors import NotAuthenticated
 from infra import accounts
 from infra.accounts import AccountError
-from infra.cli import app
 from infra.tables import users
+from run.cli import app
 from tests.databases import fresh_engine, migrated_sqlite
 
 NOW = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)

@@ -17,8 +17,8 @@ from domain.access import Principal
 from domain.errors import NotFound
 from infra import alerts as store
 from infra.alerts import NewAlert, raise_alerts
-from infra.bootstrap import Service
 from infra.tables import alerts, audit_log
+from service import Service
 from tests.databases import fresh_service
 
 T0 = datetime(2026, 9, 7, 8, 0, tzinfo=UTC)

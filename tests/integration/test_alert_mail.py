@@ -15,9 +15,9 @@ from sqlalchemy import select
 from infra import accounts, mail_queue, mail_send
 from infra.accounts import AccountError
 from infra.alerts import NewAlert, raise_alerts
-from infra.bootstrap import Service
 from infra.settings import Settings
 from infra.tables import mail_outbox
+from service import Service
 from tests.databases import fresh_service
 from tests.smtp import Inbox, free_port, smtp_server
 

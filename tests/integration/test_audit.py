@@ -20,9 +20,9 @@ from domain.case import Command
 from domain.errors import CaseNotFound
 from domain.handlers import NewCase
 from infra import accounts, audit
-from infra.bootstrap import Service
-from infra.cli import app
 from infra.tables import audit_log
+from run.cli import app
+from service import Service
 from tests.databases import fresh_service
 
 NOW = datetime(2026, 9, 3, 9, 0, tzinfo=UTC)

@@ -16,7 +16,7 @@ from domain.errors import RoleNotAllowed
 from domain.handlers import NewCase
 from infra import accounts, audit
 from infra.audit import AuditSearch
-from infra.bootstrap import Service
+from service import Service
 from tests.databases import fresh_service
 
 NOW = datetime(2026, 9, 3, 9, 0, tzinfo=UTC)

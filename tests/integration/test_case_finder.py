@@ -16,10 +16,10 @@ from domain.access import Principal, sees_identity, sees_name_in_case
 from domain.case import Actor, Command
 from domain.errors import InvalidCommand
 from domain.handlers import NewCase
-from infra.bootstrap import Service
 from infra.case_finder import Finder, Found, names_visible, parse_query
 from infra.settings import Settings
 from infra.tables import pupils
+from service import Service
 from tests.databases import fresh_pg_database, migrated_sqlite
 
 AT = datetime(2026, 9, 14, 10, 0, tzinfo=UTC)

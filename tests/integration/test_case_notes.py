@@ -17,8 +17,8 @@ from domain.handlers import NewCase
 from domain.roles import ADMIN, BTO, DESKUNDIGE, LEERPLICHT, SWV_COORDINATOR, ZORGCOORDINATOR
 from infra import accounts, audit, mail_queue
 from infra import case_notes as case_note_store
-from infra.bootstrap import Service
 from infra.tables import alerts, case_notes, mail_outbox
+from service import Service
 from tests.databases import fresh_service
 
 NOW = datetime(2026, 9, 3, 9, 0, tzinfo=UTC)

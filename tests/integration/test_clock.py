@@ -20,7 +20,6 @@ from domain.case import Actor, Command
 from domain.handlers import NewCase
 from infra import audit
 from infra import clock as instance_clock
-from infra.bootstrap import Service
 from infra.clock import (
     CACHE_S,
     ClockMismatch,
@@ -34,6 +33,7 @@ from infra.clock import (
 )
 from infra.settings import Settings
 from infra.tables import audit_log, simulated_clock
+from service import Service
 from tests.databases import fresh_pg_database, migrated_sqlite
 
 NL = ZoneInfo("Europe/Amsterdam")

@@ -13,9 +13,9 @@ from typer.testing import CliRunner
 
 from domain.case import Actor, Command
 from domain.handlers import NewCase
-from infra.bootstrap import Service
-from infra.cli import app
 from infra.settings import Settings
+from run.cli import app
+from service import Service
 from tests.databases import migrated_sqlite
 
 

@@ -12,11 +12,11 @@ import pytest
 
 from domain.access import Principal
 from infra import web_accounts
-from infra.bootstrap import Service
-from infra.demo import load_demo_region
-from infra.demo_people import PEOPLE, WARNING, has_demo_people, make_demo_people, write_accounts_file
-from infra.demo_verzuim import seed_demo_verzuim
 from infra.settings import Settings
+from run.demo import load_demo_region
+from run.demo_people import PEOPLE, WARNING, has_demo_people, make_demo_people, write_accounts_file
+from run.demo_verzuim import seed_demo_verzuim
+from service import Service
 from tests.databases import migrated_sqlite
 
 NOW = datetime(2026, 9, 3, 9, 0, tzinfo=UTC)
@@ -60,7 +60,7 @@ def test_serve_without_demo_makes_no_account_and_with_demo_warns_loudly(
     """``serve`` fills an empty database only when ``--demo`` is given; a database with demo accounts is
     announced as such on every start.
     """
-    from infra import cli  # noqa: PLC0415 - the CLI module is heavy; only this test needs it
+    from run import cli  # noqa: PLC0415 - the CLI module is heavy; only this test needs it
 
     settings = Settings(database_url=migrated_sqlite(str(tmp_path)))
     cli.seed_demo_if_asked(settings, demo_data=False)

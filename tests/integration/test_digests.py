@@ -16,9 +16,9 @@ from domain.case import Actor, Command
 from domain.errors import UnknownProfile
 from domain.handlers import NewCase
 from domain.stalled import DigestNotFound
-from infra.bootstrap import Service
 from infra.settings import Settings
 from infra.tables import digests
+from service import Service
 from tests.databases import fresh_pg_database, migrated_sqlite
 
 ZC = Actor("zorgcoordinator", "zc-1")

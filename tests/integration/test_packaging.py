@@ -7,7 +7,7 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-OURS = {"domain", "infra", "api", "flows"}
+OURS = {"domain", "infra", "service", "run", "api", "flows", "web"}
 
 
 def _top_level_names(dist: metadata.Distribution) -> set[str]:
@@ -21,7 +21,7 @@ def _top_level_names(dist: metadata.Distribution) -> set[str]:
 
 
 def test_no_installed_dependency_brings_a_top_level_module_named_like_ours() -> None:
-    """domain, infra, api and flows are ours alone."""
+    """domain, infra, service, run, api, flows and web are ours alone."""
     clashes = {dist.metadata["Name"]: sorted(_top_level_names(dist) & OURS) for dist in metadata.distributions()
                if dist.metadata["Name"] != "leerlingroute" and _top_level_names(dist) & OURS}
     assert clashes == {}
@@ -30,7 +30,7 @@ def test_no_installed_dependency_brings_a_top_level_module_named_like_ours() -> 
 def test_the_one_console_script_is_leerlingroute() -> None:
     """The project declares exactly one console script."""
     scripts = [e for e in metadata.distribution("leerlingroute").entry_points if e.group == "console_scripts"]
-    assert [(e.name, e.value) for e in scripts] == [("leerlingroute", "infra.cli:app")]
+    assert [(e.name, e.value) for e in scripts] == [("leerlingroute", "run.cli:app")]
 
 
 def test_the_console_script_answers_in_dutch() -> None:

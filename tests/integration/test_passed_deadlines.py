@@ -16,8 +16,8 @@ from domain.case import Actor, Command
 from domain.errors import NotFound
 from domain.handlers import NewCase
 from infra import alerts as alert_store
-from infra.bootstrap import Service
 from infra.monitoring import StalledQuery
+from service import Service
 from tests.databases import fresh_service
 
 ZC = Actor("zorgcoordinator", "zc-1")

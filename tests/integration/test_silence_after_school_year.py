@@ -20,12 +20,12 @@ from domain.case import Actor
 from domain.durations import NL
 from flows._service import service as flow_service
 from flows.clock_moved import run_due_work
-from infra.bootstrap import Service
 from infra.clock import Step
-from infra.demo import load_demo_region, run_demo
-from infra.demo_verzuim import seed_demo_verzuim
 from infra.settings import Settings
 from infra.tables import simulated_clock
+from run.demo import load_demo_region, run_demo
+from run.demo_verzuim import seed_demo_verzuim
+from service import Service
 from tests.databases import migrated_sqlite
 
 START = datetime(2026, 9, 1, 6, 0, tzinfo=UTC)

@@ -24,7 +24,7 @@ from domain.case import Actor, Command
 from domain.errors import CaseNotFound, PupilNotFound
 from domain.handlers import NewCase
 from infra import accounts, audit
-from infra.bootstrap import Service
+from service import Service
 from tests.databases import fresh_service, pg_base_url
 
 NOW = datetime(2026, 9, 7, 9, 0, tzinfo=UTC)

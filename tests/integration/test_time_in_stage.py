@@ -17,8 +17,8 @@ from domain.durations import NL
 from domain.errors import RoleNotAllowed
 from domain.handlers import NewCase
 from domain.stalled import TimeInStage
-from infra.bootstrap import Service
 from infra.settings import Settings
+from service import Service
 from tests.databases import fresh_pg_database, migrated_sqlite
 
 ZC = Actor("zorgcoordinator", "zc-1")

@@ -15,10 +15,10 @@ from domain.access import Principal
 from domain.durations import NL
 from infra import resources
 from infra.alerts import AlertNotFound
-from infra.bootstrap import Service
 from infra.tables import absences, alerts, audit_log, enrollments, thuiszitter_episodes, vrijstellingen
 from infra.verzuim_detection import DetectionConfig, candidates
-from infra.verzuim_service import Verzuim
+from service import Service
+from service.verzuim import Verzuim
 from tests.databases import BACKENDS, fresh_service
 
 LOADED = datetime(2026, 8, 20, tzinfo=UTC)

@@ -20,11 +20,11 @@ from typer.testing import CliRunner
 from domain.access import Principal
 from infra import accounts, sign_in_limits, web_accounts
 from infra.accounts import AccountError
-from infra.cli import app
 from infra.db import make_engine
 from infra.sign_in_limits import Limits, SignInLimited
 from infra.tables import audit_log, web_credentials, web_sessions, web_sign_in_windows
 from infra.web_accounts import REFUSED, SignInRefused
+from run.cli import app
 from tests.databases import fresh_engine, migrated_sqlite
 
 NOW = datetime(2026, 9, 1, 8, 0, 10, tzinfo=UTC)

@@ -31,11 +31,11 @@ from domain.case import Actor, Command
 from domain.handlers import NewCase
 from domain.ports import OutboxItem
 from infra import accounts, webhooks
-from infra.bootstrap import Service
 from infra.settings import Settings
 from infra.tables import cases, outbox
 from infra.webhook_targets import AllowList
 from infra.webhooks import Subscription, WebhookNotFound, Webhooks
+from service import Service
 from tests.databases import fresh_pg_database, fresh_service, migrated_sqlite
 
 T0 = datetime(2026, 9, 3, 9, 0, tzinfo=UTC)

@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 
 from domain.case import Command
 from domain.handlers import NewCase
-from infra.bootstrap import Service
 from infra.settings import Settings
+from service import Service
 
 NOW = datetime(2026, 9, 3, 9, 0, tzinfo=UTC)
 

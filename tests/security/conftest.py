@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from infra.bootstrap import Service
+from service import Service
 from tests.api.conftest import api, clock, database, running_api
 from tests.databases import fresh_service
 

@@ -31,7 +31,6 @@ from domain.verzuim import Holiday
 from infra import accounts, audit, event_chain
 from infra import alerts as alert_store
 from infra.alerts import AlertNotFound, NewAlert
-from infra.bootstrap import Service
 from infra.tables import (
     advice_requests,
     alerts,
@@ -43,8 +42,9 @@ from infra.tables import (
     webhook_subscriptions,
 )
 from infra.verzuim_inputs import EnrollmentRecord
-from infra.verzuim_service import SCHOOL, Verzuim
 from infra.webhooks import WebhookNotFound
+from service import Service
+from service.verzuim import SCHOOL, Verzuim
 
 NOW = datetime(2026, 9, 3, 9, 0, tzinfo=UTC)
 ROOT = Path(__file__).resolve().parents[2]

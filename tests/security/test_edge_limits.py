@@ -32,8 +32,8 @@ import uvicorn
 from starlette.types import Message, Receive, Scope, Send
 
 from api.edge import DETAIL, BodyLimits, Edge
-from infra.cli import _uvicorn_limits
 from infra.settings import Settings
+from run.cli import _uvicorn_limits
 from tests.api.conftest import TOKENS, RunningApi, bearer, serving_settings
 from tests.api.test_cases_api import problem
 

@@ -25,8 +25,8 @@ import pytest
 
 from domain.case import Actor, Command
 from domain.handlers import NewCase
-from infra.bootstrap import Service
 from infra.settings import Settings
+from service import Service
 from tests.api.conftest import RunningApi, bearer
 from tests.api.test_cases_api import problem
 

@@ -22,8 +22,8 @@ import httpx
 import pytest
 
 from infra import accounts
-from infra.bootstrap import Service
 from infra.settings import Settings
+from service import Service
 from tests.api.conftest import DEFAULT_NOW, RunningApi, bearer, serving_settings
 from tests.api.test_cases_api import problem
 

@@ -27,12 +27,13 @@ from typer.testing import CliRunner
 from domain.access import Principal
 from domain.case import Command
 from domain.handlers import NewCase
-from infra import accounts, audit, checkpoints, cli, event_chain, migrate
-from infra.bootstrap import Service
-from infra.cli import app
+from infra import accounts, audit, checkpoints, event_chain, migrate
 from infra.db import make_engine
 from infra.settings import Settings
 from infra.tables import audit_log, case_events, cases
+from run import cli
+from run.cli import app
+from service import Service
 from tests.databases import migrated_sqlite
 
 NOW = datetime(2026, 9, 3, 9, 0, tzinfo=UTC)

@@ -35,11 +35,11 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from domain.access import Principal
 from infra import accounts, migrate, webhook_targets
-from infra.bootstrap import Service
 from infra.settings import Settings
 from infra.tables import webhook_subscriptions
 from infra.webhook_targets import AllowList
 from infra.webhooks import Webhooks
+from service import Service
 from tests.api.conftest import DEFAULT_NOW, ControllableClock, RunningApi, bearer
 
 PROBLEM_JSON = "application/problem+json"

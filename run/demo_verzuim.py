@@ -19,8 +19,8 @@ from typing import Any
 from domain.access import Principal
 from domain.roles import ADMIN
 from domain.verzuim import default_calendar
-from infra.bootstrap import Service
-from infra.verzuim_service import Verzuim, today_in_nl
+from service import Service
+from service.verzuim import Verzuim, today_in_nl
 
 MUNICIPALITIES = {"Roermond": "0957", "Beesel": "0889", "Echt-Susteren": "1711", "Leudal": "1640"}
 REGION = "zuid"

@@ -31,7 +31,6 @@ from domain.verzuim import Holiday
 from infra import alerts as alert_store
 from infra import audit, verzuim_calendars, verzuim_inputs, verzuim_meldingen, verzuim_register
 from infra import vrijstelling_raadpleging as raadpleging
-from infra.bootstrap import Service, audited_write
 from infra.db import Begin
 from infra.resources import _read
 from infra.silence import episode_scope
@@ -43,6 +42,8 @@ from infra.verzuim_meldingen import Counts, Melding
 from infra.verzuim_register import RegisterRow
 from infra.verzuim_weeks import AbsenceWeek, absence_weeks, out_of_school_since
 from infra.vrijstelling_raadpleging import Line, VoornemenRow
+from service import Service
+from service.audit import audited_write
 
 log = structlog.get_logger("leerlingroute.verzuim")
 T = TypeVar("T")
@@ -313,7 +314,7 @@ class Verzuim:
     def _audited_in(self, principal: Principal, action: str, resource: str, now: datetime,
                     run: Callable[[Begin], T]) -> T:
         """:meth:`_audited` for a write ``run`` does in the one transaction it opens with the opener it is
-        given: the 'ok' row commits with the write (see :func:`infra.bootstrap.audited_write`).
+        given: the 'ok' row commits with the write (see :func:`service.audit.audited_write`).
         """
         def append(conn: Connection, outcome: str) -> None:
             audit.append_in(conn, at=now, user_id=principal.user_id, role=principal.role, action=action,

@@ -18,8 +18,8 @@ from pathlib import Path
 from sqlalchemy import Engine, select
 
 from infra import accounts, web_accounts
-from infra.bootstrap import Service
 from infra.tables import users
+from service import Service
 
 PEOPLE = (
     ("demo-zorgcoordinator", "zorgcoordinator", ("14PS03", "14PS00")),

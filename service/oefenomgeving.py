@@ -18,9 +18,9 @@ from domain.access import Principal
 from domain.errors import RoleNotAllowed
 from domain.roles import ADMIN
 from infra import audit
-from infra.bootstrap import Service
 from infra.clock import Moved, Step
-from infra.verzuim_service import Verzuim, today_in_nl
+from service import Service
+from service.verzuim import Verzuim, today_in_nl
 
 log = structlog.get_logger("leerlingroute")
 

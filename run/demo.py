@@ -25,8 +25,8 @@ from domain.case import Actor, Command
 from domain.durations import NL
 from domain.errors import DomainError
 from domain.handlers import NewCase
-from infra.bootstrap import Service
 from infra.logging import configure_logging
+from service import Service
 
 PACES = {"vlot": 2.0, "gemiddeld": 1.0, "traag": 0.4, "stil": 0.02}
 """Chance per week that a school takes the next step on a pupil's OPP."""
@@ -64,8 +64,8 @@ class DemoSummary:
 
 
 def load_demo_region() -> dict[str, Any]:
-    """The demo SWV and its schools (``infra/demo_region.json``)."""
-    text = resources.files("infra").joinpath("demo_region.json").read_text(encoding="utf-8")
+    """The demo SWV and its schools (``run/demo_region.json``)."""
+    text = resources.files("run").joinpath("demo_region.json").read_text(encoding="utf-8")
     found: dict[str, Any] = json.loads(text)
     return found
 

@@ -19,11 +19,11 @@ from domain.errors import DomainError
 from domain.roles import ADMIN
 from infra import accounts, checkpoints, migrate
 from infra import clock as instance_clock
-from infra import docs as pathway_docs
-from infra.bootstrap import Service
 from infra.logging import configure_logging
 from infra.settings import Settings
-from infra.supervisor import Supervisor, child_env, prefect_env, python_module, wait_healthy
+from run import docs as pathway_docs
+from run.supervisor import Supervisor, child_env, prefect_env, python_module, wait_healthy
+from service import Service
 
 app = typer.Typer(help="Leerlingroute: ondersteuningsroutes van leerlingen in passend onderwijs.",
                   no_args_is_help=True)
@@ -318,10 +318,10 @@ def demo(
     seed: Annotated[int, typer.Option(help="Startwaarde van het toeval (zelfde waarde, zelfde jaar)")] = 2026,
 ) -> None:
     """Maak een demo-samenwerkingsverband en laat OPP's een gesimuleerd jaar doorlopen."""
-    from infra.demo import load_demo_region, run_demo  # noqa: PLC0415 - only this command needs it
-    from infra.demo_people import WARNING, make_demo_people, write_accounts_file  # noqa: PLC0415
-    from infra.demo_verzuim import PUPILS as DEMO_ABSENT  # noqa: PLC0415
-    from infra.demo_verzuim import seed_demo_verzuim  # noqa: PLC0415
+    from run.demo import load_demo_region, run_demo  # noqa: PLC0415 - only this command needs it
+    from run.demo_people import WARNING, make_demo_people, write_accounts_file  # noqa: PLC0415
+    from run.demo_verzuim import PUPILS as DEMO_ABSENT  # noqa: PLC0415
+    from run.demo_verzuim import seed_demo_verzuim  # noqa: PLC0415
 
     settings = demo_settings(Settings())
     service = _instance_service(settings)
@@ -406,7 +406,7 @@ def _start_everything(supervisor: Supervisor, settings: Settings, extra: dict[st
 
 def _accounts_line(settings: Settings) -> str:
     """Where the demo's accounts are written down, while that file exists."""
-    from infra.demo_people import ACCOUNTS_FILE  # noqa: PLC0415 - only the demo writes it
+    from run.demo_people import ACCOUNTS_FILE  # noqa: PLC0415 - only the demo writes it
 
     path = settings.data_dir / ACCOUNTS_FILE
     return f"  Demo-accounts:    {path.resolve()} (wachtwoorden en TOTP-sleutels)\n" if path.exists() else ""
@@ -436,7 +436,7 @@ def seed_demo_if_asked(settings: Settings, *, demo_data: bool) -> None:
     """Fill an empty database with the demo only when asked (``--demo``); warn loudly whenever the database
     holds the demo's accounts, also on a later start.
     """
-    from infra.demo_people import WARNING, has_demo_people  # noqa: PLC0415 - only the demo needs it
+    from run.demo_people import WARNING, has_demo_people  # noqa: PLC0415 - only the demo needs it
 
     if demo_data and _empty(settings):
         demo(pupils=300, seed=2026)
@@ -480,7 +480,7 @@ def thuiszitters_export(
     from pathlib import Path  # noqa: PLC0415 - only this command writes files
 
     from infra.verzuim_register import as_csv  # noqa: PLC0415 - only the thuiszitter commands need it
-    from infra.verzuim_service import Verzuim, today_in_nl  # noqa: PLC0415
+    from service.verzuim import Verzuim, today_in_nl  # noqa: PLC0415
 
     try:
         service = _instance_service()
@@ -502,7 +502,7 @@ def thuiszitters_detect(
     """Draai de verzuimdetectie (wat de dagelijkse flow doet): meldingen, register en thuiszittersdossiers."""
     from datetime import date  # noqa: PLC0415
 
-    from infra.verzuim_service import Verzuim, today_in_nl  # noqa: PLC0415 - only the thuiszitter commands need it
+    from service.verzuim import Verzuim, today_in_nl  # noqa: PLC0415 - only the thuiszitter commands need it
 
     configure_logging()
     service = _instance_service()

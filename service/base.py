@@ -1,0 +1,90 @@
+"""The service's foundation: the engine, the registry, the settings and the instance's clock, units of work,
+and the one scope check every use case on behalf of a user goes through (:meth:`ServiceBase.sees`).
+"""
+
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Self
+
+from sqlalchemy import Engine
+
+from domain.access import (
+    Principal,
+    SchoolOfRecord,
+    sees_case,
+)
+from domain.case import Case
+from domain.errors import CaseNotFound
+from domain.registry import PathwayRegistry
+from domain.views import CaseStatus, case_status, with_links
+from infra import scope
+from infra.clock import InstanceClock
+from infra.settings import Settings
+from infra.sql import SqlUnitOfWork
+from service import wiring
+
+
+@dataclass
+class ServiceBase:
+    """What every area of use cases shares."""
+
+    engine: Engine
+    registry: PathwayRegistry
+    settings: Settings
+    clock: InstanceClock = field(init=False, repr=False)
+    """The instance's clock: the wall clock, or an oefenomgeving's simulated clock (``settings.clock``)."""
+
+    def __post_init__(self) -> None:
+        self.clock = InstanceClock(self.engine, self.settings.clock)
+
+    def now(self) -> datetime:
+        """The instance's now (UTC): the wall clock, or the simulated clock of an oefenomgeving. Everything about
+        cases, pupils, verzuim, alerts and digests reads it; accounts, sessions and webhook deliveries keep the
+        wall clock (see :mod:`infra.clock`).
+        """
+        return self.clock.now()
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None) -> Self:
+        """Build the service from settings (default: the environment; see :mod:`service.wiring`)."""
+        return cls(*wiring.parts(settings))
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[SqlUnitOfWork]:
+        """A unit of work whose connection is returned to the pool afterwards."""
+        uow = SqlUnitOfWork(self.engine)
+        try:
+            yield uow
+        finally:
+            uow.close()
+
+    def swv_codes(self) -> set[str]:
+        """Every SWV code some profile names (what an SWV coordinator's or BTO's scope may be)."""
+        return {code for p in self.registry.profiles.values() for code in p.setting("swv_codes", ())}
+
+    def school_of(self, school_brin: str) -> SchoolOfRecord | None:
+        """The school as the reference data knows it (its SWV and that SWV's profile); None if unknown."""
+        with self.engine.connect() as conn:
+            return scope.school_of(conn, school_brin, self.registry)
+
+    def sees(self, uow: SqlUnitOfWork, principal: Principal, case: Case) -> bool:
+        """Whether ``case`` is in the principal's scope (read in ``uow``'s transaction)."""
+        return sees_case(principal, scope.reach(uow.conn, principal, case, self.registry))
+
+    def _in_scope(self, uow: SqlUnitOfWork, principal: Principal, case: Case) -> None:
+        if not self.sees(uow, principal, case):
+            raise CaseNotFound(case.id)
+
+    def _status_for(self, principal: Principal, case: Case, now: datetime) -> CaseStatus:
+        definition = self.registry.for_profile(case.pathway, case.definition_version, case.profile)
+        return case_status(case, definition, now, principal.role)
+
+    def _linked_status_for(self, uow: SqlUnitOfWork, principal: Principal, case: Case, now: datetime) -> CaseStatus:
+        """The status with the hand-offs that opened the case and those it made."""
+        return with_links(self._status_for(principal, case, now), uow.links_of(case.id), self.registry.reactions)
+
