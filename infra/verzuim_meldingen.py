@@ -222,11 +222,25 @@ def _recent_signals(engine: Engine, now: datetime, pupil_ids: Sequence[str] | No
             where = [*conditions, alerts.c.pupil_id.in_(group)] if group is not None else conditions
             for r in conn.execute(select(alerts.c.dedupe_key, alerts.c.audience_scope, alerts.c.facts,
                                          alerts.c.created_at).where(*where)):
-                facts = dict(r.facts)
-                found.append(_Signal(r.dedupe_key.removesuffix(f":{ZORGCOORDINATOR}"), facts["pupil_id"],
-                                     r.audience_scope, facts["residence_cbs"],
-                                     date.fromisoformat(facts["reached_on"]), r.created_at.astimezone(NL).date()))
+                signal = _signal_of(r.dedupe_key, r.audience_scope, dict(r.facts), r.created_at)
+                if signal is not None:
+                    found.append(signal)
     return found
+
+
+def _signal_of(key: str, school: str, facts: dict[str, Any], created_at: datetime) -> _Signal | None:
+    """The meldplicht signal an alert of detection stands for; None for an alert whose facts lack what a signal
+    has (not raised by detection): one such row must not stop the escalation of every other signal.
+    """
+    pupil, residence, reached = facts.get("pupil_id"), facts.get("residence_cbs"), facts.get("reached_on")
+    if not (isinstance(pupil, str) and isinstance(residence, str) and isinstance(reached, str)):
+        return None
+    try:
+        reached_on = date.fromisoformat(reached)
+    except ValueError:
+        return None
+    return _Signal(key.removesuffix(f":{ZORGCOORDINATOR}"), pupil, school, residence, reached_on,
+                   created_at.astimezone(NL).date())
 
 
 def _handled(conn: Connection, keys: Sequence[str]) -> set[str]:
