@@ -12,7 +12,7 @@ import pytest
 
 from infra import verzuim_meldingen
 from infra.alerts import NewAlert, raise_alerts
-from infra.bootstrap import Service
+from service import Service
 from tests.databases import fresh_service
 
 NOW = datetime(2026, 10, 20, 9, 0, tzinfo=UTC)
