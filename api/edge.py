@@ -40,8 +40,8 @@ import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from domain.errors import NotAuthenticated
-from infra.resources import IMPORTS
-from infra.verzuim_inputs import Kind as VerzuimKind
+from infra.reference.resources import IMPORTS
+from infra.verzuim.inputs import Kind as VerzuimKind
 
 MIB = 1024 * 1024
 DETAIL = "De aanvraag bevat een NUL-teken (0x00); dat is in geen enkel veld toegestaan."

@@ -20,10 +20,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from domain.access import Principal
-from infra import alerts as store
-from infra import migrate
+from infra.delivery import alerts as store
 from infra.settings import Settings
-from infra.tables import alerts
+from infra.store import migrate
+from infra.store.tables import alerts
 from service import Service
 
 ALERTS = 50_000

@@ -77,15 +77,16 @@ from domain.durations import Duration  # noqa: E402
 from domain.registry import PathwayRegistry  # noqa: E402
 from domain.roles import SWV_COORDINATOR, SYSTEEM  # noqa: E402
 from domain.stalled import stage_norms  # noqa: E402
-from infra import checkpoints, event_chain  # noqa: E402
-from infra.accounts import create_user  # noqa: E402
-from infra.db import make_engine  # noqa: E402
-from infra.migrate import upgrade  # noqa: E402
-from infra.monitoring import StalledQuery  # noqa: E402
-from infra.profiles import load_profiles  # noqa: E402
-from infra.search import CaseFilter  # noqa: E402
+from infra.identity import checkpoints  # noqa: E402
+from infra.identity.accounts import create_user  # noqa: E402
+from infra.reference.profiles import load_profiles  # noqa: E402
 from infra.settings import Settings  # noqa: E402
-from infra.tables import municipalities, schools, swvs  # noqa: E402
+from infra.store import event_chain  # noqa: E402
+from infra.store.db import make_engine  # noqa: E402
+from infra.store.migrate import upgrade  # noqa: E402
+from infra.store.search import CaseFilter  # noqa: E402
+from infra.store.tables import municipalities, schools, swvs  # noqa: E402
+from infra.views.monitoring import StalledQuery  # noqa: E402
 from run.supervisor import wait_healthy  # noqa: E402
 from service import Service  # noqa: E402
 
@@ -371,7 +372,7 @@ class Database(ABC):
 
 
 class SqliteDatabase(Database):
-    """A SQLite file in the temp folder (WAL, 1 KiB pages: as ``infra.db.make_engine`` creates it)."""
+    """A SQLite file in the temp folder (WAL, 1 KiB pages: as ``infra.store.db.make_engine`` creates it)."""
 
     kind = "sqlite"
 

@@ -40,8 +40,9 @@ from typing import Any
 
 import httpx
 
-from infra import accounts, migrate
+from infra.identity import accounts
 from infra.settings import Settings
+from infra.store import migrate
 from service import Service
 
 BIG = 300 * 1024 * 1024

@@ -33,9 +33,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from domain.case import Actor, Command
 from domain.handlers import NewCase
-from infra import accounts, migrate, web_accounts
+from infra.identity import accounts, web_accounts
 from infra.logging import configure_logging
 from infra.settings import Settings
+from infra.store import migrate
 from service import Service
 
 CASES = 2000

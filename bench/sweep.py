@@ -7,7 +7,7 @@ SQLite: one sweeper (`fire_due_timers` in this process, batches of B). PostgreSQ
 LEERLINGROUTE_TEST_PG_URL is set): 1, 2 and 4 `leerlingroute fire-timers` processes at once on a
 fresh database each. Raw batched SQLite: the same rows written with executemany and nothing else,
 as the baseline; its events are hash-chained like the engine's (the chain's head read once per batch,
-then ``infra.event_chain.link``), so both do the same work on the same schema. Every run's event chain
+then ``infra.store.event_chain.link``), so both do the same work on the same schema. Every run's event chain
 is walked afterwards (not timed) and must verify. Relay: M outbox events sent to a local `prefect server`
 with the relay's own adapter. Peak RSS of this process and of the largest child.
 """
@@ -34,10 +34,10 @@ from sqlalchemy import create_engine, text
 
 from domain.handlers import fire_due_timers
 from domain.registry import PathwayRegistry
-from infra import event_chain
-from infra.db import SQLITE_PRAGMAS, make_engine
-from infra.migrate import upgrade
-from infra.sql import SqlUnitOfWork
+from infra.store import event_chain
+from infra.store.db import SQLITE_PRAGMAS, make_engine
+from infra.store.migrate import upgrade
+from infra.store.sql import SqlUnitOfWork
 from run.seeding import DUE_AT, seed_due_timers
 from run.supervisor import wait_healthy
 
@@ -152,7 +152,7 @@ def relay_rate(folder: Path, events: int) -> float | None:
     try:
         wait_healthy(f"{env['PREFECT_API_URL']}/health", 120, lambda: server.poll() is None)
         os.environ["PREFECT_API_URL"] = env["PREFECT_API_URL"]
-        from infra.prefect_events import emit_to_prefect  # noqa: PLC0415
+        from infra.delivery.prefect_events import emit_to_prefect  # noqa: PLC0415
 
         url = f"sqlite:///{folder / 'relay.db'}"
         upgrade(url)

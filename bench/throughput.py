@@ -7,14 +7,14 @@ Run from the project root::
 One run measures three things on this machine and prints a table (JSON to ``--out``):
 
 1. **engine** - N OPP cases on a fresh, migrated SQLite file (WAL, synchronous=NORMAL, as
-   ``infra.db.make_engine`` sets it up), opened with ``open_case`` and driven through the
+   ``infra.store.db.make_engine`` sets it up), opened with ``open_case`` and driven through the
    happy path with ``handle_command``: one unit of work (= one commit) per command, one
    ``SqlUnitOfWork`` for the whole run. Every successful command, the opening included, is
    one transition.
 2. **raw** - the floor: plain ``sqlite3`` on another fresh, migrated file, the same number of
    transitions, each one UPDATE of the case row + one INSERT into case_events + one INSERT
    into outbox + commit. The event is the hash chain's next link, as the engine writes it: the
-   chain's head read in the transaction, then ``infra.event_chain.link`` (same schema, same work).
+   chain's head read in the transaction, then ``infra.store.event_chain.link`` (same schema, same work).
    Both runs' event chains are walked afterwards (not timed) and must verify.
 3. **naive prefect** - the same work done the naive way: one Prefect flow run per
    transition, on a sample of M transitions against a throw-away ephemeral Prefect server
@@ -55,10 +55,10 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere: the project pack
 from domain.case import Actor, Command  # noqa: E402 - after the sys.path fix above
 from domain.handlers import NewCase, Outcome, handle_command, open_case  # noqa: E402
 from domain.registry import PathwayRegistry  # noqa: E402
-from infra import event_chain  # noqa: E402
-from infra.db import SQLITE_PRAGMAS, make_engine  # noqa: E402
-from infra.migrate import upgrade  # noqa: E402
-from infra.sql import SqlUnitOfWork  # noqa: E402
+from infra.store import event_chain  # noqa: E402
+from infra.store.db import SQLITE_PRAGMAS, make_engine  # noqa: E402
+from infra.store.migrate import upgrade  # noqa: E402
+from infra.store.sql import SqlUnitOfWork  # noqa: E402
 
 DEFAULT_CASES = 20_000
 DEFAULT_PREFECT_SAMPLE = 24

@@ -65,11 +65,11 @@ from sqlalchemy.engine import make_url
 from api.app import create_app
 from domain.durations import NL
 from domain.verzuim import default_calendar
-from infra import accounts, checkpoints
-from infra.db import make_engine
+from infra.identity import accounts, checkpoints
 from infra.logging import configure_logging
-from infra.migrate import upgrade
 from infra.settings import Settings
+from infra.store.db import make_engine
+from infra.store.migrate import upgrade
 from service import Service
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -264,7 +264,7 @@ def add_rows(url: str, table: str, rows: list[tuple[Any, ...]]) -> None:
     """More rows (the records of one day, or of the incremental pupils' week), replacing equal keys."""
     from sqlalchemy.dialects import postgresql, sqlite  # noqa: PLC0415
 
-    from infra.tables import metadata  # noqa: PLC0415
+    from infra.store.tables import metadata  # noqa: PLC0415
 
     target = metadata.tables[table]
     engine = make_engine(url)

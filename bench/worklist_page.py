@@ -21,9 +21,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from domain.access import Principal
 from domain.case import Actor, Command
 from domain.handlers import NewCase
-from infra import migrate
 from infra.settings import Settings
-from infra.worklist import WorkQuery
+from infra.store import migrate
+from infra.views.worklist import WorkQuery
 from service import Service
 from web.worklist import work_row
 

@@ -9,7 +9,7 @@ import structlog
 from prefect import flow
 
 from flows._service import service
-from infra import checkpoints
+from infra.identity import checkpoints
 
 log = structlog.get_logger("leerlingroute.flows")
 

@@ -19,7 +19,7 @@ from flows.detect_thuiszitters import detect_thuiszitters
 from flows.fire_due_timers import fire_due_timers
 from flows.relay_events import relay_events
 from flows.report_stalled_pathways import report_stalled_pathways
-from infra.prefect_events import PrefectUnavailable
+from infra.delivery.prefect_events import PrefectUnavailable
 
 FLOWS: tuple[Flow[..., Any], ...] = (fire_due_timers, detect_thuiszitters, report_stalled_pathways, relay_events,
                                      check_silence)

@@ -12,7 +12,7 @@ import structlog
 from prefect import flow
 
 from flows._service import service
-from infra.prefect_events import emit_to_prefect
+from infra.delivery.prefect_events import emit_to_prefect
 
 log = structlog.get_logger("leerlingroute.flows")
 

@@ -9,7 +9,7 @@ import structlog
 from prefect import flow
 
 from flows._service import service
-from infra.prefect_events import emit_digest_events
+from infra.delivery.prefect_events import emit_digest_events
 
 log = structlog.get_logger("leerlingroute.flows")
 

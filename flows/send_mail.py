@@ -1,5 +1,5 @@
-"""Flow: every minute, queue the alert mail of new alerts and send what is due (``infra.mail_queue``,
-``infra.mail_send``). Without an SMTP server (``LEERLINGROUTE_MAIL_HOST`` unset) alerts are marked queued and
+"""Flow: every minute, queue the alert mail of new alerts and send what is due (``infra.delivery.mail_queue``,
+``infra.delivery.mail_send``). Without an SMTP server (``LEERLINGROUTE_MAIL_HOST`` unset) alerts are marked queued and
 nothing is sent. A run that fails leaves the rows pending: the next run retries them after their backoff.
 """
 
@@ -11,7 +11,7 @@ import structlog
 from prefect import flow
 
 from flows._service import service
-from infra import mail_queue, mail_send
+from infra.delivery import mail_queue, mail_send
 
 log = structlog.get_logger("leerlingroute.flows")
 

@@ -39,8 +39,8 @@ from sqlalchemy.exc import IntegrityError
 from domain.case import Actor
 from domain.durations import NL, add_months
 from domain.errors import DomainError
-from infra import audit
-from infra.tables import (
+from infra.identity import audit
+from infra.store.tables import (
     absences,
     alerts,
     case_events,

@@ -17,10 +17,11 @@ from domain.case import Actor
 from domain.describe import as_data
 from domain.errors import DomainError
 from domain.roles import ADMIN
-from infra import accounts, checkpoints, migrate
 from infra import clock as instance_clock
+from infra.identity import accounts, checkpoints
 from infra.logging import configure_logging
 from infra.settings import Settings
+from infra.store import migrate
 from run import docs as pathway_docs
 from run.supervisor import Supervisor, child_env, prefect_env, python_module, wait_healthy
 from service import Service
@@ -137,7 +138,7 @@ def users_set_password(
         "--password-stdin", help="Lees het wachtwoord van standaardinvoer in plaats van het te vragen")] = False,
 ) -> None:
     """Stel het wachtwoord voor de webpagina's in, met een nieuwe TOTP-sleutel (tweede factor)."""
-    from infra import web_accounts  # noqa: PLC0415 - only this command needs argon2
+    from infra.identity import web_accounts  # noqa: PLC0415 - only this command needs argon2
 
     password = sys.stdin.readline().rstrip("\r\n") if password_stdin else _ask_password_twice()
     service = _migrated_service()
@@ -303,7 +304,7 @@ def fire_timers(as_of: AsOf = None) -> None:
 @app.command("relay")
 def relay() -> None:
     """Stuur wachtende gebeurtenissen uit de outbox door naar Prefect."""
-    from infra.prefect_events import emit_to_prefect  # noqa: PLC0415 - importing prefect is slow
+    from infra.delivery.prefect_events import emit_to_prefect  # noqa: PLC0415 - importing prefect is slow
 
     configure_logging()
     settings = Settings()
@@ -479,7 +480,7 @@ def thuiszitters_export(
     """Exporteer het geanonimiseerde thuiszitterregister van een kwartaal (CSV; kolommen: zie README)."""
     from pathlib import Path  # noqa: PLC0415 - only this command writes files
 
-    from infra.verzuim_register import as_csv  # noqa: PLC0415 - only the thuiszitter commands need it
+    from infra.verzuim.register import as_csv  # noqa: PLC0415 - only the thuiszitter commands need it
     from service.verzuim import Verzuim, today_in_nl  # noqa: PLC0415
 
     try:

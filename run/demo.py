@@ -87,7 +87,7 @@ def run_demo(service: Service, pupils: int, seed: int, *, relay: bool, console: 
             _simulate_day(service, roster, first_day + timedelta(days=offset), rng, summary)
             progress.advance(task)
     if relay:
-        from infra.prefect_events import emit_to_prefect  # noqa: PLC0415 - importing prefect is slow
+        from infra.delivery.prefect_events import emit_to_prefect  # noqa: PLC0415 - importing prefect is slow
 
         summary.relayed = service.relay(emit_to_prefect, datetime.now(UTC))  # Prefect lives in real time
     summary.stages, summary.events = service.stage_counts("opp"), service.event_counts("opp")

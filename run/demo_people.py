@@ -17,8 +17,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine, select
 
-from infra import accounts, web_accounts
-from infra.tables import users
+from infra.identity import accounts, web_accounts
+from infra.store.tables import users
 from service import Service
 
 PEOPLE = (

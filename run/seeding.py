@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 from domain.case import Actor, Case, Command
 from domain.registry import PathwayRegistry
-from infra.db import make_engine
-from infra.sql import SqlUnitOfWork
+from infra.store.db import make_engine
+from infra.store.sql import SqlUnitOfWork
 
 OPENED = datetime(2026, 9, 1, 9, tzinfo=UTC)
 DUE_AT = OPENED + timedelta(weeks=7)

@@ -16,13 +16,14 @@ from domain.access import (
 )
 from domain.errors import RoleNotAllowed
 from domain.roles import ADMIN
-from infra import accounts, audit, mail_queue
-from infra.audit import AuditEntry
-from infra.db import Begin
+from infra.delivery import mail_queue
+from infra.identity import accounts, audit
+from infra.identity.audit import AuditEntry
+from infra.store.db import Begin
 from service.audit import Audited, require_admin
 
 if TYPE_CHECKING:
-    from infra import web_accounts
+    from infra.identity import web_accounts
 
 log = structlog.get_logger("leerlingroute")
 
@@ -65,7 +66,7 @@ class AccountUseCases(Audited):
         result; the account and its audit row in one transaction (admins only; AccountError, Dutch, for a
         taken name, an unknown role or scopes that do not fit it: nothing is made).
         """
-        from infra import web_accounts  # noqa: PLC0415 - argon2 only where passwords are made
+        from infra.identity import web_accounts  # noqa: PLC0415 - argon2 only where passwords are made
 
         require_admin(principal, "beheer_accounts")
         user, token = accounts.new_user(role, scopes, now, self.swv_codes(), name=name)
@@ -118,7 +119,7 @@ class AccountUseCases(Audited):
         """A new TOTP secret for an account (the old codes stop working, its sessions end), shown only in the
         result; with its audit row in one transaction (admins only; AccountError, Dutch, otherwise).
         """
-        from infra import web_accounts  # noqa: PLC0415 - argon2 only where passwords are made
+        from infra.identity import web_accounts  # noqa: PLC0415 - argon2 only where passwords are made
 
         require_admin(principal, "beheer_accounts")
 

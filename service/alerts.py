@@ -12,12 +12,12 @@ from sqlalchemy import Connection
 from domain.access import (
     Principal,
 )
-from infra import alerts as alert_store
-from infra import digests as digest_store
-from infra.reactions import ReactionReport, run_reactions
-from infra.webhooks import (
+from infra.delivery import alerts as alert_store
+from infra.delivery.webhooks import (
     outbox_high_water,
 )
+from infra.store.reactions import ReactionReport, run_reactions
+from infra.views import digests as digest_store
 from service.audit import PURPOSES, Audited, AuditRow, audited_write, outcome_of
 
 
@@ -65,7 +65,7 @@ class AlertUseCases(Audited):
 
     def alert_deadline_open(self, principal: Principal, alert_id: str, now: datetime) -> bool | None:
         """For a 'deadline passed' alert of the user's inbox: whether that deadline is still not handled, as the
-        monitor counts it (:func:`infra.digests.passed_unhandled`); None for any other alert. AlertNotFound
+        monitor counts it (:func:`infra.views.digests.passed_unhandled`); None for any other alert. AlertNotFound
         (a 404) for anyone else's; audited (the alert is the permission to read this of its case).
         """
         def run() -> bool | None:
@@ -80,7 +80,8 @@ class AlertUseCases(Audited):
     def acknowledge_alert_group(self, principal: Principal, alert_id: str, note: str | None, now: datetime,
                                 ) -> list[str]:
         """Acknowledge every alert of the group of one alert of the user's inbox that arrived no later than it
-        (see :func:`infra.alerts.acknowledge_group`), in one transaction with an ``alert.acknowledge`` audit row
+        (see :func:`infra.delivery.alerts.acknowledge_group`), in one transaction with an ``alert.acknowledge``
+        audit row
         for each alert acknowledged (one on the alert itself when none was left); the ids acknowledged.
         """
         row = AuditRow(principal, "alert.acknowledge", PURPOSES.get("alert.acknowledge", "alert.acknowledge"), now)

@@ -19,9 +19,9 @@ from domain.access import (
 )
 from domain.errors import DomainError, NotFound, OutOfScope, RoleNotAllowed
 from domain.roles import ADMIN
-from infra import audit
-from infra.db import Begin
-from infra.sql import SqlUnitOfWork
+from infra.identity import audit
+from infra.store.db import Begin
+from infra.store.sql import SqlUnitOfWork
 from service.base import ServiceBase
 
 T = TypeVar("T")
@@ -59,7 +59,7 @@ class AuditRow:
     at: datetime
 
     def append_in(self, conn: Connection, resource: str, outcome: str) -> None:
-        """Within the transaction open on ``conn`` (see :func:`infra.audit.append_in`)."""
+        """Within the transaction open on ``conn`` (see :func:`infra.identity.audit.append_in`)."""
         audit.append_in(conn, at=self.at, user_id=self.principal.user_id, role=self.principal.role,
                         action=self.action, resource=resource, purpose=self.purpose, outcome=outcome)
 

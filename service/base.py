@@ -22,10 +22,10 @@ from domain.case import Case
 from domain.errors import CaseNotFound
 from domain.registry import PathwayRegistry
 from domain.views import CaseStatus, case_status, with_links
-from infra import scope
 from infra.clock import InstanceClock
 from infra.settings import Settings
-from infra.sql import SqlUnitOfWork
+from infra.store import scope
+from infra.store.sql import SqlUnitOfWork
 from service import wiring
 
 

@@ -25,12 +25,12 @@ from domain.case import Actor, Case, Command
 from domain.errors import DomainError, OutOfScope, PupilNotFound
 from domain.handlers import NewCase, Outcome
 from domain.views import CaseStatus, HistoryEntry, case_status, history_entry
-from infra import advice, scope
-from infra import case_notes as case_note_store
-from infra.db import Begin
-from infra.monitoring import finals
-from infra.search import CaseFilter, CaseRow, search_cases
-from infra.sql import SqlUnitOfWork
+from infra.store import advice, scope
+from infra.store import case_notes as case_note_store
+from infra.store.db import Begin
+from infra.store.search import CaseFilter, CaseRow, search_cases
+from infra.store.sql import SqlUnitOfWork
+from infra.views.monitoring import finals
 from service.audit import PURPOSES, Audited
 
 log = structlog.get_logger("leerlingroute")

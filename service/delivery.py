@@ -19,10 +19,9 @@ from domain.access import (
 from domain.handlers import SweepReport
 from domain.ports import OutboxItem
 from domain.roles import ADMIN
-from infra import scope, stream
-from infra.db import Begin
-from infra.webhook_targets import AllowList
-from infra.webhooks import (
+from infra.delivery import stream
+from infra.delivery.webhook_targets import AllowList
+from infra.delivery.webhooks import (
     DeliveryReport,
     Registered,
     Subscription,
@@ -30,6 +29,8 @@ from infra.webhooks import (
     Webhooks,
     require_manager,
 )
+from infra.store import scope
+from infra.store.db import Begin
 from service.audit import Audited
 
 log = structlog.get_logger("leerlingroute")

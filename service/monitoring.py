@@ -17,14 +17,16 @@ from domain.indicators import Indicators
 from domain.roles import ADMIN
 from domain.stalled import Digest, DigestNotFound, TimeInStage, build_digest, stage_norms
 from domain.terms import last_day_of
-from infra import digests as digest_store
-from infra import monitoring, scope, verzuim_meldingen
-from infra import silence as silence_store
-from infra import worklist as worklist_store
-from infra.digests import StoredDigest
-from infra.monitoring import finals
-from infra.search import CaseFilter, count_cases, time_in_stage
-from infra.tables import cases
+from infra.store import scope
+from infra.store.search import CaseFilter, count_cases, time_in_stage
+from infra.store.tables import cases
+from infra.verzuim import meldingen as verzuim_meldingen
+from infra.views import digests as digest_store
+from infra.views import monitoring
+from infra.views import silence as silence_store
+from infra.views import worklist as worklist_store
+from infra.views.digests import StoredDigest
+from infra.views.monitoring import finals
 from service.audit import Audited
 
 

@@ -17,8 +17,8 @@ import structlog
 from domain.access import Principal
 from domain.errors import RoleNotAllowed
 from domain.roles import ADMIN
-from infra import audit
 from infra.clock import Moved, Step
+from infra.identity import audit
 from service import Service
 from service.verzuim import Verzuim, today_in_nl
 

@@ -15,8 +15,9 @@ from domain.access import (
 )
 from domain.errors import PupilNotFound, RoleNotAllowed
 from domain.roles import ADMIN, ZORGCOORDINATOR
-from infra import resources, scope
-from infra.tables import pupils
+from infra.reference import resources
+from infra.store import scope
+from infra.store.tables import pupils
 from service.audit import Audited
 
 log = structlog.get_logger("leerlingroute")

@@ -28,20 +28,24 @@ from domain.durations import NL
 from domain.errors import DomainError, RoleNotAllowed
 from domain.roles import ADMIN, LEERPLICHT, SWV_COORDINATOR, ZORGCOORDINATOR
 from domain.verzuim import Holiday
-from infra import alerts as alert_store
-from infra import audit, verzuim_calendars, verzuim_inputs, verzuim_meldingen, verzuim_register
-from infra import vrijstelling_raadpleging as raadpleging
-from infra.db import Begin
-from infra.resources import _read
-from infra.silence import episode_scope
-from infra.tables import schools
-from infra.verzuim_calendars import SCHOOL, SWV
-from infra.verzuim_detection import DetectionConfig, DetectionReport, DetectionRun, Raised
-from infra.verzuim_inputs import IMPORTS, Record, VrijstellingRecord, Written
-from infra.verzuim_meldingen import Counts, Melding
-from infra.verzuim_register import RegisterRow
-from infra.verzuim_weeks import AbsenceWeek, absence_weeks, out_of_school_since
-from infra.vrijstelling_raadpleging import Line, VoornemenRow
+from infra.delivery import alerts as alert_store
+from infra.identity import audit
+from infra.reference.resources import _read
+from infra.store.db import Begin
+from infra.store.tables import schools
+from infra.verzuim import calendars as verzuim_calendars
+from infra.verzuim import inputs as verzuim_inputs
+from infra.verzuim import meldingen as verzuim_meldingen
+from infra.verzuim import register as verzuim_register
+from infra.verzuim import vrijstelling_raadpleging as raadpleging
+from infra.verzuim.calendars import SCHOOL, SWV
+from infra.verzuim.detection import DetectionConfig, DetectionReport, DetectionRun, Raised
+from infra.verzuim.inputs import IMPORTS, Record, VrijstellingRecord, Written
+from infra.verzuim.meldingen import Counts, Melding
+from infra.verzuim.register import RegisterRow
+from infra.verzuim.vrijstelling_raadpleging import Line, VoornemenRow
+from infra.verzuim.weeks import AbsenceWeek, absence_weeks, out_of_school_since
+from infra.views.silence import episode_scope
 from service import Service
 from service.audit import audited_write
 
@@ -132,7 +136,7 @@ class Verzuim:
 
     def _guarded(self, begin: Begin, lines: Sequence[Line], *, csv: bool) -> Begin:
         """The write's opener, checking the SWV's consultation of every 5a written (see
-        :mod:`infra.vrijstelling_raadpleging`).
+        :mod:`infra.verzuim.vrijstelling_raadpleging`).
         """
         return raadpleging.guarded(begin, self.service.registry, lines, csv=csv) if lines else begin
 
@@ -266,7 +270,7 @@ class Verzuim:
 
     def out_of_school_since(self, alert: alert_store.Alert, on: date) -> date | None:
         """Where the absence chart of an alert the case-event feed raised starts (see
-        :func:`infra.verzuim_weeks.out_of_school_since`); the alert was read in the user's scope.
+        :func:`infra.verzuim.weeks.out_of_school_since`); the alert was read in the user's scope.
         """
         if not alert.pupil_id:
             return None
@@ -298,7 +302,7 @@ class Verzuim:
         return self._audited(principal, "thuiszitters.register", f"register:{first}..{last}", now, run)
 
     def export(self, quarter: str, swv: str | None, today: date) -> list[dict[str, str]]:
-        """The anonymised quarterly register (see :mod:`infra.verzuim_register`)."""
+        """The anonymised quarterly register (see :mod:`infra.verzuim.register`)."""
         with self.service.engine.connect() as conn:
             return verzuim_register.export_rows(conn, quarter, swv, today)
 

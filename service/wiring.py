@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import Engine
 
 from domain.registry import PathwayRegistry
-from infra.db import make_engine
-from infra.profiles import load_profiles, registry_of
+from infra.reference.profiles import load_profiles, registry_of
 from infra.settings import Settings
+from infra.store.db import make_engine
 
 
 def parts(settings: Settings | None = None) -> tuple[Engine, PathwayRegistry, Settings]:

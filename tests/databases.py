@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
-from infra import migrate
 from infra.settings import Settings
+from infra.store import migrate
 from service import Service
 
 PG_URL_VARIABLE = "LEERLINGROUTE_TEST_PG_URL"

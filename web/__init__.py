@@ -1,6 +1,6 @@
 """Pages for people: server-rendered Dutch HTML (Jinja2, no JavaScript) in the same app as the API.
 
-Sign-in is username + password + TOTP code (see :mod:`infra.web_accounts`); a signed-in person is
+Sign-in is username + password + TOTP code (see :mod:`infra.identity.web_accounts`); a signed-in person is
 the same principal as their API token, so every page reads and writes through the service's
 scope-checked, audited methods. Every POST form carries a CSRF token (the session's, or for the
 sign-in form a token that is also set as a cookie). No page puts a name or BSN in a URL: cases are

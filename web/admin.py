@@ -15,9 +15,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from domain.errors import RoleNotAllowed
 from domain.roles import ADMIN
-from infra import accounts, mail_queue, web_accounts
-from infra.accounts import ACCOUNT_ROLES, AccountError, User
-from infra.web_accounts import CredentialState, Enrolment, NewAccount, WebSession
+from infra.delivery import mail_queue
+from infra.identity import accounts, web_accounts
+from infra.identity.accounts import ACCOUNT_ROLES, AccountError, User
+from infra.identity.web_accounts import CredentialState, Enrolment, NewAccount, WebSession
 from web.admin_audit import EXPORT_MAX_ROWS, KINDS, AuditForm, audit_form, audit_rows
 from web.common import (
     FormDep,

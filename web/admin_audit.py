@@ -1,5 +1,5 @@
 """The audit log on the admin page: the search form's values (part of a case or pupil id, a user, a date range)
-checked into an :class:`infra.audit.AuditSearch`, the rows as Dutch words, and the found rows as a spreadsheet
+checked into an :class:`infra.identity.audit.AuditSearch`, the rows as Dutch words, and the found rows as a spreadsheet
 download (``/beheer/auditlog.csv`` with the same filters; admins only, bounded, and itself on record).
 """
 
@@ -15,8 +15,8 @@ from fastapi.responses import Response
 from domain.durations import NL
 from domain.errors import RoleNotAllowed
 from domain.roles import ADMIN
-from infra import accounts
-from infra.audit import MAX_IDENT, SEARCH_KINDS, AuditEntry, AuditSearch
+from infra.identity import accounts
+from infra.identity.audit import MAX_IDENT, SEARCH_KINDS, AuditEntry, AuditSearch
 from web.audit_words import action_nl, outcome_nl, resource_nl
 from web.common import forbidden, service, signed_in, to_sign_in, wall_now
 from web.export import download, spreadsheet

@@ -11,9 +11,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from domain.access import Principal
-from infra import sign_in_limits, web_accounts
-from infra.sign_in_limits import Limits, SignInLimited
-from infra.web_accounts import SignInRefused
+from infra.identity import sign_in_limits, web_accounts
+from infra.identity.sign_in_limits import Limits, SignInLimited
+from infra.identity.web_accounts import SignInRefused
 from web.common import (
     CSRF_FIELD,
     SESSION_COOKIE,

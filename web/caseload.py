@@ -16,8 +16,8 @@ from fastapi.responses import HTMLResponse, Response
 
 from domain.access import Principal
 from domain.roles import LEERPLICHT
-from infra.search import CaseFilter
-from infra.verzuim_plan import ACTIONS
+from infra.store.search import CaseFilter
+from infra.verzuim.plan import ACTIONS
 from service import Service
 from service.verzuim import Verzuim
 from web.common import forbidden, now, page, service, signed_in, to_sign_in

@@ -30,8 +30,8 @@ from domain.errors import (
 from domain.fields import FieldSpec
 from domain.terms import KINDS
 from domain.views import CaseStatus, HistoryEntry, TimerView
-from infra.case_finder import Finder
-from infra.web_accounts import WebSession
+from infra.identity.web_accounts import WebSession
+from infra.views.case_finder import Finder
 from service import Service
 from web import forms
 from web.common import FormDep, csrf_ok, form_refused, form_text, not_found, now, page, service, signed_in, to_sign_in

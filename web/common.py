@@ -22,9 +22,9 @@ from starlette.datastructures import FormData
 
 from domain.roles import ADMIN, BTO, SWV_COORDINATOR, ZORGCOORDINATOR
 from domain.terms import last_day_of
-from infra import web_accounts
 from infra.clock import SIMULATED, describe_nl
-from infra.web_accounts import WebSession
+from infra.identity import web_accounts
+from infra.identity.web_accounts import WebSession
 from service import Service
 from web import names, texts
 

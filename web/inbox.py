@@ -1,7 +1,7 @@
 """The alert inbox: new and acknowledged alerts of the signed-in person (leerplicht first of all), an
 alert's facts, and a form to acknowledge it with a note.
 
-The inbox lists groups, not single alerts (:func:`infra.alerts.groups`): the alerts of one recipient of one
+The inbox lists groups, not single alerts (:func:`infra.delivery.alerts.groups`): the alerts of one recipient of one
 kind about one pupil (else one case) are one row with the newest alert's title and how many there are; the
 detail page of any of them lists the group's updates (when, and what changed), and acknowledging there or in
 the list acknowledges every alert of the group the person saw, each audited. Tabs and kinds count groups.
@@ -26,12 +26,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from domain.access import Principal
 from domain.errors import DomainError, InvalidCommand, NotFound
 from domain.verzuim.melding import MELDING_KINDS, STATUS_LABELS
-from infra import reference_names
-from infra.alerts import Alert
-from infra.alerts import kind_label as label_of_kind
-from infra.reference_names import ReferenceNames, with_code
-from infra.verzuim_weeks import AbsenceWeek
-from infra.web_accounts import WebSession
+from infra.delivery.alerts import Alert
+from infra.delivery.alerts import kind_label as label_of_kind
+from infra.identity.web_accounts import WebSession
+from infra.reference import reference_names
+from infra.reference.reference_names import ReferenceNames, with_code
+from infra.verzuim.weeks import AbsenceWeek
 from service import Service
 from service.verzuim import Verzuim
 from web.common import FormDep, csrf_ok, error_page, form_refused, form_text, now, page, service, signed_in, to_sign_in

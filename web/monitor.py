@@ -25,11 +25,11 @@ from domain.registry import PathwayRegistry
 from domain.roles import SWV_COORDINATOR
 from domain.stalled import DigestNotFound, StalledCase
 from domain.window import EARLIEST, LATEST, in_window
-from infra import scope
-from infra.digests import StoredDigest
-from infra.monitoring import StalledQuery
-from infra.search import CaseFilter
-from infra.silence import SilenceQuery
+from infra.store import scope
+from infra.store.search import CaseFilter
+from infra.views.digests import StoredDigest
+from infra.views.monitoring import StalledQuery
+from infra.views.silence import SilenceQuery
 from service import Service
 from service.verzuim import Verzuim
 from web.common import forbidden, now, page, service, signed_in, to_sign_in

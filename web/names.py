@@ -13,8 +13,8 @@ from starlette.requests import Request
 from domain.access import Principal
 from domain.registry import PathwayRegistry
 from domain.roles import LEERPLICHT
-from infra import reference_names
-from infra.reference_names import ReferenceNames, with_code
+from infra.reference import reference_names
+from infra.reference.reference_names import ReferenceNames, with_code
 
 
 def _names(context: Context) -> ReferenceNames:

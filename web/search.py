@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from domain.errors import InvalidCommand
 from domain.registry import PathwayRegistry
-from infra.case_finder import MAX_LENGTH, Finder, Found, exact_case_id
+from infra.views.case_finder import MAX_LENGTH, Finder, Found, exact_case_id
 from web.common import now, page, service, signed_in, to_sign_in
 
 router = APIRouter(include_in_schema=False)

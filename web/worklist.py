@@ -1,6 +1,6 @@
 """The worklist: per active case in scope the next deadline by name and the next step, most urgent first.
 
-Urgency (see :mod:`infra.worklist`): deadlines passed (longest overdue first), then running deadlines
+Urgency (see :mod:`infra.views.worklist`): deadlines passed (longest overdue first), then running deadlines
 (soonest first), then cases over their stage's norm without a deadline, then the rest. Filters: school,
 pathway, stage, only overdue, and the "deze week" view (the deadlines whose last day falls in the current
 ISO week). One page of ``PAGE_SIZE`` rows at a time with a count and previous/next links; the query string
@@ -23,7 +23,7 @@ from domain.errors import DomainError
 from domain.registry import PathwayRegistry
 from domain.roles import BTO, SWV_COORDINATOR, ZORGCOORDINATOR
 from domain.terms import last_day_of
-from infra.worklist import OVER_NORM, WorkCase, WorkQuery, week_bounds
+from infra.views.worklist import OVER_NORM, WorkCase, WorkQuery, week_bounds
 from web.common import forbidden, now, page, service, signed_in, to_sign_in
 from web.export import MAX_ROWS, download, spreadsheet
 from web.texts import code_label, local_date

@@ -10,7 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from api.deps import NowDep, PrincipalDep, PurposeDep, ServiceDep
 from api.routes.cases import IdempotencyKey
 from api.schemas import problem_responses
-from infra.case_notes import NOTE_MAX, CaseNote
+from infra.store.case_notes import NOTE_MAX, CaseNote
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 CaseId = Annotated[str, Path(max_length=36)]

@@ -24,7 +24,7 @@ from domain.context import DEFAULT_PROFILE
 from domain.handlers import NewCase
 from domain.terms import KINDS
 from domain.views import CaseStatus, TimerView
-from infra.search import CaseFilter
+from infra.store.search import CaseFilter
 from service import Service
 
 router = APIRouter(prefix="/cases", tags=["cases"])

@@ -15,7 +15,7 @@ from api.deps import PrincipalDep, ServiceDep
 from api.schemas import problem_responses
 from domain.access import Principal
 from domain.stalled import check_digest_reader
-from infra.digests import StoredDigest
+from infra.views.digests import StoredDigest
 
 router = APIRouter(prefix="/digests", tags=["digests"])
 ERRORS = problem_responses(401, 403, 404, 422)

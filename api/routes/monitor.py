@@ -17,9 +17,9 @@ from api.schemas import WINDOW, Instant, problem_responses
 from domain.errors import InvalidCommand
 from domain.silence import KINDS
 from domain.stalled import DAYS_IN_STAGE_BANDS
-from infra.monitoring import StalledQuery
-from infra.search import CaseFilter
-from infra.silence import SilenceQuery
+from infra.store.search import CaseFilter
+from infra.views.monitoring import StalledQuery
+from infra.views.silence import SilenceQuery
 
 router = APIRouter(prefix="/monitor", tags=["monitoring"])
 ERRORS = problem_responses(401, 403, 422)

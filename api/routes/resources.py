@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from api.deps import NowDep, PrincipalDep, ServiceDep
 from api.schemas import BRIN, PSEUDONYM, problem_responses
-from infra import resources
+from infra.reference import resources
 
 T = TypeVar("T")
 router = APIRouter(tags=["resources"])

@@ -18,9 +18,9 @@ from api.deps import NowDep, PrincipalDep, ServiceDep
 from api.schemas import BRIN, PSEUDONYM, WINDOW, Day, problem_responses
 from domain.errors import InvalidCommand
 from domain.verzuim import Holiday
-from infra.verzuim_calendars import SCHOOL, SWV
-from infra.verzuim_detection import DetectionReport
-from infra.verzuim_inputs import AbsenceRecord, EnrollmentRecord, Record, VrijstellingRecord
+from infra.verzuim.calendars import SCHOOL, SWV
+from infra.verzuim.detection import DetectionReport
+from infra.verzuim.inputs import AbsenceRecord, EnrollmentRecord, Record, VrijstellingRecord
 from service import Service
 from service.verzuim import Recorded, Verzuim, today_in_nl
 

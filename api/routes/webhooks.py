@@ -13,7 +13,7 @@ from fastapi import APIRouter, Response, status
 
 from api.deps import PrincipalDep, ServiceDep, WallNowDep
 from api.schemas import WebhookCreatedOut, WebhookIn, WebhookOut, problem_responses
-from infra.webhooks import Subscription
+from infra.delivery.webhooks import Subscription
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 ERRORS = problem_responses(401, 403, 404, 422)

@@ -5,7 +5,7 @@ tests move by hand, and a database per parameter (SQLite always; PostgreSQL when
 The server and its database live for the whole session (one per database); every test
 opens its own cases, so tests do not depend on each other or on their order.
 
-Who acts is an account with an API token, made through ``infra.accounts`` on the test database
+Who acts is an account with an API token, made through ``infra.identity.accounts`` on the test database
 when the server starts: ``bearer(key)`` gives the ``Authorization`` header of one of ``USERS``.
 The tokens are random per test session (the same on both databases).
 """
@@ -27,9 +27,9 @@ import uvicorn
 from fastapi import FastAPI
 
 from api.app import create_app
-from infra import accounts
+from infra.identity import accounts
 from infra.settings import Settings
-from infra.tables import simulated_clock
+from infra.store.tables import simulated_clock
 from service import Service
 from tests.databases import fresh_pg_database, migrated_sqlite
 

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from infra.alerts import NewAlert, raise_alerts
+from infra.delivery.alerts import NewAlert, raise_alerts
 from infra.settings import Settings
 from service import Service
 from tests.api.conftest import DEFAULT_NOW, RunningApi, bearer

@@ -26,7 +26,7 @@ from sqlalchemy import select
 
 from domain.durations import NL
 from infra.settings import Settings
-from infra.tables import audit_log
+from infra.store.tables import audit_log
 from service import Service
 from tests.api.conftest import ControllableClock, RunningApi, bearer
 from tests.api.test_access import import_reference_data

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from infra import webhook_targets
+from infra.delivery import webhook_targets
 from tests.api.conftest import DEFAULT_NOW, ControllableClock, bearer
 
 PROBLEM_JSON = "application/problem+json"

@@ -1,6 +1,6 @@
 """Fixtures for the browser tests: the app (API and pages) served by a real uvicorn on a free local
 port over a SQLite database, people with a password and TOTP secret made through
-``infra.web_accounts``, and a fresh headless Chromium page per test, driven by Playwright.
+``infra.identity.web_accounts``, and a fresh headless Chromium page per test, driven by Playwright.
 
 Chromium is Debian's (``/usr/bin/chromium``, or ``LEERLINGROUTE_CHROMIUM``); Playwright's own browser
 download is never used. Without Chromium the tests skip, except on CI (CI=true), where they fail:
@@ -27,7 +27,7 @@ import pytest
 from api.app import create_app
 from domain.case import Actor, Command
 from domain.handlers import NewCase
-from infra import accounts, web_accounts
+from infra.identity import accounts, web_accounts
 from infra.settings import Settings
 from service import Service
 from tests.api.conftest import DEFAULT_NOW, ControllableClock, serving

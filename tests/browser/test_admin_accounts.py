@@ -12,8 +12,8 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from infra import accounts, web_accounts
-from infra.accounts import User
+from infra.identity import accounts, web_accounts
+from infra.identity.accounts import User
 from tests.browser.conftest import DESKTOP, Site, shot
 
 pytestmark = pytest.mark.browser

@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from domain.access import Principal
-from infra import audit
+from infra.identity import audit
 from tests.browser.conftest import Site, shot
 
 pytestmark = pytest.mark.browser

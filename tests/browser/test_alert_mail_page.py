@@ -11,8 +11,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from domain.access import Principal
-from infra import mail_queue, mail_send
-from infra.alerts import NewAlert, raise_alerts
+from infra.delivery import mail_queue, mail_send
+from infra.delivery.alerts import NewAlert, raise_alerts
 from infra.settings import Settings
 from tests.browser.conftest import Site, shot
 from tests.smtp import smtp_server

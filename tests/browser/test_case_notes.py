@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from domain.access import Principal
 from domain.case import Actor, Command
 from domain.handlers import NewCase
-from infra.tables import alerts, case_notes
+from infra.store.tables import alerts, case_notes
 from tests.browser.conftest import DESKTOP, Site, shot
 
 pytestmark = pytest.mark.browser

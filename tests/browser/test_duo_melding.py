@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from domain.access import Principal
-from infra.verzuim_inputs import EnrollmentRecord
+from infra.verzuim.inputs import EnrollmentRecord
 from service.verzuim import Verzuim
 from tests.browser.conftest import Site
 from tests.browser.test_work_pages import REFERENCE

@@ -13,8 +13,8 @@ from playwright.sync_api import Locator, Page, expect
 
 from domain.roles import ZORGCOORDINATOR
 from domain.verzuim import Signal, texts
-from infra.alerts import raise_alerts
-from infra.verzuim_plan import alerts_for
+from infra.delivery.alerts import raise_alerts
+from infra.verzuim.plan import alerts_for
 from tests.browser.conftest import Site, shot
 
 pytestmark = pytest.mark.browser

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import Page, expect
 
-from infra import web_accounts
+from infra.identity import web_accounts
 from tests.browser.conftest import PASSWORD, Site, shot
 
 pytestmark = pytest.mark.browser

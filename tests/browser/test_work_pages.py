@@ -18,7 +18,7 @@ from playwright.sync_api import Page, expect
 from domain.access import Principal
 from domain.case import Actor, Command
 from domain.handlers import NewCase
-from infra.verzuim_inputs import EnrollmentRecord
+from infra.verzuim.inputs import EnrollmentRecord
 from service.verzuim import Verzuim
 from tests.browser.conftest import TABLET, Site, shot
 

@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import Engine, text
 
 from domain.ports import UnitOfWork
-from infra.db import make_engine
-from infra.memory import MemoryStore, MemoryUnitOfWork
-from infra.sql import SqlUnitOfWork
-from infra.tables import metadata
+from infra.store.db import make_engine
+from infra.store.memory import MemoryStore, MemoryUnitOfWork
+from infra.store.sql import SqlUnitOfWork
+from infra.store.tables import metadata
 from tests.databases import fresh_pg_database, migrated_sqlite
 
 UowFactory = Callable[[], UnitOfWork]

@@ -19,8 +19,8 @@ from sqlalchemy import create_engine, text
 
 from domain.handlers import fire_due_timers
 from domain.registry import PathwayRegistry
-from infra.db import make_engine
-from infra.sql import SqlUnitOfWork
+from infra.store.db import make_engine
+from infra.store.sql import SqlUnitOfWork
 from tests.databases import fresh_pg_database, migrated_sqlite
 from tests.faults.conftest import AS_OF, seed, sweeper
 

@@ -17,7 +17,7 @@ from domain.ports import OutboxItem
 from flows._service import service
 from flows.fire_due_timers import fire_due_timers
 from flows.relay_events import relay_events
-from infra.prefect_events import PrefectUnavailable, emit_to_prefect, event_id
+from infra.delivery.prefect_events import PrefectUnavailable, emit_to_prefect, event_id
 
 ZC = Actor("zorgcoordinator", "zc-1")
 

@@ -16,7 +16,7 @@ from domain.case import Actor, Command
 from domain.handlers import NewCase
 from flows._service import service
 from flows.report_stalled_pathways import report_stalled_pathways
-from infra.prefect_events import PrefectUnavailable, emit_digest_events
+from infra.delivery.prefect_events import PrefectUnavailable, emit_digest_events
 
 ZC = Actor("zorgcoordinator", "zc-1")
 PERSIST_TIMEOUT_S = 30.0

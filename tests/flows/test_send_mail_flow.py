@@ -10,8 +10,9 @@ import pytest
 
 from flows._service import service
 from flows.send_mail import send_mail
-from infra import accounts, mail_queue
-from infra.alerts import NewAlert, raise_alerts
+from infra.delivery import mail_queue
+from infra.delivery.alerts import NewAlert, raise_alerts
+from infra.identity import accounts
 from tests.smtp import smtp_server
 
 ADDRESS = "zc@school.example.nl"

@@ -13,10 +13,10 @@ from sqlalchemy import func, select
 
 from domain.access import Principal
 from domain.errors import NotAuthenticated, RoleNotAllowed
-from infra import accounts, audit, web_accounts
-from infra.accounts import AccountError
-from infra.tables import audit_log, users
-from infra.web_accounts import SignInRefused
+from infra.identity import accounts, audit, web_accounts
+from infra.identity.accounts import AccountError
+from infra.identity.web_accounts import SignInRefused
+from infra.store.tables import audit_log, users
 from service import Service
 from tests.databases import fresh_service
 

@@ -14,9 +14,9 @@ from sqlalchemy import Engine, select
 from typer.testing import CliRunner
 
 from domain.errors import NotAuthenticated
-from infra import accounts
-from infra.accounts import AccountError
-from infra.tables import users
+from infra.identity import accounts
+from infra.identity.accounts import AccountError
+from infra.store.tables import users
 from run.cli import app
 from tests.databases import fresh_engine, migrated_sqlite
 

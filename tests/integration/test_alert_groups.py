@@ -15,9 +15,9 @@ from sqlalchemy import func, select
 
 from domain.access import Principal
 from domain.errors import NotFound
-from infra import alerts as store
-from infra.alerts import NewAlert, raise_alerts
-from infra.tables import alerts, audit_log
+from infra.delivery import alerts as store
+from infra.delivery.alerts import NewAlert, raise_alerts
+from infra.store.tables import alerts, audit_log
 from service import Service
 from tests.databases import fresh_service
 

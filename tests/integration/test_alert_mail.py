@@ -12,11 +12,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from infra import accounts, mail_queue, mail_send
-from infra.accounts import AccountError
-from infra.alerts import NewAlert, raise_alerts
+from infra.delivery import mail_queue, mail_send
+from infra.delivery.alerts import NewAlert, raise_alerts
+from infra.identity import accounts
+from infra.identity.accounts import AccountError
 from infra.settings import Settings
-from infra.tables import mail_outbox
+from infra.store.tables import mail_outbox
 from service import Service
 from tests.databases import fresh_service
 from tests.smtp import Inbox, free_port, smtp_server

@@ -19,8 +19,8 @@ from domain.access import Principal
 from domain.case import Command
 from domain.errors import CaseNotFound
 from domain.handlers import NewCase
-from infra import accounts, audit
-from infra.tables import audit_log
+from infra.identity import accounts, audit
+from infra.store.tables import audit_log
 from run.cli import app
 from service import Service
 from tests.databases import fresh_service

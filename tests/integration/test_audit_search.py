@@ -14,8 +14,8 @@ from domain.access import Principal
 from domain.case import Command
 from domain.errors import RoleNotAllowed
 from domain.handlers import NewCase
-from infra import accounts, audit
-from infra.audit import AuditSearch
+from infra.identity import accounts, audit
+from infra.identity.audit import AuditSearch
 from service import Service
 from tests.databases import fresh_service
 

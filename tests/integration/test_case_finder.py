@@ -16,9 +16,9 @@ from domain.access import Principal, sees_identity, sees_name_in_case
 from domain.case import Actor, Command
 from domain.errors import InvalidCommand
 from domain.handlers import NewCase
-from infra.case_finder import Finder, Found, names_visible, parse_query
 from infra.settings import Settings
-from infra.tables import pupils
+from infra.store.tables import pupils
+from infra.views.case_finder import Finder, Found, names_visible, parse_query
 from service import Service
 from tests.databases import fresh_pg_database, migrated_sqlite
 

@@ -15,9 +15,10 @@ from domain.access import Principal, may_note
 from domain.case import Actor, Command
 from domain.handlers import NewCase
 from domain.roles import ADMIN, BTO, DESKUNDIGE, LEERPLICHT, SWV_COORDINATOR, ZORGCOORDINATOR
-from infra import accounts, audit, mail_queue
-from infra import case_notes as case_note_store
-from infra.tables import alerts, case_notes, mail_outbox
+from infra.delivery import mail_queue
+from infra.identity import accounts, audit
+from infra.store import case_notes as case_note_store
+from infra.store.tables import alerts, case_notes, mail_outbox
 from service import Service
 from tests.databases import fresh_service
 

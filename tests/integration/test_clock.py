@@ -18,7 +18,6 @@ from sqlalchemy import Connection, select
 
 from domain.case import Actor, Command
 from domain.handlers import NewCase
-from infra import audit
 from infra import clock as instance_clock
 from infra.clock import (
     CACHE_S,
@@ -31,8 +30,9 @@ from infra.clock import (
     check_mode,
     parse_step,
 )
+from infra.identity import audit
 from infra.settings import Settings
-from infra.tables import audit_log, simulated_clock
+from infra.store.tables import audit_log, simulated_clock
 from service import Service
 from tests.databases import fresh_pg_database, migrated_sqlite
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from domain.access import Principal
-from infra import web_accounts
+from infra.identity import web_accounts
 from infra.settings import Settings
 from run.demo import load_demo_region
 from run.demo_people import PEOPLE, WARNING, has_demo_people, make_demo_people, write_accounts_file

@@ -17,7 +17,7 @@ from domain.errors import UnknownProfile
 from domain.handlers import NewCase
 from domain.stalled import DigestNotFound
 from infra.settings import Settings
-from infra.tables import digests
+from infra.store.tables import digests
 from service import Service
 from tests.databases import fresh_pg_database, migrated_sqlite
 

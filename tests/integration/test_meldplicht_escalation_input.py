@@ -10,8 +10,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from infra import verzuim_meldingen
-from infra.alerts import NewAlert, raise_alerts
+from infra.delivery.alerts import NewAlert, raise_alerts
+from infra.verzuim import meldingen as verzuim_meldingen
 from service import Service
 from tests.databases import fresh_service
 

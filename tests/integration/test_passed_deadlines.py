@@ -1,4 +1,4 @@
-"""A passed deadline stays listed until it is handled (``infra.digests.passed_unhandled``), and the monitor's
+"""A passed deadline stays listed until it is handled (``infra.views.digests.passed_unhandled``), and the monitor's
 list, the monitor's count and the weekly digest agree on it: before the timer fires, after it fired (its
 'Termijn verstreken' alert in the inbox), after the alert is acknowledged; not once the case moved on or closed,
 not when the deadline never passed. SQLite always; PostgreSQL when ``LEERLINGROUTE_TEST_PG_URL`` names a server.
@@ -15,8 +15,8 @@ from domain.access import Principal
 from domain.case import Actor, Command
 from domain.errors import NotFound
 from domain.handlers import NewCase
-from infra import alerts as alert_store
-from infra.monitoring import StalledQuery
+from infra.delivery import alerts as alert_store
+from infra.views.monitoring import StalledQuery
 from service import Service
 from tests.databases import fresh_service
 

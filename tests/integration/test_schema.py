@@ -13,9 +13,9 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Engine, delete, insert, inspect, update
 from sqlalchemy.exc import DatabaseError
 
-from infra import event_chain, migrate
-from infra.db import make_engine
-from infra.tables import case_events, cases, metadata
+from infra.store import event_chain, migrate
+from infra.store.db import make_engine
+from infra.store.tables import case_events, cases, metadata
 from tests.databases import fresh_pg_database, migrated_sqlite
 
 NOW = datetime(2026, 9, 1, tzinfo=UTC)

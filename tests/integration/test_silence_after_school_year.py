@@ -22,7 +22,7 @@ from flows._service import service as flow_service
 from flows.clock_moved import run_due_work
 from infra.clock import Step
 from infra.settings import Settings
-from infra.tables import simulated_clock
+from infra.store.tables import simulated_clock
 from run.demo import load_demo_region, run_demo
 from run.demo_verzuim import seed_demo_verzuim
 from service import Service

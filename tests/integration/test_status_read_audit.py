@@ -23,7 +23,7 @@ from api.app import create_app
 from domain.case import Actor, Command
 from domain.errors import CaseNotFound, PupilNotFound
 from domain.handlers import NewCase
-from infra import accounts, audit
+from infra.identity import accounts, audit
 from service import Service
 from tests.databases import fresh_service, pg_base_url
 

@@ -13,10 +13,10 @@ from sqlalchemy import insert, select
 
 from domain.access import Principal
 from domain.durations import NL
-from infra import resources
-from infra.alerts import AlertNotFound
-from infra.tables import absences, alerts, audit_log, enrollments, thuiszitter_episodes, vrijstellingen
-from infra.verzuim_detection import DetectionConfig, candidates
+from infra.delivery.alerts import AlertNotFound
+from infra.reference import resources
+from infra.store.tables import absences, alerts, audit_log, enrollments, thuiszitter_episodes, vrijstellingen
+from infra.verzuim.detection import DetectionConfig, candidates
 from service import Service
 from service.verzuim import Verzuim
 from tests.databases import BACKENDS, fresh_service

@@ -18,12 +18,12 @@ from sqlalchemy import Engine, select
 from typer.testing import CliRunner
 
 from domain.access import Principal
-from infra import accounts, sign_in_limits, web_accounts
-from infra.accounts import AccountError
-from infra.db import make_engine
-from infra.sign_in_limits import Limits, SignInLimited
-from infra.tables import audit_log, web_credentials, web_sessions, web_sign_in_windows
-from infra.web_accounts import REFUSED, SignInRefused
+from infra.identity import accounts, sign_in_limits, web_accounts
+from infra.identity.accounts import AccountError
+from infra.identity.sign_in_limits import Limits, SignInLimited
+from infra.identity.web_accounts import REFUSED, SignInRefused
+from infra.store.db import make_engine
+from infra.store.tables import audit_log, web_credentials, web_sessions, web_sign_in_windows
 from run.cli import app
 from tests.databases import fresh_engine, migrated_sqlite
 
@@ -352,7 +352,7 @@ def test_the_cli_asks_twice_and_refuses_two_different_passwords(
     assert "Er is geen gebruiker met de naam 'niemand'" in unknown.output
 
 
-# --- rate limits (infra.sign_in_limits) -------------------------------------------------------------------
+# --- rate limits (infra.identity.sign_in_limits) -------------------------------------------------------------------
 
 
 def _second_worker(engine: Engine) -> Engine:

@@ -30,11 +30,12 @@ from domain.access import Principal
 from domain.case import Actor, Command
 from domain.handlers import NewCase
 from domain.ports import OutboxItem
-from infra import accounts, webhooks
+from infra.delivery import webhooks
+from infra.delivery.webhook_targets import AllowList
+from infra.delivery.webhooks import Subscription, WebhookNotFound, Webhooks
+from infra.identity import accounts
 from infra.settings import Settings
-from infra.tables import cases, outbox
-from infra.webhook_targets import AllowList
-from infra.webhooks import Subscription, WebhookNotFound, Webhooks
+from infra.store.tables import cases, outbox
 from service import Service
 from tests.databases import fresh_pg_database, fresh_service, migrated_sqlite
 
@@ -376,7 +377,7 @@ def test_every_delivery_is_signed_with_the_subscribers_secret_and_carries_no_per
 
 def test_the_event_id_is_the_prefect_event_id(service: Service, receivers: Callable[[], Receiver]) -> None:
     """A receiver that also reads Prefect's events can match them: same uuid5 of case and sequence."""
-    from infra.prefect_events import event_id  # noqa: PLC0415 - importing prefect is slow
+    from infra.delivery.prefect_events import event_id  # noqa: PLC0415 - importing prefect is slow
 
     receiver = receivers()
     subscription, _ = subscribe(service, receiver.url)

@@ -7,10 +7,10 @@ from __future__ import annotations
 import pytest
 
 from domain.access import Principal
-from infra import accounts, audit
-from infra import alerts as alert_store
-from infra.alerts import AlertNotFound, NewAlert
-from infra.tables import alerts, audit_log
+from infra.delivery import alerts as alert_store
+from infra.delivery.alerts import AlertNotFound, NewAlert
+from infra.identity import accounts, audit
+from infra.store.tables import alerts, audit_log
 from service import Service
 from tests.security.test_audit_atomic import NOW, _commit_breaks_after_its_audit_row, _contents, _last_row, _principal
 

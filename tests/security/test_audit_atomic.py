@@ -28,10 +28,12 @@ from domain.case import Command
 from domain.errors import CaseNotFound
 from domain.handlers import NewCase
 from domain.verzuim import Holiday
-from infra import accounts, audit, event_chain
-from infra import alerts as alert_store
-from infra.alerts import AlertNotFound, NewAlert
-from infra.tables import (
+from infra.delivery import alerts as alert_store
+from infra.delivery.alerts import AlertNotFound, NewAlert
+from infra.delivery.webhooks import WebhookNotFound
+from infra.identity import accounts, audit
+from infra.store import event_chain
+from infra.store.tables import (
     advice_requests,
     alerts,
     audit_log,
@@ -41,8 +43,7 @@ from infra.tables import (
     school_holidays,
     webhook_subscriptions,
 )
-from infra.verzuim_inputs import EnrollmentRecord
-from infra.webhooks import WebhookNotFound
+from infra.verzuim.inputs import EnrollmentRecord
 from service import Service
 from service.verzuim import SCHOOL, Verzuim
 

@@ -24,11 +24,11 @@ import httpx
 import pytest
 from sqlalchemy import Engine, func, select
 
-from infra import accounts, web_accounts
-from infra.db import make_engine
+from infra.identity import accounts, web_accounts
+from infra.identity.web_accounts import REFUSED
 from infra.settings import Settings
-from infra.tables import audit_log, web_credentials, web_sessions
-from infra.web_accounts import REFUSED
+from infra.store.db import make_engine
+from infra.store.tables import audit_log, web_credentials, web_sessions
 from tests.api.conftest import (
     DEFAULT_NOW,
     ZORGCOORDINATOR,

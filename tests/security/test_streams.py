@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from infra import accounts
+from infra.identity import accounts
 from infra.settings import Settings
 from service import Service
 from tests.api.conftest import DEFAULT_NOW, RunningApi, bearer, serving_settings

@@ -27,10 +27,11 @@ from typer.testing import CliRunner
 from domain.access import Principal
 from domain.case import Command
 from domain.handlers import NewCase
-from infra import accounts, audit, checkpoints, event_chain, migrate
-from infra.db import make_engine
+from infra.identity import accounts, audit, checkpoints
 from infra.settings import Settings
-from infra.tables import audit_log, case_events, cases
+from infra.store import event_chain, migrate
+from infra.store.db import make_engine
+from infra.store.tables import audit_log, case_events, cases
 from run import cli
 from run.cli import app
 from service import Service

@@ -34,11 +34,13 @@ from sqlalchemy import insert, update
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from domain.access import Principal
-from infra import accounts, migrate, webhook_targets
+from infra.delivery import webhook_targets
+from infra.delivery.webhook_targets import AllowList
+from infra.delivery.webhooks import Webhooks
+from infra.identity import accounts
 from infra.settings import Settings
-from infra.tables import webhook_subscriptions
-from infra.webhook_targets import AllowList
-from infra.webhooks import Webhooks
+from infra.store import migrate
+from infra.store.tables import webhook_subscriptions
 from service import Service
 from tests.api.conftest import DEFAULT_NOW, ControllableClock, RunningApi, bearer
 

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from infra import mail_send
-from infra.alerts import KIND_LABELS, Alert
+from infra.delivery import mail_send
+from infra.delivery.alerts import KIND_LABELS, Alert
 from web.inbox import kind_label
 
 

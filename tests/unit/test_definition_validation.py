@@ -14,7 +14,7 @@ from domain.loading import load_definition
 from domain.registry import PathwayRegistry
 from domain.roles import ROLES
 from domain.rules import EFFECTS, GUARDS
-from infra.alerts import deadline_events
+from infra.delivery.alerts import deadline_events
 
 
 def minimal() -> dict[str, Any]:

@@ -17,7 +17,7 @@ from domain.fields import FieldSpec, clean_payload
 from domain.handlers import NewCase, open_case, transfer_pupil
 from domain.registry import PathwayRegistry
 from domain.window import EARLIEST, LATEST, check_in_window, in_window, outside_window
-from infra.memory import MemoryStore, MemoryUnitOfWork
+from infra.store.memory import MemoryStore, MemoryUnitOfWork
 from tests.unit.test_tlv_pathway import BESLOTEN, BEZWAAR, CONTEXT, granted, send
 from web.monitor import period_of
 

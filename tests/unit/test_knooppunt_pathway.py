@@ -15,7 +15,7 @@ from domain.errors import GuardFailed, InvalidCommand, RoleNotAllowed, Transitio
 from domain.handlers import TIMER_ACTOR, NewCase, fire_due_timers, handle_command, open_case
 from domain.registry import PathwayRegistry
 from domain.terms import Deadline
-from infra.memory import MemoryStore, MemoryUnitOfWork
+from infra.store.memory import MemoryStore, MemoryUnitOfWork
 
 ZC = Actor("zorgcoordinator", "zc-1")
 SWV = Actor("swv_coordinator", "swv-1")

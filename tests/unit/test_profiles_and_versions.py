@@ -15,8 +15,8 @@ from domain.durations import Duration
 from domain.handlers import NewCase, migrate_cases, open_case
 from domain.registry import PathwayRegistry
 from domain.verzuim import VerzuimSettings
-from infra.memory import MemoryStore, MemoryUnitOfWork
-from infra.profiles import ProfileError, load_profile, load_profiles
+from infra.reference.profiles import ProfileError, load_profile, load_profiles
+from infra.store.memory import MemoryStore, MemoryUnitOfWork
 from run import docs
 
 NOW = datetime(2026, 9, 1, 9, tzinfo=UTC)

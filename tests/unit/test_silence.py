@@ -31,7 +31,7 @@ from domain.silence import (
     with_standard_norms,
 )
 from domain.stalled import STAGE_NORMS, stage_norms
-from infra.profiles import load_profile, load_profiles, registry_of
+from infra.reference.profiles import load_profile, load_profiles, registry_of
 from infra.settings import Settings
 
 REGISTRY = PathwayRegistry.builtin()

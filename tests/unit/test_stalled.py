@@ -25,7 +25,7 @@ from domain.stalled import (
     iso_week,
     stage_norms,
 )
-from infra.profiles import ProfileError, load_profile, load_profiles
+from infra.reference.profiles import ProfileError, load_profile, load_profiles
 
 NL = ZoneInfo("Europe/Amsterdam")
 DEFINITIONS = PathwayRegistry.builtin().definitions

@@ -8,7 +8,7 @@ from domain.case import Actor, Command
 from domain.durations import NL
 from domain.handlers import NewCase, fire_due_timers, open_case
 from domain.registry import PathwayRegistry
-from infra.memory import MemoryStore, MemoryUnitOfWork
+from infra.store.memory import MemoryStore, MemoryUnitOfWork
 
 REGISTRY = PathwayRegistry.builtin()
 

@@ -17,7 +17,7 @@ from domain.definition import PathwayDefinition
 from domain.durations import NL, Duration
 from domain.errors import GuardFailed, InvalidCommand, RoleNotAllowed
 from domain.registry import PathwayRegistry
-from infra.profiles import load_profiles
+from infra.reference.profiles import load_profiles
 
 ZC = Actor("zorgcoordinator", "zc-1")
 BTO = Actor("bto", "bto-1")

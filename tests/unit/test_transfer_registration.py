@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from domain.case import Actor, Command
 from domain.handlers import NewCase, open_case, transfer_pupil
 from domain.registry import PathwayRegistry
-from infra.memory import MemoryStore, MemoryUnitOfWork
+from infra.store.memory import MemoryStore, MemoryUnitOfWork
 
 NOW = datetime(2026, 9, 3, 9, 0, tzinfo=UTC)
 ZC = Actor("zorgcoordinator", "zc-1")

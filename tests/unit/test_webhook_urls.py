@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from infra import webhook_targets
-from infra.webhook_targets import AllowList, WebhookUrlRefused, check_url, is_public
+from infra.delivery import webhook_targets
+from infra.delivery.webhook_targets import AllowList, WebhookUrlRefused, check_url, is_public
 
 NOTHING_ALLOWED = AllowList()
 PUBLIC_IP = "93.184.215.14"

@@ -1,0 +1,204 @@
+"""The stalled-pathways digests in SQL: what a digest reads, and the one row per profile and week.
+
+Reading is kept to what can be stalled: per (pathway, stage) that has a norm, the profile's cases
+that entered it before ``as_of`` minus that norm (the ``ix_cases_pathway_stage`` index), and the
+profile's deadlines that passed and are not handled yet (:func:`passed_unhandled`, one definition for
+the monitor, the weekly digest and the report flow). The domain then decides in whole days
+(:func:`domain.stalled.build_digest`).
+
+Writing is an upsert on the unique (profile, week) index: re-running a week replaces its digest,
+also when two runs race.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, Select, and_, exists, false, func, or_, select
+
+from domain.registry import PathwayRegistry
+from domain.stalled import CaseSummary, Digest, Norms, PendingTimer
+from infra.store.db import dialect_insert
+from infra.store.tables import PENDING_DUE, case_events, cases, digests, timers
+
+_PENDING = "pending"
+_FIRED = "fired"
+
+
+@dataclass(frozen=True)
+class StoredDigest:
+    """A digest as stored: its row and its content (:meth:`domain.stalled.Digest.to_data`)."""
+
+    id: str
+    profile: str
+    week: str
+    created_at: datetime
+    as_of: datetime
+    content: dict[str, Any]
+
+
+def stalled_candidates(conn: Connection, where: ColumnElement[bool], norms: Norms, as_of: datetime,
+                       ) -> list[CaseSummary]:
+    """The cases matching ``where`` that have been in a stage with a norm for longer than that norm."""
+    longer_than_norm = [and_(cases.c.pathway == pathway, cases.c.stage == stage,
+                             cases.c.stage_entered_at < norm.before(as_of))
+                        for pathway, stages in norms.items() for stage, norm in stages.items()]
+    if not longer_than_norm:
+        return []
+    rows = conn.execute(
+        select(cases.c.id, cases.c.pathway, cases.c.definition_version, cases.c.stage, cases.c.stage_entered_at,
+               cases.c.school_brin, cases.c.profile)
+        .where(where, or_(*longer_than_norm)).order_by(cases.c.id),
+    )
+    return [CaseSummary(r.id, r.pathway, r.definition_version, r.stage, r.stage_entered_at, r.school_brin, r.profile)
+            for r in rows]
+
+
+def overdue_timers(conn: Connection, where: ColumnElement[bool], registry: PathwayRegistry, as_of: datetime,
+                   limit: int | None = None, offset: int = 0) -> list[PendingTimer]:
+    """The deadlines of the cases matching ``where`` that passed at or before ``as_of`` and are not handled
+    (:func:`passed_unhandled`), one per case and timer (a repeating timer's first passed due date), longest
+    overdue first (a page of them, given a ``limit``).
+    """
+    first_due = func.min(timers.c.due_at).label("due_at")
+    query = (_per_case_and_timer(where, registry, as_of, first_due)
+             .order_by(first_due, timers.c.case_id, timers.c.name).limit(limit).offset(offset))
+    return [PendingTimer(r.case_id, r.pathway, r.definition_version, r.school_brin, r.profile, r.name, r.due_at)
+            for r in conn.execute(query)]
+
+
+def count_overdue(conn: Connection, where: ColumnElement[bool], registry: PathwayRegistry, as_of: datetime) -> int:
+    """How many deadlines of the cases matching ``where`` passed at or before ``as_of`` and are not handled
+    (:func:`passed_unhandled`), counted per case and timer as :func:`overdue_timers` lists them.
+    """
+    grouped = _per_case_and_timer(where, registry, as_of, func.min(timers.c.due_at).label("due_at")).subquery()
+    return int(conn.execute(select(func.count()).select_from(grouped)).scalar_one())
+
+
+def _per_case_and_timer(where: ColumnElement[bool], registry: PathwayRegistry, as_of: datetime,
+                        first_due: Any) -> Select[Any]:
+    return (select(timers.c.case_id, cases.c.pathway, cases.c.definition_version, cases.c.school_brin,
+                   cases.c.profile, timers.c.name, first_due)
+            .join(cases, cases.c.id == timers.c.case_id).where(passed_unhandled(registry, as_of), where)
+            .group_by(timers.c.case_id, timers.c.name, cases.c.pathway, cases.c.definition_version,
+                      cases.c.school_brin, cases.c.profile))
+
+
+def still_open(conn: Connection, registry: PathwayRegistry, case_id: str, event_type: str, as_of: datetime,
+               ) -> bool:
+    """Whether the passed deadline whose 'deadline passed' event (``event_type``) a case got is still not handled
+    (:func:`passed_unhandled`): what an escalation alert's page tells the person who reads it.
+    """
+    commands = {t.command for d in registry.definitions.values() for t in d.transitions if t.event == event_type}
+    if not commands:
+        return False
+    query = (select(func.count()).select_from(timers.join(cases, cases.c.id == timers.c.case_id))
+             .where(timers.c.case_id == case_id, timers.c.fires.in_(sorted(commands)),
+                    passed_unhandled(registry, as_of)))
+    return int(conn.execute(query).scalar_one()) > 0
+
+
+def passed_unhandled(registry: PathwayRegistry, as_of: datetime) -> ColumnElement[bool]:
+    """The one definition of a passed deadline that is not handled yet, over ``timers`` joined with ``cases``:
+    what the monitor lists and counts under 'Verlopen termijnen' and what the weekly digest (the
+    report-stalled-pathways flow) reports, so that nothing goes silent between the inbox and the monitor.
+
+    A deadline has passed when its timer is due at or before ``as_of``. It is not handled while
+    - its timer is still pending (the sweep has not fired it yet), or
+    - its timer fired a command that marks a missed deadline (``Transition.marks_missed_deadline``: the event
+      that raises the 'Termijn verstreken' alerts) that keeps the stage, and the case is still in a stage that
+      command may fire from: the term still applies there. An OPP whose six weeks passed in 'concept' stays late
+      when it goes on to 'wacht op instemming' (the law asks for the OPP in werking); it is handled when it is in
+      werking, or closed. A knooppunt late when 'aangevraagd' stays late when 'gepland', until it is held.
+      Going back to such a stage (the parents refuse consent: back to 'concept') lists it again; or
+    - its timer fired a missed-deadline command that moved the case (a TLV that lapsed) and no event after that
+      command's (latest) event, in the case's own order (``seq``, not the clock: a step may be back-dated, a sweep
+      may run ahead), moved the case from one stage to another: it is handled when the case moves on from where
+      that command put it.
+
+    Acknowledging the alert does not: the alert says someone has seen it, the case still waits. A timer that
+    was cancelled (the step was taken in time) or refused, or that fired a step that is no missed deadline
+    (a term that simply runs out, such as a bezwaartermijn), never counts.
+    """
+    keeping, moving = _missed_deadline_commands(registry)
+    still_applies = or_(false(), *(and_(cases.c.pathway == pathway, timers.c.fires == command,
+                                        cases.c.stage.in_(sorted(stages)))
+                                   for (pathway, command), stages in sorted(keeping.items())))
+    marks_moving = or_(false(), *(and_(cases.c.pathway == pathway, timers.c.fires.in_(sorted(commands)))
+                                  for pathway, commands in sorted(moving.items())))
+    firing = case_events.alias("firing")
+    fired_at = (select(func.max(firing.c.seq)).where(firing.c.case_id == timers.c.case_id,
+                                                     firing.c.command == timers.c.fires)
+                .correlate(timers).scalar_subquery())  # the outer query's timer, never a join of its own
+    moved_on = exists().where(case_events.c.case_id == timers.c.case_id, case_events.c.seq > fired_at,
+                              case_events.c.stage_from != case_events.c.stage_to).correlate(timers)
+    pending = and_(timers.c.state == _PENDING, timers.c.due_at <= as_of, as_of > PENDING_DUE)
+    fired = and_(timers.c.state == _FIRED, timers.c.due_at <= as_of, or_(still_applies, and_(marks_moving, ~moved_on)))
+    return or_(pending, fired)
+
+
+def _missed_deadline_commands(registry: PathwayRegistry) -> tuple[dict[tuple[str, str], set[str]], dict[str, set[str]]]:
+    """The commands that mark a missed deadline, of every version: those that keep the stage with the stages they
+    fire from ((pathway, command) -> stages), and those that move the case (pathway -> commands).
+    """
+    keeping: dict[tuple[str, str], set[str]] = {}
+    moving: dict[str, set[str]] = {}
+    for definition in registry.definitions.values():
+        for t in definition.transitions:
+            if not t.marks_missed_deadline:
+                continue
+            if t.target is None:
+                keeping.setdefault((definition.pathway, t.command), set()).update(t.sources)
+            else:
+                moving.setdefault(definition.pathway, set()).add(t.command)
+    return keeping, moving
+
+
+def entered_before(conn: Connection, where: ColumnElement[bool], cutoff: datetime, limit: int) -> list[CaseSummary]:
+    """The ``limit`` cases matching ``where`` that entered their stage longest before ``cutoff``."""
+    rows = conn.execute(
+        select(cases.c.id, cases.c.pathway, cases.c.definition_version, cases.c.stage, cases.c.stage_entered_at,
+               cases.c.school_brin, cases.c.profile)
+        .where(where, cases.c.stage_entered_at <= cutoff)
+        .order_by(cases.c.stage_entered_at, cases.c.id).limit(limit))
+    return [CaseSummary(*r) for r in rows]
+
+
+def count_entered_before(conn: Connection, where: ColumnElement[bool], cutoff: datetime) -> int:
+    """How many cases matching ``where`` entered their stage at or before ``cutoff``."""
+    query = select(func.count()).select_from(cases).where(where, cases.c.stage_entered_at <= cutoff)
+    return int(conn.execute(query).scalar_one())
+
+
+def store_digest(conn: Connection, digest: Digest, now: datetime) -> str:
+    """Store ``digest`` as its profile's digest of its week, replacing an earlier one; its new id."""
+    digest_id = str(uuid.uuid4())
+    statement = dialect_insert(conn, digests).values(
+        id=digest_id, profile=digest.profile, week=digest.week, created_at=now, as_of=digest.as_of,
+        content=digest.to_data())
+    conn.execute(statement.on_conflict_do_update(
+        index_elements=[digests.c.profile, digests.c.week],
+        set_={name: statement.excluded[name] for name in ("id", "created_at", "as_of", "content")}))
+    return digest_id
+
+
+def list_digests(conn: Connection, profile: str | None, limit: int, offset: int,
+                 covered: list[str] | None = None) -> list[StoredDigest]:
+    """Stored digests, the latest week first (optionally of one profile only; of ``covered`` profiles
+    only, unless None).
+    """
+    query = select(digests).order_by(digests.c.week.desc(), digests.c.profile).limit(limit).offset(offset)
+    if covered is not None:
+        query = query.where(digests.c.profile.in_(covered))
+    if profile is not None:
+        query = query.where(digests.c.profile == profile)
+    return [StoredDigest(r.id, r.profile, r.week, r.created_at, r.as_of, r.content) for r in conn.execute(query)]
+
+
+def latest_digest(conn: Connection, profile: str, covered: list[str] | None = None) -> StoredDigest | None:
+    """The profile's digest of its latest week, if any was written (and the profile is ``covered``)."""
+    found = list_digests(conn, profile, limit=1, offset=0, covered=covered)
+    return found[0] if found else None
