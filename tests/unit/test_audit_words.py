@@ -18,7 +18,7 @@ RECORDED = re.compile(r'(?:action="|_audited\w*\(\s*principal,\s*")([a-z_]+\.[a-
 
 def _recorded_actions() -> set[str]:
     found: set[str] = set()
-    for path in [*(ROOT / "infra").glob("*.py"), *(ROOT / "service").glob("*.py")]:
+    for path in [*(ROOT / "infra").rglob("*.py"), *(ROOT / "service").rglob("*.py")]:
         found |= set(RECORDED.findall(path.read_text(encoding="utf-8")))
     return found
 
