@@ -147,7 +147,7 @@ def check_pupil_of_school(principal: Principal, reach: CaseReach) -> None:
     A trajectory widens who reads its pupil: the zorgcoördinator of the case's school, the coordinators
     of its profile. So a case is the business of the pupil's own school, and opening one must not reach
     into another school's pupil (the same reasoning as the import's, see
-    :func:`infra.resources.import_csv_in`):
+    :func:`infra.reference.resources.import_csv_in`):
 
     - A registered pupil's case is opened for the school they are registered at, by anyone whose role
       covers that school. This holds for everyone alike, also for an SWV coordinator and for two schools
@@ -182,7 +182,7 @@ def check_pupil_of_school(principal: Principal, reach: CaseReach) -> None:
 
 
 def _sees_registration(principal: Principal, pupil: PupilOfRecord, residence_cbs: str | None) -> bool:
-    """Whether the principal reads the pupil's registration (as :func:`infra.scope.pupil_scope` decides)."""
+    """Whether the principal reads the pupil's registration (as :func:`infra.store.scope.pupil_scope` decides)."""
     if principal.role in SCHOOL_ROLES:
         return pupil.school_brin in principal.scopes
     if principal.role in SWV_ROLES:

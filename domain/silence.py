@@ -18,7 +18,7 @@ lapse"):
 - every active case sits in a stage with a running timer or a norm in its profile.
 
 Each violation names the case or episode, the pupil (pseudonymous id), the school, the profile, a Dutch
-description and the command(s) that fix it. The rules here are pure; ``infra.silence`` finds the rows.
+description and the command(s) that fix it. The rules here are pure; ``infra.views.silence`` finds the rows.
 
 A profile that sets no norm for a stage gets the standard norm (``STANDARD_NORMS``), as a profile that sets
 no verzuim threshold keeps the legal one: a region sets what it agreed and is never silently unwatched.

@@ -1,6 +1,6 @@
 """The weekly digest of stalled pathways: cases that stay in a stage longer than their SWV's norm,
 and deadlines that passed and are not handled yet (the case has not moved on since; which ones is decided in
-``infra.digests.passed_unhandled``).
+``infra.views.digests.passed_unhandled``).
 
 DOMAIN.md §3 asks the engine to "make the waiting visible and escalate" (knooppunten that are not
 held on time, OPPs not in force within 6 weeks, TLV dossiers that wait); §5 lists knooppunt
