@@ -18,7 +18,8 @@ from domain.roles import ADMIN
 from infra.delivery import mail_queue
 from infra.identity import accounts, web_accounts
 from infra.identity.accounts import ACCOUNT_ROLES, AccountError, User
-from infra.identity.web_accounts import CredentialState, Enrolment, NewAccount, WebSession
+from infra.identity.web_accounts import CredentialState, Enrolment, NewAccount
+from infra.identity.web_sessions import WebSession
 from web.admin_audit import EXPORT_MAX_ROWS, KINDS, AuditForm, audit_form, audit_rows
 from web.common import (
     FormDep,

@@ -13,7 +13,7 @@ from starlette.datastructures import FormData
 from domain.errors import RoleNotAllowed
 from domain.roles import ADMIN
 from infra.identity.accounts import AccountError
-from infra.identity.web_accounts import WebSession
+from infra.identity.web_sessions import WebSession
 from web.admin import AccountNote, render_admin
 from web.admin_audit import AuditForm
 from web.common import FormDep, csrf_ok, forbidden, form_refused, form_text, service, signed_in, to_sign_in, wall_now

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from domain.access import Principal
-from infra.identity import sign_in_limits, web_accounts
+from infra.identity import sign_in_limits, web_accounts, web_sessions
 from infra.identity.sign_in_limits import Limits, SignInLimited
 from infra.identity.web_accounts import SignInRefused
 from web.common import (
@@ -80,8 +80,8 @@ async def sign_in(request: Request, form: FormDep) -> Response:
         return _sign_in_page(request, target, name, error=str(refused), status=400)
     engine, at = service(request).engine, wall_now(request)
     if previous := request.cookies.get(SESSION_COOKIE):
-        await _db(request, web_accounts.end_session, engine, previous, at)
-    session_id = await _db(request, web_accounts.start_session, engine, principal, at)
+        await _db(request, web_sessions.end_session, engine, previous, at)
+    session_id = await _db(request, web_sessions.start_session, engine, principal, at)
     response = RedirectResponse(target, status_code=303, headers={"Cache-Control": "no-store"})
     set_cookie(response, request, SESSION_COOKIE, session_id)
     response.delete_cookie(SIGN_IN_COOKIE, path=SIGN_IN_PATH)
@@ -133,7 +133,7 @@ def sign_out(request: Request, form: FormDep) -> Response:
         return to_sign_in(request)
     if not csrf_ok(session, form):
         return form_refused(request, session)
-    web_accounts.end_session(service(request).engine, request.cookies[SESSION_COOKIE], wall_now(request),
+    web_sessions.end_session(service(request).engine, request.cookies[SESSION_COOKIE], wall_now(request),
                              session.principal)
     response = RedirectResponse(f"{SIGN_IN_PATH}?uitgelogd=1", status_code=303, headers={"Cache-Control": "no-store"})
     response.delete_cookie(SESSION_COOKIE, path="/")

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from domain.access import may_note
 from domain.errors import DomainError, InvalidCommand, NotFound, RoleNotAllowed
-from infra.identity.web_accounts import WebSession
+from infra.identity.web_sessions import WebSession
 from web.cases import case_context
 from web.common import FormDep, csrf_ok, form_refused, form_text, not_found, now, page, service, signed_in, to_sign_in
 from web.texts import role_label

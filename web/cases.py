@@ -30,7 +30,7 @@ from domain.errors import (
 from domain.fields import FieldSpec
 from domain.terms import KINDS
 from domain.views import CaseStatus, HistoryEntry, TimerView
-from infra.identity.web_accounts import WebSession
+from infra.identity.web_sessions import WebSession
 from infra.views.case_finder import Finder
 from service import Service
 from web import forms

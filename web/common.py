@@ -22,9 +22,10 @@ from starlette.datastructures import FormData
 
 from domain.roles import ADMIN, BTO, SWV_COORDINATOR, ZORGCOORDINATOR
 from domain.terms import last_day_of
-from infra.clock import SIMULATED, describe_nl
-from infra.identity import web_accounts
-from infra.identity.web_accounts import WebSession
+from infra.clock import SIMULATED
+from infra.clock_words import describe_nl
+from infra.identity import web_sessions
+from infra.identity.web_sessions import WebSession
 from service import Service
 from web import names, texts
 
@@ -73,7 +74,7 @@ def signed_in(request: Request) -> WebSession | None:
     session_id = request.cookies.get(SESSION_COOKIE)
     if not session_id:
         return None
-    return web_accounts.find_session(service(request).engine, session_id, wall_now(request))
+    return web_sessions.find_session(service(request).engine, session_id, wall_now(request))
 
 
 async def _form(request: Request) -> FormData:

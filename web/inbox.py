@@ -28,7 +28,7 @@ from domain.errors import DomainError, InvalidCommand, NotFound
 from domain.verzuim.melding import MELDING_KINDS, STATUS_LABELS
 from infra.delivery.alerts import Alert
 from infra.delivery.alerts import kind_label as label_of_kind
-from infra.identity.web_accounts import WebSession
+from infra.identity.web_sessions import WebSession
 from infra.reference import reference_names
 from infra.reference.reference_names import ReferenceNames, with_code
 from infra.verzuim.weeks import AbsenceWeek

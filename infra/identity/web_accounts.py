@@ -20,10 +20,8 @@
 - Every attempt that got this far and every sign-out is in the audit log (``web.sign_in`` with outcome
   ok, wrong, replayed, locked_now, locked or unknown, in the transaction that records the attempt;
   ``web.sign_out``): the account's id, never the name that was typed.
-- A session id is random (``secrets.token_urlsafe(32)``) and lives only in the browser's cookie; the
-  database keeps its SHA-256, the CSRF token its forms carry, and when it ends (8 hours after sign-in,
-  or at sign-out). A revoked account's sessions stop working at once, an expired account's when it expires;
-  an expired account cannot sign in (as for its API token).
+- A signed-in person gets a session (``infra.identity.web_sessions``); setting a password or replacing
+  the TOTP secret ends the account's sessions. An expired account cannot sign in (as for its API token).
 
 A signed-in person is the same :class:`domain.access.Principal` (user id, role, scopes) as their API
 token would give, so the pages go through the same scope checks and audit log as the API.
@@ -31,7 +29,6 @@ token would give, so the pages go through the same scope checks and audit log as
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -47,15 +44,15 @@ from domain.access import Principal
 from infra.identity import audit
 from infra.identity.accounts import AccountError, User
 from infra.identity.totp import TOTP_STEP_S, matching_step, new_totp_secret, otpauth_uri, totp
-from infra.store.tables import users, web_credentials, web_sessions
+from infra.store.sign_in_tables import web_credentials, web_sessions
+from infra.store.tables import users
 
 __all__ = [
-    "LOCK", "MAX_ATTEMPTS", "MAX_PASSWORD", "MIN_PASSWORD", "REFUSED", "SESSION", "SIGN_IN_PURPOSE", "TOTP_STEP_S",
+    "LOCK", "MAX_ATTEMPTS", "MAX_PASSWORD", "MIN_PASSWORD", "REFUSED", "SIGN_IN_PURPOSE", "TOTP_STEP_S",
     "UNKNOWN_ACCOUNT", "Attempt", "CredentialState", "Enrolment", "NewAccount", "NewCredentials", "SignInRefused",
-    "Verdict", "WebSession", "begin_attempt", "check_attempt", "check_password_rules", "credential_states",
-    "end_session", "find_session", "finish_attempt", "new_credentials", "new_password", "otpauth_uri",
-    "password_matches", "reset_second_factor_in", "session_hash", "set_password", "sign_in", "start_session",
-    "store_credentials", "totp",
+    "Verdict", "begin_attempt", "check_attempt", "check_password_rules", "credential_states", "finish_attempt",
+    "new_credentials", "new_password", "otpauth_uri", "password_matches", "reset_second_factor_in", "set_password",
+    "sign_in", "store_credentials", "totp",
 ]
 """With the TOTP of :mod:`infra.identity.totp` that an enrolment hands out (``totp``, ``otpauth_uri``,
 ``TOTP_STEP_S``)."""
@@ -67,7 +64,6 @@ MAX_ATTEMPTS = 5
 UNKNOWN_ACCOUNT = "onbekend"
 SIGN_IN_PURPOSE = "Inloggen op de webpagina's"
 LOCK = timedelta(minutes=15)
-SESSION = timedelta(hours=8)
 REFUSED = ("Inloggen is niet gelukt: de gebruikersnaam, het wachtwoord of de code klopt niet. "
            f"Na {MAX_ATTEMPTS} mislukte pogingen is een account {LOCK.seconds // 60} minuten geblokkeerd.")
 """The one message for every refused sign-in: unknown name, wrong password, wrong code, locked."""
@@ -88,16 +84,6 @@ class Enrolment:
     name: str
     secret: str
     uri: str
-
-
-@dataclass(frozen=True)
-class WebSession:
-    """A signed-in browser: who it is (as the API would see them), their username and the CSRF token."""
-
-    principal: Principal
-    name: str
-    csrf_token: str
-    expires_at: datetime
 
 
 @dataclass(frozen=True)
@@ -395,48 +381,3 @@ def _succeed(conn: Connection, row: Any, verdict: Verdict) -> bool:
         web_credentials.c.user_id == row.id, web_credentials.c.totp_last_step < verdict.step,
         web_credentials.c.password_hash == row.password_hash).values(**values))
     return done.rowcount == 1
-
-
-# --- sessions ----------------------------------------------------------------------------------------------
-
-
-def session_hash(session_id: str) -> str:
-    """The stored form of a session id: its SHA-256 in hex."""
-    return hashlib.sha256(session_id.encode()).hexdigest()
-
-
-def start_session(engine: Engine, principal: Principal, now: datetime) -> str:
-    """A new session for the signed-in principal; returns its id (for the cookie, never stored)."""
-    session_id = secrets.token_urlsafe(32)
-    with engine.begin() as conn:
-        conn.execute(insert(web_sessions), {"id_hash": session_hash(session_id), "user_id": principal.user_id,
-                                            "csrf_token": secrets.token_urlsafe(32), "created_at": now,
-                                            "expires_at": now + SESSION, "revoked_at": None})
-    return session_id
-
-
-def find_session(engine: Engine, session_id: str, now: datetime) -> WebSession | None:
-    """The live session with this id (not expired, not ended, its account neither revoked nor expired), or None.
-
-    A session of an account that expires ends then, also within its eight hours.
-    """
-    query = (select(users.c.id, users.c.name, users.c.role, users.c.scopes, web_sessions.c.csrf_token,
-                    web_sessions.c.expires_at)
-             .join(users, users.c.id == web_sessions.c.user_id)
-             .where(web_sessions.c.id_hash == session_hash(session_id), web_sessions.c.revoked_at.is_(None),
-                    users.c.revoked_at.is_(None), users.c.expires_at > now))
-    with engine.connect() as conn:
-        row = conn.execute(query).first()
-    if row is None or row.expires_at <= now:
-        return None
-    return WebSession(Principal(row.id, row.role, tuple(row.scopes)), row.name, row.csrf_token, row.expires_at)
-
-
-def end_session(engine: Engine, session_id: str, now: datetime, principal: Principal | None = None) -> None:
-    """Sign out: the session stops working from ``now`` on (audited when the principal is given)."""
-    with engine.begin() as conn:
-        conn.execute(update(web_sessions).where(web_sessions.c.id_hash == session_hash(session_id),
-                                                web_sessions.c.revoked_at.is_(None)).values(revoked_at=now))
-    if principal is not None:
-        audit.append(engine, at=now, user_id=principal.user_id, role=principal.role, action="web.sign_out",
-                     resource=f"user:{principal.user_id}", purpose="Uitloggen", outcome="ok")

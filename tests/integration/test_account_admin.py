@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from domain.access import Principal
 from domain.errors import NotAuthenticated, RoleNotAllowed
-from infra.identity import accounts, audit, web_accounts
+from infra.identity import accounts, audit, web_accounts, web_sessions
 from infra.identity.accounts import AccountError
 from infra.identity.web_accounts import SignInRefused
 from infra.store.tables import audit_log, users
@@ -95,7 +95,7 @@ def test_a_revoked_account_can_no_longer_sign_in_nor_use_its_token_or_session(se
     admin = _principal(service, "admin", [])
     made = service.create_account(admin, "deskundige", [], "deskundige-weg", NOW)
     principal = accounts.authenticate(service.engine, made.token, NOW)
-    session_id = web_accounts.start_session(service.engine, principal, NOW)
+    session_id = web_sessions.start_session(service.engine, principal, NOW)
 
     revoked = service.revoke_account(admin, made.user.id, NOW + timedelta(minutes=1))
 
@@ -103,7 +103,7 @@ def test_a_revoked_account_can_no_longer_sign_in_nor_use_its_token_or_session(se
     later = NOW + timedelta(minutes=2)
     with pytest.raises(NotAuthenticated):
         accounts.authenticate(service.engine, made.token, later)
-    assert web_accounts.find_session(service.engine, session_id, later) is None
+    assert web_sessions.find_session(service.engine, session_id, later) is None
     with pytest.raises(SignInRefused):
         web_accounts.sign_in(service.engine, "deskundige-weg", made.password,
                              web_accounts.totp(made.enrolment.secret, later), later)
@@ -132,12 +132,12 @@ def test_a_new_second_factor_makes_the_old_codes_fail_and_the_new_ones_work(serv
     admin = _principal(service, "admin", [])
     made = service.create_account(admin, "deskundige", [], "telefoon-kwijt", NOW)
     principal = accounts.authenticate(service.engine, made.token, NOW)
-    session_id = web_accounts.start_session(service.engine, principal, NOW)
+    session_id = web_sessions.start_session(service.engine, principal, NOW)
 
     reset = service.reset_second_factor(admin, made.user.id, NOW)
 
     assert reset.secret != made.enrolment.secret
-    assert web_accounts.find_session(service.engine, session_id, NOW) is None
+    assert web_sessions.find_session(service.engine, session_id, NOW) is None
     later = NOW + timedelta(seconds=60)
     with pytest.raises(SignInRefused):
         web_accounts.sign_in(service.engine, "telefoon-kwijt", made.password,

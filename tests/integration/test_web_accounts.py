@@ -18,12 +18,14 @@ from sqlalchemy import Engine, select
 from typer.testing import CliRunner
 
 from domain.access import Principal
-from infra.identity import accounts, sign_in_limits, web_accounts
+from infra.identity import accounts, sign_in_limits, web_accounts, web_sessions
 from infra.identity.accounts import AccountError
 from infra.identity.sign_in_limits import Limits, SignInLimited
 from infra.identity.web_accounts import REFUSED, SignInRefused
+from infra.store import sign_in_tables
 from infra.store.db import make_engine
-from infra.store.tables import audit_log, web_credentials, web_sessions, web_sign_in_windows
+from infra.store.sign_in_tables import web_credentials, web_sign_in_windows
+from infra.store.tables import audit_log
 from run.cli import app
 from tests.databases import fresh_engine, migrated_sqlite
 
@@ -183,7 +185,7 @@ def test_every_attempt_and_the_sign_out_are_in_the_audit_log_without_the_typed_n
     later = NOW + timedelta(minutes=16)
     principal = web_accounts.sign_in(engine, "ib-de-linde", PASSWORD, web_accounts.totp(secret, later), later)
     _refused(engine, "mijn-geheime-wachtwoord", PASSWORD, right, later)
-    web_accounts.end_session(engine, web_accounts.start_session(engine, principal, later), later, principal)
+    web_sessions.end_session(engine, web_sessions.start_session(engine, principal, later), later, principal)
     with engine.connect() as conn:
         rows = conn.execute(select(audit_log).where(audit_log.c.action.like("web.%")).order_by(audit_log.c.seq)).all()
     assert [(r.action, r.user_id, r.outcome) for r in rows] == [
@@ -228,12 +230,12 @@ def test_only_the_hash_of_a_session_id_is_stored(engine: Engine) -> None:
     """The cookie's id finds the session; the database has its SHA-256 and a CSRF token, not the id."""
     user, _, _ = _person(engine)
     principal = Principal(user.id, user.role, user.scopes)
-    session_id = web_accounts.start_session(engine, principal, NOW)
+    session_id = web_sessions.start_session(engine, principal, NOW)
     with engine.connect() as conn:
-        stored = conn.execute(select(web_sessions)).mappings().one()
-    assert stored["id_hash"] == web_accounts.session_hash(session_id) != session_id
+        stored = conn.execute(select(sign_in_tables.web_sessions)).mappings().one()
+    assert stored["id_hash"] == web_sessions.session_hash(session_id) != session_id
     assert session_id not in {str(v) for v in stored.values()}
-    found = web_accounts.find_session(engine, session_id, NOW)
+    found = web_sessions.find_session(engine, session_id, NOW)
     assert found is not None
     assert (found.principal, found.name, found.csrf_token) == (principal, "ib-de-linde", stored["csrf_token"])
 
@@ -242,14 +244,14 @@ def test_a_session_ends_at_sign_out_after_eight_hours_and_when_the_account_is_re
     """Each of the three makes the session id worthless."""
     user, _, _ = _person(engine)
     principal = Principal(user.id, user.role, user.scopes)
-    signed_out, expiring, revoked = (web_accounts.start_session(engine, principal, NOW) for _ in range(3))
-    web_accounts.end_session(engine, signed_out, NOW)
-    assert web_accounts.find_session(engine, signed_out, NOW) is None
-    assert web_accounts.find_session(engine, expiring, NOW + timedelta(hours=8) - timedelta(seconds=1))
-    assert web_accounts.find_session(engine, expiring, NOW + timedelta(hours=8)) is None
+    signed_out, expiring, revoked = (web_sessions.start_session(engine, principal, NOW) for _ in range(3))
+    web_sessions.end_session(engine, signed_out, NOW)
+    assert web_sessions.find_session(engine, signed_out, NOW) is None
+    assert web_sessions.find_session(engine, expiring, NOW + timedelta(hours=8) - timedelta(seconds=1))
+    assert web_sessions.find_session(engine, expiring, NOW + timedelta(hours=8)) is None
     accounts.revoke_user(engine, user.id, NOW)
-    assert web_accounts.find_session(engine, revoked, NOW) is None
-    assert web_accounts.find_session(engine, "nooit-uitgegeven", NOW) is None
+    assert web_sessions.find_session(engine, revoked, NOW) is None
+    assert web_sessions.find_session(engine, "nooit-uitgegeven", NOW) is None
 
 
 def _expiring_person(engine: Engine, expires_at: datetime) -> tuple[accounts.User, str]:
@@ -276,22 +278,22 @@ def test_an_expired_account_cannot_sign_in_any_more_than_its_token_authenticates
 def test_a_session_ends_when_its_account_expires(engine: Engine) -> None:
     """A session begun an hour before the account expires works until then, not for its eight hours."""
     user, _ = _expiring_person(engine, NOW)
-    session_id = web_accounts.start_session(engine, Principal(user.id, user.role, user.scopes),
+    session_id = web_sessions.start_session(engine, Principal(user.id, user.role, user.scopes),
                                             NOW - timedelta(hours=1))
-    assert web_accounts.find_session(engine, session_id, NOW - timedelta(seconds=1)) is not None
-    assert web_accounts.find_session(engine, session_id, NOW) is None
-    assert web_accounts.find_session(engine, session_id, NOW + timedelta(hours=6)) is None
+    assert web_sessions.find_session(engine, session_id, NOW - timedelta(seconds=1)) is not None
+    assert web_sessions.find_session(engine, session_id, NOW) is None
+    assert web_sessions.find_session(engine, session_id, NOW + timedelta(hours=6)) is None
 
 
 def test_setting_the_password_again_replaces_the_secret_unlocks_and_ends_sessions(engine: Engine) -> None:
     """A lost phone: the old codes stop working, the account is unlocked, open sessions end."""
     user, _, old = _person(engine)
-    session_id = web_accounts.start_session(engine, Principal(user.id, user.role, user.scopes), NOW)
+    session_id = web_sessions.start_session(engine, Principal(user.id, user.role, user.scopes), NOW)
     for _ in range(5):
         _refused(engine, "ib-de-linde", "verkeerd wachtwoord", "000000", NOW)
     new = web_accounts.set_password(engine, "ib-de-linde", "een heel nieuw wachtwoord", NOW).secret
     assert new != old
-    assert web_accounts.find_session(engine, session_id, NOW) is None
+    assert web_sessions.find_session(engine, session_id, NOW) is None
     _refused(engine, "ib-de-linde", "een heel nieuw wachtwoord", web_accounts.totp(old, NOW), NOW)
     web_accounts.sign_in(engine, "ib-de-linde", "een heel nieuw wachtwoord", web_accounts.totp(new, NOW), NOW)
 
