@@ -20,6 +20,7 @@ from domain.context import STANDAARD, Profile
 from domain.durations import Duration
 from domain.registry import PathwayRegistry
 from domain.rules import tlv as tlv_rules
+from domain.rules import tlv_besluit
 from domain.silence import check_no_silent_stages, with_standard_norms
 from domain.stalled import STAGE_NORMS
 from domain.verzuim import VerzuimSettings
@@ -88,7 +89,9 @@ class _Tlv(_Strict):
     besluit_door: Literal["bto", "commissie_adviseert_directeur", "loket"] = "bto"
     """Who decides (seed 004 §4.3): the BTO; a commissie advising the SWV's director; a central loket."""
     dossier: list[_DossierRegel] = []
-    """The evidence per kind of TLV and origin, before the law's defaults (``domain.rules.tlv.benodigd_bewijs``)."""
+    """The evidence per kind of TLV and origin, before the law's defaults
+    (``domain.rules.tlv_volledigheid.benodigd_bewijs``).
+    """
     looptijd: dict[Literal["vervolgonderwijs", "arbeid", "dagbesteding"], dict[str, int]] = {}
     """The default duration per uitstroomprofiel (seed 001 §4.5.2); left out: the minimum."""
     hele_schoolperiode: list[Literal["sbo", "so", "vso", "pro"]] = []
@@ -200,7 +203,7 @@ def _to_domain(parsed: _ProfileFile) -> Profile:
         "atw_voor_regionale_termijnen": parsed.atw_voor_regionale_termijnen,
         "schoolkalender_regio": parsed.schoolkalender_regio,
     }
-    besluit = tlv_rules.BESLUITVORMING[parsed.tlv.besluit_door]
+    besluit = tlv_besluit.BESLUITVORMING[parsed.tlv.besluit_door]
     roles = {"tlv": {c: frozenset(r) for c, r in besluit.items()}} if parsed.tlv.besluit_door != "bto" else {}
     return with_standard_norms(Profile(parsed.code, parsed.name, durations, settings, roles))
 
