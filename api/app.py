@@ -29,6 +29,7 @@ from api.routes import (
     resources,
     stream,
     verzuim,
+    verzuim_meldingen,
     webhooks,
 )
 from api.routes import clock as clock_routes
@@ -84,6 +85,7 @@ def create_app(service: Service | None = None, clock: Clock | None = None, wall_
     app.include_router(alerts.router)
     app.include_router(stream.router)
     app.include_router(verzuim.router)
+    app.include_router(verzuim_meldingen.router)
     if settings.clock == "simulated":  # the oefenomgeving's clock: absent (404, not in OpenAPI) on the real clock
         app.include_router(clock_routes.router)
     app.include_router(web_router)
