@@ -10,7 +10,7 @@ field added would forget it; dictionary keys are checked too. A valid pair (an e
 surrogates) is one character and passes.
 
 The CSV imports (``/imports/…``, ``/verzuim/imports/…``) are left to their reader, which refuses such text
-too, naming the lines that hold it (``infra.reference.resources``): a file sent as a JSON string is still a file,
+too, naming the lines that hold it (``infra.reference.csv_import``): a file sent as a JSON string is still a file,
 and the person fixing it wants to know where.
 
 Only JSON can carry a surrogate into the app: the path, the query string and form posts are decoded

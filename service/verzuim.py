@@ -30,17 +30,19 @@ from domain.roles import ADMIN, LEERPLICHT, SWV_COORDINATOR, ZORGCOORDINATOR
 from domain.verzuim import Holiday
 from infra.delivery import alerts as alert_store
 from infra.identity import audit
-from infra.reference.resources import _read
+from infra.reference.csv_import import read_csv
 from infra.store.db import Begin
 from infra.store.tables import schools
 from infra.verzuim import calendars as verzuim_calendars
+from infra.verzuim import input_files
 from infra.verzuim import inputs as verzuim_inputs
 from infra.verzuim import meldingen as verzuim_meldingen
 from infra.verzuim import register as verzuim_register
 from infra.verzuim import vrijstelling_raadpleging as raadpleging
 from infra.verzuim.calendars import SCHOOL, SWV
 from infra.verzuim.detection import DetectionConfig, DetectionReport, DetectionRun, Raised
-from infra.verzuim.inputs import IMPORTS, Record, VrijstellingRecord, Written
+from infra.verzuim.input_files import IMPORTS
+from infra.verzuim.inputs import Record, VrijstellingRecord, Written
 from infra.verzuim.meldingen import Counts, Melding
 from infra.verzuim.register import RegisterRow
 from infra.verzuim.vrijstelling_raadpleging import Line, VoornemenRow
@@ -128,7 +130,7 @@ class Verzuim:
         """
         lines = _vrijstelling_lines(content) if kind == "vrijstellingen" else []
         written = self._audited_in(principal, f"import:{kind}", f"import:{kind}", now,
-                                   lambda begin: verzuim_inputs.import_csv(self._guarded(begin, lines, csv=True),
+                                   lambda begin: input_files.import_csv(self._guarded(begin, lines, csv=True),
                                                                            principal, kind, content, now,
                                                                            today_in_nl(now)))
         log.info("import", kind=kind, added=written.added, updated=written.updated, actor_role=principal.role)
@@ -344,7 +346,7 @@ class Verzuim:
 def _vrijstelling_lines(content: str) -> list[Line]:
     """The lines of a vrijstellingen file as far as they read (the import itself reports any defect)."""
     try:
-        rows = _read(IMPORTS["vrijstellingen"], content)
+        rows = read_csv(IMPORTS["vrijstellingen"], content)
     except DomainError:
         return []
     found = []

@@ -1,5 +1,5 @@
-"""Recording enrollments, absences and vrijstellingen: one at a time (the API) or as a CSV file, checked
-first and written in one transaction, all or nothing.
+"""Recording enrollments, absences and vrijstellingen: one at a time (the API) or as a CSV file
+(:mod:`infra.verzuim.input_files`), checked first and written in one transaction, all or nothing.
 
 Who may record what:
 
@@ -20,7 +20,7 @@ recorded again with a last day is the uitschrijving.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Final, Literal
@@ -28,22 +28,12 @@ from typing import Any, Final, Literal
 from sqlalchemy import Connection, Table, select
 
 from domain.access import Principal
-from domain.errors import ImportRejected, InvalidCommand, NotFound, OutOfScope, RoleNotAllowed, RowError
+from domain.errors import InvalidCommand, NotFound, OutOfScope, RoleNotAllowed
 from domain.roles import ADMIN, LEERPLICHT, ZORGCOORDINATOR
 from domain.verzuim.model import REASON_KINDS, VRIJSTELLING_KINDS
-from infra.identity.accounts import BRIN
-from infra.reference.resources import (
-    PSEUDONYM,
-    Check,
-    Column,
-    ImportKind,
-    _iso_date,
-    _matches,
-    _one_of,
-    _read,
-)
 from infra.store.db import Begin, chunks, upsert_rows
-from infra.store.tables import absences, enrollments, pupils, schools, vrijstellingen
+from infra.store.tables import pupils, schools
+from infra.store.verzuim_tables import absences, enrollments, vrijstellingen
 
 EARLIEST: Final = date(2000, 1, 1)
 LATEST: Final = date(2099, 12, 31)
@@ -264,7 +254,7 @@ def _absence_problems(principal: Principal, record: AbsenceRecord, known: Known,
         found.append(Problem("uren", f"{record.hours:g} uur kan niet; vul meer dan 0 en hoogstens 24 uur in"))
     if len(record.reason) > MAX_REASON:
         found.append(Problem("reden", f"de reden is langer dan {MAX_REASON} tekens"))
-    if (problem := _reason_kind(record.reason_kind)) is not None:
+    if (problem := reason_kind_problem(record.reason_kind)) is not None:
         found.append(Problem("categorie", problem))
     if record.scheduled_hours is not None and not record.hours <= record.scheduled_hours <= MAX_HOURS:
         found.append(Problem("rooster_uren", f"{record.scheduled_hours:g} uur op het rooster kan niet; vul minstens "
@@ -307,6 +297,15 @@ def _outside_own_enrollment(principal: Principal, record: VrijstellingRecord, kn
     return []
 
 
+def reason_kind_problem(value: str) -> str | None:
+    """None when ``value`` is empty (not classified) or one of the closed list of absence categories; else the
+    Dutch sentence saying what is wrong.
+    """
+    if not value or value in REASON_KINDS:
+        return None
+    return f"categorie '{value}' kan niet; kies uit {', '.join(sorted(REASON_KINDS))} of laat leeg"
+
+
 def raise_for_api(record: Record, problems: Sequence[Problem]) -> None:
     """Unknown pupil: UnknownPupil (404); another school: OutOfScope (403); else RecordRejected (422)."""
     if any(p.severity == "unknown" for p in problems):
@@ -347,123 +346,3 @@ def write(conn: Connection, records: Sequence[Record], known: Known, now: dateti
 
 def _row(record: Record) -> dict[str, Any]:
     return dict(vars(record))
-
-
-# --- CSV ---------------------------------------------------------------------------------------------------------
-
-
-def _optional(check: Check) -> Check:
-    return lambda value: None if not value else check(value)
-
-
-def _hours(value: str) -> str | None:
-    try:
-        hours = float(value.replace(",", "."))
-    except ValueError:
-        return f"'{value}' is geen aantal uren (bijvoorbeeld 2,5)"
-    return None if 0 < hours <= MAX_HOURS else f"{value} uur kan niet; vul meer dan 0 en hoogstens 24 uur in"
-
-
-def _yes_no(value: str) -> str | None:
-    return None if value.lower() in ("ja", "nee") else f"'{value}' kan niet; vul ja of nee in"
-
-
-def _reason(value: str) -> str | None:
-    return None if len(value) <= MAX_REASON else f"de reden is langer dan {MAX_REASON} tekens"
-
-
-def _reason_kind(value: str) -> str | None:
-    """Empty (not classified) or one of the closed list of absence categories."""
-    if not value or value in REASON_KINDS:
-        return None
-    return f"categorie '{value}' kan niet; kies uit {', '.join(sorted(REASON_KINDS))} of laat leeg"
-
-
-PUPIL_COLUMN = Column("leerling_id", "pupil_id", _matches(PSEUDONYM, "lln-0042"))
-IMPORTS: Final[dict[str, ImportKind]] = {kind.name: kind for kind in (
-    ImportKind("inschrijvingen", "inschrijvingen", enrollments, "pupil_id", (
-        PUPIL_COLUMN,
-        Column("school", "school_brin", _matches(BRIN, "14PS03")),
-        Column("eerste_dag", "first_day", _iso_date),
-        Column("laatste_dag", "last_day", _optional(_iso_date), required=False),
-    ), {}),
-    ImportKind("verzuim", "verzuim", absences, "pupil_id", (
-        PUPIL_COLUMN,
-        Column("datum", "day", _iso_date),
-        Column("uren", "hours", _hours),
-        Column("geoorloofd", "authorized", _yes_no),
-        Column("reden", "reason", _reason, required=False),
-        Column("categorie", "reason_kind", _reason_kind, required=False),
-        Column("rooster_uren", "scheduled_hours", _optional(_hours), required=False),
-    ), {}),
-    ImportKind("vrijstellingen", "vrijstellingen", vrijstellingen, "pupil_id", (
-        PUPIL_COLUMN,
-        Column("soort", "kind", _one_of(sorted(VRIJSTELLING_KINDS))),
-        Column("eerste_dag", "first_day", _iso_date),
-        Column("laatste_dag", "last_day", _optional(_iso_date), required=False),
-    ), {}),
-)}
-"""The CSV files of verzuim, with their Dutch headers (documented in the README)."""
-
-
-def _day(value: str) -> date | None:
-    return date.fromisoformat(value) if value else None
-
-
-def _hours_or_none(value: str) -> float | None:
-    return float(value.replace(",", ".")) if value else None
-
-
-BUILDERS: Final[dict[str, Callable[[dict[str, str]], Record]]] = {
-    "inschrijvingen": lambda r: EnrollmentRecord(r["pupil_id"], r["school_brin"], date.fromisoformat(r["first_day"]),
-                                                 _day(r["last_day"])),
-    "verzuim": lambda r: AbsenceRecord(r["pupil_id"], date.fromisoformat(r["day"]),
-                                       float(r["hours"].replace(",", ".")), r["authorized"].lower() == "ja",
-                                       r["reason"], r["reason_kind"], _hours_or_none(r["scheduled_hours"])),
-    "vrijstellingen": lambda r: VrijstellingRecord(r["pupil_id"], r["kind"], date.fromisoformat(r["first_day"]),
-                                                   _day(r["last_day"])),
-}
-
-
-def import_csv(begin: Begin, principal: Principal, kind: str, content: str, now: datetime,
-               today: date) -> Written:
-    """Import a CSV file of ``kind`` all or nothing in the transaction ``begin`` opens (the file is read
-    before it opens); ImportRejected names every defect by line and column.
-    """
-    if kind not in IMPORTS:
-        raise ImportRejected([RowError(0, "-", f"onbekende soort import '{kind}'; kies uit {', '.join(IMPORTS)}")])
-    check_role(principal, kind)
-    spec = IMPORTS[kind]
-    errors, parsed = _parse(spec, _read(spec, content))
-    with begin() as conn:
-        known = load_known(conn, [record for _, record in parsed])
-        errors += _record_errors(principal, parsed, known, today)
-        if errors:
-            raise ImportRejected(sorted(errors, key=lambda e: (e.line, e.column)))
-        return write(conn, [record for _, record in parsed], known, now)
-
-
-def _parse(spec: ImportKind, rows: Iterable[tuple[int, dict[str, str]]]) -> tuple[list[RowError],
-                                                                                   list[tuple[int, Record]]]:
-    errors: list[RowError] = []
-    parsed: list[tuple[int, Record]] = []
-    for line, row in rows:
-        found = [RowError(line, c.header, problem) for c in spec.columns if (problem := c.check(row[c.field]))]
-        errors += found
-        if not found:
-            parsed.append((line, BUILDERS[spec.name](row)))
-    return errors, parsed
-
-
-def _record_errors(principal: Principal, parsed: Sequence[tuple[int, Record]], known: Known,
-                   today: date) -> list[RowError]:
-    errors: list[RowError] = []
-    first_line: dict[tuple[Any, ...], int] = {}
-    for line, record in parsed:
-        errors += [RowError(line, p.column, p.detail_nl) for p in problems_of(principal, record, known, today)]
-        key = key_of(record)
-        if key in first_line:
-            errors.append(RowError(line, "leerling_id", f"deze regel staat ook al op regel {first_line[key]}"))
-        first_line.setdefault(key, line)
-    return errors
-
