@@ -14,7 +14,8 @@ again and is checked again: two advances both apply; a set that another move ove
 backwards.
 
 The row also marks the database: one that ran simulated never starts with the real clock, and one that ran on the
-real clock (facts recorded, no row) never starts simulated (:func:`check_mode`).
+real clock (facts recorded, no row) never starts simulated (:func:`check_mode`). How a move is asked for (a step,
+an instant) and how the clock's date is shown in Dutch: :mod:`infra.clock_words`.
 
 What reads this clock: everything about cases, pupils, verzuim, alerts and digests (:meth:`Service.now
 <service.base.ServiceBase.now>`). What keeps the wall clock: accounts, tokens, web sessions, TOTP codes and sign-in
@@ -25,20 +26,20 @@ clock) and the signed audit checkpoints (evidence of when the log was signed).
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from sqlalchemy import Connection, Engine, exists, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 
 from domain.case import Actor
-from domain.durations import NL, add_months
+from domain.durations import NL
 from domain.errors import DomainError
+from infra.clock_words import ClockRefused, Step, describe_nl
 from infra.identity import audit
 from infra.store.tables import (
     absences,
@@ -64,9 +65,6 @@ CACHE_S = 0.5
 ROW_ID = 1
 ATTEMPTS = 5
 """How often a move that lost a race with another move reads and tries again."""
-DAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
-MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober",
-          "november", "december")
 _HISTORY = (case_events, enrollments, absences, vrijstellingen, alerts, digests, thuiszitter_episodes)
 """Tables whose rows are facts dated on the instance's clock: once any exists, the clock cannot go back."""
 
@@ -74,12 +72,6 @@ _HISTORY = (case_events, enrollments, absences, vrijstellingen, alerts, digests,
 def wall_now() -> datetime:
     """The real UTC now."""
     return datetime.now(UTC)
-
-
-class ClockRefused(DomainError):
-    """A move of the simulated clock that is not allowed (backwards, outside the window, too far, unreadable)."""
-
-    code = "clock-refused"
 
 
 class NotSimulated(DomainError):
@@ -120,92 +112,12 @@ class SimulatedTime:
 
 
 @dataclass(frozen=True)
-class Step:
-    """How far to advance: calendar months, weeks and days on the Dutch calendar, then hours and minutes."""
-
-    months: int = 0
-    weeks: int = 0
-    days: int = 0
-    hours: int = 0
-    minutes: int = 0
-
-    def after(self, instant: datetime) -> datetime:
-        """``instant`` advanced by this step (1 month after 31 January is the last day of February)."""
-        local = add_months(instant.astimezone(NL), self.months) + timedelta(weeks=self.weeks, days=self.days)
-        return local.astimezone(UTC) + timedelta(hours=self.hours, minutes=self.minutes)
-
-    def describe_nl(self) -> str:
-        """'1 maand en 2 weken'."""
-        parts = [f"{n} {one if n == 1 else many}" for n, one, many in (
-            (self.months, "maand", "maanden"), (self.weeks, "week", "weken"), (self.days, "dag", "dagen"),
-            (self.hours, "uur", "uur"), (self.minutes, "minuut", "minuten")) if n]
-        if len(parts) < 2:  # noqa: PLR2004 - one part, or none
-            return parts[0] if parts else "0 dagen"
-        return ", ".join(parts[:-1]) + " en " + parts[-1]
-
-
-@dataclass(frozen=True)
 class Moved:
     """A move of the clock: where it stood (None: it had not been set), where it stands now, when (wall clock)."""
 
     before: datetime | None
     after: datetime
     wall: datetime
-
-
-_ISO_STEP = re.compile(r"P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?", re.IGNORECASE)
-_SHORT_STEP = re.compile(r"(\d+)\s*([a-z]+)", re.IGNORECASE)
-_UNITS = {**dict.fromkeys(("d", "dag", "dagen"), "days"), **dict.fromkeys(("w", "wk", "week", "weken"), "weeks"),
-          **dict.fromkeys(("m", "mnd", "maand", "maanden"), "months"),
-          **dict.fromkeys(("j", "y", "jaar", "jaren"), "years"), **dict.fromkeys(("u", "h", "uur"), "hours")}
-MAX_NUMBER = 100_000
-
-
-def parse_step(text: str) -> Step:
-    """``7d``, ``2w``, ``3m`` (months), ``1j``, ``12u`` or ISO 8601 (``P7D``, ``P1M2W``, ``PT12H``); ClockRefused
-    for anything else, and for a step of nothing.
-    """
-    cleaned = text.strip()
-    years = months = weeks = days = hours = minutes = 0
-    if (iso := _ISO_STEP.fullmatch(cleaned)) and any(iso.groups()):
-        years, months, weeks, days, hours, minutes = (int(g or 0) for g in iso.groups())
-    elif (short := _SHORT_STEP.fullmatch(cleaned)) and short.group(2).lower() in _UNITS:
-        unit, number = _UNITS[short.group(2).lower()], int(short.group(1))
-        years, months, weeks, days, hours = (number if unit == u else 0
-                                             for u in ("years", "months", "weeks", "days", "hours"))
-    else:
-        raise ClockRefused(f"Not a duration: {text!r}", f"'{text}' is geen duur: schrijf bijvoorbeeld 7d, 2w, 3m "
-                           "(maanden), 1j, 12u of ISO 8601 (P7D, P1M, PT12H).")
-    if max(years, months, weeks, days, hours, minutes) > MAX_NUMBER:
-        raise ClockRefused(f"Duration too long: {text!r}", f"'{text}' is te lang om de klok mee te verzetten.")
-    step = Step(12 * years + months, weeks, days, hours, minutes)
-    if step == Step():
-        raise ClockRefused("A duration of nothing", "Verzet de klok met een duur groter dan nul.")
-    return step
-
-
-def parse_instant(text: str) -> datetime:
-    """An ISO 8601 date (the start of that Dutch day) or date and time (without a zone: Dutch time); ClockRefused
-    for anything else.
-    """
-    cleaned = text.strip()
-    try:
-        if len(cleaned) == len("2026-12-07"):
-            day = date.fromisoformat(cleaned)
-            return datetime(day.year, day.month, day.day, tzinfo=NL).astimezone(UTC)
-        instant = datetime.fromisoformat(cleaned)
-        return (instant if instant.tzinfo else instant.replace(tzinfo=NL)).astimezone(UTC)
-    except (ValueError, OverflowError) as error:
-        raise ClockRefused(f"Not a date or instant: {text!r}",
-                           f"'{text}' is geen datum of tijdstip: schrijf bijvoorbeeld 2026-12-07 of "
-                           "2026-12-07T09:00 (ISO 8601; zonder tijdzone is het Nederlandse tijd).") from error
-
-
-def describe_nl(instant: datetime, *, with_time: bool = True) -> str:
-    """'maandag 7 december 2026, 10:00' on the Dutch wall clock."""
-    local = instant.astimezone(NL)
-    text = f"{DAYS[local.weekday()]} {local.day} {MONTHS[local.month - 1]} {local.year}"
-    return f"{text}, {local:%H:%M}" if with_time else text
 
 
 def read(conn: Connection, *, for_update: bool = False) -> SimulatedTime | None:

@@ -18,6 +18,7 @@ from domain.describe import as_data
 from domain.errors import DomainError
 from domain.roles import ADMIN
 from infra import clock as instance_clock
+from infra.clock_words import ClockRefused, describe_nl, parse_instant, parse_step
 from infra.identity import accounts, checkpoints
 from infra.logging import configure_logging
 from infra.settings import Settings
@@ -328,7 +329,7 @@ def demo(
     service = _instance_service(settings)
     if service.clock.simulated:
         typer.echo(f"Oefenomgeving (LEERLINGROUTE_CLOCK=simulated): de demo loopt tot de gesimuleerde datum "
-                   f"{instance_clock.describe_nl(service.now())}.")
+                   f"{describe_nl(service.now())}.")
     run_demo(service, pupils, seed, relay=bool(os.environ.get("PREFECT_API_URL")))
     alerts = seed_demo_verzuim(service, load_demo_region(), service.now())
     typer.echo(f"Verzuim: {len(DEMO_ABSENT)} leerlingen met verzuim, {alerts} meldingen (thuiszitters, dreigend, "
@@ -388,7 +389,7 @@ def _start_everything(supervisor: Supervisor, settings: Settings, extra: dict[st
     seed_demo_if_asked(settings, demo_data=demo_data)
     warn_about_checkpoint_folder(settings)
     if instance.clock.simulated:
-        typer.secho(f"Oefenomgeving: gesimuleerde klok op {instance_clock.describe_nl(instance.now())}; verzet hem "
+        typer.secho(f"Oefenomgeving: gesimuleerde klok op {describe_nl(instance.now())}; verzet hem "
                     "met `LEERLINGROUTE_CLOCK=simulated leerlingroute clock advance 7d`.", fg=typer.colors.YELLOW,
                     bold=True)
     supervisor.start("api", python_module("uvicorn", "api.app:create_app", "--factory", "--host",
@@ -543,7 +544,7 @@ def _simulated_service() -> Service:
 def clock_show() -> None:
     """Toon de gesimuleerde datum en tijd."""
     service = _simulated_service()
-    typer.echo(f"Gesimuleerde klok: {instance_clock.describe_nl(service.now())} (Nederlandse tijd).")
+    typer.echo(f"Gesimuleerde klok: {describe_nl(service.now())} (Nederlandse tijd).")
 
 
 @clock_app.command("set")
@@ -554,7 +555,7 @@ def clock_set(
 ) -> None:
     """Zet de klok op een datum of tijdstip (niet terug zodra er iets is vastgelegd; hooguit twee jaar vooruit)."""
     service = _simulated_service()
-    _move_clock(lambda: service.clock.set_to(instance_clock.parse_instant(when), CLI_ACTOR), due_work)
+    _move_clock(lambda: service.clock.set_to(parse_instant(when), CLI_ACTOR), due_work)
 
 
 @clock_app.command("advance")
@@ -564,17 +565,17 @@ def clock_advance(
 ) -> None:
     """Zet de klok vooruit (hooguit twee jaar in één keer)."""
     service = _simulated_service()
-    _move_clock(lambda: service.clock.advance(instance_clock.parse_step(duration), CLI_ACTOR), due_work)
+    _move_clock(lambda: service.clock.advance(parse_step(duration), CLI_ACTOR), due_work)
 
 
 def _move_clock(move: Callable[[], instance_clock.Moved], due_work: bool) -> None:
     try:
         moved = move()
-    except instance_clock.ClockRefused as refused:
+    except ClockRefused as refused:
         typer.echo(refused.detail_nl, err=True)
         raise typer.Exit(2) from refused
-    was = instance_clock.describe_nl(moved.before) if moved.before else "nog niet gezet"
-    typer.echo(f"De gesimuleerde klok staat nu op {instance_clock.describe_nl(moved.after)} (was: {was}).")
+    was = describe_nl(moved.before) if moved.before else "nog niet gezet"
+    typer.echo(f"De gesimuleerde klok staat nu op {describe_nl(moved.after)} (was: {was}).")
     if not due_work:
         return
     typer.echo("Het werk dat nu verschuldigd is, loopt via de flows:")

@@ -17,7 +17,8 @@ import structlog
 from domain.access import Principal
 from domain.errors import RoleNotAllowed
 from domain.roles import ADMIN
-from infra.clock import Moved, Step
+from infra.clock import Moved
+from infra.clock_words import Step
 from infra.identity import audit
 from service import Service
 from service.verzuim import Verzuim, today_in_nl

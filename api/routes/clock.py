@@ -18,7 +18,7 @@ from api.errors import problem
 from api.schemas import problem_responses
 from domain.errors import RoleNotAllowed
 from domain.roles import ADMIN
-from infra.clock import ClockRefused, describe_nl, parse_instant, parse_step
+from infra.clock_words import ClockRefused, describe_nl, parse_instant, parse_step
 from service import oefenomgeving
 
 router = APIRouter(prefix="/admin/klok", tags=["oefenomgeving"])

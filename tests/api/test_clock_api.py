@@ -18,7 +18,8 @@ import pytest
 from api.app import create_app
 from domain.case import Actor, Command
 from domain.handlers import NewCase
-from infra.clock import ClockMismatch, describe_nl
+from infra.clock import ClockMismatch
+from infra.clock_words import describe_nl
 from infra.settings import Settings
 from service import Service
 from tests.api.conftest import RunningApi, bearer, simulated_instance

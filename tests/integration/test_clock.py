@@ -22,14 +22,12 @@ from infra import clock as instance_clock
 from infra.clock import (
     CACHE_S,
     ClockMismatch,
-    ClockRefused,
     InstanceClock,
     NotSimulated,
     SimulatedTime,
-    Step,
     check_mode,
-    parse_step,
 )
+from infra.clock_words import ClockRefused, Step, parse_step
 from infra.identity import audit
 from infra.settings import Settings
 from infra.store.tables import audit_log, simulated_clock

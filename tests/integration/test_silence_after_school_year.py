@@ -20,7 +20,7 @@ from domain.case import Actor
 from domain.durations import NL
 from flows._service import service as flow_service
 from flows.clock_moved import run_due_work
-from infra.clock import Step
+from infra.clock_words import Step
 from infra.settings import Settings
 from infra.store.tables import simulated_clock
 from run.demo import load_demo_region, run_demo

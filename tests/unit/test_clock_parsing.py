@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from infra.clock import ClockRefused, SimulatedTime, Step, describe_nl, parse_instant, parse_step
+from infra.clock import SimulatedTime
+from infra.clock_words import ClockRefused, Step, describe_nl, parse_instant, parse_step
 
 NL = ZoneInfo("Europe/Amsterdam")
 
