@@ -1,4 +1,9 @@
-"""The one console script, ``leerlingroute``. Messages meant for coordinators are Dutch."""
+"""The one console script, ``leerlingroute``. Messages meant for coordinators are Dutch.
+
+The ``users`` and ``audit`` commands are in :mod:`run.cli_identity`, the ``clock`` commands in :mod:`run.cli_clock`,
+and what the commands share (the actor, the peilmoment, the service on the instance's clock) in
+:mod:`run.cli_service`; all are registered here, on the one app.
+"""
 
 from __future__ import annotations
 
@@ -6,24 +11,23 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
 
 from domain import handlers
-from domain.case import Actor
 from domain.describe import as_data
 from domain.errors import DomainError
-from domain.roles import ADMIN
 from infra import clock as instance_clock
-from infra.clock_words import ClockRefused, describe_nl, parse_instant, parse_step
-from infra.identity import accounts, checkpoints
+from infra.clock_words import describe_nl
 from infra.logging import configure_logging
 from infra.settings import Settings
 from infra.store import migrate
 from run import docs as pathway_docs
+from run.cli_clock import clock_app
+from run.cli_identity import audit_app, users, warn_about_checkpoint_folder
+from run.cli_service import CLI_ACTOR, AsOf, instance_service, peilmoment
 from run.supervisor import Supervisor, child_env, prefect_env, python_module, wait_healthy
 from service import Service
 
@@ -33,26 +37,13 @@ db = typer.Typer(help="Database.", no_args_is_help=True)
 app.add_typer(db, name="db")
 definitions = typer.Typer(help="Routedefinities.", invoke_without_command=True)
 app.add_typer(definitions, name="definitions")
-
-users = typer.Typer(help="Gebruikers en hun API-tokens.", no_args_is_help=True)
 app.add_typer(users, name="users")
-audit_app = typer.Typer(help="Het auditlog (wie las of wijzigde welk dossier).", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 
-AsOf = Annotated[datetime | None, typer.Option(help="Peilmoment (ISO 8601, met tijdzone); standaard nu")]
-CLI_ACTOR = Actor(ADMIN, "cli")
-"""Who acts on the command line (audit log, case events): an administrator at the server."""
 MAX_HEADER_BYTES = 16 * 1024
 """uvicorn (h11): a request line plus headers larger than this is refused with 400 before the app sees it."""
 GRACEFUL_SHUTDOWN_S = 10
 """On Ctrl-C, uvicorn waits this long for open requests (event streams stay open for minutes), then stops."""
-
-
-def _when(as_of: datetime | None, now: datetime | None = None) -> datetime:
-    """``as_of`` (UTC if it has no zone), else ``now`` (default: the wall clock)."""
-    if as_of is None:
-        return now or datetime.now(UTC)
-    return as_of if as_of.tzinfo else as_of.replace(tzinfo=UTC)
 
 
 @db.command("upgrade")
@@ -61,150 +52,6 @@ def db_upgrade() -> None:
     settings = Settings()
     migrate.upgrade(settings.url)
     typer.echo(f"Database bijgewerkt: {_safe(settings.url)}")
-
-
-def _migrated_service() -> Service:
-    """For accounts and the audit log, which live on the wall clock (an oefenomgeving's people sign in in real time)."""
-    settings = Settings()
-    migrate.upgrade(settings.url)
-    return Service.from_settings(settings)
-
-
-def _instance_service(settings: Settings | None = None) -> Service:
-    """For cases, pupils and verzuim: migrated, and refusing (exit 1) a database that ran on the other kind of clock."""
-    settings = settings or Settings()
-    migrate.upgrade(settings.url)
-    service = Service.from_settings(settings)
-    try:
-        service.clock.check()
-    except instance_clock.ClockMismatch as mismatch:
-        typer.echo(str(mismatch), err=True)
-        raise typer.Exit(1) from mismatch
-    return service
-
-
-@users.command("create")
-def users_create(
-    role: Annotated[str, typer.Option(help="zorgcoordinator, swv_coordinator, bto, leerplicht, deskundige of admin")],
-    scope: Annotated[list[str] | None, typer.Option(
-        help="BRIN-code (zorgcoordinator), SWV-code of 'standaard' (swv_coordinator, bto), CBS-code "
-             "(leerplicht); herhaalbaar")] = None,
-    name: Annotated[str | None, typer.Option(help="Gebruikersnaam (geen volledige naam)")] = None,
-    days: Annotated[int, typer.Option(help="Dagen dat het token geldig is")] = accounts.DEFAULT_DAYS,
-) -> None:
-    """Maak een gebruiker en toon zijn API-token (alleen nu)."""
-    service = _migrated_service()
-    try:
-        user, token = accounts.create_user(service.engine, role, scope or [], datetime.now(UTC),
-                                           service.swv_codes(), name=name, days=days)
-    except accounts.AccountError as error:
-        typer.echo(str(error), err=True)
-        raise typer.Exit(2) from error
-    scopes = ", ".join(user.scopes) or "geen"
-    typer.echo(f"Gebruiker {user.name} ({user.role}; scope: {scopes}) aangemaakt met id {user.id}.")
-    typer.echo(f"Geldig tot {user.expires_at:%Y-%m-%d %H:%M} UTC.")
-    typer.echo(f"API-token: {token}")
-    typer.echo("Bewaar dit token nu: het wordt alleen deze ene keer getoond en is niet terug te halen.")
-
-
-@users.command("list")
-def users_list() -> None:
-    """Toon alle gebruikers (zonder tokens)."""
-    service = _migrated_service()
-    now = datetime.now(UTC)
-    found = accounts.list_users(service.engine)
-    for user in found:
-        state = ("ingetrokken" if user.revoked_at else "verlopen" if user.expires_at <= now
-                 else f"geldig tot {user.expires_at:%Y-%m-%d}")
-        typer.echo(f"{user.id}  {user.name}  {user.role}  scope: {', '.join(user.scopes) or '-'}  {state}")
-    typer.echo(f"{len(found)} gebruiker(s).")
-
-
-@users.command("revoke")
-def users_revoke(user_id: Annotated[str, typer.Argument(help="Id van de gebruiker")]) -> None:
-    """Trek het token van een gebruiker in."""
-    service = _migrated_service()
-    try:
-        user = accounts.revoke_user(service.engine, user_id, datetime.now(UTC))
-    except accounts.AccountError as error:
-        typer.echo(str(error), err=True)
-        raise typer.Exit(2) from error
-    typer.echo(f"Token van {user.name} ({user.id}) ingetrokken.")
-
-
-@users.command("set-password")
-def users_set_password(
-    name: Annotated[str, typer.Argument(help="Gebruikersnaam")],
-    password_stdin: Annotated[bool, typer.Option(
-        "--password-stdin", help="Lees het wachtwoord van standaardinvoer in plaats van het te vragen")] = False,
-) -> None:
-    """Stel het wachtwoord voor de webpagina's in, met een nieuwe TOTP-sleutel (tweede factor)."""
-    from infra.identity import web_accounts  # noqa: PLC0415 - only this command needs argon2
-
-    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else _ask_password_twice()
-    service = _migrated_service()
-    try:
-        enrolment = web_accounts.set_password(service.engine, name, password, datetime.now(UTC))
-    except accounts.AccountError as error:
-        typer.echo(str(error), err=True)
-        raise typer.Exit(2) from error
-    typer.echo(f"Wachtwoord en nieuwe TOTP-sleutel ingesteld voor {enrolment.name} ({enrolment.user_id}); "
-               "eerdere websessies zijn beëindigd.")
-    typer.echo("Zet de sleutel in een authenticator-app (scan de URI als QR-code of typ de sleutel over):")
-    typer.echo(enrolment.uri)
-    typer.echo(f"TOTP-sleutel: {enrolment.secret}")
-
-
-def _ask_password_twice() -> str:
-    first: str = typer.prompt("Nieuw wachtwoord", hide_input=True)
-    if typer.prompt("Herhaal het wachtwoord", hide_input=True) != first:
-        typer.echo("De twee wachtwoorden zijn niet gelijk; er is niets gewijzigd.", err=True)
-        raise typer.Exit(2)
-    return first
-
-
-@audit_app.command("verify")
-def audit_verify(as_of: AsOf = None) -> None:
-    """Controleer de hashketens van het auditlog en van de gebeurtenissen, en houd ze tegen de ondertekende
-    checkpoints (een ingekorte of herschreven keten valt zo op, net als een ontbrekend of te oud checkpoint).
-    """
-    service = _migrated_service()
-    warn_about_checkpoint_folder(service.settings)
-    report = checkpoints.verify(service.engine, service.settings, _when(as_of))
-    if report.problems:
-        for problem in report.problems:
-            typer.echo(problem, err=True)
-        raise typer.Exit(1)
-    typer.echo(f"Auditlog intact: {report.audit.rows} regels")
-    typer.echo(f"Gebeurtenissen van dossiers intact: {report.events.rows} regels")
-    if report.latest is None:
-        typer.echo("Nog geen ondertekend checkpoint: maak er een met 'leerlingroute audit checkpoint' "
-                   "(de flow audit-checkpoint doet dat elk uur).")
-    else:
-        typer.echo(f"Klopt met {report.checkpoints} ondertekende checkpoints "
-                   f"(laatste: {report.latest.at.astimezone(UTC):%Y-%m-%d %H:%M} UTC).")
-    for note in report.notes:
-        typer.echo(note)
-
-
-@audit_app.command("checkpoint")
-def audit_checkpoint() -> None:
-    """Leg een ondertekend checkpoint vast (aantal regels en laatste hash van beide ketens), buiten de database."""
-    service = _migrated_service()
-    warn_about_checkpoint_folder(service.settings)
-    try:
-        made = checkpoints.take(service.engine, service.settings, datetime.now(UTC))
-    except checkpoints.CheckpointRefused as refused:
-        typer.echo(f"Geen checkpoint vastgelegd: {refused}.", err=True)
-        raise typer.Exit(1) from refused
-    typer.echo(f"Checkpoint {made.number} vastgelegd: auditlog {made.audit.rows} regels, gebeurtenissen "
-               f"{made.events.rows} ({checkpoints.folder(service.settings) / checkpoints.CHECKPOINT_FILE})")
-
-
-def warn_about_checkpoint_folder(settings: Settings) -> None:
-    """Say loudly when the audit evidence lies next to the SQLite database it is evidence about."""
-    if warning := checkpoints.colocation_warning(settings):
-        typer.secho(f"\n{warning}\n", fg=typer.colors.RED, bold=True, err=True)
 
 
 @definitions.callback()
@@ -239,7 +86,7 @@ def migrate_definitions(
 ) -> None:
     """Zet lopende dossiers over naar een nieuwere versie van een route (eerst met --dry-run)."""
     configure_logging()
-    service = _instance_service()
+    service = instance_service()
     try:
         service.registry.get(pathway, to)
         with service.unit_of_work() as uow:
@@ -295,10 +142,10 @@ def fire_timers(as_of: AsOf = None) -> None:
     gesimuleerde klok).
     """
     configure_logging()
-    service = _instance_service()
+    service = instance_service()
     typer.echo("Verstreken termijnen worden nagelopen...")
     sys.stdout.flush()
-    report = service.fire_due_timers(_when(as_of, service.now()))
+    report = service.fire_due_timers(peilmoment(as_of, service.now()))
     typer.echo(f"Termijnen afgegaan: {report.fired}, geweigerd: {report.refused}")
 
 
@@ -326,7 +173,7 @@ def demo(
     from run.demo_verzuim import seed_demo_verzuim  # noqa: PLC0415
 
     settings = demo_settings(Settings())
-    service = _instance_service(settings)
+    service = instance_service(settings)
     if service.clock.simulated:
         typer.echo(f"Oefenomgeving (LEERLINGROUTE_CLOCK=simulated): de demo loopt tot de gesimuleerde datum "
                    f"{describe_nl(service.now())}.")
@@ -485,7 +332,7 @@ def thuiszitters_export(
     from service.verzuim import Verzuim, today_in_nl  # noqa: PLC0415
 
     try:
-        service = _instance_service()
+        service = instance_service()
         rows = Verzuim(service).export(quarter, swv, today_in_nl(service.now()))
     except DomainError as error:
         typer.echo(error.detail_nl, err=True)
@@ -507,7 +354,7 @@ def thuiszitters_detect(
     from service.verzuim import Verzuim, today_in_nl  # noqa: PLC0415 - only the thuiszitter commands need it
 
     configure_logging()
-    service = _instance_service()
+    service = instance_service()
     now = service.now()
     try:
         day = date.fromisoformat(as_of) if as_of else today_in_nl(now)
@@ -520,69 +367,6 @@ def thuiszitters_detect(
                f"{report.cases_opened} thuiszittersdossiers geopend.")
 
 
-# --- the oefenomgeving's clock (issue 13) ---------------------------------------------------------------------------
+# --- the oefenomgeving's clock (issue 13): run/cli_clock.py --------------------------------------------------------
 
-clock_app = typer.Typer(help="De gesimuleerde klok van een oefenomgeving (LEERLINGROUTE_CLOCK=simulated).",
-                        no_args_is_help=True)
 app.add_typer(clock_app, name="clock")
-DueWork = Annotated[bool, typer.Option(
-    "--due-work/--no-due-work",
-    help="Laat daarna de flows het werk doen dat verschuldigd werd (termijnen, verzuimdetectie, overzichten, "
-         "meldingen, doorsturen)")]
-
-
-def _simulated_service() -> Service:
-    """The service of an oefenomgeving; on the real clock: say so and exit 2."""
-    settings = Settings()
-    if settings.clock != instance_clock.SIMULATED:
-        typer.echo(instance_clock.NotSimulated().detail_nl, err=True)
-        raise typer.Exit(2)
-    return _instance_service(settings)
-
-
-@clock_app.command("show")
-def clock_show() -> None:
-    """Toon de gesimuleerde datum en tijd."""
-    service = _simulated_service()
-    typer.echo(f"Gesimuleerde klok: {describe_nl(service.now())} (Nederlandse tijd).")
-
-
-@clock_app.command("set")
-def clock_set(
-    when: Annotated[str, typer.Argument(help="Datum (2026-12-07: het begin van die dag) of tijdstip "
-                                             "(2026-12-07T09:00; zonder tijdzone Nederlandse tijd)")],
-    due_work: DueWork = True,
-) -> None:
-    """Zet de klok op een datum of tijdstip (niet terug zodra er iets is vastgelegd; hooguit twee jaar vooruit)."""
-    service = _simulated_service()
-    _move_clock(lambda: service.clock.set_to(parse_instant(when), CLI_ACTOR), due_work)
-
-
-@clock_app.command("advance")
-def clock_advance(
-    duration: Annotated[str, typer.Argument(help="7d, 2w, 3m (maanden), 1j, 12u of ISO 8601 (P7D, P1M, PT12H)")],
-    due_work: DueWork = True,
-) -> None:
-    """Zet de klok vooruit (hooguit twee jaar in één keer)."""
-    service = _simulated_service()
-    _move_clock(lambda: service.clock.advance(parse_step(duration), CLI_ACTOR), due_work)
-
-
-def _move_clock(move: Callable[[], instance_clock.Moved], due_work: bool) -> None:
-    try:
-        moved = move()
-    except ClockRefused as refused:
-        typer.echo(refused.detail_nl, err=True)
-        raise typer.Exit(2) from refused
-    was = describe_nl(moved.before) if moved.before else "nog niet gezet"
-    typer.echo(f"De gesimuleerde klok staat nu op {describe_nl(moved.after)} (was: {was}).")
-    if not due_work:
-        return
-    typer.echo("Het werk dat nu verschuldigd is, loopt via de flows:")
-    sys.stdout.flush()
-    done = subprocess.run(python_module("flows.clock_moved"), capture_output=True, text=True, check=False)  # noqa: S603
-    typer.echo(done.stdout, nl=False)
-    if done.returncode:
-        typer.echo(done.stderr[-4000:], err=True)
-        typer.echo("Het verschuldigde werk is niet helemaal gedaan; de geplande flows halen het in.", err=True)
-        raise typer.Exit(done.returncode)

@@ -32,7 +32,7 @@ from infra.settings import Settings
 from infra.store import event_chain, migrate
 from infra.store.db import make_engine
 from infra.store.tables import audit_log, case_events, cases
-from run import cli
+from run import cli_identity
 from run.cli import app
 from service import Service
 from tests.databases import migrated_sqlite
@@ -584,7 +584,7 @@ def test_verify_checkpoint_and_serve_warn_when_the_evidence_lies_beside_the_sqli
         assert warning in result.output
     assert {p.name for p in data.iterdir() if not p.name.startswith("leerlingroute.db")} == {
         checkpoints.KEY_FILE, checkpoints.CHECKPOINT_FILE}
-    cli.warn_about_checkpoint_folder(Settings())
+    cli_identity.warn_about_checkpoint_folder(Settings())
     assert warning in capsys.readouterr().err
 
     monkeypatch.setenv("LEERLINGROUTE_AUDIT_CHECKPOINT_DIR", str(tmp_path / "elders"))
