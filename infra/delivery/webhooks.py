@@ -3,7 +3,8 @@
 A subscription has a cursor into the outbox: the last outbox id it received. A delivery run
 posts to every subscriber that is due the outbox rows after its cursor, in id order (hence in
 per-case order), a batch per request, signed as the Standard Webhooks specification says
-(https://www.standardwebhooks.com: ``webhook-id``, ``webhook-timestamp``, ``webhook-signature``).
+(https://www.standardwebhooks.com: ``webhook-id``, ``webhook-timestamp``, ``webhook-signature``; the
+message itself is made in :mod:`infra.delivery.webhook_messages`).
 A receiver that fails keeps its cursor and gets the same batch (same ``webhook-id``) after an
 exponential backoff; it holds up neither the other subscribers nor the relay to Prefect, whose
 ``relayed_at`` is independent of the cursors. Only ids, types, stages and instants leave the system:
@@ -16,11 +17,6 @@ The clock is never read here: every instant is passed in.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
-import secrets
 import ssl
 import uuid
 from collections.abc import Callable, Sequence
@@ -38,6 +34,7 @@ from domain.case import Actor
 from domain.errors import NotFound, RoleNotAllowed
 from domain.ports import OutboxItem
 from domain.roles import ADMIN, SWV_COORDINATOR
+from infra.delivery.webhook_messages import new_secret, signed_message
 from infra.delivery.webhook_targets import AllowList, check_url, connection_pool, post
 from infra.store.db import Begin
 from infra.store.tables import cases, outbox, users
@@ -47,16 +44,6 @@ log = structlog.get_logger("leerlingroute.webhooks")
 
 MANAGERS = (ADMIN, SWV_COORDINATOR)
 """The roles that may register, read and deactivate webhooks."""
-ID_HEADER = "webhook-id"
-TIMESTAMP_HEADER = "webhook-timestamp"
-SIGNATURE_HEADER = "webhook-signature"
-SECRET_PREFIX = "whsec_"  # noqa: S105 - the prefix the specification gives secrets, not a secret
-SECRET_BYTES = 32
-"""Standard Webhooks: secrets of 24 to 64 random bytes, shown as ``whsec_`` and their base64."""
-SUBSCRIPTION_HEADER = "X-Leerlingroute-Subscription"
-EVENT_NAMESPACE = uuid.UUID("6f1c2d4e-8a57-4b0e-9a51-3c1f0e2b7d90")
-"""The namespace of infra.delivery.prefect_events.event_id, so ``event_id`` here is the Prefect event's id.
-Not imported from there: that module imports prefect, and the API (which imports this) must not."""
 BATCH_SIZE = 100
 MAX_BATCHES_PER_RUN = 50
 """A subscriber far behind catches up over several runs instead of making one run take minutes."""
@@ -168,33 +155,6 @@ def require_manager(actor: Actor) -> None:
     """Only an SWV coordinator or an admin manages webhooks; RoleNotAllowed (403) otherwise."""
     if actor.role not in MANAGERS:
         raise RoleNotAllowed("beheer_webhooks", actor.role, MANAGERS)
-
-
-def new_secret() -> str:
-    """A fresh Standard Webhooks secret: ``whsec_`` and the base64 of 32 random bytes."""
-    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode()
-
-
-def signature(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
-    """One Standard Webhooks signature: ``v1,`` and the base64 HMAC-SHA256, keyed with the secret's
-    bytes, of ``{message_id}.{timestamp}.{body}``.
-    """
-    key = base64.b64decode(secret.removeprefix(SECRET_PREFIX))
-    signed = f"{message_id}.{timestamp}.".encode() + body
-    return "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
-
-
-def message_id(subscription_id: str, items: Sequence[OutboxItem]) -> str:
-    """The ``webhook-id`` of a batch: the same events to the same subscriber give the same id, so a
-    retry of a batch (which is pinned to the same outbox rows) is the same message.
-    """
-    events = ",".join(f"{i.case_id}:{i.seq}" for i in items)
-    return f"msg_{uuid.uuid5(uuid.UUID(subscription_id), 'batch:' + events).hex}"
-
-
-def delivery_id(subscription_id: str, case_id: str, seq: int) -> uuid.UUID:
-    """The same event to the same subscriber always has the same id (receivers de-duplicate on it)."""
-    return uuid.uuid5(uuid.UUID(subscription_id), f"{case_id}:{seq}")
 
 
 def backoff(attempts: int) -> timedelta:
@@ -372,23 +332,8 @@ class Webhooks:
 def _post(pool: httpcore.ConnectionPool, subscriber: _Due, items: Sequence[OutboxItem], now: datetime,
           timeout_s: float) -> str | None:
     """Post one batch, signed with every secret valid at ``now``; None on 2xx, else the failure's word."""
-    body = _body(subscriber.id, items)
-    msg_id, timestamp = message_id(subscriber.id, items), int(now.timestamp())
-    signatures = " ".join(signature(s, msg_id, timestamp, body) for s in subscriber.secrets(now))
-    headers = [("Content-Type", "application/json"), (ID_HEADER, msg_id), (TIMESTAMP_HEADER, str(timestamp)),
-               (SIGNATURE_HEADER, signatures), (SUBSCRIPTION_HEADER, subscriber.id),
-               ("User-Agent", "leerlingroute-webhooks/2")]
+    body, headers = signed_message(subscriber.id, subscriber.secrets(now), items, now)
     return post(pool, subscriber.url, body, headers, timeout_s)
-
-
-def _body(subscription_id: str, items: Sequence[OutboxItem]) -> bytes:
-    deliveries = [{
-        "delivery_id": str(delivery_id(subscription_id, i.case_id, i.seq)),
-        "event_id": str(uuid.uuid5(EVENT_NAMESPACE, f"{i.case_id}:{i.seq}")),
-        "case_id": i.case_id, "seq": i.seq, "type": i.type, "pathway": i.pathway,
-        "stage_from": i.stage_from, "stage_to": i.stage_to, "occurred_at": i.occurred_at.isoformat(),
-    } for i in items]
-    return json.dumps({"deliveries": deliveries}, separators=(",", ":")).encode()
 
 
 def _item(r: Row[Any]) -> OutboxItem:
