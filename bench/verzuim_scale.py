@@ -264,6 +264,7 @@ def add_rows(url: str, table: str, rows: list[tuple[Any, ...]]) -> None:
     """More rows (the records of one day, or of the incremental pupils' week), replacing equal keys."""
     from sqlalchemy.dialects import postgresql, sqlite  # noqa: PLC0415
 
+    from infra.store import verzuim_tables  # noqa: F401, PLC0415 - registers the verzuim tables on metadata
     from infra.store.tables import metadata  # noqa: PLC0415
 
     target = metadata.tables[table]

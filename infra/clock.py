@@ -41,16 +41,8 @@ from domain.durations import NL
 from domain.errors import DomainError
 from infra.clock_words import ClockRefused, Step, describe_nl
 from infra.identity import audit
-from infra.store.tables import (
-    absences,
-    alerts,
-    case_events,
-    digests,
-    enrollments,
-    simulated_clock,
-    thuiszitter_episodes,
-    vrijstellingen,
-)
+from infra.store.tables import alerts, case_events, digests, simulated_clock
+from infra.store.verzuim_tables import absences, enrollments, thuiszitter_episodes, vrijstellingen
 
 ClockMode = Literal["real", "simulated"]
 REAL: ClockMode = "real"

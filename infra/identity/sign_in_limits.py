@@ -44,7 +44,7 @@ from sqlalchemy import Connection, Engine, Row, delete, select, tuple_, update
 from infra.identity import audit
 from infra.identity.web_accounts import SIGN_IN_PURPOSE, UNKNOWN_ACCOUNT
 from infra.store.db import dialect_insert
-from infra.store.tables import web_sign_in_windows as windows
+from infra.store.sign_in_tables import web_sign_in_windows as windows
 
 log = structlog.get_logger("leerlingroute")
 WINDOW = timedelta(minutes=1)

@@ -18,7 +18,8 @@ from sqlalchemy import Connection, and_, delete, insert, or_, select
 
 from domain.errors import InvalidCommand, NotFound
 from domain.verzuim import Holiday, SchoolCalendar, default_calendar, school_year
-from infra.store.tables import school_holidays, schools, swvs
+from infra.store.tables import schools, swvs
+from infra.store.verzuim_tables import school_holidays
 
 SCHOOL: Final = "school"
 SWV: Final = "swv"

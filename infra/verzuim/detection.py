@@ -52,7 +52,8 @@ from domain.verzuim.leerplicht import school_year_start
 from domain.verzuim.model import HIDDEN_REASONS, SCHOOL_KINDS, SchoolKind, VrijstellingKind
 from infra.delivery.alerts import DETECTION_ACTOR_ID, NewAlert, raise_alerts
 from infra.store.db import chunks, dialect_insert
-from infra.store.tables import absences, alerts, enrollments, pupils, thuiszitter_episodes, vrijstellingen
+from infra.store.tables import alerts, pupils
+from infra.store.verzuim_tables import absences, enrollments, thuiszitter_episodes, vrijstellingen
 from infra.verzuim.calendars import SchoolBook
 from infra.verzuim.plan import (
     Plan,

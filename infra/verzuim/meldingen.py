@@ -46,7 +46,8 @@ from domain.verzuim.melding import (
 )
 from infra.delivery.alerts import NewAlert, raise_alerts
 from infra.store.db import chunks, dialect_insert
-from infra.store.tables import alerts, meldplicht_meldingen, schools
+from infra.store.tables import alerts, schools
+from infra.store.verzuim_tables import meldplicht_meldingen
 
 MELDPLICHT: Final = "meldplicht"
 ESCALATION: Final = "meldplicht_niet_gemeld"

@@ -23,7 +23,8 @@ from domain.access import Principal
 from domain.errors import InvalidCommand, RoleNotAllowed
 from domain.roles import ADMIN, LEERPLICHT, SWV_COORDINATOR
 from domain.verzuim import Episode, register_category
-from infra.store.tables import pupils, schools, thuiszitter_episodes
+from infra.store.tables import pupils, schools
+from infra.store.verzuim_tables import thuiszitter_episodes
 from infra.verzuim.plan import ACTIONS
 
 READERS: Final = (SWV_COORDINATOR, LEERPLICHT, ADMIN)

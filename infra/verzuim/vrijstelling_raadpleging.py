@@ -28,7 +28,8 @@ from domain.terms import datum
 from domain.verzuim.melding import VRIJSTELLING_CONSULT_KIND, consult_problem, raadplegen_uiterlijk
 from infra.delivery.alerts import NewAlert, raise_alerts
 from infra.store.db import Begin, chunks
-from infra.store.tables import pupils, schools, vrijstelling_voornemens, vrijstellingen
+from infra.store.tables import pupils, schools
+from infra.store.verzuim_tables import vrijstelling_voornemens, vrijstellingen
 from infra.verzuim.inputs import RecordRejected, UnknownPupil
 from infra.verzuim.meldingen import settings_of
 

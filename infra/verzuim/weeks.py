@@ -21,7 +21,8 @@ from datetime import date, timedelta
 
 from sqlalchemy import Connection, or_, select
 
-from infra.store.tables import absences, case_events, thuiszitter_episodes
+from infra.store.tables import case_events
+from infra.store.verzuim_tables import absences, thuiszitter_episodes
 from infra.verzuim.calendars import SchoolBook
 
 

@@ -43,7 +43,8 @@ from domain.silence import (
     tlv_without_herbeoordeling,
     unnormed_stages,
 )
-from infra.store.tables import cases, schools, thuiszitter_episodes, timers
+from infra.store.tables import cases, schools, timers
+from infra.store.verzuim_tables import thuiszitter_episodes
 
 PENDING = "pending"
 

@@ -21,7 +21,8 @@ import pytest
 from sqlalchemy import select
 
 from infra.settings import Settings
-from infra.store.tables import audit_log, meldplicht_meldingen, vrijstelling_voornemens, vrijstellingen
+from infra.store.tables import audit_log
+from infra.store.verzuim_tables import meldplicht_meldingen, vrijstelling_voornemens, vrijstellingen
 from service import Service
 from tests.api.conftest import ControllableClock, RunningApi, bearer
 from tests.api.test_cases_api import problem

@@ -26,7 +26,7 @@ from typer.testing import CliRunner
 
 from domain.durations import NL
 from infra.settings import Settings
-from infra.store.tables import thuiszitter_episodes
+from infra.store.verzuim_tables import thuiszitter_episodes
 from run.cli import app as cli
 from service import Service
 from tests.api.conftest import ControllableClock, RunningApi, bearer

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from domain.access import Principal
-from infra.store.tables import thuiszitter_episodes
+from infra.store.verzuim_tables import thuiszitter_episodes
 from tests.browser.conftest import Site, shot
 from tests.browser.test_work_pages import REFERENCE
 

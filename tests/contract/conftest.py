@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from domain.ports import UnitOfWork
+from infra.store import sign_in_tables, verzuim_tables  # noqa: F401 - registers their tables on metadata
 from infra.store.db import make_engine
 from infra.store.memory import MemoryStore, MemoryUnitOfWork
 from infra.store.sql import SqlUnitOfWork

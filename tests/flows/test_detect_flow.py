@@ -12,7 +12,8 @@ from sqlalchemy import insert, select
 from flows._service import service
 from flows.detect_thuiszitters import detect_thuiszitters
 from infra.reference import resources
-from infra.store.tables import absences, alerts, cases, enrollments, thuiszitter_episodes
+from infra.store.tables import alerts, cases
+from infra.store.verzuim_tables import absences, enrollments, thuiszitter_episodes
 
 LOADED = datetime(2026, 10, 5, 22, tzinfo=UTC)
 

@@ -13,7 +13,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Engine, delete, insert, inspect, update
 from sqlalchemy.exc import DatabaseError
 
-from infra.store import event_chain, migrate
+from infra.store import event_chain, migrate, sign_in_tables, verzuim_tables  # noqa: F401 - registers their tables on metadata
 from infra.store.db import make_engine
 from infra.store.tables import case_events, cases, metadata
 from tests.databases import fresh_pg_database, migrated_sqlite

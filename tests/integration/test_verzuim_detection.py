@@ -15,7 +15,8 @@ from domain.access import Principal
 from domain.durations import NL
 from infra.delivery.alerts import AlertNotFound
 from infra.reference import resources
-from infra.store.tables import absences, alerts, audit_log, enrollments, thuiszitter_episodes, vrijstellingen
+from infra.store.tables import alerts, audit_log
+from infra.store.verzuim_tables import absences, enrollments, thuiszitter_episodes, vrijstellingen
 from infra.verzuim.detection import DetectionConfig, candidates
 from service import Service
 from service.verzuim import Verzuim

@@ -33,16 +33,8 @@ from infra.delivery.alerts import AlertNotFound, NewAlert
 from infra.delivery.webhooks import WebhookNotFound
 from infra.identity import accounts, audit
 from infra.store import event_chain
-from infra.store.tables import (
-    advice_requests,
-    alerts,
-    audit_log,
-    case_events,
-    enrollments,
-    municipalities,
-    school_holidays,
-    webhook_subscriptions,
-)
+from infra.store.tables import advice_requests, alerts, audit_log, case_events, municipalities, webhook_subscriptions
+from infra.store.verzuim_tables import enrollments, school_holidays
 from infra.verzuim.inputs import EnrollmentRecord
 from service import Service
 from service.verzuim import SCHOOL, Verzuim

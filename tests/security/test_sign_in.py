@@ -28,7 +28,8 @@ from infra.identity import accounts, web_accounts
 from infra.identity.web_accounts import REFUSED
 from infra.settings import Settings
 from infra.store.db import make_engine
-from infra.store.tables import audit_log, web_credentials, web_sessions
+from infra.store.sign_in_tables import web_credentials, web_sessions
+from infra.store.tables import audit_log
 from tests.api.conftest import (
     DEFAULT_NOW,
     ZORGCOORDINATOR,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
+from infra.store import sign_in_tables, verzuim_tables  # noqa: F401 - registers their tables on metadata
 from infra.store.db import make_engine
 from infra.store.tables import metadata
 
