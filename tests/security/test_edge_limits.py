@@ -286,11 +286,16 @@ def test_the_verzuim_imports_take_the_import_limit_too(edge_api: str) -> None:
     """
     with httpx.Client(base_url=edge_api, timeout=ANSWER_TIMEOUT_S, headers=bearer("admin")) as client:
         read = client.post("/verzuim/imports/verzuim", content=b"x" * 20_000, headers={"Content-Type": "text/csv"})
-        too_large = client.post("/verzuim/imports/verzuim", content=b"x" * (IMPORT_LIMIT + 1),
-                                headers={"Content-Type": "text/csv"})
     assert read.status_code != httpx.codes.REQUEST_ENTITY_TOO_LARGE, read.text[:500]
-    assert problem(too_large, 413, "payload-too-large")["detail"] == (
-        "De aanvraag is te groot: de inhoud mag hoogstens 64 KiB zijn.")
+    # Declared, not sent: the server answers and closes before reading a body over the limit, so a client still
+    # sending it may see the connection reset before the answer (a race on a busy machine, seen in CI).
+    head = _head("POST", "/verzuim/imports/verzuim", {**bearer("admin"), "Content-Type": "text/csv",
+                                                      "Content-Length": str(IMPORT_LIMIT + 1)})
+    with _connection(edge_api) as sock:
+        sock.sendall(head)
+        too_large = _read_answer(sock, 0)
+    assert too_large.status == httpx.codes.REQUEST_ENTITY_TOO_LARGE
+    assert too_large.problem()["detail"] == "De aanvraag is te groot: de inhoud mag hoogstens 64 KiB zijn."
 
 
 def test_an_unknown_import_path_gets_the_small_limit(edge_api: str) -> None:
