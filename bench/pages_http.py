@@ -37,6 +37,7 @@ from infra.identity import accounts, web_accounts
 from infra.logging import configure_logging
 from infra.settings import Settings
 from infra.store import migrate
+from run.supervisor import wait_healthy
 from service import Service
 
 CASES = 2000
@@ -86,14 +87,12 @@ def start_app(url: str, folder: Path, port: int) -> subprocess.Popen[bytes]:
     process = subprocess.Popen([sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory",
                                 "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
                                env=env, cwd=Path(__file__).resolve().parents[1])
-    for _ in range(120):
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == httpx.codes.OK:
-                return process
-        except httpx.HTTPError:
-            time.sleep(0.5)
-    process.kill()
-    raise SystemExit("the app did not start")
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}/health", 60, lambda: process.poll() is None)
+    except RuntimeError as error:
+        process.kill()
+        raise SystemExit(f"the app did not start: {error}") from error
+    return process
 
 
 def signed_in(base: str, name: str, secret: str, step: int) -> httpx.Client:
