@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check lint types imports pytest bench bench-api bench-verzuim bench-attack demo clean
+.PHONY: run test check lint types imports pytest bench bench-api bench-compare bench-verzuim bench-attack demo clean
 
 # Install everything (pinned by constraints.txt) and run the main job on embedded defaults.
 run: $(STAMP)
@@ -36,6 +36,11 @@ bench: $(STAMP)
 # The API with 10k, 100k and 1M cases (issue 5), about 12 minutes.
 bench-api: $(STAMP)
 	.ci/with-postgres $(BIN)/python bench/api_scale.py --json bench/results/api_scale.json
+
+# The engine beside raw sqlite3, SpiffWorkflow and naive Prefect, the sweep, and the API at 100k and 1M on SQLite
+# and PostgreSQL, in one run (issue 18), about 20 minutes; its last line is the ratios.
+bench-compare: $(STAMP)
+	.ci/with-postgres $(BIN)/python bench/compare.py --api-sizes 100000 1000000
 
 # Thuiszitter detection with 25k, 250k and 2.5M pupils (issue 6), about 30 minutes.
 bench-verzuim: $(STAMP)

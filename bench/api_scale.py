@@ -55,7 +55,7 @@ import time
 import uuid
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -124,6 +124,8 @@ TIMER_COLUMNS = ("id", "case_id", "name", "fires", "due_at", "state", "finished_
 
 Row = tuple[Any, ...]
 Stamp = Callable[[float], str]
+Chunk = tuple[list[Row], list[Row], list[Row]]
+"""Rows of (cases, events, timers), as loaded together."""
 
 
 def log(message: str) -> None:
@@ -163,6 +165,15 @@ def _payload(transition: Transition, day: str, rng: random.Random) -> dict[str, 
         values[name] = {"date": day, "int": 1, "bool": True, "text": "besproken in het overleg"}.get(
             spec.type, rng.choice(spec.choices) if spec.choices else "x")
     return values
+
+
+@dataclass(frozen=True)
+class Walk:
+    """A generated case's profile, pathway and number of steps, when not drawn at random."""
+
+    profile: str
+    pathway: str
+    steps: int
 
 
 @dataclass
@@ -226,26 +237,33 @@ class Region:
         """N random (version 4) UUIDs, sorted: the primary keys are then filled in order."""
         return sorted(str(uuid.UUID(int=self.rng.getrandbits(128), version=4)) for _ in range(self.n))
 
-    def chunks(self, stamp: Stamp) -> Iterator[tuple[list[Row], list[Row], list[Row]]]:
+    def chunks(self, stamp: Stamp) -> Iterator[Chunk]:
         """(cases, events, timers) rows, CHUNK cases at a time; instants formatted by ``stamp``."""
         ids = self.case_ids()
         for start in range(0, len(ids), CHUNK):
-            case_rows: list[Row] = []
-            event_rows: list[Row] = []
-            timer_rows: list[Row] = []
+            chunk: Chunk = ([], [], [])
             for case_id in ids[start:start + CHUNK]:
-                self._case(case_id, stamp, case_rows, event_rows, timer_rows)
-            yield case_rows, event_rows, timer_rows
+                self._case(case_id, stamp, chunk)
+            yield chunk
 
-    def _case(self, case_id: str, stamp: Stamp, case_rows: list[Row], event_rows: list[Row],
-              timer_rows: list[Row]) -> None:
+    def long_case(self, events: int, stamp: Stamp, pathway: str = "opp") -> tuple[str, Chunk]:
+        """One more case of the SWV (in the coordinator's scope, not in the status sample) whose walk is
+        ``events`` steps long, never into a final stage: a case with a long history. Its events are the chain's
+        next links, so load it after the region's chunks."""
+        case_id = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+        chunk: Chunk = ([], [], [])
+        self._case(case_id, stamp, chunk, Walk(SWV_PROFILE, pathway, events))
+        return case_id, chunk
+
+    def _case(self, case_id: str, stamp: Stamp, chunk: Chunk, forced: Walk | None = None) -> None:
         rng, stats = self.rng, self.stats
-        profile = rng.choices(self.profile_names, self.profile_weights)[0]
+        case_rows, event_rows, timer_rows = chunk
+        profile = forced.profile if forced else rng.choices(self.profile_names, self.profile_weights)[0]
         school = rng.choices(self.schools[profile], self.school_weights[profile])[0]
         mix = PATHWAY_MIX[profile]
-        shape = self.shapes[rng.choices(list(mix), list(mix.values()))[0]]
+        shape = self.shapes[forced.pathway if forced else rng.choices(list(mix), list(mix.values()))[0]]
         definition = shape.definition
-        walk, stage, entered_at_step = self._walk(shape)
+        walk, stage, entered_at_step = self._walk(shape, forced.steps if forced else None)
         entered = self.now - self._age(profile, definition.pathway, stage) * 86_400
         opened = entered - rng.uniform(1, 120) * 86_400 if entered_at_step else entered
         later = sorted(rng.uniform(entered, self.now) for _ in range(len(walk) - entered_at_step - 1))
@@ -282,17 +300,21 @@ class Region:
         stats.events += len(walk)
         stats.final += definition.stages[stage].final
         stats.per_profile[profile] += 1
-        if profile == SWV_PROFILE and rng.random() < self._keep:
+        if forced is None and profile == SWV_PROFILE and rng.random() < self._keep:
             self.sample.append(case_id)
 
-    def _walk(self, shape: Shape) -> tuple[list[tuple[Transition, str | None, str]], str, int]:
+    def _walk(self, shape: Shape, steps: int | None = None) -> tuple[list[tuple[Transition, str | None, str]], str,
+                                                                       int]:
         """The start, then up to five random transitions (any role's, the system's included): the
-        steps (transition, from, to), the stage reached and the step that entered it."""
+        steps (transition, from, to), the stage reached and the step that entered it. With ``steps``: that
+        many steps, none into a final stage (as long as the pathway has a way on)."""
         definition = shape.definition
         walk: list[tuple[Transition, str | None, str]] = [(definition.start, None, definition.initial)]
         stage, entered_at_step = definition.initial, 0
-        for _ in range(self.rng.randint(1, 6) - 1):
+        for _ in range((self.rng.randint(1, 6) if steps is None else steps) - 1):
             moves = shape.moves.get(stage)
+            if moves and steps is not None:
+                moves = tuple(m for m in moves if not definition.stages[m.target_from(stage)].final)
             if not moves:
                 break
             move = self.rng.choice(moves)
@@ -351,8 +373,17 @@ class Database(ABC):
     url: str
 
     @abstractmethod
+    def stamp(self, moment: float) -> str:
+        """An instant as this database's bulk load writes it."""
+
+    @abstractmethod
+    def add(self, chunks: Iterable[Chunk], region: Region) -> None:
+        """Write generated rows in bulk (the region's, or extra cases it generated afterwards)."""
+
     def load(self, region: Region) -> None:
         """Fill the database with the region's generated cases."""
+        self.reference(region)
+        self.add(region.chunks(self.stamp), region)
 
     @abstractmethod
     def size_mib(self) -> float:
@@ -381,15 +412,17 @@ class SqliteDatabase(Database):
         self.url = f"sqlite:///{self.path}"
         upgrade(self.url)
 
-    def load(self, region: Region) -> None:
-        self.reference(region)
+    def stamp(self, moment: float) -> str:
+        return sqlite_stamp(moment)
+
+    def add(self, chunks: Iterable[Chunk], region: Region) -> None:
         conn = sqlite3.connect(self.path)
         for pragma in ("synchronous=OFF", "cache_size=-1000000", "temp_store=MEMORY"):
             conn.execute(f"PRAGMA {pragma}")
         statements = {name: f"INSERT INTO {name} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"  # noqa: S608
                       for name, cols in (("cases", CASE_COLUMNS), ("case_events", EVENT_COLUMNS),
                                          ("timers", TIMER_COLUMNS))}
-        for case_rows, event_rows, timer_rows in region.chunks(sqlite_stamp):
+        for case_rows, event_rows, timer_rows in chunks:
             conn.executemany(statements["cases"], case_rows)
             conn.executemany(statements["case_events"], event_rows)
             conn.executemany(statements["timers"], timer_rows)
@@ -422,10 +455,12 @@ class PostgresDatabase(Database):
     def _conninfo(self) -> str:
         return make_url(self.url).set(drivername="postgresql").render_as_string(hide_password=False)
 
-    def load(self, region: Region) -> None:
-        self.reference(region)
+    def stamp(self, moment: float) -> str:
+        return pg_stamp(moment)
+
+    def add(self, chunks: Iterable[Chunk], region: Region) -> None:
         with psycopg.connect(self._conninfo()) as conn:
-            for case_rows, event_rows, timer_rows in region.chunks(pg_stamp):
+            for case_rows, event_rows, timer_rows in chunks:
                 with conn.cursor() as cursor:
                     for table, columns, rows in (("cases", CASE_COLUMNS, case_rows),
                                                  ("case_events", EVENT_COLUMNS, event_rows),
@@ -564,8 +599,10 @@ class Measured:
                 "rss_mib": self.rss_peak_mib, "load_s": self.load_s, "db_mib": self.db_mib}
 
 
-def measure(db: Database, region: Region, args: argparse.Namespace, folder: Path, result: Measured) -> None:
-    """Serve the database and time the three calls, then read the server's peak RSS."""
+def measure(db: Database, region: Region, args: argparse.Namespace, folder: Path, result: Measured,
+            more: Callable[[httpx.Client], None] | None = None) -> None:
+    """Serve the database and time the three calls (and ``more``'s, given the client), then read the server's
+    peak RSS."""
     rng = random.Random(args.seed + 1)
     brins = region.schools[SWV_PROFILE]
     with api_process(db.url, folder, f"{db.kind}-{region.n}") as (base, proc), httpx.Client(
@@ -598,6 +635,8 @@ def measure(db: Database, region: Region, args: argparse.Namespace, folder: Path
             result.stalled_ms.append(ms)
         result.cpu_ms["stalled"] = (proc_cpu_ms(proc.pid) - cpu) / len(result.stalled_ms)
         result.stalled_total, result.overdue_total = body["stalled_total"], body["overdue_total"]
+        if more is not None:
+            more(client)
         memory = proc_memory(proc.pid)
         result.rss_peak_mib, result.rss_end_mib = memory["VmHWM"], memory["VmRSS"]
 
@@ -680,39 +719,55 @@ def _trimmed(profile: str) -> str:
 
 def run_one(kind: str, n: int, args: argparse.Namespace, folder: Path, registry: PathwayRegistry,
             diagnoses: dict[str, Any], diagnose_here: bool) -> Measured:
-    log(f"{kind}: {n:,} cases - migrate, generate, load ...")
-    db: Database = SqliteDatabase(folder, n) if kind == "sqlite" else PostgresDatabase(args.pg_url, n)
+    db = new_database(kind, n, args, folder)
     try:
-        region = Region(registry, n, datetime.now(UTC), args.seed)
-        started = time.perf_counter()
-        db.load(region)
-        load_s = time.perf_counter() - started
-        engine = make_engine(db.url)
-        swv_codes = {c for p in registry.profiles.values() for c in p.setting("swv_codes", ())}
-        create_user(engine, SWV_COORDINATOR, [SWV_CODE], datetime.now(UTC), swv_codes, name="bench-swv-vo3102",
-                    token=TOKEN)
-        engine.dispose()
-        s = region.stats
-        data = {"cases": s.cases, "events": s.events, "timers_pending": s.timers_pending,
-                "timers_overdue_pending": s.timers_overdue, "timers_fired": s.timers_fired,
-                "cases_final": s.final, "cases_in_stage_with_norm": s.in_norm_stage, "beyond_norm": s.beyond_norm,
-                "per_profile": dict(s.per_profile), "schools": sum(len(v) for v in region.schools.values())}
-        result = Measured(kind, n, load_s, db.size_mib(), data)
-        log(f"  loaded in {load_s:.1f} s ({result.db_mib:,.0f} MiB): {s.events:,} events, "
-            f"{s.timers_pending + s.timers_overdue:,} pending timers ({s.timers_overdue:,} overdue), "
-            f"{s.beyond_norm:,} cases beyond their stage norm, {s.final:,} closed")
+        region, result = fill(db, n, args, registry)
         measure(db, region, args, folder, result)
-        f = result.figures()
-        log(f"  status p50/p99 {f['status_p50_ms']:.2f}/{f['status_p99_ms']:.2f} ms, stalled p50 "
-            f"{f['stalled_p50_ms']:.0f} ms, search p50/p99 {f['search_p50_ms']:.2f}/{f['search_p99_ms']:.2f} ms, "
-            f"RSS peak {f['rss_mib']:.0f} MiB")
-        result.data["verified"] = verify_chains(db, folder, s.events)
+        log_figures(result)
+        result.data["verified"] = verify_chains(db, folder, region.stats.events)
         if diagnose_here:
             log("  diagnosis: status, stalled and search in-process (SQL traced, profiled), then the proposed fix ...")
             diagnoses[kind] = diagnose(db, region, folder)
         return result
     finally:
         db.drop()
+
+
+def new_database(kind: str, n: int, args: argparse.Namespace, folder: Path) -> Database:
+    """A fresh, migrated database of ``kind`` (sqlite or postgresql) for N cases."""
+    log(f"{kind}: {n:,} cases - migrate, generate, load ...")
+    return SqliteDatabase(folder, n) if kind == "sqlite" else PostgresDatabase(args.pg_url, n)
+
+
+def fill(db: Database, n: int, args: argparse.Namespace, registry: PathwayRegistry) -> tuple[Region, Measured]:
+    """The generated region loaded in bulk and the SWV coordinator's account made: the region and its
+    figures so far."""
+    region = Region(registry, n, datetime.now(UTC), args.seed)
+    started = time.perf_counter()
+    db.load(region)
+    load_s = time.perf_counter() - started
+    engine = make_engine(db.url)
+    swv_codes = {c for p in registry.profiles.values() for c in p.setting("swv_codes", ())}
+    create_user(engine, SWV_COORDINATOR, [SWV_CODE], datetime.now(UTC), swv_codes, name="bench-swv-vo3102",
+                token=TOKEN)
+    engine.dispose()
+    s = region.stats
+    data = {"cases": s.cases, "events": s.events, "timers_pending": s.timers_pending,
+            "timers_overdue_pending": s.timers_overdue, "timers_fired": s.timers_fired,
+            "cases_final": s.final, "cases_in_stage_with_norm": s.in_norm_stage, "beyond_norm": s.beyond_norm,
+            "per_profile": dict(s.per_profile), "schools": sum(len(v) for v in region.schools.values())}
+    result = Measured(db.kind, n, load_s, db.size_mib(), data)
+    log(f"  loaded in {load_s:.1f} s ({result.db_mib:,.0f} MiB): {s.events:,} events, "
+        f"{s.timers_pending + s.timers_overdue:,} pending timers ({s.timers_overdue:,} overdue), "
+        f"{s.beyond_norm:,} cases beyond their stage norm, {s.final:,} closed")
+    return region, result
+
+
+def log_figures(result: Measured) -> None:
+    f = result.figures()
+    log(f"  status p50/p99 {f['status_p50_ms']:.2f}/{f['status_p99_ms']:.2f} ms, stalled p50 "
+        f"{f['stalled_p50_ms']:.0f} ms, search p50/p99 {f['search_p50_ms']:.2f}/{f['search_p99_ms']:.2f} ms, "
+        f"RSS peak {f['rss_mib']:.0f} MiB")
 
 
 def verify_chains(db: Database, folder: Path, events: int) -> dict[str, Any]:
