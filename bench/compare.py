@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import contextlib
 import functools
 import json
 import os
@@ -58,6 +59,7 @@ import throughput  # noqa: E402
 
 from domain.handlers import NewCase  # noqa: E402
 from domain.registry import PathwayRegistry  # noqa: E402
+from infra.logging import configure_logging  # noqa: E402
 from infra.reference.profiles import load_profiles  # noqa: E402
 from infra.settings import Settings  # noqa: E402
 from infra.store.db import SQLITE_PRAGMAS  # noqa: E402
@@ -274,7 +276,9 @@ def report(args: argparse.Namespace, rounds: list[dict[str, Any]], api: list[dic
     lines = ["", (f"leerlingroute compare - {args.rounds} interleaved rounds, {args.cases:,} OPP cases x "
                   f"{len(throughput.HAPPY_PATH)} steps, {args.callers} callers, {args.timers:,} timers; python "
                   f"{env['python']}, sqlite {env['sqlite']}, SpiffWorkflow {SPIFF_VERSION}, {env['cores']} cores"),
-             f"load average at start {env['loadavg_start']}, at end {env['loadavg_end']}", "",
+             f"load average at start {env['loadavg_start']}, at end {env['loadavg_end']}",
+             f"the service's log during the rounds (JSON at INFO, as the API logs): {env['service_log_lines']:,} lines",
+             "",
              f"{'phase':<38}{'median/s':>11}   per round"]
     labels = {"engine": f"engine, Service.handle, {args.callers} callers", "engine_sequential":
               "engine, Service.handle, 1 caller", "raw": "raw sqlite3, 1 commit/transition",
@@ -348,7 +352,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="compare-", dir=throughput.TMP_PARENT))
     atexit.register(shutil.rmtree, tmp, ignore_errors=True)  # before prefect's exit handlers: runs after them
     spiff_python()
-    rounds = run_rounds(args, tmp)
+    service_log = tmp / "service-log.jsonl"
+    with service_log.open("w", encoding="utf-8") as sink, contextlib.redirect_stderr(sink):
+        configure_logging()  # as the API and the CLI do: a JSON line per command, here into a file
+        rounds = run_rounds(args, tmp)
+    with service_log.open(encoding="utf-8") as lines:
+        env["service_log_lines"] = sum(1 for _ in lines)
     api = api_runs(args, tmp)
     prefect = prefect_sample(tmp, args.prefect_sample)
     env["loadavg_end"] = "/".join(f"{v:.2f}" for v in os.getloadavg())
