@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Header, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from domain.access import Principal
@@ -19,20 +20,21 @@ from domain.errors import NotAuthenticated
 from service import Service
 
 Clock = Callable[[], datetime]
+T = TypeVar("T")
 _bearer = HTTPBearer(auto_error=False, description="API token from `leerlingroute users create`")
 
 
-def _service(request: Request) -> Service:
+async def _service(request: Request) -> Service:
     service: Service = request.app.state.service
     return service
 
 
-def _now(request: Request) -> datetime:
+async def _now(request: Request) -> datetime:
     clock: Clock = request.app.state.clock
     return clock()
 
 
-def _wall_now(request: Request) -> datetime:
+async def _wall_now(request: Request) -> datetime:
     clock: Clock = request.app.state.wall_clock
     return clock()
 
@@ -44,14 +46,27 @@ WallNowDep = Annotated[datetime, Depends(_wall_now)]
 """The real now: for tokens and webhooks, which live in real time also in an oefenomgeving."""
 
 
-def _principal(
+async def _principal(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)], service: ServiceDep,
     now: WallNowDep,
 ) -> Principal:
-    """The user the bearer token belongs to; NotAuthenticated (401) without a valid one."""
+    """The user the bearer token belongs to; NotAuthenticated (401) without a valid one. Looked up on every
+    request, so a revoked token is refused at once, in every process.
+    """
     if credentials is None or not credentials.credentials:
         raise NotAuthenticated("Stuur een API-token mee in de header 'Authorization: Bearer <token>'.")
-    return service.authenticate(credentials.credentials, now)
+    token = credentials.credentials
+    return await off_the_loop(service, lambda: service.authenticate(token, now))
+
+
+async def off_the_loop(service: Service, read: Callable[[], T]) -> T:
+    """Run a short blocking database call: on SQLite (a local file, microseconds) right here, without the
+    two thread switches a worker thread costs; on a database server (round trips over the network) in a
+    worker thread, so the event loop serves other requests meanwhile.
+    """
+    if service.engine.dialect.name == "sqlite":
+        return read()
+    return await run_in_threadpool(read)
 
 
 PrincipalDep = Annotated[Principal, Depends(_principal)]

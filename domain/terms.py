@@ -20,6 +20,7 @@ seed), a profile setting, or a date set in a decision; and shows its arithmetic 
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any, Final, Literal, Protocol
@@ -245,7 +246,7 @@ def _algemene_termijnenwet(deadline: Deadline) -> tuple[date, tuple[str, ...]]:
     last = end
     first = deadline.first_day
     if first is not None and (end - first).days + 1 >= _ART_2_MIN_LENGTH:
-        while _working_days(first, last) < _TWO_WORKING_DAYS:
+        while not _has_working_days(first, last, _TWO_WORKING_DAYS):
             last += timedelta(days=1)
         if last != end:
             steps.append(f"minder dan twee werkdagen in de termijn → {dag_en_datum(last)} ({_ATW} art. 2)")
@@ -257,6 +258,8 @@ def _algemene_termijnenwet(deadline: Deadline) -> tuple[date, tuple[str, ...]]:
     return last, tuple(steps)
 
 
-def _working_days(first: date, last: date) -> int:
+def _has_working_days(first: date, last: date, wanted: int) -> bool:
+    """Whether [first, last] holds ``wanted`` days that are no rustdag (counted only until there are)."""
     days = (first + timedelta(days=n) for n in range((last - first).days + 1))
-    return sum(1 for day in days if rustdag(day) is None)
+    working = (day for day in days if rustdag(day) is None)
+    return sum(1 for _ in itertools.islice(working, wanted)) == wanted

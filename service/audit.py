@@ -6,11 +6,13 @@ wrappers that give a read or a write its row in the same transaction (:meth:`Aud
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
+from typing import Generic, TypeVar, cast
 
 from sqlalchemy import Connection, Engine
 
@@ -98,49 +100,90 @@ class Audited(ServiceBase):
         run: Callable[[SqlUnitOfWork], T], written: Callable[[SqlUnitOfWork], str] | None = None,
         replayed: Callable[[T], str] | None = None,
     ) -> T:
-        """:meth:`_audited` for a write in one unit of work: the ``ok`` row is appended by the unit's
-        before-commit hook, in the write's own transaction, so the write and its row commit together or
-        not at all (a crash between two commits can no longer leave a write without its row). The row
-        goes last, so the audit chain's lock is held only for the append and the commit. ``written``
-        names the resource from what the unit wrote (an opened case's id). A refusal (a DomainError,
-        nothing written) gets its row in a small transaction of its own; so does a write that committed
-        nothing because an idempotency key replayed an earlier outcome (outcome ``replayed``, resource
-        from ``replayed``). Any other failure writes no row.
+        """:meth:`_audited` for a write in one unit of work, through the group-committing writer
+        (:meth:`ServiceBase.write`): the ``ok`` row is appended by the unit's before-commit hook, in the
+        write's own savepoint, so the write and its row commit together or not at all. The row goes last, so
+        the audit chain's lock is taken only for the append. ``written`` names the resource from what the
+        unit wrote (an opened case's id). A refusal (a DomainError: its savepoint rolled back, nothing
+        written) gets its row instead; so does a write that wrote nothing because an idempotency key
+        replayed an earlier outcome (outcome ``replayed``, resource from ``replayed``). The caller hears the
+        outcome after the group committed. Any other failure writes no row.
         """
         row = AuditRow(principal, action, purpose or PURPOSES.get(action, action), now)
-        with self.unit_of_work() as uow:
-            uow.before_commit(lambda: row.append_in(uow.conn, written(uow) if written else resource, "ok"))
+
+        def work(conn: Connection) -> T | _Refused:
+            uow = SqlUnitOfWork(self.engine, within=conn)
+            uow.before_commit(lambda: row.append_in(conn, written(uow) if written else resource, "ok"))
             try:
                 result = run(uow)
             except DomainError as error:
-                row.append(self.engine, resource, outcome_of(error))
-                raise
+                row.append_in(conn, resource, outcome_of(error))
+                return _Refused(error)
             if uow.commits == 0:
-                row.append(self.engine, replayed(result) if replayed else resource, "replayed")
-        return result
+                row.append_in(conn, replayed(result) if replayed else resource, "replayed")
+            return result
+
+        done = self.writer.write(work)
+        if isinstance(done, _Refused):
+            raise done.error
+        return done
 
     def _audited_read(self, principal: Principal, action: str, resource: str, purpose: str | None,
                       now: datetime, run: Callable[[SqlUnitOfWork], T]) -> T:
-        """:meth:`_audited` for a read in one unit of work: the read and its audit row (the same row,
-        ``ok`` or the refusal's outcome) share one connection and one commit instead of two of each.
-        The read comes first, without the audit chain's lock; the row is appended last, so the lock is
-        held only for the append and the commit. A failure other than a refusal (a DomainError) rolls
-        back and writes no row, as :meth:`_audited` writes none then; a commit that fails loses the row
-        and the answer together.
+        """:meth:`_audited` for a read in one unit of work: see :meth:`_audited_read_pending`; the answer
+        once its row committed.
+        """
+        return self._audited_read_pending(principal, action, resource, purpose, now, run).wait()
+
+    def _audited_read_pending(self, principal: Principal, action: str, resource: str, purpose: str | None,
+                              now: datetime, run: Callable[[SqlUnitOfWork], T]) -> Pending[T]:
+        """A read and its audit row (``ok`` or the refusal's outcome): the read runs now, without the audit
+        chain's lock; the row goes to the group-committing writer, and the answer (or the refusal) may be given
+        only once that row committed (:meth:`Pending.wait`, or ``await`` :meth:`Pending.answer` without a
+        thread). A failure other than a refusal (a DomainError) writes no row; a row that fails to commit
+        loses the answer with it.
         """
         row = AuditRow(principal, action, purpose or PURPOSES.get(action, action), now)
+        result: T | None = None
         refusal: DomainError | None = None
-        with self.unit_of_work() as uow, uow:
-            try:
+        try:
+            with self.unit_of_work() as uow, uow:
                 result = run(uow)
-                outcome = "ok"
-            except DomainError as error:
-                refusal, outcome = error, outcome_of(error)
-            row.append_in(uow.conn, resource, outcome)
-            uow.commit()
-        if refusal is not None:
-            raise refusal
-        return result
+            outcome = "ok"
+        except DomainError as error:
+            refusal, outcome = error, outcome_of(error)
+        return Pending(result, refusal, self.writer.submit(lambda conn: row.append_in(conn, resource, outcome)))
+
+
+@dataclass(frozen=True)
+class Pending(Generic[T]):
+    """The answer of an audited read, to be given once its audit row committed."""
+
+    result: T | None
+    refusal: DomainError | None
+    committed: Future[None]
+
+    def wait(self) -> T:
+        """The answer (or the refusal raised) once the row committed."""
+        self.committed.result()
+        return self._given()
+
+    async def answer(self) -> T:
+        """:meth:`wait` for a coroutine: it waits without holding a thread."""
+        await asyncio.wrap_future(self.committed)
+        return self._given()
+
+    def _given(self) -> T:
+        if self.refusal is not None:
+            raise self.refusal
+        return cast("T", self.result)
+
+
+@dataclass(frozen=True)
+class _Refused:
+    """A refused write whose audit row is written: raised to the caller once the row committed."""
+
+    error: DomainError
 
 
 def audited_write(engine: Engine, run: Callable[[Begin], T], append: Callable[[Connection, str], None],

@@ -5,11 +5,11 @@ and the one scope check every use case on behalf of a user goes through (:meth:`
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Self
+from typing import Self, TypeVar
 
 from sqlalchemy import Engine
 
@@ -25,8 +25,11 @@ from domain.views import CaseStatus, case_status, with_links
 from infra.clock import InstanceClock
 from infra.settings import Settings
 from infra.store import scope
+from infra.store.group_commit import GroupCommit
 from infra.store.sql import SqlUnitOfWork
 from service import wiring
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -38,9 +41,12 @@ class ServiceBase:
     settings: Settings
     clock: InstanceClock = field(init=False, repr=False)
     """The instance's clock: the wall clock, or an oefenomgeving's simulated clock (``settings.clock``)."""
+    writer: GroupCommit = field(init=False, repr=False)
+    """The database's group-committing writer: commands and their audit rows commit through it."""
 
     def __post_init__(self) -> None:
         self.clock = InstanceClock(self.engine, self.settings.clock)
+        self.writer = GroupCommit(self.engine)
 
     def now(self) -> datetime:
         """The instance's now (UTC): the wall clock, or the simulated clock of an oefenomgeving. Everything about
@@ -53,6 +59,13 @@ class ServiceBase:
     def from_settings(cls, settings: Settings | None = None) -> Self:
         """Build the service from settings (default: the environment; see :mod:`service.wiring`)."""
         return cls(*wiring.parts(settings))
+
+    def write(self, work: Callable[[SqlUnitOfWork], T]) -> T:
+        """Run ``work`` on a unit of work in the writer's next group transaction (see
+        :mod:`infra.store.group_commit`): each ``with`` of the unit is a savepoint of it, and the result comes
+        back once the group committed, so it is durable as with a transaction of its own.
+        """
+        return self.writer.write(lambda conn: work(SqlUnitOfWork(self.engine, within=conn)))
 
     @contextmanager
     def unit_of_work(self) -> Iterator[SqlUnitOfWork]:

@@ -31,7 +31,7 @@ from infra.store.db import Begin
 from infra.store.search import CaseFilter, CaseRow, search_cases
 from infra.store.sql import SqlUnitOfWork
 from infra.views.monitoring import finals
-from service.audit import PURPOSES, Audited
+from service.audit import PURPOSES, Audited, Pending
 
 log = structlog.get_logger("leerlingroute")
 
@@ -41,18 +41,16 @@ class CaseUseCases(Audited):
 
     def open_case(self, new: NewCase, command: Command, now: datetime, key: str | None = None) -> Outcome:
         """Open a case (see :func:`domain.handlers.open_case`)."""
-        with self.unit_of_work() as uow:
-            return _logged(new.pathway, "(nieuw)", command.name,
-                           lambda: handlers.open_case(uow, self.registry, new, command, now, key))
+        return _logged(new.pathway, "(nieuw)", command.name, lambda: self.write(
+            lambda uow: handlers.open_case(uow, self.registry, new, command, now, key)))
 
     def handle(
         self, case_id: str, command: Command, now: datetime, key: str | None = None,
         expected_version: int | None = None,
     ) -> Outcome:
         """Apply a command to a case (see :func:`domain.handlers.handle_command`)."""
-        with self.unit_of_work() as uow:
-            return _logged(None, case_id, command.name, lambda: handlers.handle_command(
-                uow, self.registry, case_id, command, now, key, expected_version))
+        return _logged(None, case_id, command.name, lambda: self.write(lambda uow: handlers.handle_command(
+            uow, self.registry, case_id, command, now, key, expected_version)))
 
     def status(self, case_id: str, now: datetime) -> CaseStatus:
         """A case's status at ``now``."""
@@ -86,11 +84,16 @@ class CaseUseCases(Audited):
 
     def read_status(self, principal: Principal, case_id: str, now: datetime, purpose: str | None) -> CaseStatus:
         """A case's status, if in scope (else CaseNotFound, as for an unknown case); audited."""
+        return self.read_status_pending(principal, case_id, now, purpose).wait()
+
+    def read_status_pending(self, principal: Principal, case_id: str, now: datetime, purpose: str | None,
+                            ) -> Pending[CaseStatus]:
+        """:meth:`read_status`, to be answered once its audit row committed (``await`` it in a coroutine)."""
         def run(uow: SqlUnitOfWork) -> CaseStatus:
             case = uow.get_case(case_id)
             self._in_scope(uow, principal, case)
             return self._linked_status_for(uow, principal, case, now)
-        return self._audited_read(principal, "case.read", f"case:{case_id}", purpose, now, run)
+        return self._audited_read_pending(principal, "case.read", f"case:{case_id}", purpose, now, run)
 
     def read_history(self, principal: Principal, case_id: str, now: datetime, purpose: str | None,
                      ) -> list[HistoryEntry]:
@@ -122,10 +125,10 @@ class CaseUseCases(Audited):
                 school = scope.school_of(conn, new.school_brin, self.registry)
             _check_may_open(principal, CaseReach(new.school_brin, self.registry.profile(new.profile), new.pathway,
                                                  residence, school=school, pupil=pupil))
-            return _logged(new.pathway, "(nieuw)", command.name,
-                           lambda: handlers.open_case(uow, self.registry, new, command, now, key))
-        return self._audited_write(principal, "case.open", f"pupil:{new.pupil_id}", purpose, now, run,
-                                   lambda uow: f"case:{uow.events_written[0][0]}", lambda o: f"case:{o.case_id}")
+            return handlers.open_case(uow, self.registry, new, command, now, key)
+        return _logged(new.pathway, "(nieuw)", command.name, lambda: self._audited_write(
+            principal, "case.open", f"pupil:{new.pupil_id}", purpose, now, run,
+            lambda uow: f"case:{uow.events_written[0][0]}", lambda o: f"case:{o.case_id}"))
 
     def handle_as(self, principal: Principal, case_id: str, command: Command, now: datetime, key: str | None,
                   expected_version: int | None, purpose: str | None) -> Outcome:
@@ -133,11 +136,11 @@ class CaseUseCases(Audited):
         same transaction.
         """
         def run(uow: SqlUnitOfWork) -> Outcome:
-            return _logged(None, case_id, command.name, lambda: handlers.handle_command(
-                uow, self.registry, case_id, command, now, key, expected_version,
-                lambda case: self._in_scope(uow, principal, case)))
-        return self._audited_write(principal, f"case.command:{command.name}", f"case:{case_id}",
-                                   purpose or f"{PURPOSES['case.command']}: {command.name}", now, run)
+            return handlers.handle_command(uow, self.registry, case_id, command, now, key, expected_version,
+                                           lambda case: self._in_scope(uow, principal, case))
+        return _logged(None, case_id, command.name, lambda: self._audited_write(
+            principal, f"case.command:{command.name}", f"case:{case_id}",
+            purpose or f"{PURPOSES['case.command']}: {command.name}", now, run))
 
     def transfer_as(self, principal: Principal, pupil_id: str, school_brin: str, now: datetime,
                     purpose: str | None) -> list[Outcome]:

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Response, status
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from api.deps import NowDep, PrincipalDep, PurposeDep, ServiceDep
+from api.deps import NowDep, PrincipalDep, PurposeDep, ServiceDep, off_the_loop
+from api.documents import json_response, shaped
 from api.schemas import (
-    BasisOut,
     CaseStatusOut,
     CommandIn,
     HistoryEntryOut,
     OpenCase,
     OutcomeOut,
-    TimerOut,
     problem_responses,
 )
 from domain.case import Command
@@ -136,33 +135,35 @@ def request_advice(
 
 
 @router.get("/{case_id}", response_model=CaseStatusOut, responses=ERRORS)
-def case_status(
-    case_id: str, principal: PrincipalDep, service: ServiceDep, now: NowDep, response: Response,
-    purpose: PurposeDep = None,
-) -> CaseStatusOut:
+async def case_status(
+    case_id: str, principal: PrincipalDep, service: ServiceDep, now: NowDep, purpose: PurposeDep = None,
+) -> Response:
     """The case's stage, open deadlines with due dates, and the commands allowed next."""
-    found = service.read_status(principal, case_id, now, purpose)
-    response.headers["ETag"] = f'"{found.version}"'
-    return status_out(found)
+    pending = await off_the_loop(service, lambda: service.read_status_pending(principal, case_id, now, purpose))
+    found = await pending.answer()
+    return json_response(status_document(found), {"ETag": f'"{found.version}"'})
 
 
 def status_out(found: CaseStatus) -> CaseStatusOut:
     """The schema of a case's status."""
+    return CaseStatusOut.model_validate(status_document(found))
+
+
+def status_document(found: CaseStatus) -> dict[str, Any]:
+    """A case's status as the JSON :class:`CaseStatusOut` describes (see :mod:`api.documents`)."""
     data = asdict(found)
-    for command in data["next_commands"]:
-        command["fields"] = [{**f, "choices": list(f["choices"])} for f in command["fields"]]
-    data["open_timers"] = [timer_out(t) for t in found.open_timers]
-    return CaseStatusOut(**data)
+    data["open_timers"] = [timer_document(t) for t in found.open_timers]
+    return shaped(CaseStatusOut, data)
 
 
-def timer_out(timer: TimerView) -> TimerOut:
+def timer_document(timer: TimerView) -> dict[str, Any]:
     """An open deadline with its last day, basis and reckoning."""
     deadline = timer.deadline
-    basis = None if deadline is None else BasisOut(soort=deadline.kind, soort_tekst=KINDS[deadline.kind],
-                                                   bron=deadline.source)
-    return TimerOut(name=timer.name, label=timer.label, due_at=timer.due_at, overdue=timer.overdue,
-                    last_day=timer.last_day, basis=basis, reckoning=deadline.reckoning if deadline else None,
-                    suspended_since=timer.suspended_since)
+    basis = None if deadline is None else {"soort": deadline.kind, "soort_tekst": KINDS[deadline.kind],
+                                           "bron": deadline.source}
+    return {"name": timer.name, "label": timer.label, "due_at": timer.due_at, "overdue": timer.overdue,
+            "last_day": timer.last_day, "basis": basis, "reckoning": deadline.reckoning if deadline else None,
+            "suspended_since": timer.suspended_since}
 
 
 @router.get("/{case_id}/history", response_model=list[HistoryEntryOut], responses=ERRORS)

@@ -15,7 +15,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, RootTransaction, Row, Select, func, insert, select, update
+from sqlalchemy import Connection, Engine, Row, Select, Transaction, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from domain.case import Actor, Case, Decision, Event, Timer
@@ -24,6 +24,7 @@ from domain.ports import Change, OutboxItem, Recalled, UnitOfWork
 from domain.reactions import Link
 from domain.terms import Deadline
 from infra.store import event_chain
+from infra.store.group_commit import Savepoint
 from infra.store.statements import CASE_FIELDS, Statements
 from infra.store.tables import case_events, case_links, cases, idempotency_keys, outbox, pupils, schools, timers
 
@@ -32,15 +33,21 @@ _PENDING = "pending"
 
 
 class SqlUnitOfWork(UnitOfWork):
-    """A unit of work on an SQLAlchemy engine; re-enterable, one transaction per ``with``."""
+    """A unit of work on an SQLAlchemy engine; re-enterable, one transaction per ``with``.
 
-    def __init__(self, engine: Engine) -> None:
+    ``within`` a connection whose transaction someone else owns (the group-committing writer of
+    :mod:`infra.store.group_commit`), each ``with`` is a SAVEPOINT instead: its commit releases the savepoint
+    and its rollback undoes its writes alone; what it wrote is durable once that owner commits.
+    """
+
+    def __init__(self, engine: Engine, within: Connection | None = None) -> None:
         self.engine = engine
         self._sqlite = engine.dialect.name == "sqlite"
         self.statements = Statements.for_dialect(engine.dialect)
         self._integrity_errors = _integrity_errors(engine)
-        self._conn: Connection | None = None
-        self._tx: RootTransaction | None = None
+        self._within = within
+        self._conn: Connection | None = within
+        self._tx: Transaction | Savepoint | None = None
         self._before_commit: list[Callable[[], None]] = []
         self.commits = 0
         """How many of this unit's transactions committed."""
@@ -58,7 +65,7 @@ class SqlUnitOfWork(UnitOfWork):
     def begin(self) -> None:
         if self._conn is None:
             self._conn = self.engine.connect()
-        self._tx = self._conn.begin()
+        self._tx = self._conn.begin() if self._within is None else Savepoint(self._conn)
         self.events_written = []
 
     def before_commit(self, hook: Callable[[], None]) -> None:
@@ -93,10 +100,10 @@ class SqlUnitOfWork(UnitOfWork):
         self._tx = None
 
     def close(self) -> None:
-        """Give the connection back to the pool (the unit of work stays usable)."""
-        if self._conn is not None:
+        """Give the connection back to the pool (the unit of work stays usable); one it was given stays open."""
+        if self._conn is not None and self._within is None:
             self._conn.close()
-        self._conn = None
+            self._conn = None
 
     def _run(self, name: str, values: Mapping[str, Any]) -> Any:
         cursor = self.conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
