@@ -15,6 +15,7 @@ from typing import Any, Self
 
 from domain.case import Case, Decision, Event, Timer
 from domain.reactions import Link
+from domain.timer_plans import CaseHead, PlannedFire
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,18 @@ class UnitOfWork(ABC):
     def save_changes(self, changes: Sequence[Change], refused: Sequence[tuple[Timer, str]], now: datetime) -> None:
         """Store a batch: each case's final state (ConcurrencyConflict if any changed since it was
         read), all their events, outbox rows and timer changes, and the timers whose command was refused.
+        """
+
+    @abstractmethod
+    def case_heads(self, case_ids: Collection[str]) -> dict[str, CaseHead]:
+        """Several cases' stage and version by id (missing ids are left out), without artifacts or timers."""
+
+    @abstractmethod
+    def fire_planned(self, fires: Sequence[PlannedFire]) -> list[PlannedFire]:
+        """Store what the planned fires did (:mod:`domain.timer_plans`), as ``save_changes`` would store the same
+        decisions, with their events in the order given: each case's new stage and version, its fired and
+        cancelled timers, its event and outbox row; its artifacts as stored. A fire whose case is no longer at
+        the version it was read at is left out, with nothing written for it, and returned (it takes the full path).
         """
 
     @abstractmethod

@@ -17,6 +17,7 @@ from domain.case import Case, Decision, Event, Timer
 from domain.errors import CaseNotFound, ConcurrencyConflict
 from domain.ports import Change, OutboxItem, Recalled, UnitOfWork
 from domain.reactions import Link
+from domain.timer_plans import CaseHead, PlannedFire
 
 
 @dataclass
@@ -156,6 +157,26 @@ class MemoryUnitOfWork(UnitOfWork):
                 self._store(change.case, decision)
         for timer, reason in refused:
             self.fail_timer(timer, reason, now)
+
+    def case_heads(self, case_ids: Collection[str]) -> dict[str, CaseHead]:
+        found = (self._work.cases.get(case_id) for case_id in case_ids)
+        return {c.id: CaseHead(c.id, c.pathway, c.definition_version, c.profile, c.stage, c.stage_entered_at, c.version)
+                for c in found if c is not None}
+
+    def fire_planned(self, fires: Sequence[PlannedFire]) -> list[PlannedFire]:
+        late = []
+        for fire in fires:
+            stored = self._work.cases.get(fire.case.id)
+            if stored is None or stored.version != fire.case.version:
+                late.append(fire)
+                continue
+            case = self.get_case(fire.case.id)
+            case.timers.pop(fire.timer.name, None)
+            cancelled = tuple(case.timers.pop(name) for name in fire.plan.cancels if name in case.timers)
+            case.stage, case.version, case.stage_entered_at = fire.plan.stage_to, fire.seq, fire.stage_entered_at
+            self.save_changes([Change(case, fire.case.version, [Decision(fire.event(), (), cancelled, fire.timer)])],
+                              (), fire.now)
+        return late
 
     def school_known(self, school_brin: str) -> bool:
         return school_brin in self.store.schools

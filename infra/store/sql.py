@@ -23,12 +23,12 @@ from domain.errors import CaseNotFound, ConcurrencyConflict
 from domain.ports import Change, OutboxItem, Recalled, UnitOfWork
 from domain.reactions import Link
 from domain.terms import Deadline
-from infra.store import event_chain
+from domain.timer_plans import CaseHead, PlannedFire
+from infra.store import event_chain, timer_batch
 from infra.store.group_commit import Savepoint
 from infra.store.statements import CASE_FIELDS, Statements
-from infra.store.tables import case_events, case_links, cases, idempotency_keys, outbox, pupils, schools, timers
+from infra.store.tables import case_events, case_links, cases, idempotency_keys, outbox, pupils, schools
 
-_TIMER_COLUMNS = [timers.c.id, timers.c.case_id, timers.c.name, timers.c.fires, timers.c.due_at, timers.c.deadline]
 _PENDING = "pending"
 
 
@@ -123,6 +123,12 @@ class SqlUnitOfWork(UnitOfWork):
         cursor = self.conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         cursor.execute(sql, dict(zip(names, case_ids, strict=True)))
         return self._cases(cursor.fetchall())
+
+    def case_heads(self, case_ids: Collection[str]) -> dict[str, CaseHead]:
+        return timer_batch.case_heads(self, case_ids)
+
+    def fire_planned(self, fires: Sequence[PlannedFire]) -> list[PlannedFire]:
+        return timer_batch.fire_planned(self, fires)
 
     def _cases(self, rows: Sequence[Sequence[Any]]) -> dict[str, Case]:
         """Cases from rows of case columns followed by (possibly null) running-timer columns."""
@@ -274,10 +280,9 @@ class SqlUnitOfWork(UnitOfWork):
             raise ConcurrencyConflict("(idempotency key)") from exc
 
     def claim_due_timers(self, as_of: datetime, limit: int) -> list[Timer]:
-        query = (select(*_TIMER_COLUMNS)
-                 .where(timers.c.state == _PENDING, timers.c.due_at <= as_of)
-                 .order_by(timers.c.due_at, timers.c.id).limit(limit))
-        return [_timer(r) for r in self.conn.execute(self._locked(query))]
+        if self._sqlite:
+            self._write_lock()
+        return timer_batch.claim_due_timers(self, as_of, limit)
 
     def _locked(self, query: Select[Any]) -> Select[Any]:
         """Rows this unit works through alone: on PostgreSQL locked, others skipped
@@ -356,10 +361,6 @@ def _deadline(stored: str | None) -> Deadline | None:
 
 def _finish_values(timer: Timer, state: str, now: datetime, reason: str | None = None) -> dict[str, Any]:
     return {"timer_id": timer.id, "state": state, "finished_at": now, "reason": reason}
-
-
-def _timer(row: Row[Any]) -> Timer:
-    return Timer(row.id, row.case_id, row.name, row.fires, row.due_at, _deadline(row.deadline))
 
 
 def _event(r: Row[Any]) -> Event:
