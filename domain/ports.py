@@ -163,7 +163,9 @@ class UnitOfWork(ABC):
 
     @abstractmethod
     def claim_due_timers(self, as_of: datetime, limit: int) -> list[Timer]:
-        """Up to ``limit`` running timers due at ``as_of``, oldest first, locked for this unit."""
+        """Up to ``limit`` running timers due at ``as_of``, oldest first, locked for this unit. Their deadlines
+        may be left out (None): what a timer's command does is read from its case, whose timers carry them.
+        """
 
     @abstractmethod
     def fail_timer(self, timer: Timer, reason: str, now: datetime) -> None:
