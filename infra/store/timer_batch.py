@@ -1,12 +1,12 @@
 """Planned timer fires (:mod:`domain.timer_plans`) written set-wise: a few positional statements per batch.
 
-For a batch of fires, one ``executemany`` each: the case rows' new stage and version (versioned: ``WHERE id AND
-version``), the fired timers, the timers their new stages cancel, the events (the chain's next links, as
-:meth:`infra.store.sql.SqlUnitOfWork.save_changes` links them) and the outbox rows. The rows are the ones
-``save_changes`` writes for the same decisions; the artifacts stay as stored (they are neither read nor
-decoded). A case whose row is no longer at the version its fire was planned on is not written: the UPDATEs run
-in a savepoint, and when fewer rows changed than were asked, it is rolled back and the UPDATEs are run one by
-one to find those cases, which then take the full path.
+For a batch of fires, one ``executemany`` each: the case rows' new version, and stage for those that enter
+one (versioned: ``WHERE id AND version``), the fired timers, the timers their new stages cancel, the events
+(the chain's next links, as :meth:`infra.store.sql.SqlUnitOfWork.save_changes` links them) and the outbox
+rows. The rows are the ones ``save_changes`` writes for the same decisions; the artifacts stay as stored
+(they are neither read nor decoded). A case whose row is no longer at the version its fire was planned on is
+not written: the UPDATEs run in a savepoint, and when fewer rows changed than were asked, it is rolled back
+and the UPDATEs are run one by one to find those cases, which then take the full path.
 """
 
 from __future__ import annotations
