@@ -96,11 +96,14 @@ class CaseUseCases(Audited):
         return self._audited_read_pending(principal, "case.read", f"case:{case_id}", purpose, now, run)
 
     def read_history(self, principal: Principal, case_id: str, now: datetime, purpose: str | None,
-                     ) -> list[HistoryEntry]:
-        """A case's events, if in scope; audited."""
+                     after: int = 0, limit: int | None = None) -> list[HistoryEntry]:
+        """A case's events with a seq above ``after``, at most ``limit`` of them (None: all), if the case is in
+        scope (else CaseNotFound, as for an unknown case); audited, one row for each read. The scope check reads
+        the case's row, not its events.
+        """
         def run(uow: SqlUnitOfWork) -> list[HistoryEntry]:
             self._in_scope(uow, principal, uow.get_case(case_id))
-            return [history_entry(e) for e in uow.history(case_id)]
+            return [history_entry(e) for e in uow.history(case_id, after, limit)]
         return self._audited_read(principal, "case.history", f"case:{case_id}", purpose, now, run)
 
     def read_timeline(self, principal: Principal, pupil_id: str, now: datetime, purpose: str | None,

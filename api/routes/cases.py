@@ -166,9 +166,23 @@ def timer_document(timer: TimerView) -> dict[str, Any]:
             "suspended_since": timer.suspended_since}
 
 
+MAX_SEQ = 2_147_483_647
+"""The highest event seq the store can hold (a 32-bit integer column)."""
+
+
 @router.get("/{case_id}/history", response_model=list[HistoryEntryOut], responses=ERRORS)
 def case_history(
-    case_id: str, principal: PrincipalDep, service: ServiceDep, now: NowDep, purpose: PurposeDep = None,
+    case_id: str, principal: PrincipalDep, service: ServiceDep, now: NowDep, response: Response,
+    after: Annotated[int, Query(ge=0, le=MAX_SEQ, description="only the events after this seq")] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000, description="at most this many events")] = 100,
+    purpose: PurposeDep = None,
 ) -> list[HistoryEntryOut]:
-    """Every event of the case in order, with when it happened and when it was recorded."""
-    return [HistoryEntryOut(**asdict(e)) for e in service.read_history(principal, case_id, now, purpose)]
+    """The case's events in order, with when each happened and when it was recorded, a page at a time: the
+    events after seq ``after``, at most ``limit`` of them. When more follow, a ``Link`` header (RFC 8288) with
+    ``rel="next"`` names the next page.
+    """
+    entries = service.read_history(principal, case_id, now, purpose, after, limit + 1)  # one more: is there a next?
+    if len(entries) > limit:
+        entries = entries[:limit]
+        response.headers["Link"] = f'</cases/{case_id}/history?after={entries[-1].seq}&limit={limit}>; rel="next"'
+    return [HistoryEntryOut(**asdict(e)) for e in entries]

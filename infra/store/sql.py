@@ -233,10 +233,13 @@ class SqlUnitOfWork(UnitOfWork):
     def save_case(self, case: Case, decision: Decision) -> None:
         self.save_changes([Change(case, case.version - 1, [decision])], (), decision.event.recorded_at)
 
-    def history(self, case_id: str) -> list[Event]:
-        rows = self.conn.execute(
-            select(case_events).where(case_events.c.case_id == case_id).order_by(case_events.c.seq),
-        )
+    def history(self, case_id: str, after: int = 0, limit: int | None = None) -> list[Event]:
+        """The case's events with a seq above ``after``, in order, at most ``limit`` of them (None: all): a range
+        of the primary key (case id, seq), so a page costs its own rows, not the case's whole history.
+        """
+        query = (select(case_events).where(case_events.c.case_id == case_id, case_events.c.seq > after)
+                 .order_by(case_events.c.seq))
+        rows = self.conn.execute(query if limit is None else query.limit(limit))
         return [_event(r) for r in rows]
 
     def event_of(self, case_id: str, seq: int) -> Event:
