@@ -13,11 +13,12 @@ also when two runs race.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, and_, exists, false, func, or_, select
+from sqlalchemy import ColumnElement, Connection, Select, and_, exists, false, func, or_, select, union_all
 
 from domain.registry import PathwayRegistry
 from domain.stalled import CaseSummary, Digest, Norms, PendingTimer
@@ -76,6 +77,22 @@ def count_overdue(conn: Connection, where: ColumnElement[bool], registry: Pathwa
     """
     grouped = _per_case_and_timer(where, registry, as_of, func.min(timers.c.due_at).label("due_at")).subquery()
     return int(conn.execute(select(func.count()).select_from(grouped)).scalar_one())
+
+
+def overdue_page(conn: Connection, where: ColumnElement[bool], registry: PathwayRegistry, as_of: datetime,
+                 limit: int, offset: int = 0) -> tuple[list[PendingTimer], int]:
+    """A page of :func:`overdue_timers` and how many there are in all (:func:`count_overdue`), from one pass over
+    the passed deadlines: the count is a window over the grouped rows, read with the page (only a page past the
+    last row counts them apart).
+    """
+    grouped = _per_case_and_timer(where, registry, as_of, func.min(timers.c.due_at).label("due_at")).subquery()
+    query = (select(grouped, func.count().over().label("total"))
+             .order_by(grouped.c.due_at, grouped.c.case_id, grouped.c.name).limit(limit).offset(offset))
+    rows = conn.execute(query).all()
+    if not rows:
+        return [], count_overdue(conn, where, registry, as_of) if offset else 0
+    return [PendingTimer(r.case_id, r.pathway, r.definition_version, r.school_brin, r.profile, r.name, r.due_at)
+            for r in rows], int(rows[0].total)
 
 
 def _per_case_and_timer(where: ColumnElement[bool], registry: PathwayRegistry, as_of: datetime,
@@ -157,20 +174,56 @@ def _missed_deadline_commands(registry: PathwayRegistry) -> tuple[dict[tuple[str
     return keeping, moving
 
 
-def entered_before(conn: Connection, where: ColumnElement[bool], cutoff: datetime, limit: int) -> list[CaseSummary]:
-    """The ``limit`` cases matching ``where`` that entered their stage longest before ``cutoff``."""
-    rows = conn.execute(
-        select(cases.c.id, cases.c.pathway, cases.c.definition_version, cases.c.stage, cases.c.stage_entered_at,
-               cases.c.school_brin, cases.c.profile)
-        .where(where, cases.c.stage_entered_at <= cutoff)
-        .order_by(cases.c.stage_entered_at, cases.c.id).limit(limit))
-    return [CaseSummary(*r) for r in rows]
+SUMMARY_COLUMNS = (cases.c.id, cases.c.pathway, cases.c.definition_version, cases.c.stage, cases.c.stage_entered_at,
+                   cases.c.school_brin, cases.c.profile)
+"""What a :class:`domain.stalled.CaseSummary` is read from, in its order."""
+NORMS_PER_STATEMENT = 200
+"""At most this many (profile, pathway, stage) ranges in one statement (SQLite allows 500 parts of a compound
+SELECT): the ~190 norms of the built-in profiles take one."""
 
 
-def count_entered_before(conn: Connection, where: ColumnElement[bool], cutoff: datetime) -> int:
-    """How many cases matching ``where`` entered their stage at or before ``cutoff``."""
-    query = select(func.count()).select_from(cases).where(where, cases.c.stage_entered_at <= cutoff)
-    return int(conn.execute(query).scalar_one())
+@dataclass(frozen=True)
+class StageCutoff:
+    """The cases of one profile in one stage of one pathway that entered it at or before ``cutoff``."""
+
+    profile: str
+    pathway: str
+    stage: str
+    cutoff: datetime
+
+
+def count_entered_before(conn: Connection, where: ColumnElement[bool], cutoffs: Sequence[StageCutoff]) -> int:
+    """How many cases matching ``where`` entered their stage at or before its cutoff: per cutoff one range of the
+    index ``ix_cases_profile_pathway_stage_entered``, counted together in one statement (UNION ALL).
+    """
+    total = 0
+    for part in _parts(cutoffs):
+        counts = union_all(*(select(func.count().label("n")).select_from(cases).where(_entered_before(where, c))
+                             for c in part)).subquery()
+        total += int(conn.execute(select(func.coalesce(func.sum(counts.c.n), 0))).scalar_one())
+    return total
+
+
+def entered_before(conn: Connection, where: ColumnElement[bool], cutoffs: Sequence[StageCutoff], limit: int,
+                   ) -> list[CaseSummary]:
+    """Per cutoff, the ``limit`` cases matching ``where`` that entered their stage longest before it (then by id):
+    the first ``limit`` entries of each index range, read together in one statement (UNION ALL).
+    """
+    found: list[CaseSummary] = []
+    for part in _parts(cutoffs):
+        oldest = [select(*SUMMARY_COLUMNS).where(_entered_before(where, c))
+                  .order_by(cases.c.stage_entered_at, cases.c.id).limit(limit).subquery() for c in part]
+        found += [CaseSummary(*r) for r in conn.execute(union_all(*(select(*o.c) for o in oldest)))]
+    return found
+
+
+def _entered_before(where: ColumnElement[bool], cutoff: StageCutoff) -> ColumnElement[bool]:
+    return and_(where, cases.c.profile == cutoff.profile, cases.c.pathway == cutoff.pathway,
+                cases.c.stage == cutoff.stage, cases.c.stage_entered_at <= cutoff.cutoff)
+
+
+def _parts(cutoffs: Sequence[StageCutoff]) -> list[Sequence[StageCutoff]]:
+    return [cutoffs[i:i + NORMS_PER_STATEMENT] for i in range(0, len(cutoffs), NORMS_PER_STATEMENT)]
 
 
 def store_digest(conn: Connection, digest: Digest, now: datetime) -> str:

@@ -17,6 +17,7 @@ from domain.stalled import Norms, OverdueTimer, StalledCase, build_digest, stage
 from infra.store.search import CaseFilter, count_cases, events_between
 from infra.store.tables import cases
 from infra.views import digests as digest_store
+from infra.views.digests import StageCutoff
 
 EPOCH = datetime.fromisoformat("2000-01-01T00:00:00+00:00")
 
@@ -51,19 +52,18 @@ def stalled(conn: Connection, scope: ColumnElement[bool], registry: PathwayRegis
 
     Per profile and per (pathway, stage) with a norm, SQL counts the cases that entered the stage a
     whole day or more before the norm ran out (the domain's whole-day rule) and reads only the oldest
-    ``offset + limit`` of them (index ``ix_cases_profile_pathway_stage_entered``); the domain ranks those.
+    ``offset + limit`` of them (index ``ix_cases_profile_pathway_stage_entered``), every norm's range in one
+    statement for the count and one for the cases; the domain ranks those.
     """
     wanted = scope if query.school_brin is None else scope & (cases.c.school_brin == query.school_brin)
-    found: list[StalledCase] = []
-    total = 0
-    for code, profile in registry.profiles.items():
-        norms = stage_norms(profile)
-        for pathway, stage, norm in _norms_wanted(norms, query):
-            cutoff = norm.before(as_of - timedelta(days=1 + query.min_days_over))
-            in_stage = wanted & (cases.c.profile == code) & (cases.c.pathway == pathway) & (cases.c.stage == stage)
-            total += digest_store.count_entered_before(conn, in_stage, cutoff)
-            oldest = digest_store.entered_before(conn, in_stage, cutoff, query.offset + query.limit)
-            found += build_digest(code, norms, oldest, [], registry.definitions, as_of).stalled
+    cutoffs = [StageCutoff(code, pathway, stage, norm.before(as_of - timedelta(days=1 + query.min_days_over)))
+               for code, profile in registry.profiles.items()
+               for pathway, stage, norm in _norms_wanted(stage_norms(profile), query)]
+    total = digest_store.count_entered_before(conn, wanted, cutoffs)
+    oldest = digest_store.entered_before(conn, wanted, cutoffs, query.offset + query.limit)
+    found = [s for code in {c.profile for c in oldest}
+             for s in build_digest(code, stage_norms(registry.profiles[code]), oldest, [], registry.definitions,
+                                   as_of).stalled]
     found = sorted((s for s in found if s.days_over >= query.min_days_over), key=lambda s: (-s.days_over, s.case_id))
     timers = _overdue_page(conn, wanted, registry, as_of, query)
     return StalledPage(found[query.offset:query.offset + query.limit], total, *timers)
@@ -82,8 +82,7 @@ def _overdue_page(conn: Connection, wanted: ColumnElement[bool], registry: Pathw
         wanted = wanted & (cases.c.pathway == query.pathway)
     # a deadline is ``days_overdue`` days past its last day from the start of the day after it (due_at)
     due_before = as_of - timedelta(days=max(query.min_days_over - 1, 0))
-    total = digest_store.count_overdue(conn, wanted, registry, due_before)
-    page = digest_store.overdue_timers(conn, wanted, registry, due_before, query.limit, query.offset)
+    page, total = digest_store.overdue_page(conn, wanted, registry, due_before, query.limit, query.offset)
     by_profile = {t.profile for t in page}
     timers = [t for code in by_profile for t in build_digest(code, {}, [], page, registry.definitions, as_of).overdue]
     return sorted(timers, key=lambda t: (-t.days_overdue, t.case_id, t.timer)), total
