@@ -10,9 +10,11 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import update
 
 from infra.store.db import make_engine
 from infra.store.sql import SqlUnitOfWork
+from infra.store.tables import cases
 from tests.api.conftest import RunningApi, bearer
 from tests.api.test_cases_api import open_case, problem
 
@@ -34,6 +36,8 @@ def long_case(running_api: RunningApi) -> str:
             first = uow.history(case_id)[0]
             uow._insert_events([replace(first, seq=seq, type="notitie_test", stage_from=first.stage_to,
                                         payload={"n": seq}) for seq in range(2, EVENTS + 1)])
+            # a case's version is its last event's seq (the next event is version + 1): keep the row true to that
+            uow.conn.execute(update(cases).where(cases.c.id == case_id).values(version=EVENTS))
             uow.commit()
         uow.close()
     finally:
