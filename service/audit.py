@@ -147,7 +147,7 @@ class Audited(ServiceBase):
         result: T | None = None
         refusal: DomainError | None = None
         try:
-            with self.unit_of_work() as uow, uow:
+            with self.unit_of_work(reading=True) as uow, uow:
                 result = run(uow)
             outcome = "ok"
         except DomainError as error:

@@ -68,9 +68,11 @@ class ServiceBase:
         return self.writer.write(lambda conn: work(SqlUnitOfWork(self.engine, within=conn)))
 
     @contextmanager
-    def unit_of_work(self) -> Iterator[SqlUnitOfWork]:
-        """A unit of work whose connection is returned to the pool afterwards."""
-        uow = SqlUnitOfWork(self.engine)
+    def unit_of_work(self, *, reading: bool = False) -> Iterator[SqlUnitOfWork]:
+        """A unit of work whose connection is returned to the pool afterwards (see :class:`SqlUnitOfWork` for
+        ``reading``).
+        """
+        uow = SqlUnitOfWork(self.engine, reading=reading)
         try:
             yield uow
         finally:

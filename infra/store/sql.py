@@ -37,11 +37,13 @@ class SqlUnitOfWork(UnitOfWork):
 
     ``within`` a connection whose transaction someone else owns (the group-committing writer of
     :mod:`infra.store.group_commit`), each ``with`` is a SAVEPOINT instead: its commit releases the savepoint
-    and its rollback undoes its writes alone; what it wrote is durable once that owner commits.
+    and its rollback undoes its writes alone; what it wrote is durable once that owner commits. One that is
+    only ``reading`` runs each statement on its own on PostgreSQL (autocommit), as SQLite's driver does anyway.
     """
 
-    def __init__(self, engine: Engine, within: Connection | None = None) -> None:
+    def __init__(self, engine: Engine, within: Connection | None = None, *, reading: bool = False) -> None:
         self.engine = engine
+        self._reading = reading
         self._sqlite = engine.dialect.name == "sqlite"
         self.statements = Statements.for_dialect(engine.dialect)
         self._integrity_errors = _integrity_errors(engine)
@@ -65,6 +67,8 @@ class SqlUnitOfWork(UnitOfWork):
     def begin(self) -> None:
         if self._conn is None:
             self._conn = self.engine.connect()
+            if self._reading and not self._sqlite:  # statements on their own: no BEGIN and ROLLBACK round trips
+                self._conn.execution_options(isolation_level="AUTOCOMMIT")
         self._tx = self._conn.begin() if self._within is None else Savepoint(self._conn)
         self.events_written = []
 

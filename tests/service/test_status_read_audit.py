@@ -1,7 +1,8 @@
-"""A status read over the API (SQLite, and PostgreSQL when LEERLINGROUTE_TEST_PG_URL is set): the read and
-its audit row share one connection and one transaction, yet every read is still exactly one chained row
-(``ok``, or ``not-found`` for an unknown or out-of-scope case, which answer alike); on PostgreSQL it takes
-seven round trips instead of fourteen, and a pooled connection the server closed is replaced unseen.
+"""A status read over the API (SQLite, and PostgreSQL when LEERLINGROUTE_TEST_PG_URL is set): the read runs
+without a transaction and its audit row commits through the group-committing writer before the answer is given,
+and every read is exactly one chained row (``ok``, or ``not-found`` for an unknown or out-of-scope case, which
+answer alike); on PostgreSQL it takes eight round trips, the token lookup included, and a pooled connection the
+server closed is replaced unseen.
 """
 
 from __future__ import annotations
@@ -29,11 +30,11 @@ from tests.databases import fresh_service, pg_base_url
 
 NOW = datetime(2026, 9, 7, 9, 0, tzinfo=UTC)
 PG_ROUND_TRIPS = 8
-"""Token lookup (autocommit); BEGIN, the case, its hand-offs (case_links), the audit lock, the chain's last row,
-the insert, COMMIT."""
+"""Token lookup, the case, its hand-offs (case_links), each on its own (autocommit); then the group-committing
+writer's transaction: BEGIN, the audit lock, the chain's last row, the insert, COMMIT."""
 SQLITE_STATEMENTS = 8
-"""Token lookup; the case; its hand-offs (case_links); BEGIN IMMEDIATE, the chain's last row, the insert (and its
-trigger refusing a REPLACE, which SQLite's trace reports as a statement of its own), COMMIT."""
+"""Token lookup; the case; its hand-offs (case_links); the writer's BEGIN IMMEDIATE, the chain's last row, the insert
+(and its trigger refusing a REPLACE, which SQLite's trace reports as a statement of its own), COMMIT."""
 REFUSED_READ = 1
 """A case out of scope is refused before its hand-offs are read: one statement or round trip fewer."""
 
