@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, select, text  # noqa: E402
+from sqlalchemy import create_engine, select, text, update  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from domain.access import Principal  # noqa: E402
@@ -38,7 +38,7 @@ from domain.handlers import NewCase  # noqa: E402
 from infra.settings import Settings  # noqa: E402
 from infra.store import migrate  # noqa: E402
 from infra.store.sql import SqlUnitOfWork  # noqa: E402
-from infra.store.tables import case_events  # noqa: E402
+from infra.store.tables import case_events, cases  # noqa: E402
 from service import Service  # noqa: E402
 
 NOW = datetime(2026, 9, 3, 9, 0, tzinfo=UTC)
@@ -79,6 +79,8 @@ def long_case(service: Service, events: int) -> str:
         first = uow.history(outcome.case_id)[0]
         uow._insert_events([replace(first, seq=seq, stage_from=first.stage_to, payload={"n": seq})  # noqa: SLF001
                             for seq in range(2, events + 1)])
+        # a case's version is its last event's seq: keep the row true to that
+        uow.conn.execute(update(cases).where(cases.c.id == outcome.case_id).values(version=events))
         uow.commit()
     uow.close()
     if service.engine.dialect.name == "postgresql":
