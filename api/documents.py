@@ -26,9 +26,12 @@ def json_response(document: Any, headers: Mapping[str, str] | None = None, statu
     return Response(orjson.dumps(document, option=_OPTIONS), status_code, headers, media_type="application/json")
 
 
-def shaped(model: type[BaseModel], data: Mapping[str, Any]) -> dict[str, Any]:
-    """``data`` with exactly the keys of ``model``'s fields, nested models and lists of them shaped alike."""
-    return {name: shape(data[name]) for name, shape in _plan(model)}
+def shaped(model: type[BaseModel], data: Any, **given: Any) -> dict[str, Any]:
+    """The values of ``model``'s fields read from ``data`` (a mapping, or an object such as a domain view by its
+    attributes), nested models and lists of them shaped alike; a field named in ``given`` takes that value as it is.
+    """
+    read = data.__getitem__ if isinstance(data, Mapping) else data.__getattribute__
+    return {name: given[name] if name in given else shape(read(name)) for name, shape in _plan(model)}
 
 
 @cache

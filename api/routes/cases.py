@@ -151,9 +151,7 @@ def status_out(found: CaseStatus) -> CaseStatusOut:
 
 def status_document(found: CaseStatus) -> dict[str, Any]:
     """A case's status as the JSON :class:`CaseStatusOut` describes (see :mod:`api.documents`)."""
-    data = asdict(found)
-    data["open_timers"] = [timer_document(t) for t in found.open_timers]
-    return shaped(CaseStatusOut, data)
+    return shaped(CaseStatusOut, found, open_timers=[timer_document(t) for t in found.open_timers])
 
 
 def timer_document(timer: TimerView) -> dict[str, Any]:

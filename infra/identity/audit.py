@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, Connection, Engine, Row, Table, and_, insert, literal, or_, select, text
+from sqlalchemy import Column, ColumnElement, Connection, Engine, Row, Table, and_, literal, or_, select, text
 
+from infra.store.statements import Statements
 from infra.store.tables import audit_log, cases
 
 GENESIS = "0" * 64
@@ -90,11 +91,14 @@ def append_in(conn: Connection, *, at: datetime, user_id: str, role: str, action
     """
     at = at.astimezone(UTC)
     _lock(conn)
-    last = conn.execute(select(audit_log.c.seq, audit_log.c.hash).order_by(audit_log.c.seq.desc()).limit(1)).first()
+    statements = Statements.for_dialect(conn.dialect)  # on the driver's cursor: this runs for every read of a case
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    cursor.execute(statements.sql["audit_head"])
+    last = cursor.fetchone()
     seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
     digest = chain_hash(prev, canonical(seq, at, user_id, role, action, resource, purpose, outcome))
     entry = AuditEntry(seq, at, user_id, role, action, resource, purpose, outcome, prev, digest)
-    conn.execute(insert(audit_log), _row(entry))
+    cursor.execute(statements.sql["insert_audit"], statements.params("insert_audit", _row(entry)))
     return entry
 
 

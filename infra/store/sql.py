@@ -26,7 +26,7 @@ from domain.terms import Deadline
 from domain.timer_plans import CaseHead, PlannedFire
 from infra.store import event_chain, timer_batch
 from infra.store.group_commit import Savepoint
-from infra.store.statements import CASE_FIELDS, Statements
+from infra.store.statements import CASE_FIELDS, LINK_FIELDS, Statements
 from infra.store.tables import case_events, case_links, cases, idempotency_keys, outbox, pupils, schools
 
 _PENDING = "pending"
@@ -266,10 +266,10 @@ class SqlUnitOfWork(UnitOfWork):
             raise ConcurrencyConflict(link.source_case_id) from exc
 
     def links_of(self, case_id: str) -> list[Link]:
-        rows = self.conn.execute(select(case_links).where(
-            (case_links.c.source_case_id == case_id) | (case_links.c.target_case_id == case_id))
-            .order_by(case_links.c.at, case_links.c.source_seq)).mappings()
-        return [Link(**row) for row in rows]
+        at = LINK_FIELDS.index("at")
+        return [Link(**dict(zip(LINK_FIELDS, (*row[:at], self.statements.instant(row[at]), *row[at + 1:]),
+                                strict=True)))
+                for row in self._run("links_of", {"case_id": case_id}).fetchall()]
 
     def recall(self, key: str) -> Recalled | None:
         row = self.conn.execute(

@@ -14,15 +14,16 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Dialect, bindparam, insert, literal_column, select, update
+from sqlalchemy import JSON, Dialect, bindparam, insert, literal_column, or_, select, text, update
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.sql import ClauseElement, ColumnElement
 
-from infra.store.tables import UTCDateTime, case_events, cases, outbox, timers
+from infra.store.tables import UTCDateTime, audit_log, case_events, case_links, cases, outbox, timers, users
 
 _CASE_FIELDS = ("id", "pathway", "definition_version", "school_brin", "pupil_id", "stage", "opened_at",
                 "stage_entered_at", "version", "artifacts", "profile")
 _TIMER_FIELDS = ("id", "case_id", "name", "fires", "due_at", "deadline")
+LINK_FIELDS = ("reaction", "source_case_id", "source_seq", "outcome", "reason", "at", "target_case_id", "target_seq")
 
 _PENDING: ColumnElement[str] = literal_column("'pending'")
 
@@ -48,6 +49,14 @@ _STATEMENTS: dict[str, ClauseElement] = {
     "insert_timer": insert(timers).values(
         id=bindparam("id"), case_id=bindparam("case_id"), name=bindparam("name"), fires=bindparam("fires"),
         due_at=bindparam("due_at"), state=bindparam("state"), deadline=bindparam("deadline")),
+    "links_of": select(*(case_links.c[f] for f in LINK_FIELDS))
+    .where(or_(case_links.c.source_case_id == bindparam("case_id"),
+               case_links.c.target_case_id == bindparam("case_id")))
+    .order_by(case_links.c.at, case_links.c.source_seq),
+    "token_user": select(users.c.id, users.c.role, users.c.scopes, users.c.expires_at, users.c.revoked_at)
+    .where(users.c.token_hash == bindparam("token_hash")),
+    "audit_head": text("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"),
+    "insert_audit": insert(audit_log),
     "finish_timer": update(timers)
     .where(timers.c.id == bindparam("timer_id"), timers.c.state == _PENDING)
     .values(state=bindparam("state"), finished_at=bindparam("finished_at"), reason=bindparam("reason")),
@@ -117,7 +126,7 @@ def _utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
-_INSTANT_KEYS = frozenset(c.name for t in (cases, case_events, outbox, timers) for c in t.columns
+_INSTANT_KEYS = frozenset(c.name for t in (cases, case_events, outbox, timers, audit_log) for c in t.columns
                           if isinstance(c.type, UTCDateTime))
 _DOCUMENT_KEYS = frozenset(c.name for t in (cases, case_events) for c in t.columns if isinstance(c.type, JSON))
 CASE_FIELDS = _CASE_FIELDS
