@@ -29,8 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, select, text, update  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import select, text, update  # noqa: E402
 
 from domain.access import Principal  # noqa: E402
 from domain.case import Command  # noqa: E402
@@ -40,6 +39,7 @@ from infra.store import migrate  # noqa: E402
 from infra.store.sql import SqlUnitOfWork  # noqa: E402
 from infra.store.tables import case_events, cases  # noqa: E402
 from service import Service  # noqa: E402
+from tests.databases import fresh_pg_database  # noqa: E402
 
 NOW = datetime(2026, 9, 3, 9, 0, tzinfo=UTC)
 READER = Principal("bench-zc", "zorgcoordinator", ("14PS03",))
@@ -54,19 +54,8 @@ def database(kind: str) -> Iterator[str]:
             migrate.upgrade(url)
             yield url
         return
-    base = make_url(os.environ["LEERLINGROUTE_TEST_PG_URL"])
-    name = f"lr_history_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = base.set(database=name).render_as_string(hide_password=False)
-    try:
-        migrate.upgrade(url)
+    with fresh_pg_database() as url:
         yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def long_case(service: Service, events: int) -> str:

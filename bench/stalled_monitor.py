@@ -35,7 +35,7 @@ from sqlalchemy import ColumnElement, Connection, func, select  # noqa: E402
 
 from domain.access import Principal  # noqa: E402
 from domain.registry import PathwayRegistry  # noqa: E402
-from domain.stalled import CaseSummary, OverdueTimer, StalledCase, build_digest, stage_norms  # noqa: E402
+from domain.stalled import OverdueTimer, build_digest  # noqa: E402
 from infra.reference.profiles import load_profiles  # noqa: E402
 from infra.settings import Settings  # noqa: E402
 from infra.store import scope  # noqa: E402
@@ -44,6 +44,7 @@ from infra.store.migrate import upgrade  # noqa: E402
 from infra.store.tables import cases, timers  # noqa: E402
 from infra.views import digests, monitoring  # noqa: E402
 from infra.views.monitoring import StalledPage, StalledQuery  # noqa: E402
+from tests.service.test_stalled_setwise import stalled_per_norm  # noqa: E402
 
 COORDINATOR = Principal("bench-swv", "swv_coordinator", (api_scale.SWV_CODE,))
 QUERIES = {"default": StalledQuery(), "pathway opp": StalledQuery(pathway="opp"),
@@ -54,23 +55,7 @@ def per_norm_stalled(conn: Connection, wanted_scope: ColumnElement[bool], regist
                      as_of: datetime, query: StalledQuery) -> StalledPage:
     """The stalled list as it was before issue 18: a count and a page read per (profile, pathway, stage)."""
     wanted = wanted_scope if query.school_brin is None else wanted_scope & (cases.c.school_brin == query.school_brin)
-    found: list[StalledCase] = []
-    total = 0
-    for code, profile in registry.profiles.items():
-        norms = stage_norms(profile)
-        for pathway, stages in norms.items():
-            for stage, norm in stages.items():
-                if query.pathway not in (None, pathway) or query.stage not in (None, stage):
-                    continue
-                cutoff = norm.before(as_of - timedelta(days=1 + query.min_days_over))
-                in_stage = (wanted & (cases.c.profile == code) & (cases.c.pathway == pathway)
-                            & (cases.c.stage == stage) & (cases.c.stage_entered_at <= cutoff))
-                total += int(conn.execute(select(func.count()).select_from(cases).where(in_stage)).scalar_one())
-                rows = conn.execute(select(*digests.SUMMARY_COLUMNS).where(in_stage)
-                                    .order_by(cases.c.stage_entered_at, cases.c.id)
-                                    .limit(query.offset + query.limit))
-                found += build_digest(code, norms, [CaseSummary(*r) for r in rows], [], registry.definitions,
-                                      as_of).stalled
+    found, total = stalled_per_norm(conn, wanted, registry, as_of, query)
     found = sorted((s for s in found if s.days_over >= query.min_days_over), key=lambda s: (-s.days_over, s.case_id))
     return StalledPage(found[query.offset:query.offset + query.limit], total, *per_case_overdue(conn, wanted,
                                                                                                 registry, as_of, query))

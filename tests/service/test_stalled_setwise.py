@@ -68,12 +68,12 @@ def _fill(service: Service) -> None:
         conn.execute(insert(timers), timer_rows)
 
 
-def per_norm(conn: Connection, in_scope: ColumnElement[bool], registry: PathwayRegistry, as_of: datetime,
-             query: StalledQuery) -> StalledPage:
-    """The stalled list as it was read before: per (profile, pathway, stage) with a norm, a count and the oldest
-    ``offset + limit`` cases; the passed deadlines counted apart from their page.
+def stalled_per_norm(conn: Connection, wanted: ColumnElement[bool], registry: PathwayRegistry, as_of: datetime,
+                     query: StalledQuery) -> tuple[list[StalledCase], int]:
+    """The stalled cases as they were read before issue 18 (a count and the oldest ``offset + limit`` cases per
+    profile, pathway and stage with a norm), and their total: the oracle here and the "before" of
+    ``bench/stalled_monitor.py``.
     """
-    wanted = in_scope if query.school_brin is None else in_scope & (cases.c.school_brin == query.school_brin)
     found: list[StalledCase] = []
     total = 0
     for code, profile in registry.profiles.items():
@@ -90,6 +90,16 @@ def per_norm(conn: Connection, in_scope: ColumnElement[bool], registry: PathwayR
                                     .order_by(cases.c.stage_entered_at, cases.c.id).limit(query.offset + query.limit))
                 found += build_digest(code, norms, [CaseSummary(*r) for r in rows], [], registry.definitions,
                                       as_of).stalled
+    return found, total
+
+
+def per_norm(conn: Connection, in_scope: ColumnElement[bool], registry: PathwayRegistry, as_of: datetime,
+             query: StalledQuery) -> StalledPage:
+    """The stalled list as it was read before: per (profile, pathway, stage) with a norm, a count and the oldest
+    ``offset + limit`` cases; the passed deadlines counted apart from their page.
+    """
+    wanted = in_scope if query.school_brin is None else in_scope & (cases.c.school_brin == query.school_brin)
+    found, total = stalled_per_norm(conn, wanted, registry, as_of, query)
     found = sorted((s for s in found if s.days_over >= query.min_days_over), key=lambda s: (-s.days_over, s.case_id))
     overdue: list[Any] = []
     overdue_total = 0
