@@ -19,6 +19,7 @@ from domain.durations import NL
 from infra.settings import Settings
 from service import Service
 from tests.api.conftest import DEFAULT_NOW, ZORGCOORDINATOR, RunningApi, bearer
+from tests.api.test_access import import_reference_data
 
 SWV = bearer("swv_coordinator")
 AS_OF = DEFAULT_NOW + timedelta(days=60)
@@ -39,6 +40,7 @@ def written(running_api: RunningApi, tmp_path_factory: pytest.TempPathFactory) -
     """
     running_api.clock.set(DEFAULT_NOW)
     with httpx.Client(base_url=running_api.base_url, headers=ZORGCOORDINATOR, timeout=30.0) as client:
+        import_reference_data(client)  # 14PS03 a school of VO3102, whatever ran before
         opened = client.post("/cases", json={
             "pathway": "opp", "school_brin": "14PS03", "pupil_id": "lln-digest-1", "profile": "vo-31-02",
             "payload": {"extra_ondersteuning_sinds": "2026-09-01"}})
