@@ -8,12 +8,15 @@ answered only after the COMMIT, so an answer still means "durable", as with one 
 that fails answers nobody with success: each piece is then run again alone, in a transaction of its own (nothing
 of the batch was written, and a piece reads what it needs inside its own savepoint).
 
-A lone caller waits for nothing: its piece is a batch of one. Under load the batches grow by themselves, and the
-cost of a commit (the WAL's pages and sync on SQLite, the round trip and flush on PostgreSQL) is shared.
+A lone caller waits for nothing and hands nothing over: when no transaction is being written it writes its piece
+itself, in its own thread, as a batch of one. Pieces that arrive while a transaction is being written queue for
+the writer thread, which takes them together, so under load the batches grow by themselves and the cost of a
+commit (the WAL's pages and sync on SQLite, the round trip and flush on PostgreSQL) is shared.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import itertools
 import os
@@ -46,25 +49,42 @@ class GroupCommit:
         self.engine = engine
         self.max_batch = max_batch
         self._queue: queue.SimpleQueue[_Piece] = queue.SimpleQueue()
+        self._writing = threading.Lock()
+        """Held by whoever writes a transaction now: a lone caller itself, or the writer thread with a batch."""
+        self._writer_ident: int | None = None
+        self._taken = 0
+        """1 while the writer thread holds a piece it took and waits for the writing lock."""
         self._thread: threading.Thread | None = None
         self._pid = 0
         self._start = threading.Lock()
         self.batches = 0
-        """How many transactions the writer committed or tried (for benchmarks and tests)."""
+        """How many transactions were committed or tried (for benchmarks and tests)."""
 
     def write(self, work: Callable[[Connection], T]) -> T:
         """Run ``work`` in the next group transaction; its result (or its exception) once that committed."""
         return self.submit(work).result()
 
     def submit(self, work: Callable[[Connection], T]) -> Future[T]:
-        """As :meth:`write`, without waiting: a future answered after the COMMIT (``asyncio.wrap_future`` it)."""
-        answer: Future[T] = Future()
-        if threading.current_thread() is self._thread:  # a piece that writes again: it is inside a batch already
+        """As :meth:`write`, without waiting: a future answered after the COMMIT (``asyncio.wrap_future`` it).
+
+        When no transaction is being written, the caller writes its own at once, in its own thread (a lone caller
+        pays no hand-over to another thread); otherwise the piece queues for the writer thread's next batch. A
+        caller on an event loop always queues: a write may wait for the database's lock, the loop must not.
+        """
+        if self._writer_ident == threading.get_ident():  # a piece that writes again: it is inside a batch already
             msg = "a group-committed write cannot wait for another one"
             raise RuntimeError(msg)
-        self._ensure_writer()
-        self._queue.put(_Piece(work, answer, contextvars.copy_context()))
-        return answer
+        piece = _Piece(work, Future(), contextvars.copy_context())
+        if not _on_event_loop() and self._writing.acquire(blocking=False):
+            self._write_holding([piece])
+        else:
+            self._ensure_writer()
+            self._queue.put(piece)
+        return piece.answer
+
+    def queued(self) -> int:
+        """How many pieces wait for the writer thread's next batch now."""
+        return self._queue.qsize() + self._taken
 
     def _ensure_writer(self) -> None:
         if self._thread is not None and self._pid == os.getpid() and self._thread.is_alive():
@@ -78,18 +98,29 @@ class GroupCommit:
     def _serve(self) -> None:
         while True:
             batch = [self._queue.get()]
+            self._taken = 1
+            self._writing.acquire()
+            self._taken = 0
             while len(batch) < self.max_batch:
                 try:
                     batch.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
-            try:
-                self._commit(batch)
-            except BaseException as stopped:  # never leave a caller waiting
-                for piece in batch:
-                    if not piece.answer.done():
-                        piece.answer.set_exception(stopped)
-                raise
+            self._write_holding(batch)
+
+    def _write_holding(self, batch: list[_Piece]) -> None:
+        """Write ``batch`` while holding the writing lock, then let it go; never leave a caller waiting."""
+        self._writer_ident = threading.get_ident()
+        try:
+            self._commit(batch)
+        except BaseException as stopped:
+            for piece in batch:
+                if not piece.answer.done():
+                    piece.answer.set_exception(stopped)
+            raise
+        finally:
+            self._writer_ident = None
+            self._writing.release()
 
     def _commit(self, batch: list[_Piece]) -> None:
         self.batches += 1
@@ -148,6 +179,14 @@ class Savepoint:
         self.is_active = False
         self._cursor.execute(f"ROLLBACK TO SAVEPOINT {self._name}")
         self._cursor.execute(f"RELEASE SAVEPOINT {self._name}")
+
+
+def _on_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 def _answer(answer: Future[Any], result: Any, error: BaseException | None) -> None:

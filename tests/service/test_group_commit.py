@@ -6,7 +6,9 @@ twice within one group is answered once.
 
 from __future__ import annotations
 
+import asyncio
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -51,29 +53,38 @@ def _count(service: Service, table: Any, *where: Any) -> int:
         return int(conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one())
 
 
-def _held(service: Service) -> tuple[threading.Event, threading.Event]:
-    """Hold the writer in its next transaction until released, so that what callers send meanwhile queues up."""
-    inside, release = threading.Event(), threading.Event()
+class Held:
+    """A transaction held open until released, so that what callers send meanwhile queues up."""
 
-    def hold(_conn: Connection) -> None:
-        inside.set()
-        release.wait(10)
+    def __init__(self, service: Service) -> None:
+        self.writer = service.writer
+        self.inside, self.go = threading.Event(), threading.Event()
+        threading.Thread(target=self.writer.write, args=(self._hold,), daemon=True).start()
+        assert self.inside.wait(10)
 
-    service.writer.submit(hold)
-    assert inside.wait(10)
-    return inside, release
+    def _hold(self, _conn: Connection) -> None:
+        self.inside.set()
+        self.go.wait(10)
+
+    def release_when_queued(self, count: int) -> None:
+        """Let the held transaction commit once ``count`` pieces wait for the next one."""
+        deadline = time.monotonic() + 10
+        while self.writer.queued() < count and time.monotonic() < deadline:
+            time.sleep(0.001)
+        assert self.writer.queued() == count
+        self.go.set()
 
 
 def test_commands_sent_together_share_transactions_and_every_one_is_written(service: Service) -> None:
     case_ids = [_open(service, f"lln-{i}") for i in range(24)]
     before = service.writer.batches
-    _, release = _held(service)
+    held = Held(service)
     with ThreadPoolExecutor(24) as pool:
         answers = [pool.submit(_step, service, case_id) for case_id in case_ids]
-        release.set()
+        held.release_when_queued(24)
         outcomes = [a.result(10) for a in answers]
     assert {o.stage for o in outcomes} == {"wacht_op_instemming"}
-    assert service.writer.batches - before < len(case_ids)
+    assert service.writer.batches - before == 2  # the held one, then all 24 together
     assert _count(service, cases, cases.c.stage == "wacht_op_instemming") == 24
 
 
@@ -82,6 +93,22 @@ def test_a_lone_command_is_a_transaction_of_its_own(service: Service) -> None:
     before = service.writer.batches
     _step(service, case_id)
     assert service.writer.batches == before + 1
+
+
+def test_a_lone_caller_writes_in_its_own_thread_and_one_arriving_meanwhile_in_the_writers(service: Service) -> None:
+    assert service.writer.write(lambda _conn: threading.get_ident()) == threading.get_ident()
+    held = Held(service)
+    with ThreadPoolExecutor(1) as pool:
+        queued = pool.submit(service.writer.write, lambda _conn: threading.current_thread().name)
+        held.release_when_queued(1)
+        assert queued.result(10) == "group-commit"
+
+
+def test_a_caller_on_an_event_loop_leaves_the_write_to_the_writer_thread(service: Service) -> None:
+    async def on_the_loop() -> str:
+        return await asyncio.wrap_future(service.writer.submit(lambda _conn: threading.current_thread().name))
+
+    assert asyncio.run(on_the_loop()) == "group-commit"
 
 
 def test_a_caller_is_answered_only_after_the_commit(service: Service) -> None:
@@ -103,13 +130,13 @@ def test_a_caller_is_answered_only_after_the_commit(service: Service) -> None:
 def test_a_refused_command_rolls_back_alone_and_keeps_its_audit_row(service: Service) -> None:
     done, refused = _open(service, "lln-1"), _open(service, "lln-2")
     _step(service, refused)  # now in wacht_op_instemming, where there is nothing to continue yet
-    _, release = _held(service)
+    held = Held(service)
     with ThreadPoolExecutor(2) as pool:
         first = pool.submit(service.handle_as, PRINCIPAL, done,
                             Command("leg_handelingsdeel_voor", ZC), NOW, None, None, None)
         second = pool.submit(service.handle_as, PRINCIPAL, refused,
                              Command("continueer", ZC), NOW, None, None, None)
-        release.set()
+        held.release_when_queued(2)
         assert first.result(10).stage == "wacht_op_instemming"
         with pytest.raises(TransitionNotAllowed):
             second.result(10)
@@ -124,23 +151,24 @@ def test_a_refused_command_rolls_back_alone_and_keeps_its_audit_row(service: Ser
 
 def test_when_the_commit_fails_each_command_runs_again_alone_and_none_is_lost(service: Service) -> None:
     case_ids = [_open(service, f"lln-{i}") for i in range(3)]
-    failures = [1]
+    commits: list[int] = []
 
     def fail_once(_conn: Connection) -> None:
-        if failures:
-            failures.pop()
+        commits.append(1)
+        if len(commits) == 2:  # the held transaction commits first, then the group of three
             msg = "the disk said no"
             raise OSError(msg)
 
-    _, release = _held(service)
+    held = Held(service)
     event.listen(service.engine, "commit", fail_once)
     try:
         with ThreadPoolExecutor(3) as pool:
             answers = [pool.submit(_step, service, case_id) for case_id in case_ids]
-            release.set()
+            held.release_when_queued(3)
             assert [a.result(10).seq for a in answers] == [2, 2, 2]
     finally:
         event.remove(service.engine, "commit", fail_once)
+    assert len(commits) == 5  # the held one, the group that failed, then each of the three alone
     assert _count(service, case_events) == 6
 
 
@@ -162,10 +190,10 @@ def test_a_failed_lone_commit_reaches_its_caller_and_writes_nothing(service: Ser
 
 def test_one_idempotency_key_sent_twice_in_one_group_is_applied_once(service: Service) -> None:
     case_id = _open(service, "lln-1")
-    _, release = _held(service)
+    held = Held(service)
     with ThreadPoolExecutor(2) as pool:
         answers = [pool.submit(_step, service, case_id, "sleutel-1") for _ in range(2)]
-        release.set()
+        held.release_when_queued(2)
         outcomes = [a.result(10) for a in answers]
     assert sorted(o.replayed for o in outcomes) == [False, True]
     assert {o.seq for o in outcomes} == {2}
