@@ -13,7 +13,9 @@ Run from the project root (``make bench-compare`` runs the full set through ``.c
    - **raw**: ``throughput.run_raw``, plain sqlite3 on the same schema, one commit per transition;
    - **spiff**: ``spiff_pathway.py`` in the bench's own environment (``bench/.spiff-venv``, SpiffWorkflow
      installed there on first use): the same five steps as BPMN user tasks, the workflow serialised and written
-     to SQLite with one commit per step;
+     to SQLite with one commit per step; for ``--spiff-reload-cases`` cases each step also reads and deserialises
+     the workflow first. That is the like-for-like figure behind ``engine/spiff`` (the engine reads each case
+     from the database for every command); ``engine/spiff_in_memory`` holds it to workflows kept in memory;
    - **sweep**: ``sweep.sqlite_one_sweeper`` against ``sweep.raw_batched_sqlite`` on ``--timers`` due timers.
 2. The API with ``api_scale``'s generated region at each ``--api-sizes`` N on SQLite, and on PostgreSQL as well
    when LEERLINGROUTE_TEST_PG_URL is set: status, search, stalled, a history page of a case with
@@ -261,11 +263,13 @@ def report(args: argparse.Namespace, rounds: list[dict[str, Any]], api: list[dic
            prefect: dict[str, Any] | None, env: dict[str, Any]) -> dict[str, Any]:
     per_round = [rates(r) for r in rounds]
     median = {k: round(statistics.median(r[k] for r in per_round), 1) for k in per_round[0]}
-    ratios = {"engine/spiff": ratio(median["engine"], median["spiff"]),
+    # like for like: the engine reads every case from the database for each command (any process may get the next
+    # one), so the durable Spiff it is held to reads and deserialises the workflow for each step too
+    ratios = {"engine/spiff": ratio(median["engine"], median["spiff_reload"]),
               "engine/raw": ratio(median["engine"], median["raw"]),
               "engine_sequential/raw": ratio(median["engine_sequential"], median["raw"]),
               "engine/engine_sequential": ratio(median["engine"], median["engine_sequential"]),
-              "engine/spiff_reload": ratio(median["engine"], median["spiff_reload"]),
+              "engine/spiff_in_memory": ratio(median["engine"], median["spiff"]),
               "sweep/raw": ratio(median["sweep"], median["raw_sweep"])}
     if prefect:
         ratios["engine/naive_prefect"] = ratio(median["engine"], prefect["transitions_per_s"])
