@@ -14,6 +14,9 @@ from domain.durations import Duration
 
 if TYPE_CHECKING:
     from domain.case import Case
+    from domain.definition import PathwayDefinition
+    from domain.ports import UnitOfWork
+    from domain.registry import PathwayRegistry
     from domain.verzuim.calendar import SchoolCalendar
 
 DEFAULT_PROFILE = "standaard"
@@ -73,3 +76,13 @@ class Context:
         """The pupil's most recent other trajectory on ``pathway`` (optionally: in one of ``stages``)."""
         found = [c for c in self.siblings if c.pathway == pathway and (stages is None or c.stage in stages)]
         return found[-1] if found else None
+
+
+def running(uow: UnitOfWork, registry: PathwayRegistry, case: Case, instant: datetime, now: datetime,
+            ) -> tuple[PathwayDefinition, Context]:
+    """The definition a case runs under (its version, its profile) and what its guards may see of a
+    command that happened at ``instant``: the pupil's other trajectories are read only when a guard asks.
+    """
+    definition = registry.for_profile(case.pathway, case.definition_version, case.profile)
+    siblings = lambda: [c for c in uow.trajectories_of(case.pupil_id) if c.id != case.id]  # noqa: E731
+    return definition, Context(registry.profile(case.profile), siblings, instant, now)

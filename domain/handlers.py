@@ -16,8 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from domain.case import Actor, Case, Command, Event
-from domain.context import DEFAULT_PROFILE, Context
-from domain.definition import PathwayDefinition
+from domain.context import DEFAULT_PROFILE, Context, running
 from domain.errors import ConcurrencyConflict, DomainError, IdempotencyKeyReused, InvalidCommand, PupilNotFound
 from domain.migration import MigrationStep, migrate, plan_step
 from domain.ports import OutboxItem, UnitOfWork
@@ -88,7 +87,7 @@ def handle_command(
             authorize(case)
         if expected_version is not None and expected_version != case.version:
             raise ConcurrencyConflict(case_id)
-        definition, context = _running(uow, registry, case, command.occurred_at or now, now)
+        definition, context = running(uow, registry, case, command.occurred_at or now, now)
         decision = case.handle(definition, command, now, context)
         uow.save_case(case, decision)
         return Outcome(case.id, case.pathway, decision.event.seq, decision.event.type, case.stage)
@@ -118,17 +117,6 @@ def _once(
             if earlier := _recalled(uow, key, fingerprint):
                 return earlier
         raise
-
-
-def _running(
-    uow: UnitOfWork, registry: PathwayRegistry, case: Case, instant: datetime, now: datetime,
-) -> tuple[PathwayDefinition, Context]:
-    """The definition a case runs under (its version, its profile) and what its guards may see of a
-    command that happened at ``instant``.
-    """
-    definition = registry.for_profile(case.pathway, case.definition_version, case.profile)
-    siblings = lambda: [c for c in uow.trajectories_of(case.pupil_id) if c.id != case.id]  # noqa: E731
-    return definition, Context(registry.profile(case.profile), siblings, instant, now)
 
 
 def _fingerprint(request: dict[str, Any]) -> str:
@@ -283,7 +271,7 @@ def _carried_out(uow: UnitOfWork, registry: PathwayRegistry, reaction: Reaction,
     if target is None:
         return Link(reaction.name, source.id, event.seq, "overgeslagen",
                     f"geen dossier om '{reaction.command}' op te doen", now)
-    definition, target_context = _running(uow, registry, target, event.occurred_at, now)
+    definition, target_context = running(uow, registry, target, event.occurred_at, now)
     if definition.transition(target.stage, command.name) is None:  # a person moved it on meanwhile
         return Link(reaction.name, source.id, event.seq, "overgeslagen",
                     f"het dossier staat inmiddels in fase '{target.stage}'", now, target.id)

@@ -6,13 +6,13 @@ set-wise; the others through ``Case.handle``, as a person's command does (:mod:`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import groupby
 
-from domain.case import Case, Command, Timer
-from domain.context import Context
+from domain.case import Command, Timer
+from domain.context import running
 from domain.errors import DomainError
 from domain.ports import Change, UnitOfWork
 from domain.registry import PathwayRegistry
@@ -113,15 +113,10 @@ def _fire_batch(
             changes[case.id] = Change(case, case.version, [])
         occurred = max(timer.due_at, case.stage_entered_at)  # a deadline may predate the case
         command = Command(timer.fires, TIMER_ACTOR, occurred_at=occurred, timer_id=timer.id)
-        definition = registry.for_profile(case.pathway, case.definition_version, case.profile)
-        context = Context(registry.profile(case.profile), _siblings(uow, case.pupil_id, case.id), occurred, as_of)
+        definition, context = running(uow, registry, case, occurred, as_of)
         try:
             changes[case.id].decisions.append(case.handle(definition, command, as_of, context))
         except DomainError as error:
             refusals.append((timer, error.message))
     return [c for c in changes.values() if c.decisions], refusals
 
-
-def _siblings(uow: UnitOfWork, pupil_id: str, case_id: str) -> Callable[[], list[Case]]:
-    """The pupil's other trajectories, read only when a guard asks."""
-    return lambda: [c for c in uow.trajectories_of(pupil_id) if c.id != case_id]
