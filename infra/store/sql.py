@@ -266,10 +266,8 @@ class SqlUnitOfWork(UnitOfWork):
             raise ConcurrencyConflict(link.source_case_id) from exc
 
     def links_of(self, case_id: str) -> list[Link]:
-        at = LINK_FIELDS.index("at")
-        return [Link(**dict(zip(LINK_FIELDS, (*row[:at], self.statements.instant(row[at]), *row[at + 1:]),
-                                strict=True)))
-                for row in self._run("links_of", {"case_id": case_id}).fetchall()]
+        rows = [dict(zip(LINK_FIELDS, row, strict=True)) for row in self._run("links_of", {"case_id": case_id})]
+        return [Link(**{**row, "at": self.statements.instant(row["at"])}) for row in rows]
 
     def recall(self, key: str) -> Recalled | None:
         row = self.conn.execute(
