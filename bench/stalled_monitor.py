@@ -1,6 +1,7 @@
-"""The stalled list for one SWV, in process (issue 18): ``infra.views.monitoring.stalled`` as it is beside the
-per-norm version it replaced (two statements per profile, pathway and stage with a norm, copied here), in
-interleaved rounds on the same database, with a check that both give the same page and totals.
+"""The stalled list for one SWV, in process (issue 18): ``infra.views.monitoring.stalled`` as it is, its passed
+deadlines read from their marks (``timers.late``), beside the same list with the passed deadlines judged by the
+expression it replaced (every fired timer joined to its case, copied here as "unmarked"), in interleaved rounds on
+the same database, with a check that both give the same page and totals.
 
     .venv/bin/python bench/stalled_monitor.py [--cases 1000000] [--rounds 7] [--db FILE]
 
@@ -35,7 +36,7 @@ from sqlalchemy import ColumnElement, Connection, func, select  # noqa: E402
 
 from domain.access import Principal  # noqa: E402
 from domain.registry import PathwayRegistry  # noqa: E402
-from domain.stalled import OverdueTimer, build_digest  # noqa: E402
+from domain.stalled import OverdueTimer, PendingTimer, build_digest, stage_norms  # noqa: E402
 from infra.reference.profiles import load_profiles  # noqa: E402
 from infra.settings import Settings  # noqa: E402
 from infra.store import scope  # noqa: E402
@@ -43,40 +44,61 @@ from infra.store.db import make_engine  # noqa: E402
 from infra.store.migrate import upgrade  # noqa: E402
 from infra.store.tables import cases, timers  # noqa: E402
 from infra.views import digests, monitoring  # noqa: E402
+from infra.views.digests import StageCutoff  # noqa: E402
 from infra.views.monitoring import StalledPage, StalledQuery  # noqa: E402
-from tests.service.test_stalled_setwise import stalled_per_norm  # noqa: E402
+from tests.service.test_passed_deadline_marks import passed_unhandled_before_issue_18  # noqa: E402
 
 COORDINATOR = Principal("bench-swv", "swv_coordinator", (api_scale.SWV_CODE,))
 QUERIES = {"default": StalledQuery(), "pathway opp": StalledQuery(pathway="opp"),
            "min 30 days over": StalledQuery(min_days_over=30), "page 3": StalledQuery(offset=200)}
 
 
-def per_norm_stalled(conn: Connection, wanted_scope: ColumnElement[bool], registry: PathwayRegistry,
-                     as_of: datetime, query: StalledQuery) -> StalledPage:
-    """The stalled list as it was before issue 18: a count and a page read per (profile, pathway, stage)."""
+def stalled_before_marks(conn: Connection, wanted_scope: ColumnElement[bool], registry: PathwayRegistry,
+                         as_of: datetime, query: StalledQuery) -> StalledPage:
+    """The stalled list as it was before the passed deadlines were marked (issue 18): the norms read set-wise as
+    ``infra.views.monitoring.stalled`` reads them, the passed deadlines by the expression evaluated at every read
+    (``tests.service.test_passed_deadline_marks.passed_unhandled_before_issue_18``), each fired timer joined to its
+    case.
+    """
     wanted = wanted_scope if query.school_brin is None else wanted_scope & (cases.c.school_brin == query.school_brin)
-    found, total = stalled_per_norm(conn, wanted, registry, as_of, query)
+    cutoffs = [StageCutoff(code, pathway, stage, norm.before(as_of - timedelta(days=1 + query.min_days_over)))
+               for code, profile in registry.profiles.items()
+               for pathway, stage, norm in monitoring._norms_wanted(stage_norms(profile), query)]  # noqa: SLF001
+    total = digests.count_entered_before(conn, wanted, cutoffs)
+    oldest = digests.entered_before(conn, wanted, cutoffs, query.offset + query.limit)
+    found = [s for code in {c.profile for c in oldest}
+             for s in build_digest(code, stage_norms(registry.profiles[code]), oldest, [], registry.definitions,
+                                   as_of).stalled]
     found = sorted((s for s in found if s.days_over >= query.min_days_over), key=lambda s: (-s.days_over, s.case_id))
-    return StalledPage(found[query.offset:query.offset + query.limit], total, *per_case_overdue(conn, wanted,
-                                                                                                registry, as_of, query))
+    return StalledPage(found[query.offset:query.offset + query.limit], total,
+                       *overdue_before_marks(conn, wanted, registry, as_of, query))
 
 
-def per_case_overdue(conn: Connection, wanted: ColumnElement[bool], registry: PathwayRegistry, as_of: datetime,
-                     query: StalledQuery) -> tuple[list[OverdueTimer], int]:
-    """The passed deadlines as before issue 18: counted by grouping every passed timer per case and name."""
+def overdue_before_marks(conn: Connection, wanted: ColumnElement[bool], registry: PathwayRegistry, as_of: datetime,
+                         query: StalledQuery) -> tuple[list[OverdueTimer], int]:
+    """The passed deadlines' page and count as read before the marks: every passed timer joined to its case and
+    judged there, grouped per case and timer with the case's columns, the count a window beside the page.
+    """
     if query.stage is not None:
         return [], 0
     if query.pathway is not None:
         wanted = wanted & (cases.c.pathway == query.pathway)
     due_before = as_of - timedelta(days=max(query.min_days_over - 1, 0))
-    grouped = (select(timers.c.case_id, timers.c.name).join(cases, cases.c.id == timers.c.case_id)
-               .where(digests.passed_unhandled(registry, due_before), wanted)
+    first_due = func.min(timers.c.due_at).label("due_at")
+    grouped = (select(timers.c.case_id, cases.c.pathway, cases.c.definition_version, cases.c.school_brin,
+                      cases.c.profile, timers.c.name, first_due)
+               .join(cases, cases.c.id == timers.c.case_id)
+               .where(passed_unhandled_before_issue_18(registry, due_before), wanted)
                .group_by(timers.c.case_id, timers.c.name, cases.c.pathway, cases.c.definition_version,
                          cases.c.school_brin, cases.c.profile)).subquery()
-    total = int(conn.execute(select(func.count()).select_from(grouped)).scalar_one())
-    page = digests.overdue_timers(conn, wanted, registry, due_before, query.limit, query.offset)
+    rows = conn.execute(select(grouped, func.count().over().label("total"))
+                        .order_by(grouped.c.due_at, grouped.c.case_id, grouped.c.name)
+                        .limit(query.limit).offset(query.offset)).all()
+    page = [PendingTimer(r.case_id, r.pathway, r.definition_version, r.school_brin, r.profile, r.name, r.due_at)
+            for r in rows]
     listed = [t for code in {t.profile for t in page}
               for t in build_digest(code, {}, [], page, registry.definitions, as_of).overdue]
+    total = int(rows[0].total) if rows else 0
     return sorted(listed, key=lambda t: (-t.days_overdue, t.case_id, t.timer)), total
 
 
@@ -94,20 +116,20 @@ def measure(url: str, kind: str, as_of: datetime, args: argparse.Namespace) -> R
     engine = make_engine(url)
     wanted = scope.case_scope(COORDINATOR, registry)
     versions: dict[str, Callable[[Connection, StalledQuery], StalledPage]] = {
-        "per-norm": lambda conn, q: per_norm_stalled(conn, wanted, registry, as_of, q),
-        "set-wise": lambda conn, q: monitoring.stalled(conn, wanted, registry, as_of, q),
+        "unmarked": lambda conn, q: stalled_before_marks(conn, wanted, registry, as_of, q),
+        "marked": lambda conn, q: monitoring.stalled(conn, wanted, registry, as_of, q),
     }
     run = Run(kind, {q: {v: [] for v in versions} for q in args.queries})
     try:
         with engine.connect() as conn:
             for name in args.queries:
                 answers = {v: read(conn, QUERIES[name]) for v, read in versions.items()}  # warm-up and check
-                old, new = answers["per-norm"], answers["set-wise"]
+                old, new = answers["unmarked"], answers["marked"]
                 same = old == new
                 print(f"{kind} {name}: stalled_total={new.stalled_total} overdue_total={new.overdue_total} "
-                      f"rows={len(new.stalled)}/{len(new.overdue)} same answer as per-norm: {same}", flush=True)
+                      f"rows={len(new.stalled)}/{len(new.overdue)} same answer as unmarked: {same}", flush=True)
                 if not same:
-                    print(f"  per-norm totals {old.stalled_total}/{old.overdue_total}, rows "
+                    print(f"  unmarked totals {old.stalled_total}/{old.overdue_total}, rows "
                           f"{len(old.stalled)}/{len(old.overdue)}")
             for _ in range(args.rounds):
                 for name in args.queries:
@@ -119,7 +141,7 @@ def measure(url: str, kind: str, as_of: datetime, args: argparse.Namespace) -> R
         engine.dispose()
     for name, by_version in run.ms.items():
         before, after = (statistics.median(by_version[v]) for v in versions)
-        print(f"{kind} {name:18} per-norm {before:8.1f} ms   set-wise {after:8.1f} ms   ratio {before / after:5.2f}x")
+        print(f"{kind} {name:18} unmarked {before:8.1f} ms   marked {after:8.1f} ms   ratio {before / after:5.2f}x")
     return run
 
 

@@ -89,7 +89,7 @@ def handle_command(
             raise ConcurrencyConflict(case_id)
         definition, context = running(uow, registry, case, command.occurred_at or now, now)
         decision = case.handle(definition, command, now, context)
-        uow.save_case(case, decision)
+        uow.save_case(case, decision, registry.missed_deadlines)
         return Outcome(case.id, case.pathway, decision.event.seq, decision.event.type, case.stage)
 
     return _once(uow, idempotency_key, lambda: {"case_id": case_id, **_describe(command)}, write, now)
@@ -164,7 +164,7 @@ def transfer_pupil(
         leaving, outcomes = {case.school_brin for case in moving}, []
         for case in moving:
             decision = case.transfer(school_brin, actor, now)
-            uow.save_case(case, decision)
+            uow.save_case(case, decision, None)  # the stage stays: no passed deadline changes
             outcomes.append(Outcome(case.id, case.pathway, decision.event.seq, decision.event.type, case.stage))
         uow.move_registration(pupil_id, leaving, school_brin, now)
         uow.commit()
@@ -185,7 +185,7 @@ def migrate_cases(
             step = plan_step(case, current, registry.for_profile(pathway, to_version, case.profile))
             steps.append(step)
             if step.movable and not dry_run:
-                uow.save_case(case, migrate(case, step, actor, now))
+                uow.save_case(case, migrate(case, step, actor, now), registry.missed_deadlines)
         if not dry_run:
             uow.commit()
         return steps
@@ -276,7 +276,7 @@ def _carried_out(uow: UnitOfWork, registry: PathwayRegistry, reaction: Reaction,
         return Link(reaction.name, source.id, event.seq, "overgeslagen",
                     f"het dossier staat inmiddels in fase '{target.stage}'", now, target.id)
     decision = target.handle(definition, command, now, target_context)
-    uow.save_case(target, decision)
+    uow.save_case(target, decision, registry.missed_deadlines)
     return Link(reaction.name, source.id, event.seq, "opdracht", reaction.label, now, target.id, decision.event.seq)
 
 

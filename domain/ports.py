@@ -14,6 +14,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from domain.case import Case, Decision, Event, Timer
+from domain.missed_deadlines import MissedDeadlines
 from domain.reactions import Link
 from domain.timer_plans import CaseHead, PlannedFire
 
@@ -82,9 +83,13 @@ class UnitOfWork(ABC):
         """Several cases at once, by id, with their running timers (missing ids are left out)."""
 
     @abstractmethod
-    def save_changes(self, changes: Sequence[Change], refused: Sequence[tuple[Timer, str]], now: datetime) -> None:
+    def save_changes(self, changes: Sequence[Change], refused: Sequence[tuple[Timer, str]], now: datetime,
+                     missed: MissedDeadlines | None) -> None:
         """Store a batch: each case's final state (ConcurrencyConflict if any changed since it was
-        read), all their events, outbox rows and timer changes, and the timers whose command was refused.
+        read), all their events, outbox rows and timer changes, and the timers whose command was refused;
+        and, by ``missed`` (the registry's :attr:`~domain.registry.PathwayRegistry.missed_deadlines`), which
+        passed deadlines of those cases are not handled yet (:mod:`domain.missed_deadlines`). ``missed`` may be
+        None only for changes that move no stage and fire no timer (a transfer, a migration between versions).
         """
 
     @abstractmethod
@@ -128,8 +133,10 @@ class UnitOfWork(ABC):
         """Store many newly opened cases at once (imports, seeding)."""
 
     @abstractmethod
-    def save_case(self, case: Case, decision: Decision) -> None:
-        """Store the case's new state and the decision; ConcurrencyConflict if it changed meanwhile."""
+    def save_case(self, case: Case, decision: Decision, missed: MissedDeadlines | None) -> None:
+        """Store the case's new state and the decision; ConcurrencyConflict if it changed meanwhile (``missed``:
+        as for :meth:`save_changes`).
+        """
 
     @abstractmethod
     def history(self, case_id: str) -> list[Event]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from importlib import resources
 
 from domain.context import DEFAULT_PROFILE, STANDAARD, Profile
@@ -15,6 +16,7 @@ from domain.definition import PathwayDefinition
 from domain.durations import Duration
 from domain.errors import UnknownPathway, UnknownProfile
 from domain.loading import load_definition
+from domain.missed_deadlines import MissedDeadlines
 from domain.reactions import Reaction, check_reactions, parse_reactions
 from domain.roles import ROLES, SYSTEEM
 from domain.rules import EFFECTS, GUARDS
@@ -124,6 +126,13 @@ class PathwayRegistry:
             raise ValueError(msg)
         return PathwayRegistry({key: d.with_durations(durations.get(key[0], {}))
                                 for key, d in self.definitions.items()}, self.profiles, self.reactions)
+
+    @cached_property
+    def missed_deadlines(self) -> MissedDeadlines:
+        """Which commands mark a missed deadline, of every version of every pathway: what a store marks the passed
+        deadlines that are not handled yet by (:mod:`domain.missed_deadlines`).
+        """
+        return MissedDeadlines.of(self.definitions.values())
 
     def get(self, pathway: str, version: int | None = None) -> PathwayDefinition:
         """The definition at ``version`` (default: the latest); raise UnknownPathway."""

@@ -75,7 +75,7 @@ def _fire_claimed(
             handled = [timer for _, of_case in run for timer in of_case]
         if handled:
             changes, refusals = _fire_batch(uow, registry, handled, as_of)
-            uow.save_changes(changes, refusals, as_of)
+            uow.save_changes(changes, refusals, as_of, registry.missed_deadlines)
             fired += sum(len(c.decisions) for c in changes)
             refused += len(refusals)
     return fired, refused

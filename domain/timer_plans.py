@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from domain.case import Actor, Event, Timer
 from domain.definition import PathwayDefinition, Transition
+from domain.missed_deadlines import MissedDeadlines, StageMarks
 from domain.roles import SYSTEEM
 
 if TYPE_CHECKING:
@@ -40,6 +41,9 @@ class TimerPlan:
     event: str
     stage_to: str
     cancels: tuple[str, ...] = ()
+    marks: StageMarks | None = None
+    """How the case's fired timers are marked in ``stage_to`` (:mod:`domain.missed_deadlines`); None when compiled
+    without the registry's rule (such a plan is not fired)."""
 
     @property
     def enters(self) -> bool:
@@ -87,9 +91,11 @@ class PlannedFire:
                      case.pathway, case.definition_version, self.occurred_at, self.now)
 
 
-def compile_timer(definition: PathwayDefinition, profile: str, stage: str, command: str) -> TimerPlan | None:
+def compile_timer(definition: PathwayDefinition, profile: str, stage: str, command: str,
+                  missed: MissedDeadlines | None = None) -> TimerPlan | None:
     """The plan of ``command`` from ``stage`` under ``definition`` (as it runs in ``profile``), or None when
-    firing it needs the case itself (or is refused): then it takes the full path.
+    firing it needs the case itself (or is refused): then it takes the full path. ``missed``: the registry's
+    rule for the passed deadlines' marks.
     """
     transition = definition.transition(stage, command)
     if transition is None or _reads_the_case(transition):
@@ -105,8 +111,9 @@ def compile_timer(definition: PathwayDefinition, profile: str, stage: str, comma
         if any(t.starts_on == target for t in definition.timers):
             return None  # a timer starts: its term may need the artifacts, the profile and the calendar
         cancels = tuple(t.name for t in definition.timers if target in t.cancelled_on)
+    marks = missed.in_stage(definition.pathway, target) if missed is not None else None
     return TimerPlan(definition.pathway, definition.version, profile, stage, command, transition.event, target,
-                     cancels)
+                     cancels, marks)
 
 
 def _reads_the_case(transition: Transition) -> bool:
@@ -130,7 +137,8 @@ class TimerPlans:
         key = (case.pathway, case.definition_version, case.profile, case.stage, command)
         if key not in self._plans:
             definition = self._registry.for_profile(case.pathway, case.definition_version, case.profile)
-            self._plans[key] = compile_timer(definition, case.profile, case.stage, command)
+            self._plans[key] = compile_timer(definition, case.profile, case.stage, command,
+                                             self._registry.missed_deadlines)
         return self._plans[key]
 
     def fire(self, timer: Timer, case: CaseHead, now: datetime) -> PlannedFire | None:

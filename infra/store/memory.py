@@ -15,6 +15,7 @@ from typing import Any
 
 from domain.case import Case, Decision, Event, Timer
 from domain.errors import CaseNotFound, ConcurrencyConflict
+from domain.missed_deadlines import MissedDeadlines
 from domain.ports import Change, OutboxItem, Recalled, UnitOfWork
 from domain.reactions import Link
 from domain.timer_plans import CaseHead, PlannedFire
@@ -145,7 +146,9 @@ class MemoryUnitOfWork(UnitOfWork):
     def get_cases(self, case_ids: Collection[str]) -> dict[str, Case]:
         return {case_id: self.get_case(case_id) for case_id in case_ids if case_id in self._work.cases}
 
-    def save_changes(self, changes: Sequence[Change], refused: Sequence[tuple[Timer, str]], now: datetime) -> None:
+    def save_changes(self, changes: Sequence[Change], refused: Sequence[tuple[Timer, str]], now: datetime,
+                     missed: MissedDeadlines | None) -> None:
+        del missed  # the fake has no monitor: it keeps no marks of passed deadlines
         for change in changes:
             self._expect.setdefault(change.case.id, change.read_at_version)
             for decision in change.decisions:
@@ -175,7 +178,7 @@ class MemoryUnitOfWork(UnitOfWork):
             cancelled = tuple(case.timers.pop(name) for name in fire.plan.cancels if name in case.timers)
             case.stage, case.version, case.stage_entered_at = fire.plan.stage_to, fire.seq, fire.stage_entered_at
             self.save_changes([Change(case, fire.case.version, [Decision(fire.event(), (), cancelled, fire.timer)])],
-                              (), fire.now)
+                              (), fire.now, None)
         return late
 
     def school_known(self, school_brin: str) -> bool:
@@ -203,8 +206,8 @@ class MemoryUnitOfWork(UnitOfWork):
         for case, decision in opened:
             self.add_case(case, decision)
 
-    def save_case(self, case: Case, decision: Decision) -> None:
-        self.save_changes([Change(case, case.version - 1, [decision])], (), decision.event.recorded_at)
+    def save_case(self, case: Case, decision: Decision, missed: MissedDeadlines | None) -> None:
+        self.save_changes([Change(case, case.version - 1, [decision])], (), decision.event.recorded_at, missed)
 
     def _store(self, case: Case, decision: Decision) -> None:
         self._work.cases[case.id] = replace(copy.deepcopy(case), timers={})

@@ -20,11 +20,12 @@ from sqlalchemy.exc import IntegrityError
 
 from domain.case import Actor, Case, Decision, Event, Timer
 from domain.errors import CaseNotFound, ConcurrencyConflict
+from domain.missed_deadlines import MissedDeadlines
 from domain.ports import Change, OutboxItem, Recalled, UnitOfWork
 from domain.reactions import Link
 from domain.terms import Deadline
 from domain.timer_plans import CaseHead, PlannedFire
-from infra.store import event_chain, timer_batch
+from infra.store import event_chain, passed_deadlines, timer_batch
 from infra.store.group_commit import Savepoint
 from infra.store.statements import CASE_FIELDS, LINK_FIELDS, Statements
 from infra.store.tables import case_events, case_links, cases, idempotency_keys, outbox, pupils, schools
@@ -151,7 +152,8 @@ class SqlUnitOfWork(UnitOfWork):
                                                 _deadline(row[n + 5]))
         return found
 
-    def save_changes(self, changes: Sequence[Change], refused: Sequence[tuple[Timer, str]], now: datetime) -> None:
+    def save_changes(self, changes: Sequence[Change], refused: Sequence[tuple[Timer, str]], now: datetime,
+                     missed: MissedDeadlines | None) -> None:
         conflict = ConcurrencyConflict(", ".join(c.case.id for c in changes[:3]) or "(timers)")
         decisions = [d for change in changes for d in change.decisions]
         updates = [{**_case_values(c.case, c.decisions[-1], only_state=True), "case_id": c.case.id,
@@ -169,6 +171,8 @@ class SqlUnitOfWork(UnitOfWork):
             raise conflict from exc
         self._run_many("insert_outbox", [_outbox_values(d.event) for d in decisions])
         self._run_many("insert_timer", [_timer_values(t) for d in decisions for t in d.started])
+        passed_deadlines.mark_changes(self.conn.connection.dbapi_connection.cursor(),  # type: ignore[union-attr]
+                                      self.engine.dialect, changes, missed)
 
     def _insert_events(self, events: Sequence[Event]) -> None:
         """Insert events as the chain's next links; the chain's lock is held from here to the commit."""
@@ -234,8 +238,8 @@ class SqlUnitOfWork(UnitOfWork):
         self._run_many("insert_outbox", [_outbox_values(d.event) for _, d in opened])
         self._run_many("insert_timer", [_timer_values(t) for _, d in opened for t in d.started])
 
-    def save_case(self, case: Case, decision: Decision) -> None:
-        self.save_changes([Change(case, case.version - 1, [decision])], (), decision.event.recorded_at)
+    def save_case(self, case: Case, decision: Decision, missed: MissedDeadlines | None) -> None:
+        self.save_changes([Change(case, case.version - 1, [decision])], (), decision.event.recorded_at, missed)
 
     def history(self, case_id: str, after: int = 0, limit: int | None = None) -> list[Event]:
         """The case's events with a seq above ``after``, in order, at most ``limit`` of them (None: all): a range

@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 from domain.case import Timer
 from domain.errors import ConcurrencyConflict
+from domain.missed_deadlines import StageMarks
 from domain.timer_plans import TIMER_ACTOR, CaseHead, PlannedFire
-from infra.store import event_chain
+from infra.store import event_chain, passed_deadlines
 
 if TYPE_CHECKING:
     from infra.store.sql import SqlUnitOfWork
@@ -30,7 +31,8 @@ _NO_PAYLOAD = "{}"
 _MOVE_CASE = "UPDATE cases SET version = ?, updated_at = ? WHERE id = ? AND version = ?"
 _ENTER_STAGE = ("UPDATE cases SET stage = ?, stage_entered_at = ?, version = ?, updated_at = ? "
                 "WHERE id = ? AND version = ?")
-_FIRE_TIMER = "UPDATE timers SET state = 'fired', finished_at = ?, reason = NULL WHERE id = ? AND state = 'pending'"
+_FIRE_TIMER = ("UPDATE timers SET state = 'fired', finished_at = ?, reason = NULL, late = ?, profile = ? "
+               "WHERE id = ? AND state = 'pending'")
 _CANCEL_TIMER = ("UPDATE timers SET state = 'cancelled', finished_at = ?, reason = NULL "
                  "WHERE case_id = ? AND name = ? AND state = 'pending'")
 _INSERT_EVENT = ("INSERT INTO case_events (case_id, seq, type, command, stage_from, stage_to, payload, actor_role, "
@@ -101,7 +103,7 @@ def fire_planned(uow: SqlUnitOfWork, fires: Sequence[PlannedFire]) -> list[Plann
     if not written:
         return [f for f in fires if id(f) in late]
     conflict = ConcurrencyConflict(", ".join(f.case.id for f in written[:3]))
-    cursor.executemany(sql.fire_timer, [(to_driver(f.now), f.timer.id) for f in written])
+    cursor.executemany(sql.fire_timer, [(to_driver(f.now), *_own_mark(f), f.timer.id) for f in written])
     if cursor.rowcount != len(written):
         raise conflict
     cancelled = [(to_driver(f.now), f.case.id, name) for f in written for name in f.plan.cancels]
@@ -119,8 +121,35 @@ def fire_planned(uow: SqlUnitOfWork, fires: Sequence[PlannedFire]) -> list[Plann
     cursor.executemany(sql.insert_outbox, [
         (e["case_id"], e["seq"], e["type"], e["pathway"], e["stage_from"], e["stage_to"], to_driver(e["occurred_at"]))
         for e in events])
+    _mark_others(uow, cursor, written)
     uow.events_written += [(f.case.id, f.seq) for f in written]
     return [f for f in fires if id(f) in late]
+
+
+def _own_mark(fire: PlannedFire) -> tuple[str | None, str | None]:
+    """The fired timer's own mark (:mod:`infra.store.passed_deadlines`) and its case's profile, if it has one: its
+    command's event is the case's latest.
+    """
+    if fire.plan.marks is None:
+        msg = "a planned fire needs its plan's passed-deadline marks (TimerPlans compiles them)"
+        raise ValueError(msg)
+    is_open = fire.plan.marks.opened_by_firing(fire.timer.fires)
+    if is_open is None:
+        return None, None
+    return (passed_deadlines.OPEN if is_open else passed_deadlines.HANDLED), fire.case.profile
+
+
+def _mark_others(uow: SqlUnitOfWork, cursor: Any, written: Sequence[PlannedFire]) -> None:
+    """Mark again the case's other fired timers where the fire may have changed their marks: it moved the case to
+    another stage, or its command moves cases (its earlier timers' marks count from this, its latest event).
+    """
+    touched: dict[StageMarks, list[tuple[str, str]]] = {}
+    for f in written:
+        marks = f.plan.marks
+        if marks is not None and (f.plan.enters or f.timer.fires in marks.moving):
+            touched.setdefault(marks, []).append((f.case.id, f.case.profile))
+    for marks, cases in touched.items():
+        passed_deadlines.mark(cursor, uow.engine.dialect, marks, cases)
 
 
 def _update_cases(cursor: Any, sql: _Sql, fires: Sequence[PlannedFire], to_driver: Any) -> set[int]:

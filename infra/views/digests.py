@@ -18,15 +18,30 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, and_, exists, false, func, or_, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Exists,
+    Row,
+    ScalarSelect,
+    Select,
+    Subquery,
+    and_,
+    func,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.sql import visitors
+from sqlalchemy.sql.elements import ColumnClause
+from sqlalchemy.sql.selectable import SelectBase
 
 from domain.registry import PathwayRegistry
 from domain.stalled import CaseSummary, Digest, Norms, PendingTimer
 from infra.store.db import dialect_insert
-from infra.store.tables import PENDING_DUE, case_events, cases, digests, timers
+from infra.store.tables import LATE_OPEN, PENDING_DUE, cases, digests, timers
 
 _PENDING = "pending"
-_FIRED = "fired"
 
 
 @dataclass(frozen=True)
@@ -64,18 +79,19 @@ def overdue_timers(conn: Connection, where: ColumnElement[bool], registry: Pathw
     (:func:`passed_unhandled`), one per case and timer (a repeating timer's first passed due date), longest
     overdue first (a page of them, given a ``limit``).
     """
-    first_due = func.min(timers.c.due_at).label("due_at")
-    query = (_per_case_and_timer(where, registry, as_of, first_due)
-             .order_by(first_due, timers.c.case_id, timers.c.name).limit(limit).offset(offset))
-    return [PendingTimer(r.case_id, r.pathway, r.definition_version, r.school_brin, r.profile, r.name, r.due_at)
-            for r in conn.execute(query)]
+    del registry  # the marks were written by its rule (:mod:`infra.store.passed_deadlines`)
+    grouped = _per_case_and_timer(where, as_of).subquery()
+    page = (select(grouped).order_by(grouped.c.due_at, grouped.c.case_id, grouped.c.name)
+            .limit(limit).offset(offset).subquery("page"))
+    return [_pending_timer(r) for r in conn.execute(_with_cases(page))]
 
 
 def count_overdue(conn: Connection, where: ColumnElement[bool], registry: PathwayRegistry, as_of: datetime) -> int:
     """How many deadlines of the cases matching ``where`` passed at or before ``as_of`` and are not handled
     (:func:`passed_unhandled`), counted per case and timer as :func:`overdue_timers` lists them.
     """
-    grouped = _per_case_and_timer(where, registry, as_of, func.min(timers.c.due_at).label("due_at")).subquery()
+    del registry  # the marks were written by its rule
+    grouped = _per_case_and_timer(where, as_of).subquery()
     return int(conn.execute(select(func.count()).select_from(grouped)).scalar_one())
 
 
@@ -83,25 +99,57 @@ def overdue_page(conn: Connection, where: ColumnElement[bool], registry: Pathway
                  limit: int, offset: int = 0) -> tuple[list[PendingTimer], int]:
     """A page of :func:`overdue_timers` and how many there are in all (:func:`count_overdue`), from one pass over
     the passed deadlines: the count is a window over the grouped rows, read with the page (only a page past the
-    last row counts them apart).
+    last row counts them apart). Only the page's rows read their cases' columns.
     """
-    grouped = _per_case_and_timer(where, registry, as_of, func.min(timers.c.due_at).label("due_at")).subquery()
-    query = (select(grouped, func.count().over().label("total"))
-             .order_by(grouped.c.due_at, grouped.c.case_id, grouped.c.name).limit(limit).offset(offset))
-    rows = conn.execute(query).all()
+    grouped = _per_case_and_timer(where, as_of).subquery()
+    page = (select(grouped, func.count().over().label("total"))
+            .order_by(grouped.c.due_at, grouped.c.case_id, grouped.c.name).limit(limit).offset(offset).subquery("page"))
+    rows = conn.execute(_with_cases(page, page.c.total)).all()
     if not rows:
         return [], count_overdue(conn, where, registry, as_of) if offset else 0
-    return [PendingTimer(r.case_id, r.pathway, r.definition_version, r.school_brin, r.profile, r.name, r.due_at)
-            for r in rows], int(rows[0].total)
+    return [_pending_timer(r) for r in rows], int(rows[0].total)
 
 
-def _per_case_and_timer(where: ColumnElement[bool], registry: PathwayRegistry, as_of: datetime,
-                        first_due: Any) -> Select[Any]:
-    return (select(timers.c.case_id, cases.c.pathway, cases.c.definition_version, cases.c.school_brin,
-                   cases.c.profile, timers.c.name, first_due)
-            .join(cases, cases.c.id == timers.c.case_id).where(passed_unhandled(registry, as_of), where)
-            .group_by(timers.c.case_id, timers.c.name, cases.c.pathway, cases.c.definition_version,
-                      cases.c.school_brin, cases.c.profile))
+def _per_case_and_timer(where: ColumnElement[bool], as_of: datetime) -> Select[Any]:
+    """Per case matching ``where`` and timer name, the first due date of its passed deadlines not handled: of the
+    pending timers (read with their cases) and of the open marks (read alone, by the index on the open ones, when
+    ``where`` asks nothing of a case but its profile: an SWV's scope).
+    """
+    columns = (timers.c.case_id, timers.c.name, timers.c.due_at)
+    pending = select(*columns).join(cases, cases.c.id == timers.c.case_id).where(_pending(as_of), where)
+    alone = _on_timers(where)
+    marked = (select(*columns).where(_open_mark(as_of), alone) if alone is not None
+              else select(*columns).join(cases, cases.c.id == timers.c.case_id).where(_open_mark(as_of), where))
+    passed = union_all(pending, marked).subquery("passed")
+    return (select(passed.c.case_id, passed.c.name, func.min(passed.c.due_at).label("due_at"))
+            .group_by(passed.c.case_id, passed.c.name))
+
+
+def _with_cases(page: Subquery, *extra: ColumnElement[Any]) -> Select[Any]:
+    """The rows of ``page`` with their cases' columns, in the page's order."""
+    return (select(page.c.case_id, cases.c.pathway, cases.c.definition_version, cases.c.school_brin, cases.c.profile,
+                   page.c.name, page.c.due_at, *extra)
+            .join(cases, cases.c.id == page.c.case_id).order_by(page.c.due_at, page.c.case_id, page.c.name))
+
+
+def _pending_timer(r: Row[Any]) -> PendingTimer:
+    return PendingTimer(r.case_id, r.pathway, r.definition_version, r.school_brin, r.profile, r.name, r.due_at)
+
+
+def _on_timers(where: ColumnElement[bool]) -> ColumnElement[bool] | None:
+    """``where`` on the timers' copy of their case's profile, when it asks nothing else (no other column, no
+    subquery); else None.
+    """
+    parts = list(visitors.iterate(where))
+    if any(isinstance(e, SelectBase | Exists | ScalarSelect) for e in parts):
+        return None
+    if any(isinstance(e, ColumnClause) and e is not cases.c.profile for e in parts):
+        return None
+    return visitors.replacement_traverse(where, {}, _profile_on_timers)
+
+
+def _profile_on_timers(element: visitors.ExternallyTraversible, **_: Any) -> visitors.ExternallyTraversible | None:
+    return timers.c.profile if element is cases.c.profile else None
 
 
 def still_open(conn: Connection, registry: PathwayRegistry, case_id: str, event_type: str, as_of: datetime,
@@ -112,66 +160,43 @@ def still_open(conn: Connection, registry: PathwayRegistry, case_id: str, event_
     commands = {t.command for d in registry.definitions.values() for t in d.transitions if t.event == event_type}
     if not commands:
         return False
-    query = (select(func.count()).select_from(timers.join(cases, cases.c.id == timers.c.case_id))
-             .where(timers.c.case_id == case_id, timers.c.fires.in_(sorted(commands)),
-                    passed_unhandled(registry, as_of)))
+    query = (select(func.count()).select_from(timers)
+             .where(timers.c.case_id == case_id, timers.c.fires.in_(sorted(commands)), passed_unhandled(as_of)))
     return int(conn.execute(query).scalar_one()) > 0
 
 
-def passed_unhandled(registry: PathwayRegistry, as_of: datetime) -> ColumnElement[bool]:
-    """The one definition of a passed deadline that is not handled yet, over ``timers`` joined with ``cases``:
-    what the monitor lists and counts under 'Verlopen termijnen' and what the weekly digest (the
-    report-stalled-pathways flow) reports, so that nothing goes silent between the inbox and the monitor.
+def passed_unhandled(as_of: datetime) -> ColumnElement[bool]:
+    """The one definition of a passed deadline that is not handled yet, over ``timers``: what the monitor lists
+    and counts under 'Verlopen termijnen' and what the weekly digest (the report-stalled-pathways flow) reports,
+    so that nothing goes silent between the inbox and the monitor.
 
     A deadline has passed when its timer is due at or before ``as_of``. It is not handled while
     - its timer is still pending (the sweep has not fired it yet), or
-    - its timer fired a command that marks a missed deadline (``Transition.marks_missed_deadline``: the event
-      that raises the 'Termijn verstreken' alerts) that keeps the stage, and the case is still in a stage that
-      command may fire from: the term still applies there. An OPP whose six weeks passed in 'concept' stays late
-      when it goes on to 'wacht op instemming' (the law asks for the OPP in werking); it is handled when it is in
-      werking, or closed. A knooppunt late when 'aangevraagd' stays late when 'gepland', until it is held.
-      Going back to such a stage (the parents refuse consent: back to 'concept') lists it again; or
-    - its timer fired a missed-deadline command that moved the case (a TLV that lapsed) and no event after that
-      command's (latest) event, in the case's own order (``seq``, not the clock: a step may be back-dated, a sweep
-      may run ahead), moved the case from one stage to another: it is handled when the case moves on from where
-      that command put it.
+    - its timer fired a command that marks a missed deadline and is marked ``open`` (``timers.late``): by the rule
+      of :mod:`domain.missed_deadlines`, which the store applies with every change of the case that may change
+      it (:mod:`infra.store.passed_deadlines`). A command that keeps the stage stays open while the case is in a
+      stage that command may fire from: the term still applies there. An OPP whose six weeks passed in 'concept'
+      stays late when it goes on to 'wacht op instemming' (the law asks for the OPP in werking); it is handled
+      when it is in werking, or closed. A knooppunt late when 'aangevraagd' stays late when 'gepland', until it
+      is held. Going back to such a stage (the parents refuse consent: back to 'concept') lists it again. A
+      command that moved the case (a TLV that lapsed) stays open until an event after that command's (latest)
+      event, in the case's own order (``seq``, not the clock: a step may be back-dated, a sweep may run ahead),
+      moved the case from one stage to another: it is handled when the case moves on from where that command
+      put it.
 
     Acknowledging the alert does not: the alert says someone has seen it, the case still waits. A timer that
     was cancelled (the step was taken in time) or refused, or that fired a step that is no missed deadline
     (a term that simply runs out, such as a bezwaartermijn), never counts.
     """
-    keeping, moving = _missed_deadline_commands(registry)
-    still_applies = or_(false(), *(and_(cases.c.pathway == pathway, timers.c.fires == command,
-                                        cases.c.stage.in_(sorted(stages)))
-                                   for (pathway, command), stages in sorted(keeping.items())))
-    marks_moving = or_(false(), *(and_(cases.c.pathway == pathway, timers.c.fires.in_(sorted(commands)))
-                                  for pathway, commands in sorted(moving.items())))
-    firing = case_events.alias("firing")
-    fired_at = (select(func.max(firing.c.seq)).where(firing.c.case_id == timers.c.case_id,
-                                                     firing.c.command == timers.c.fires)
-                .correlate(timers).scalar_subquery())  # the outer query's timer, never a join of its own
-    moved_on = exists().where(case_events.c.case_id == timers.c.case_id, case_events.c.seq > fired_at,
-                              case_events.c.stage_from != case_events.c.stage_to).correlate(timers)
-    pending = and_(timers.c.state == _PENDING, timers.c.due_at <= as_of, as_of > PENDING_DUE)
-    fired = and_(timers.c.state == _FIRED, timers.c.due_at <= as_of, or_(still_applies, and_(marks_moving, ~moved_on)))
-    return or_(pending, fired)
+    return or_(_pending(as_of), _open_mark(as_of))
 
 
-def _missed_deadline_commands(registry: PathwayRegistry) -> tuple[dict[tuple[str, str], set[str]], dict[str, set[str]]]:
-    """The commands that mark a missed deadline, of every version: those that keep the stage with the stages they
-    fire from ((pathway, command) -> stages), and those that move the case (pathway -> commands).
-    """
-    keeping: dict[tuple[str, str], set[str]] = {}
-    moving: dict[str, set[str]] = {}
-    for definition in registry.definitions.values():
-        for t in definition.transitions:
-            if not t.marks_missed_deadline:
-                continue
-            if t.target is None:
-                keeping.setdefault((definition.pathway, t.command), set()).update(t.sources)
-            else:
-                moving.setdefault(definition.pathway, set()).add(t.command)
-    return keeping, moving
+def _pending(as_of: datetime) -> ColumnElement[bool]:
+    return and_(timers.c.state == _PENDING, timers.c.due_at <= as_of, as_of > PENDING_DUE)
+
+
+def _open_mark(as_of: datetime) -> ColumnElement[bool]:
+    return and_(timers.c.late == LATE_OPEN, timers.c.due_at <= as_of)
 
 
 SUMMARY_COLUMNS = (cases.c.id, cases.c.pathway, cases.c.definition_version, cases.c.stage, cases.c.stage_entered_at,

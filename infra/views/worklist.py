@@ -86,7 +86,7 @@ def week_bounds(day: date) -> tuple[datetime, datetime]:
 def worklist(conn: Connection, scope: ColumnElement[bool], registry: PathwayRegistry, now: datetime,
              query: WorkQuery) -> WorkPage:
     """The page of the active cases in scope matching ``query``, most urgent first."""
-    open_deadline = _open_deadline(registry, now)
+    open_deadline = _open_deadline(now)
     next_due = _next_due(scope, query, open_deadline)
     due = next_due.c.due_at
     over = _over_norm(registry, now)
@@ -126,9 +126,9 @@ def _window(query: WorkQuery) -> list[ColumnElement[bool]]:
     return [timers.c.due_at > start, timers.c.due_at <= end]
 
 
-def _open_deadline(registry: PathwayRegistry, now: datetime) -> ColumnElement[bool]:
+def _open_deadline(now: datetime) -> ColumnElement[bool]:
     """Over ``timers`` joined with ``cases``: a deadline still to come, or one passed and not handled."""
-    return or_(timers.c.state == _PENDING, passed_unhandled(registry, now))
+    return or_(timers.c.state == _PENDING, passed_unhandled(now))
 
 
 def _next_due(scope: ColumnElement[bool], query: WorkQuery, open_deadline: ColumnElement[bool]) -> Subquery:

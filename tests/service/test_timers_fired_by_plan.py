@@ -233,7 +233,7 @@ class ChangedMeanwhile(Watched):
             case = self.get_case("opp-001")
             definition = REGISTRY.for_profile("opp", 1, "standaard")
             self.save_case(case, case.handle(definition, Command("leg_handelingsdeel_voor", ZC), OPENED + timedelta(
-                days=20)))
+                days=20)), REGISTRY.missed_deadlines)
         return heads
 
 

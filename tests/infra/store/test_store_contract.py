@@ -90,7 +90,8 @@ def test_a_unit_of_work_left_without_commit_writes_nothing(new_uow: UowFactory) 
     case_id = start(new_uow)
     with new_uow() as uow:
         case = uow.get_case(case_id)
-        uow.save_case(case, case.handle(REGISTRY.get("opp"), Command("leg_handelingsdeel_voor", ZC), NOW))
+        uow.save_case(case, case.handle(REGISTRY.get("opp"), Command("leg_handelingsdeel_voor", ZC), NOW),
+                      REGISTRY.missed_deadlines)
     assert read(new_uow, case_id).stage == "concept"
     assert events(new_uow, case_id) == ["opp_gestart"]
     assert len(pending(new_uow)) == 1
@@ -139,7 +140,7 @@ def test_of_two_commands_on_one_case_at_the_same_moment_exactly_one_wins(new_uow
     with first, second:
         one, other = first.get_case(case_id), second.get_case(case_id)
         opp = REGISTRY.get("opp")
-        first.save_case(one, one.handle(opp, Command("leg_handelingsdeel_voor", ZC), NOW))
+        first.save_case(one, one.handle(opp, Command("leg_handelingsdeel_voor", ZC), NOW), REGISTRY.missed_deadlines)
         first.commit()
         closing = other.handle(opp, Command("sluit_af", ZC, {"reden": "verhuisd"}), NOW)
         with pytest.raises(ConcurrencyConflict):
@@ -150,7 +151,7 @@ def test_of_two_commands_on_one_case_at_the_same_moment_exactly_one_wins(new_uow
 
 def _save_and_commit(uow: UnitOfWork, case: Case, decision: Decision) -> None:
     """On SQL the conflict shows at the UPDATE; on the fake at commit. Either way it raises."""
-    uow.save_case(case, decision)
+    uow.save_case(case, decision, REGISTRY.missed_deadlines)
     uow.commit()
 
 

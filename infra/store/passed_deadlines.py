@@ -1,0 +1,111 @@
+"""The marks of passed deadlines not handled yet (``timers.late``), written with the change of their case.
+
+By the rule of :mod:`domain.missed_deadlines`, a fired timer whose command marks a missed deadline is ``open``
+or ``handled``; whether it is changes only with an event of its case that moves the stage or is such a command.
+A store that writes such an event marks the case's fired timers again, in the same transaction and after the
+case's versioned UPDATE (so under its optimistic version check): one UPDATE of the case's fired timers per case,
+its statement rendered once per dialect and per :class:`~domain.missed_deadlines.StageMarks` (the pathway's
+commands and which of them are open in the case's stage). A moving command's timer is open while no event after
+that command's latest event (in ``seq`` order) moved the case from one stage to another, as before issue 18.
+
+:func:`mark_all` marks every case so (migration 0018, and a database filled in bulk).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Dialect,
+    Update,
+    and_,
+    bindparam,
+    case,
+    exists,
+    false,
+    func,
+    literal_column,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects import sqlite
+
+from domain.missed_deadlines import MissedDeadlines, StageMarks
+from domain.ports import Change
+from infra.store.tables import case_events, cases, timers
+
+OPEN, HANDLED = "open", "handled"
+_FIRED: ColumnElement[str] = literal_column("'fired'")
+
+
+def mark_changes(cursor: Any, dialect: Dialect, changes: Sequence[Change], missed: MissedDeadlines | None) -> None:
+    """Mark again, on the driver's cursor, the fired timers of the changed cases whose events may have opened or
+    handled one (run after the events are written: a moving command's mark reads them). ``missed`` may be None
+    only when no event moves a stage and no timer fired.
+    """
+    if missed is None:
+        if any(d.fired or d.event.stage_from != d.event.stage_to for c in changes for d in c.decisions):
+            msg = "a change that moves a stage or fires a timer needs the registry's missed deadlines"
+            raise ValueError(msg)
+        return
+    touched: dict[StageMarks, list[tuple[str, str]]] = {}
+    for change in changes:
+        marks = missed.in_stage(change.case.pathway, change.case.stage)
+        if marks.commands and any(marks.touched_by(d.event) for d in change.decisions):
+            touched.setdefault(marks, []).append((change.case.id, change.case.profile))
+    for marks, marked in touched.items():
+        mark(cursor, dialect, marks, marked)
+
+
+def mark(cursor: Any, dialect: Dialect, marks: StageMarks, cases_marked: Sequence[tuple[str, str]]) -> None:
+    """Mark the fired timers of these cases, each (id, profile) of a case now in a stage whose marks are
+    ``marks``, on the driver's cursor.
+    """
+    if not cases_marked or not marks.commands:
+        return
+    sql, fixed = _rendered(dialect, marks)
+    cursor.executemany(sql, [{**fixed, "case_id": case_id, "profile": profile} for case_id, profile in cases_marked])
+
+
+def mark_all(conn: Connection, missed: MissedDeadlines) -> None:
+    """Mark the fired timers of every case (migration 0018; a database filled in bulk): per (pathway, stage)
+    the cases have, one UPDATE of the fired timers of the cases there.
+    """
+    stages = conn.execute(select(cases.c.pathway, cases.c.stage).distinct()).all()
+    for pathway, stage in stages:
+        marks = missed.in_stage(pathway, stage)
+        if marks.commands:
+            there = select(cases.c.id).where(cases.c.pathway == pathway, cases.c.stage == stage)
+            profile = select(cases.c.profile).where(cases.c.id == timers.c.case_id).scalar_subquery()
+            conn.execute(_marking(marks, timers.c.case_id.in_(there)).values(profile=profile))
+
+
+def _marking(marks: StageMarks, which: ColumnElement[bool]) -> Update:
+    """The UPDATE marking the fired timers of the cases ``which`` selects, in a stage whose marks are ``marks``."""
+    fires = timers.c.fires
+    firing = case_events.alias("firing")
+    fired_at = (select(func.max(firing.c.seq)).where(firing.c.case_id == timers.c.case_id, firing.c.command == fires)
+                .correlate(timers).scalar_subquery())  # the command's latest event (NULL: none: never moved on)
+    moved_on = exists().where(case_events.c.case_id == timers.c.case_id, case_events.c.seq > fired_at,
+                              case_events.c.stage_from != case_events.c.stage_to).correlate(timers)
+    still_open = or_(false(), *([fires.in_(sorted(marks.applies))] if marks.applies else []),
+                     *([and_(fires.in_(sorted(marks.moving)), ~moved_on)] if marks.moving else []))
+    return (update(timers).where(which, timers.c.state == _FIRED, fires.in_(sorted(marks.commands)))
+            .values(late=case((still_open, OPEN), else_=HANDLED)))
+
+
+@lru_cache(maxsize=512)
+def _rendered(dialect: Dialect, marks: StageMarks) -> tuple[str, dict[str, Any]]:
+    """The marking UPDATE of one case (parameters ``case_id`` and ``profile``) as the driver takes it, and its
+    fixed parameters (the commands).
+    """
+    statement = _marking(marks, timers.c.case_id == bindparam("case_id", "")).values(profile=bindparam("profile", ""))
+    render_as = sqlite.dialect(paramstyle="named") if dialect.name == "sqlite" else dialect
+    compiled = statement.compile(dialect=render_as, compile_kwargs={"render_postcompile": True})
+    fixed = {k: v for k, v in compiled.params.items() if k not in ("case_id", "profile")}
+    return str(compiled), fixed
