@@ -5,6 +5,8 @@ the same principal as their API token, so every page reads and writes through th
 scope-checked, audited methods. Every POST form carries a CSRF token (the session's, or for the
 sign-in form a token that is also set as a cookie). No page puts a name or BSN in a URL: cases are
 addressed by UUID, pupils by their pseudonymous id. None of these routes is in the OpenAPI document.
+Each page states in its signature what it needs before it runs, signed in, a role, a form with its CSRF token,
+and gets the sign-in redirect, the 403 page or the refused form otherwise (:mod:`web.guards`).
 """
 
 from __future__ import annotations

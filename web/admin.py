@@ -10,32 +10,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from domain.errors import RoleNotAllowed
-from domain.roles import ADMIN
 from infra.delivery import mail_queue
 from infra.identity import accounts, web_accounts
 from infra.identity.accounts import ACCOUNT_ROLES, AccountError, User
 from infra.identity.web_accounts import CredentialState, Enrolment, NewAccount
 from infra.identity.web_sessions import WebSession
 from web.admin_audit import EXPORT_MAX_ROWS, KINDS, AuditForm, audit_form, audit_rows
-from web.common import (
-    FormDep,
-    csrf_ok,
-    forbidden,
-    form_refused,
-    form_text,
-    page,
-    service,
-    signed_in,
-    to_sign_in,
-    wall_now,
-)
+from web.common import forbidden, form_text, page, service, wall_now
+from web.guards import AdminForm, AdminSession, page_router
 from web.texts import date_nl, local_date
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 PAGE_SIZE = 50
 
 
@@ -73,28 +62,16 @@ class AccountNote:
 
 
 @router.get("/beheer", response_class=HTMLResponse)
-def admin_page(request: Request, soort: str = "case", kenmerk: str = "", gebruiker: str = "", van: str = "",
-               tot: str = "", vanaf: str = "0", mail: str = "") -> Response:
+def admin_page(request: Request, session: AdminSession, soort: str = "case", kenmerk: str = "", gebruiker: str = "",
+               van: str = "", tot: str = "", vanaf: str = "0", mail: str = "") -> Response:
     """Users, alert mail and audit log search, for admins (others: the 403 page)."""
-    session = signed_in(request)
-    if session is None:
-        return to_sign_in(request)
-    if session.principal.role != ADMIN:
-        return forbidden(request, session)
     form = audit_form(soort, kenmerk, gebruiker, van, tot, vanaf, local_date(wall_now(request)))
     return render_admin(request, session, form, MailNote(saved=mail == "1"), status=200 if form.error is None else 422)
 
 
 @router.post("/beheer/e-mail", response_class=HTMLResponse)
-def set_mail(request: Request, form: FormDep) -> Response:
+def set_mail(request: Request, form: AdminForm, session: AdminSession) -> Response:
     """Set an account's alert-mail address and preference (admins; CSRF-checked); back to the page."""
-    session = signed_in(request)
-    if session is None:
-        return to_sign_in(request)
-    if session.principal.role != ADMIN:
-        return forbidden(request, session)
-    if not csrf_ok(session, form):
-        return form_refused(request, session)
     try:
         service(request).set_mail_preference(session.principal, form_text(form, "gebruiker"), form_text(form, "adres"),
                                              form_text(form, "wijze"), wall_now(request))

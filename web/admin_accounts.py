@@ -6,20 +6,19 @@ gets a Dutch error and changes nothing.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
-from starlette.datastructures import FormData
 
 from domain.errors import RoleNotAllowed
-from domain.roles import ADMIN
 from infra.identity.accounts import AccountError
 from infra.identity.web_sessions import WebSession
 from web.admin import AccountNote, render_admin
 from web.admin_audit import AuditForm
-from web.common import FormDep, csrf_ok, forbidden, form_refused, form_text, service, signed_in, to_sign_in, wall_now
+from web.common import forbidden, form_text, service, wall_now
+from web.guards import AdminForm, AdminSession, page_router
 from web.texts import role_label
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 CONFIRM_FIELD = "bevestigd"
 NOT_CONFIRMED = ("Vink 'Ik weet het zeker' aan om het account in te trekken: daarna werken het API-token en het "
                  "inloggen niet meer. Er is niets ingetrokken.")
@@ -31,11 +30,8 @@ PAGE_WORDS = {"geen scope; laat --scope weg": "geen werkgebied; laat het veld We
 
 
 @router.post("/beheer/accounts", response_class=HTMLResponse)
-def create_account(request: Request, form: FormDep) -> Response:
+def create_account(request: Request, form: AdminForm, session: AdminSession) -> Response:
     """Make an account; the page shows its token, first password and TOTP secret this once."""
-    session = _admin(request, form)
-    if not isinstance(session, WebSession):
-        return session
     name, role, scopes = form_text(form, "naam"), form_text(form, "rol"), form_text(form, "scopes")
     typed = {"naam": name[:64], "rol": role[:30], "scopes": scopes[:MAX_SCOPES_TEXT]}
     try:
@@ -52,11 +48,8 @@ def create_account(request: Request, form: FormDep) -> Response:
 
 
 @router.post("/beheer/accounts/intrekken", response_class=HTMLResponse)
-def revoke_account(request: Request, form: FormDep) -> Response:
+def revoke_account(request: Request, form: AdminForm, session: AdminSession) -> Response:
     """Revoke an account after 'Ik weet het zeker': its token and sessions stop working at once."""
-    session = _admin(request, form)
-    if not isinstance(session, WebSession):
-        return session
     user_id = form_text(form, "gebruiker")[:36]
     try:
         _require(bool(user_id), NO_ACCOUNT)
@@ -70,11 +63,8 @@ def revoke_account(request: Request, form: FormDep) -> Response:
 
 
 @router.post("/beheer/accounts/tweede-factor", response_class=HTMLResponse)
-def reset_second_factor(request: Request, form: FormDep) -> Response:
+def reset_second_factor(request: Request, form: AdminForm, session: AdminSession) -> Response:
     """A new TOTP secret for an account, shown this once; the old codes stop working."""
-    session = _admin(request, form)
-    if not isinstance(session, WebSession):
-        return session
     user_id = form_text(form, "gebruiker")[:36]
     try:
         _require(bool(user_id), NO_ACCOUNT)
@@ -84,18 +74,6 @@ def reset_second_factor(request: Request, form: FormDep) -> Response:
     except RoleNotAllowed:
         return forbidden(request, session)
     return render_admin(request, session, AuditForm(), account=AccountNote(reset=reset))
-
-
-def _admin(request: Request, form: FormData) -> WebSession | Response:
-    """The admin's session, or the response for anyone else (sign-in, 403) or a form without its CSRF token."""
-    session = signed_in(request)
-    if session is None:
-        return to_sign_in(request)
-    if session.principal.role != ADMIN:
-        return forbidden(request, session)
-    if not csrf_ok(session, form):
-        return form_refused(request, session)
-    return session
 
 
 def _require(condition: bool, message: str) -> None:

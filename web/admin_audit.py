@@ -9,20 +9,20 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import Response
 
 from domain.durations import NL
 from domain.errors import RoleNotAllowed
-from domain.roles import ADMIN
 from infra.identity import accounts
 from infra.identity.audit import MAX_IDENT, SEARCH_KINDS, AuditEntry, AuditSearch
 from web.audit_words import action_nl, outcome_nl, resource_nl
-from web.common import forbidden, service, signed_in, to_sign_in, wall_now
+from web.common import forbidden, service, wall_now
 from web.export import download, spreadsheet
+from web.guards import AdminSession, page_router
 from web.texts import local_date, role_label
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 KINDS = {"case": "Dossier", "pupil": "Leerling (met dossiers)"}
 """What the audit log can be searched by, as the form offers it."""
 assert tuple(KINDS) == SEARCH_KINDS  # noqa: S101 - the form offers exactly what the search knows
@@ -131,16 +131,11 @@ def _user(user_id: str, names: dict[str, str]) -> str:
 
 
 @router.get("/beheer/auditlog.csv")
-def audit_export(request: Request, soort: str = "case", kenmerk: str = "", gebruiker: str = "", van: str = "",
-                 tot: str = "") -> Response:
+def audit_export(request: Request, session: AdminSession, soort: str = "case", kenmerk: str = "", gebruiker: str = "",
+                 van: str = "", tot: str = "") -> Response:
     """The audit rows of the search (up to EXPORT_MAX_ROWS, newest first) as a spreadsheet; admins only;
     the export is on record. Dates that cannot be searched: the admin page with the Dutch error.
     """
-    session = signed_in(request)
-    if session is None:
-        return to_sign_in(request)
-    if session.principal.role != ADMIN:
-        return forbidden(request, session)
     svc, at = service(request), wall_now(request)
     form = audit_form(soort, kenmerk, gebruiker, van, tot, "0", local_date(at))
     if form.search is None:

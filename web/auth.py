@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from anyio import CapacityLimiter, to_thread
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from domain.access import Principal
@@ -19,20 +19,18 @@ from web.common import (
     SESSION_COOKIE,
     SIGN_IN_COOKIE,
     FormDep,
-    csrf_ok,
-    form_refused,
     form_text,
     page,
     safe_next,
     service,
     set_cookie,
     signed_in,
-    to_sign_in,
     tokens_match,
     wall_now,
 )
+from web.guards import CheckedForm, SignedIn, page_router
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 SIGN_IN_PATH = "/inloggen"
 SIGN_IN_DB_THREADS = 4
 """Threads the database steps of sign-ins may use at once (short transactions; the rest wait in the loop)."""
@@ -40,11 +38,8 @@ T = TypeVar("T")
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request) -> Response:
+def home(request: Request, session: SignedIn) -> Response:
     """Who you are and where you can go; the sign-in page without a session."""
-    session = signed_in(request)
-    if session is None:
-        return to_sign_in(request)
     return page(request, "home.html", {"title": "Start", "nav": "home"}, session=session)
 
 
@@ -126,13 +121,9 @@ async def _db(request: Request, function: Callable[..., T], *args: object) -> T:
 
 
 @router.post("/uitloggen", response_class=HTMLResponse)
-def sign_out(request: Request, form: FormDep) -> Response:
+def sign_out(request: Request, form: CheckedForm, session: SignedIn) -> Response:
     """End this browser's session (with the session's CSRF token only)."""
-    session = signed_in(request)
-    if session is None:
-        return to_sign_in(request)
-    if not csrf_ok(session, form):
-        return form_refused(request, session)
+    del form  # checked: it carries the session's token
     web_sessions.end_session(service(request).engine, request.cookies[SESSION_COOKIE], wall_now(request),
                              session.principal)
     response = RedirectResponse(f"{SIGN_IN_PATH}?uitgelogd=1", status_code=303, headers={"Cache-Control": "no-store"})

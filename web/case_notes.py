@@ -9,29 +9,25 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from domain.access import may_note
 from domain.errors import DomainError, InvalidCommand, NotFound, RoleNotAllowed
 from infra.identity.web_sessions import WebSession
 from web.cases import case_context
-from web.common import FormDep, csrf_ok, form_refused, form_text, not_found, now, page, service, signed_in, to_sign_in
+from web.common import form_text, not_found, now, page, service
+from web.guards import CheckedForm, SignedIn, page_router
 from web.texts import role_label
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 ASK_FIELD = "vraag_school"
 KEY_PREFIX = "web:"
 
 
 @router.post("/dossiers/{case_id}/notities", response_class=HTMLResponse)
-def write_note(request: Request, case_id: str, form: FormDep) -> Response:
+def write_note(request: Request, case_id: str, form: CheckedForm, session: SignedIn) -> Response:
     """Store the note (and with 'vraag de school' alert the school); back to the case page's notes."""
-    session = signed_in(request)
-    if session is None:
-        return to_sign_in(request)
-    if not csrf_ok(session, form):
-        return form_refused(request, session)
     text, ask = form_text(form, "tekst"), form_text(form, ASK_FIELD) == "ja"
     try:
         service(request).add_case_note(session.principal, case_id, text, now(request), ask_school=ask,

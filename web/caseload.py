@@ -9,21 +9,25 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from domain.access import Principal
 from domain.roles import LEERPLICHT
+from infra.identity.web_sessions import WebSession
 from infra.store.search import CaseFilter
 from infra.verzuim.plan import ACTIONS
 from service import Service
 from service.verzuim import Verzuim
-from web.common import forbidden, now, page, service, signed_in, to_sign_in
+from web.common import now, page, service
+from web.guards import only, page_router
 from web.texts import local_date
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
+Officer = Annotated[WebSession, Depends(only(LEERPLICHT))]
+"""A leerplichtambtenaar's session; other roles get the 403 page."""
 MOST = 500
 """The most trajectories one page lists (a municipality's open thuiszitters are far fewer)."""
 REGISTER_DAYS = 366
@@ -57,13 +61,8 @@ class OpenEpisode:
 
 
 @router.get("/werkvoorraad", response_class=HTMLResponse)
-def caseload_page(request: Request) -> Response:
+def caseload_page(request: Request, session: Officer) -> Response:
     """Leerplicht's open thuiszitter trajectories and episodes (other roles: 403)."""
-    session = signed_in(request)
-    if session is None:
-        return to_sign_in(request)
-    if session.principal.role != LEERPLICHT:
-        return forbidden(request, session)
     svc, at = service(request), now(request)
     context = {"title": "Werkvoorraad", "nav": "werkvoorraad",
                "trajectories": trajectories(svc, session.principal, at),

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from domain.access import Principal
@@ -34,10 +34,11 @@ from infra.identity.web_sessions import WebSession
 from infra.views.case_finder import Finder
 from service import Service
 from web import forms
-from web.common import FormDep, csrf_ok, form_refused, form_text, not_found, now, page, service, signed_in, to_sign_in
+from web.common import form_text, not_found, now, page, service
+from web.guards import CheckedForm, SignedIn, page_router
 from web.texts import code_label, local_date, role_label, sentence, value_nl
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 _STATUS: list[tuple[type[DomainError], int]] = [
     (GuardFailed, 422), (InvalidCommand, 422), (TransitionNotAllowed, 409), (ConcurrencyConflict, 409),
     (RoleNotAllowed, 403), (OutOfScope, 403),
@@ -108,11 +109,8 @@ def go_to_case(dossiernummer: str = "") -> Response:
 
 
 @router.get("/dossiers/{case_id}", response_class=HTMLResponse)
-def case_page(request: Request, case_id: str, vastgelegd: str = "") -> Response:
+def case_page(request: Request, session: SignedIn, case_id: str, vastgelegd: str = "") -> Response:
     """The case page (404 page for an unknown case or one out of scope)."""
-    session = signed_in(request)
-    if session is None:
-        return to_sign_in(request)
     try:
         context = case_context(service(request), session.principal, case_id, now(request))
     except NotFound:
@@ -122,13 +120,8 @@ def case_page(request: Request, case_id: str, vastgelegd: str = "") -> Response:
 
 
 @router.post("/dossiers/{case_id}/stappen/{command}", response_class=HTMLResponse)
-def take_step(request: Request, case_id: str, command: str, form: FormDep) -> Response:
+def take_step(request: Request, case_id: str, command: str, form: CheckedForm, session: SignedIn) -> Response:
     """Apply one command from its form; a refusal shows the form again with the engine's Dutch reason."""
-    session = signed_in(request)
-    if session is None:
-        return to_sign_in(request)
-    if not csrf_ok(session, form):
-        return form_refused(request, session)
     svc, at = service(request), now(request)
     values: dict[str, str] = {}
     try:

@@ -1,5 +1,6 @@
 """What every page shares: the service and clock of the app, the signed-in session, CSRF checks,
-rendering with safe headers, and the Dutch error pages.
+rendering with safe headers, and the Dutch error pages. The checks every page runs before it runs (signed in,
+role, CSRF token) are declared with :mod:`web.guards`.
 
 Cookies are always ``HttpOnly`` and ``SameSite=Lax``, and ``Secure`` whenever the request came over
 https (behind a TLS-terminating proxy, run uvicorn with ``--proxy-headers`` so that it knows). Plain
@@ -13,10 +14,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.datastructures import FormData
 
@@ -155,14 +155,6 @@ def form_refused(request: Request, session: WebSession | None) -> HTMLResponse:
     return error_page(request, 403, "Formulier geweigerd",
                       "Het formulier mist een geldig beveiligingskenmerk (het is verlopen of komt niet van deze "
                       "site). Er is niets opgeslagen. Laad de pagina opnieuw en probeer het nog eens.", session)
-
-
-def to_sign_in(request: Request) -> RedirectResponse:
-    """Send a browser without a session to the sign-in page, to come back here afterwards (GET only)."""
-    target = "/inloggen"
-    if request.method == "GET" and request.url.path != "/":
-        target += "?" + urlencode({"volgende": request.url.path})
-    return RedirectResponse(target, status_code=303, headers={"Cache-Control": "no-store"})
 
 
 def safe_next(path: str) -> str:

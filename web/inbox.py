@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from domain.access import Principal
@@ -34,11 +34,12 @@ from infra.reference.reference_names import ReferenceNames, with_code
 from infra.verzuim.weeks import AbsenceWeek
 from service import Service
 from service.verzuim import Verzuim
-from web.common import FormDep, csrf_ok, error_page, form_refused, form_text, now, page, service, signed_in, to_sign_in
+from web.common import error_page, form_text, now, page, service
+from web.guards import CheckedForm, SignedIn, page_router
 from web.texts import date_nl, local_date
 from web.worklist import parse_offset
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 PAGE_SIZE = 50
 NOTE_MAX = 2000
 """As the API takes it."""
@@ -96,11 +97,9 @@ def kind_label(alert: Alert) -> str:
 
 
 @router.get("/meldingen", response_class=HTMLResponse)
-def inbox_page(request: Request, tab: str = "nieuw", vanaf: str = "0", soort: str = "", klaar: str = "") -> Response:
+def inbox_page(request: Request, session: SignedIn, tab: str = "nieuw", vanaf: str = "0", soort: str = "",
+               klaar: str = "") -> Response:
     """The signed-in person's alerts: new ones, or acknowledged ones; of one kind if chosen."""
-    session = signed_in(request)
-    if session is None:
-        return to_sign_in(request)
     tab = tab if tab in TABS else "nieuw"
     offset = parse_offset(vanaf)
     svc, at = service(request), now(request)
@@ -117,16 +116,11 @@ def inbox_page(request: Request, tab: str = "nieuw", vanaf: str = "0", soort: st
 
 
 @router.post("/meldingen/afhandelen", response_class=HTMLResponse)
-def acknowledge_many(request: Request, form: FormDep) -> Response:
+def acknowledge_many(request: Request, form: CheckedForm, session: SignedIn) -> Response:
     """Acknowledge the ticked groups at once (CSRF-checked; at most a page of them), each as the detail page's
     form does it: every alert of the group up to the newest shown, each audited, only the user's own, the first
     acknowledgement kept; the message counts the alerts.
     """
-    session = signed_in(request)
-    if session is None:
-        return to_sign_in(request)
-    if not csrf_ok(session, form):
-        return form_refused(request, session)
     ids = [str(v) for v in form.getlist("melding")][:PAGE_SIZE]
     note = form_text(form, "notitie").strip() or None
     if note is not None and len(note) > NOTE_MAX:
@@ -142,11 +136,8 @@ def acknowledge_many(request: Request, form: FormDep) -> Response:
 
 
 @router.get("/meldingen/{alert_id}", response_class=HTMLResponse)
-def alert_page(request: Request, alert_id: str, afgehandeld: str = "") -> Response:
+def alert_page(request: Request, session: SignedIn, alert_id: str, afgehandeld: str = "") -> Response:
     """One alert: its facts, the absence chart where that applies, the acknowledge form."""
-    session = signed_in(request)
-    if session is None:
-        return to_sign_in(request)
     svc, at = service(request), now(request)
     found = find_alert(svc, session.principal, alert_id, at)
     if found is None:
@@ -156,15 +147,10 @@ def alert_page(request: Request, alert_id: str, afgehandeld: str = "") -> Respon
 
 
 @router.post("/meldingen/{alert_id}/afhandelen", response_class=HTMLResponse)
-def acknowledge(request: Request, alert_id: str, form: FormDep) -> Response:
+def acknowledge(request: Request, alert_id: str, form: CheckedForm, session: SignedIn) -> Response:
     """Acknowledge the alert's group with the note (CSRF-checked): every alert of it up to this one, the
     newest the page showed; back to the alert.
     """
-    session = signed_in(request)
-    if session is None:
-        return to_sign_in(request)
-    if not csrf_ok(session, form):
-        return form_refused(request, session)
     note = form_text(form, "notitie").strip()
     svc, at = service(request), now(request)
     if len(note) > NOTE_MAX:
@@ -182,13 +168,8 @@ def acknowledge(request: Request, alert_id: str, form: FormDep) -> Response:
 
 
 @router.post("/meldingen/{alert_id}/duo-melding", response_class=HTMLResponse)
-def record_duo_melding(request: Request, alert_id: str, form: FormDep) -> Response:
+def record_duo_melding(request: Request, alert_id: str, form: CheckedForm, session: SignedIn) -> Response:
     """The zorgcoördinator records the school's verzuimmelding to DUO on a meldplicht alert (CSRF-checked)."""
-    session = signed_in(request)
-    if session is None:
-        return to_sign_in(request)
-    if not csrf_ok(session, form):
-        return form_refused(request, session)
     svc, at = service(request), now(request)
     found = find_alert(svc, session.principal, alert_id, at)
     if found is None or "signal" not in found.facts:
@@ -216,13 +197,9 @@ def _record_duo(svc: Service, principal: Principal, alert: Alert, kind: str, day
 
 
 @router.post("/meldingen/{alert_id}/raadpleging", response_class=HTMLResponse)
-def record_consultation(request: Request, alert_id: str, form: FormDep) -> Response:
+def record_consultation(request: Request, alert_id: str, form: CheckedForm, session: SignedIn) -> Response:
     """The SWV coordinator records that they were consulted on an intended vrijstelling (CSRF-checked)."""
-    session = signed_in(request)
-    if session is None:
-        return to_sign_in(request)
-    if not csrf_ok(session, form):
-        return form_refused(request, session)
+    del form  # checked: it carries the session's token; nothing else is posted
     svc, at = service(request), now(request)
     found = find_alert(svc, session.principal, alert_id, at)
     voornemen = found.facts.get("voornemen") if found is not None else None

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
 from domain.access import Principal
@@ -32,12 +32,13 @@ from infra.views.monitoring import StalledQuery
 from infra.views.silence import SilenceQuery
 from service import Service
 from service.verzuim import Verzuim
-from web.common import forbidden, now, page, service, signed_in, to_sign_in
+from web.common import forbidden, now, page, service
 from web.export import MAX_ROWS, download, spreadsheet
+from web.guards import SignedIn, page_router
 from web.texts import code_label, local_date
 from web.worklist import parse_offset
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 T = TypeVar("T")
 Pathways = dict[str, tuple[str, dict[str, str]]]
 """Pathway code -> (title, stage code -> label)."""
@@ -143,12 +144,10 @@ def _code(text: str, allowed: set[str]) -> str:
 
 
 @router.get("/monitor", response_class=HTMLResponse)
-def monitor_page(request: Request, school: str = "", route: str = "", fase: str = "", dagen_over: str = "",
-                 sorteer: str = "dagen_over", vanaf: str = "0", van: str = "", tot: str = "") -> Response:
+def monitor_page(request: Request, session: SignedIn, school: str = "", route: str = "", fase: str = "",
+                 dagen_over: str = "", sorteer: str = "dagen_over", vanaf: str = "0", van: str = "",
+                 tot: str = "") -> Response:
     """The monitor for SWV coordinators, BTO members and zorgcoördinatoren (over their own scope)."""
-    session = signed_in(request)
-    if session is None:
-        return to_sign_in(request)
     principal, svc, at = session.principal, service(request), now(request)
     try:
         context = _context(svc, principal, at, school, route, fase, dagen_over, sorteer, vanaf, van, tot)
@@ -158,12 +157,9 @@ def monitor_page(request: Request, school: str = "", route: str = "", fase: str 
 
 
 @router.get("/monitor/vastgelopen.csv")
-def stalled_export(request: Request, school: str = "", route: str = "", fase: str = "", dagen_over: str = "",
-                   sorteer: str = "dagen_over") -> Response:
+def stalled_export(request: Request, session: SignedIn, school: str = "", route: str = "", fase: str = "",
+                   dagen_over: str = "", sorteer: str = "dagen_over") -> Response:
     """The stalled list with the monitor's filters, every row (up to MAX_ROWS), as a spreadsheet; audited."""
-    session = signed_in(request)
-    if session is None:
-        return to_sign_in(request)
     principal, svc, at = session.principal, service(request), now(request)
     pathways = _pathways(svc.registry)
     stages = {s for _, labels in pathways.values() for s in labels}
@@ -181,13 +177,10 @@ def stalled_export(request: Request, school: str = "", route: str = "", fase: st
 
 
 @router.get("/monitor/thuiszitterregister.csv")
-def register_export(request: Request, swv: str = "", kwartaal: str = "") -> Response:
+def register_export(request: Request, session: SignedIn, swv: str = "", kwartaal: str = "") -> Response:
     """The SWV's anonymised quarterly thuiszitter register (the Inspectie's export) as a spreadsheet; an SWV
     coordinator for an SWV of their scope; audited by the service as the API's export is.
     """
-    session = signed_in(request)
-    if session is None:
-        return to_sign_in(request)
     principal, svc, at = session.principal, service(request), now(request)
     quarter = kwartaal if QUARTER.fullmatch(kwartaal) else quarter_of(local_date(at))
     if not SWV.fullmatch(swv):

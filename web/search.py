@@ -8,15 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from domain.errors import InvalidCommand
 from domain.registry import PathwayRegistry
 from infra.views.case_finder import MAX_LENGTH, Finder, Found, exact_case_id
-from web.common import now, page, service, signed_in, to_sign_in
+from web.common import now, page, service
+from web.guards import SignedIn, page_router
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 
 
 @dataclass(frozen=True)
@@ -32,11 +33,8 @@ class ResultView:
 
 
 @router.get("/zoeken", response_class=HTMLResponse)
-def search_page(request: Request, q: str = "") -> Response:
+def search_page(request: Request, session: SignedIn, q: str = "") -> Response:
     """The results of a search; a full dossier number opens that dossier (404 page if not in scope)."""
-    session = signed_in(request)
-    if session is None:
-        return to_sign_in(request)
     shown = q[:MAX_LENGTH + 20]
     if not q.strip():
         return page(request, "zoeken.html", {"title": "Zoeken", "q": "", "results": None}, session=session)

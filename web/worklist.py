@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from domain.access import Principal
@@ -23,13 +24,17 @@ from domain.errors import DomainError
 from domain.registry import PathwayRegistry
 from domain.roles import BTO, SWV_COORDINATOR, ZORGCOORDINATOR
 from domain.terms import last_day_of
+from infra.identity.web_sessions import WebSession
 from infra.views.worklist import OVER_NORM, WorkCase, WorkQuery, week_bounds
-from web.common import forbidden, now, page, service, signed_in, to_sign_in
+from web.common import forbidden, now, page, service
 from web.export import MAX_ROWS, download, spreadsheet
+from web.guards import only, page_router
 from web.texts import code_label, local_date
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 READERS = frozenset({ZORGCOORDINATOR, SWV_COORDINATOR, BTO})
+Reader = Annotated[WebSession, Depends(only(*READERS))]
+"""The session of a role that reads the worklist; others get the 403 page."""
 PAGE_SIZE = 50
 MAX_OFFSET = 1_000_000
 Pathways = dict[str, tuple[str, dict[str, str]]]
@@ -94,14 +99,9 @@ def parse_offset(text: str) -> int:
 
 
 @router.get("/werklijst", response_class=HTMLResponse)
-def worklist_page(request: Request, vanaf: str = "0", school: str = "", route: str = "", fase: str = "",
-                  te_laat: str = "", week: str = "") -> Response:
+def worklist_page(request: Request, session: Reader, vanaf: str = "0", school: str = "", route: str = "",
+                  fase: str = "", te_laat: str = "", week: str = "") -> Response:
     """The active cases in scope, most urgent first, a page at a time."""
-    session = signed_in(request)
-    if session is None:
-        return to_sign_in(request)
-    if session.principal.role not in READERS:
-        return forbidden(request, session)
     svc, at = service(request), now(request)
     today = local_date(at)
     pathways = pathway_labels(svc.registry)
@@ -124,14 +124,9 @@ def worklist_page(request: Request, vanaf: str = "0", school: str = "", route: s
 
 
 @router.get("/werklijst.csv")
-def worklist_export(request: Request, school: str = "", route: str = "", fase: str = "", te_laat: str = "",
-                    week: str = "") -> Response:
+def worklist_export(request: Request, session: Reader, school: str = "", route: str = "", fase: str = "",
+                    te_laat: str = "", week: str = "") -> Response:
     """The worklist with its filters, every row (up to MAX_ROWS), most urgent first, as a spreadsheet; audited."""
-    session = signed_in(request)
-    if session is None:
-        return to_sign_in(request)
-    if session.principal.role not in READERS:
-        return forbidden(request, session)
     svc, at = service(request), now(request)
     today, pathways = local_date(at), pathway_labels(svc.registry)
     try:
