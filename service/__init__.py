@@ -12,8 +12,10 @@
   this one);
 - :mod:`service.oefenomgeving`: the simulated clock of a practice environment.
 
-Scope and audit are in one place: :mod:`service.base` (the scope check) and :mod:`service.audit` (every use case
-on behalf of a user runs inside one of its wrappers, so its audit row commits with its work).
+Role checks and audit are in one place, :mod:`service.use_case`: every use case on behalf of a user is declared
+there with its action, its resource and who may (``@audited_read("case.history", "case:{case_id}")``), and the
+declaration runs the role check inside the audit and commits the audit row with the work. The scope of a case is
+one check too, :meth:`service.base.ServiceBase.sees` (the rules in :mod:`domain.access`), the body's first step.
 """
 
 from __future__ import annotations

@@ -1,6 +1,5 @@
-"""The one place where use cases on behalf of a user are audited: the purposes recorded, the audit row, and the
-wrappers that give a read or a write its row in the same transaction (:meth:`Audited._audited_write`,
-:meth:`Audited._audited_read`, :func:`audited_write`) or, for a refusal, in one of its own.
+"""What an audited use case records: the purposes, the audit row, a refusal's outcome, and the answer of a read
+given once its row committed. The use cases declare their audit with :mod:`service.use_case`.
 """
 
 
@@ -16,15 +15,10 @@ from typing import Generic, TypeVar, cast
 
 from sqlalchemy import Connection, Engine
 
-from domain.access import (
-    Principal,
-)
+from domain.access import Principal
 from domain.errors import DomainError, NotFound, OutOfScope, RoleNotAllowed
-from domain.roles import ADMIN
 from infra.identity import audit
 from infra.store.db import Begin
-from infra.store.sql import SqlUnitOfWork
-from service.base import ServiceBase
 
 T = TypeVar("T")
 
@@ -47,8 +41,38 @@ PURPOSES = {
     "account.revoke": "Account intrekken",
     "account.reset_second_factor": "Tweede factor van een account vervangen",
     "account.mail": "E-mail voor meldingen van een account instellen",
+    "case.search": "Dossiers zoeken",
+    "case.request_advice": "Advies van een deskundige vragen",
+    "pupil.record": "Leerlinggegevens inzien",
+    "alerts.read": "Meldingen inzien",
+    "alert.read": "Melding inzien",
+    "alert.acknowledge": "Melding afhandelen",
+    "monitor.stalled": "Vastgelopen trajecten en verlopen termijnen bekijken",
+    "monitor.silence": "Plekken waar het stil valt bekijken",
+    "events.stream": "Dossiergebeurtenissen volgen",
+    "verzuim.inschrijvingen": "Inschrijving vastleggen",
+    "verzuim.verzuim": "Verzuim vastleggen",
+    "verzuim.vrijstellingen": "Vrijstelling vastleggen",
+    "verzuim.holidays": "Eigen vakanties instellen",
+    "verzuim.detect": "Verzuimdetectie starten",
+    "thuiszitters.register": "Thuiszitterregister inzien",
+    "thuiszitters.export": "Thuiszitterregister exporteren",
+    "verzuim.read": "Verzuim bij melding bekijken",
+    "verzuim.melding": "Verzuimmelding aan DUO vastleggen",
+    "verzuim.voornemen": "Voornemen vrijstelling vastleggen",
+    "verzuim.raadpleging": "Raadpleging SWV vastleggen",
+    "monitor.verborgen": "Verborgen thuiszitters bekijken",
 }
 """The purpose recorded in the audit log when the caller states none (``X-Purpose``)."""
+RESOURCE_MAX = 120
+"""An audit row's resource is cut to this many characters (a search's filter, an import's name)."""
+
+
+def purpose_of(action: str) -> str:
+    """The purpose recorded for ``action`` when neither the caller nor the use case states one: a file import's
+    is 'Bestand importeren'; an action without one records its own name.
+    """
+    return PURPOSES.get(action) or ("Bestand importeren" if action.startswith("import:") else action)
 
 
 @dataclass(frozen=True)
@@ -63,7 +87,7 @@ class AuditRow:
     def append_in(self, conn: Connection, resource: str, outcome: str) -> None:
         """Within the transaction open on ``conn`` (see :func:`infra.identity.audit.append_in`)."""
         audit.append_in(conn, at=self.at, user_id=self.principal.user_id, role=self.principal.role,
-                        action=self.action, resource=resource, purpose=self.purpose, outcome=outcome)
+                        action=self.action, resource=resource[:RESOURCE_MAX], purpose=self.purpose, outcome=outcome)
 
     def append(self, engine: Engine, resource: str, outcome: str) -> None:
         """In a small transaction of its own."""
@@ -71,88 +95,6 @@ class AuditRow:
             self.append_in(conn, resource, outcome)
 
 
-
-
-class Audited(ServiceBase):
-    """Use cases on behalf of a user: each wraps its work in one of these, so that it is audited."""
-
-    def _audited(self, principal: Principal, action: str, resource: str, purpose: str | None, now: datetime,
-                 run: Callable[[], T]) -> T:
-        row = AuditRow(principal, action, purpose or PURPOSES.get(action, action), now)
-        try:
-            result = run()
-        except DomainError as error:
-            row.append(self.engine, resource, outcome_of(error))
-            raise
-        row.append(self.engine, resource, "ok")
-        return result
-
-    def _audited_in(self, principal: Principal, action: str, resource: str, now: datetime,
-                    run: Callable[[Begin], T]) -> T:
-        """:meth:`_audited` for a write that ``run`` does in the one transaction the opener it is given
-        opens: see :func:`audited_write` (the 'ok' row commits with the write; a refusal's row on its own).
-        """
-        row = AuditRow(principal, action, PURPOSES.get(action, action), now)
-        return audited_write(self.engine, run, lambda conn, outcome: row.append_in(conn, resource, outcome), outcome_of)
-
-    def _audited_write(
-        self, principal: Principal, action: str, resource: str, purpose: str | None, now: datetime,
-        run: Callable[[SqlUnitOfWork], T], written: Callable[[SqlUnitOfWork], str] | None = None,
-        replayed: Callable[[T], str] | None = None,
-    ) -> T:
-        """:meth:`_audited` for a write in one unit of work, through the group-committing writer
-        (:meth:`ServiceBase.write`): the ``ok`` row is appended by the unit's before-commit hook, in the
-        write's own savepoint, so the write and its row commit together or not at all. The row goes last, so
-        the audit chain's lock is taken only for the append. ``written`` names the resource from what the
-        unit wrote (an opened case's id). A refusal (a DomainError: its savepoint rolled back, nothing
-        written) gets its row instead; so does a write that wrote nothing because an idempotency key
-        replayed an earlier outcome (outcome ``replayed``, resource from ``replayed``). The caller hears the
-        outcome after the group committed. Any other failure writes no row.
-        """
-        row = AuditRow(principal, action, purpose or PURPOSES.get(action, action), now)
-
-        def work(conn: Connection) -> T | _Refused:
-            uow = SqlUnitOfWork(self.engine, within=conn)
-            uow.before_commit(lambda: row.append_in(conn, written(uow) if written else resource, "ok"))
-            try:
-                result = run(uow)
-            except DomainError as error:
-                row.append_in(conn, resource, outcome_of(error))
-                return _Refused(error)
-            if uow.commits == 0:
-                row.append_in(conn, replayed(result) if replayed else resource, "replayed")
-            return result
-
-        done = self.writer.write(work)
-        if isinstance(done, _Refused):
-            raise done.error
-        return done
-
-    def _audited_read(self, principal: Principal, action: str, resource: str, purpose: str | None,
-                      now: datetime, run: Callable[[SqlUnitOfWork], T]) -> T:
-        """:meth:`_audited` for a read in one unit of work: see :meth:`_audited_read_pending`; the answer
-        once its row committed.
-        """
-        return self._audited_read_pending(principal, action, resource, purpose, now, run).wait()
-
-    def _audited_read_pending(self, principal: Principal, action: str, resource: str, purpose: str | None,
-                              now: datetime, run: Callable[[SqlUnitOfWork], T]) -> Pending[T]:
-        """A read and its audit row (``ok`` or the refusal's outcome): the read runs now, without the audit
-        chain's lock; the row goes to the group-committing writer, and the answer (or the refusal) may be given
-        only once that row committed (:meth:`Pending.wait`, or ``await`` :meth:`Pending.answer` without a
-        thread). A failure other than a refusal (a DomainError) writes no row; a row that fails to commit
-        loses the answer with it.
-        """
-        row = AuditRow(principal, action, purpose or PURPOSES.get(action, action), now)
-        result: T | None = None
-        refusal: DomainError | None = None
-        try:
-            with self.unit_of_work(reading=True) as uow, uow:
-                result = run(uow)
-            outcome = "ok"
-        except DomainError as error:
-            refusal, outcome = error, outcome_of(error)
-        return Pending(result, refusal, self.writer.submit(lambda conn: row.append_in(conn, resource, outcome)))
 
 
 @dataclass(frozen=True)
@@ -180,14 +122,13 @@ class Pending(Generic[T]):
 
 
 @dataclass(frozen=True)
-class _Refused:
+class Refused:
     """A refused write whose audit row is written: raised to the caller once the row committed."""
 
     error: DomainError
 
 
-def audited_write(engine: Engine, run: Callable[[Begin], T], append: Callable[[Connection, str], None],
-                  outcome_of: Callable[[DomainError], str]) -> T:
+def write_with_row(engine: Engine, run: Callable[[Begin], T], append: Callable[[Connection, str], None]) -> T:
     """Run a write and append its audit row (``append(conn, outcome)``) so that both commit or neither.
 
     ``run`` gets an opener of its write's transaction, to enter once, after what it reads or checks
@@ -196,7 +137,7 @@ def audited_write(engine: Engine, run: Callable[[Begin], T], append: Callable[[C
     the block ends without an error the 'ok' row is appended last (so the audit chain's lock is held
     only for the append and the commit) and the transaction commits. A refusal (a DomainError, before
     or within the transaction, which then rolls back: nothing is written) gets its row, with outcome
-    ``outcome_of(error)``, in a small transaction of its own. Any other failure writes no row. A ``run``
+    :func:`outcome_of` the error, in a small transaction of its own. Any other failure writes no row. A ``run``
     that returns without opening the transaction wrote nothing: its 'ok' row gets its own transaction.
     """
     opened = committed = False
@@ -226,12 +167,6 @@ def audited_write(engine: Engine, run: Callable[[Begin], T], append: Callable[[C
         with engine.begin() as conn:
             append(conn, "ok")
     return result
-
-
-def require_admin(principal: Principal, what: str) -> None:
-    """RoleNotAllowed unless the principal is an admin (``what``: the act refused, in the refusal)."""
-    if principal.role != ADMIN:
-        raise RoleNotAllowed(what, principal.role, [ADMIN])
 
 
 def outcome_of(error: DomainError) -> str:

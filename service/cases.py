@@ -6,9 +6,12 @@ command, outcome, duration; never personal data).
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import Callable
 from datetime import datetime
+from functools import update_wrapper
+from typing import Concatenate, ParamSpec, TypeVar
 
 import structlog
 
@@ -27,16 +30,32 @@ from domain.handlers import NewCase, Outcome
 from domain.views import CaseStatus, HistoryEntry, case_status, history_entry
 from infra.store import advice, scope
 from infra.store import case_notes as case_note_store
-from infra.store.db import Begin
 from infra.store.search import CaseFilter, CaseRow, search_cases
 from infra.store.sql import SqlUnitOfWork
 from infra.views.monitoring import finals
-from service.audit import PURPOSES, Audited, Pending
+from service.audit import PURPOSES
+from service.base import ServiceBase
+from service.use_case import Binder, Opener, audited, audited_in, audited_read, audited_read_pending, audited_write
 
 log = structlog.get_logger("leerlingroute")
+P = ParamSpec("P")
+S = TypeVar("S", bound=ServiceBase)
 
 
-class CaseUseCases(Audited):
+def _logged_command(use_case: Callable[Concatenate[S, P], Outcome]) -> Callable[Concatenate[S, P], Outcome]:
+    """The command a use case applies logged once its answer is known (see :func:`_logged`)."""
+    bind = Binder(inspect.signature(use_case))
+
+    def logged(self: S, /, *args: P.args, **kwargs: P.kwargs) -> Outcome:
+        arguments = bind(args, kwargs)
+        new: NewCase | None = arguments.get("new")
+        return _logged(new.pathway if new else None, arguments.get("case_id", "(nieuw)"), arguments["command"].name,
+                       lambda: use_case(self, *args, **kwargs))
+    update_wrapper(logged, use_case)
+    return logged
+
+
+class CaseUseCases(ServiceBase):
     """Cases, as the API, the pages, the flows and the CLI use them."""
 
     def open_case(self, new: NewCase, command: Command, now: datetime, key: str | None = None) -> Outcome:
@@ -86,71 +105,67 @@ class CaseUseCases(Audited):
         """A case's status, if in scope (else CaseNotFound, as for an unknown case); audited."""
         return self.read_status_pending(principal, case_id, now, purpose).wait()
 
-    def read_status_pending(self, principal: Principal, case_id: str, now: datetime, purpose: str | None,
-                            ) -> Pending[CaseStatus]:
+    @audited_read_pending("case.read", "case:{case_id}")
+    def read_status_pending(self, uow: SqlUnitOfWork, principal: Principal, case_id: str, now: datetime,
+                            purpose: str | None) -> CaseStatus:
         """:meth:`read_status`, to be answered once its audit row committed (``await`` it in a coroutine)."""
-        def run(uow: SqlUnitOfWork) -> CaseStatus:
-            case = uow.get_case(case_id)
-            self._in_scope(uow, principal, case)
-            return self._linked_status_for(uow, principal, case, now)
-        return self._audited_read_pending(principal, "case.read", f"case:{case_id}", purpose, now, run)
+        case = uow.get_case(case_id)
+        self._in_scope(uow, principal, case)
+        return self._linked_status_for(uow, principal, case, now)
 
-    def read_history(self, principal: Principal, case_id: str, now: datetime, purpose: str | None,
-                     after: int = 0, limit: int | None = None) -> list[HistoryEntry]:
+    @audited_read("case.history", "case:{case_id}")
+    def read_history(self, uow: SqlUnitOfWork, principal: Principal, case_id: str, now: datetime,
+                     purpose: str | None, after: int = 0, limit: int | None = None) -> list[HistoryEntry]:
         """A case's events with a seq above ``after``, at most ``limit`` of them (None: all), if the case is in
         scope (else CaseNotFound, as for an unknown case); audited, one row for each read. The scope check reads
         the case's row, not its events.
         """
-        def run(uow: SqlUnitOfWork) -> list[HistoryEntry]:
-            self._in_scope(uow, principal, uow.get_case(case_id))
-            return [history_entry(e) for e in uow.history(case_id, after, limit)]
-        return self._audited_read(principal, "case.history", f"case:{case_id}", purpose, now, run)
+        self._in_scope(uow, principal, uow.get_case(case_id))
+        return [history_entry(e) for e in uow.history(case_id, after, limit)]
 
-    def read_timeline(self, principal: Principal, pupil_id: str, now: datetime, purpose: str | None,
-                      ) -> list[CaseStatus]:
+    @audited_read("pupil.read", "pupil:{pupil_id}")
+    def read_timeline(self, uow: SqlUnitOfWork, principal: Principal, pupil_id: str, now: datetime,
+                      purpose: str | None) -> list[CaseStatus]:
         """The pupil's trajectories in scope, oldest first; PupilNotFound if none is; audited."""
-        def run(uow: SqlUnitOfWork) -> list[CaseStatus]:
-            visible = [c for c in uow.trajectories_of(pupil_id) if self.sees(uow, principal, c)]
-            if not visible:
-                raise PupilNotFound(pupil_id)
-            return [self._status_for(principal, c, now) for c in visible]
-        return self._audited_read(principal, "pupil.read", f"pupil:{pupil_id}", purpose, now, run)
+        visible = [c for c in uow.trajectories_of(pupil_id) if self.sees(uow, principal, c)]
+        if not visible:
+            raise PupilNotFound(pupil_id)
+        return [self._status_for(principal, c, now) for c in visible]
 
-    def open_case_as(self, principal: Principal, new: NewCase, command: Command, now: datetime,
-                     key: str | None, purpose: str | None) -> Outcome:
+    @_logged_command
+    @audited_write("case.open", "pupil:{new.pupil_id}", written=lambda uow: f"case:{uow.events_written[0][0]}",
+                   replayed=lambda outcome: f"case:{outcome.case_id}")
+    def open_case_as(self, uow: SqlUnitOfWork, principal: Principal, new: NewCase, command: Command,
+                     now: datetime, key: str | None, purpose: str | None) -> Outcome:
         """Open a case for a school / under a profile in the principal's scope (else OutOfScope); audited in
         the same transaction.
         """
-        def run(uow: SqlUnitOfWork) -> Outcome:
-            with self.engine.connect() as conn:
-                residence = scope.residence_of(conn, new.pupil_id) if needs_residence(principal) else None
-                pupil = scope.pupil_of_record(conn, new.pupil_id, self.registry)
-                school = scope.school_of(conn, new.school_brin, self.registry)
-            _check_may_open(principal, CaseReach(new.school_brin, self.registry.profile(new.profile), new.pathway,
-                                                 residence, school=school, pupil=pupil))
-            return handlers.open_case(uow, self.registry, new, command, now, key)
-        return _logged(new.pathway, "(nieuw)", command.name, lambda: self._audited_write(
-            principal, "case.open", f"pupil:{new.pupil_id}", purpose, now, run,
-            lambda uow: f"case:{uow.events_written[0][0]}", lambda o: f"case:{o.case_id}"))
+        with self.engine.connect() as conn:
+            residence = scope.residence_of(conn, new.pupil_id) if needs_residence(principal) else None
+            pupil = scope.pupil_of_record(conn, new.pupil_id, self.registry)
+            school = scope.school_of(conn, new.school_brin, self.registry)
+        _check_may_open(principal, CaseReach(new.school_brin, self.registry.profile(new.profile), new.pathway,
+                                             residence, school=school, pupil=pupil))
+        return handlers.open_case(uow, self.registry, new, command, now, key)
 
-    def handle_as(self, principal: Principal, case_id: str, command: Command, now: datetime, key: str | None,
-                  expected_version: int | None, purpose: str | None) -> Outcome:
+    @_logged_command
+    @audited_write("case.command:{command.name}", "case:{case_id}",
+                   purpose=PURPOSES["case.command"] + ": {command.name}")
+    def handle_as(self, uow: SqlUnitOfWork, principal: Principal, case_id: str, command: Command, now: datetime,
+                  key: str | None, expected_version: int | None, purpose: str | None) -> Outcome:
         """Apply a command to a case in scope (out of scope: CaseNotFound, nothing written); audited in the
         same transaction.
         """
-        def run(uow: SqlUnitOfWork) -> Outcome:
-            return handlers.handle_command(uow, self.registry, case_id, command, now, key, expected_version,
-                                           lambda case: self._in_scope(uow, principal, case))
-        return _logged(None, case_id, command.name, lambda: self._audited_write(
-            principal, f"case.command:{command.name}", f"case:{case_id}",
-            purpose or f"{PURPOSES['case.command']}: {command.name}", now, run))
+        return handlers.handle_command(uow, self.registry, case_id, command, now, key, expected_version,
+                                       lambda case: self._in_scope(uow, principal, case))
 
-    def transfer_as(self, principal: Principal, pupil_id: str, school_brin: str, now: datetime,
+    @audited_write("pupil.transfer", "pupil:{pupil_id}")
+    def transfer_as(self, uow: SqlUnitOfWork, principal: Principal, pupil_id: str, school_brin: str, now: datetime,
                     purpose: str | None) -> list[Outcome]:
         """Move the pupil to another school if the principal sees every trajectory; audited. None in
         scope reads as an unknown pupil (404); some but not all is OutOfScope (403).
         """
-        def authorize(uow: SqlUnitOfWork, trajectories: list[Case]) -> None:
+        def authorize(trajectories: list[Case]) -> None:
             visible = [c for c in trajectories if self.sees(uow, principal, c)]
             if not visible:
                 raise PupilNotFound(pupil_id)
@@ -159,36 +174,33 @@ class CaseUseCases(Audited):
                                  "Niet alle trajecten van deze leerling vallen onder uw account; overplaatsen "
                                  "kan alleen wie ze allemaal mag zien.")
 
-        def run(uow: SqlUnitOfWork) -> list[Outcome]:
-            outcomes = handlers.transfer_pupil(uow, pupil_id, school_brin, principal.actor, now,
-                                               lambda found: authorize(uow, found))
-            for outcome in outcomes:
-                log.info("command", case_id=outcome.case_id, pathway=outcome.pathway, command="plaats_over",
-                         outcome="applied", seq=outcome.seq)
-            return outcomes
-        return self._audited_write(principal, "pupil.transfer", f"pupil:{pupil_id}", purpose, now, run)
+        outcomes = handlers.transfer_pupil(uow, pupil_id, school_brin, principal.actor, now, authorize)
+        for outcome in outcomes:
+            log.info("command", case_id=outcome.case_id, pathway=outcome.pathway, command="plaats_over",
+                     outcome="applied", seq=outcome.seq)
+        return outcomes
 
+    @audited("case.search", lambda a: _described(a["wanted"]))
     def search(self, principal: Principal, wanted: CaseFilter, sort: str, descending: bool, limit: int,
                cursor: str | None, now: datetime) -> tuple[list[CaseRow], str | None]:
         """A page of the cases in scope matching ``wanted``; audited (one row per search)."""
-        def run() -> tuple[list[CaseRow], str | None]:
-            with self.engine.connect() as conn:
-                return search_cases(conn, scope.case_scope(principal, self.registry), finals(self.registry),
-                                    wanted, now, sort, descending, limit, cursor)
-        return self._audited(principal, "case.search", _described(wanted), None, now, run)
+        with self.engine.connect() as conn:
+            return search_cases(conn, scope.case_scope(principal, self.registry), finals(self.registry),
+                                wanted, now, sort, descending, limit, cursor)
 
-    def request_advice(self, principal: Principal, case_id: str, deskundige_id: str, now: datetime) -> None:
+    @audited_in("case.request_advice", "case:{case_id}")
+    def request_advice(self, begin: Opener, principal: Principal, case_id: str, deskundige_id: str,
+                       now: datetime) -> None:
         """Ask a deskundige to advise on a TLV request in the user's scope (SWV coordinator, BTO,
         zorgcoördinator); from then on the deskundige sees that case. Audited in the same transaction.
         """
-        def run(begin: Begin) -> None:
-            with self.unit_of_work() as uow, uow:
-                case = uow.get_case(case_id)
-                self._in_scope(uow, principal, case)
-            advice.request(begin, principal, case, deskundige_id, now)
-        self._audited_in(principal, "case.request_advice", f"case:{case_id}", now, run)
+        with self.unit_of_work() as uow, uow:
+            case = uow.get_case(case_id)
+            self._in_scope(uow, principal, case)
+        advice.request(begin, principal, case, deskundige_id, now)
 
-    def add_case_note(self, principal: Principal, case_id: str, text: str, now: datetime, *,
+    @audited_in("case.note", "case:{case_id}")
+    def add_case_note(self, begin: Opener, principal: Principal, case_id: str, text: str, now: datetime, *,
                       ask_school: bool = False, key: str | None = None) -> case_note_store.CaseNote:
         """Write a note on a case in scope (out of scope: CaseNotFound, as for an unknown case) as the school's
         zorgcoördinator or the SWV's coordinator or BTO (else RoleNotAllowed); with ``ask_school`` (SWV
@@ -196,27 +208,24 @@ class CaseUseCases(Audited):
         note is InvalidCommand. The note, its alert and the audit row (``case.note``) are one transaction. A
         ``key`` the user sent with an earlier note on this case returns that note and stores nothing new.
         """
-        def run(begin: Begin) -> case_note_store.CaseNote:
-            with self.unit_of_work() as uow, uow:
-                case = uow.get_case(case_id)
-                self._in_scope(uow, principal, case)
-            check_may_note(principal.role, ask_school=ask_school)
-            cleaned = case_note_store.cleaned(text)
-            with begin() as conn:
-                return case_note_store.add(conn, case, principal.user_id, principal.role, cleaned,
-                                           ask_school=ask_school, now=now, key=key)
-        note = self._audited_in(principal, "case.note", f"case:{case_id}", now, run)
+        with self.unit_of_work() as uow, uow:
+            case = uow.get_case(case_id)
+            self._in_scope(uow, principal, case)
+        check_may_note(principal.role, ask_school=ask_school)
+        cleaned = case_note_store.cleaned(text)
+        with begin() as conn:
+            note = case_note_store.add(conn, case, principal.user_id, principal.role, cleaned,
+                                       ask_school=ask_school, now=now, key=key)
         log.info("case_note", case_id=case_id, note_id=note.id, asks_school=ask_school, actor_role=principal.role)
         return note
 
-    def read_case_notes(self, principal: Principal, case_id: str, now: datetime, purpose: str | None,
-                        ) -> case_note_store.CaseNotes:
+    @audited_read("case.notes", "case:{case_id}")
+    def read_case_notes(self, uow: SqlUnitOfWork, principal: Principal, case_id: str, now: datetime,
+                        purpose: str | None) -> case_note_store.CaseNotes:
         """A case's notes, newest first, if in scope (else CaseNotFound), with what the reader may add; audited."""
-        def run(uow: SqlUnitOfWork) -> case_note_store.CaseNotes:
-            self._in_scope(uow, principal, uow.get_case(case_id))
-            return case_note_store.CaseNotes(case_note_store.of_case(uow.conn, case_id),
-                                             may_note(principal.role), may_note(principal.role, ask_school=True))
-        return self._audited_read(principal, "case.notes", f"case:{case_id}", purpose, now, run)
+        self._in_scope(uow, principal, uow.get_case(case_id))
+        return case_note_store.CaseNotes(case_note_store.of_case(uow.conn, case_id),
+                                         may_note(principal.role), may_note(principal.role, ask_school=True))
 
 
 def _logged(pathway: str | None, case_id: str, command: str, run: Callable[[], Outcome]) -> Outcome:

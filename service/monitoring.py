@@ -8,10 +8,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from domain.access import (
-    Principal,
-    check_monitor_reader,
-)
+from domain.access import Principal, check_monitor_reader
 from domain.durations import NL
 from domain.indicators import Indicators
 from domain.roles import ADMIN
@@ -27,73 +24,67 @@ from infra.views import silence as silence_store
 from infra.views import worklist as worklist_store
 from infra.views.digests import StoredDigest
 from infra.views.monitoring import finals
-from service.audit import Audited
+from service.base import ServiceBase
+from service.use_case import audited, unaudited
 
 
-class MonitoringUseCases(Audited):
+class MonitoringUseCases(ServiceBase):
     """What is stalled, late or silent, and the figures of a region."""
 
+    @audited("worklist.read", "cases:worklist")
     def worklist(self, principal: Principal, query: worklist_store.WorkQuery, now: datetime,
                  ) -> worklist_store.WorkPage:
         """A page of the active cases in scope, most urgent first; audited (one row per page)."""
-        def run() -> worklist_store.WorkPage:
-            with self.engine.connect() as conn:
-                return worklist_store.worklist(conn, scope.case_scope(principal, self.registry), self.registry,
-                                               now, query)
-        return self._audited(principal, "worklist.read", "cases:worklist", None, now, run)
+        with self.engine.connect() as conn:
+            return worklist_store.worklist(conn, scope.case_scope(principal, self.registry), self.registry, now,
+                                           query)
 
+    @unaudited()
     def worklist_schools(self, principal: Principal, now: datetime) -> list[tuple[str, str | None]]:
         """(BRIN, name) of the schools with active cases in the user's scope (the worklist's school filter)."""
         with self.engine.connect() as conn:
             return worklist_store.schools_in_scope(conn, scope.case_scope(principal, self.registry), self.registry,
                                                    now)
 
+    @unaudited(may=check_monitor_reader)
     def counts(self, principal: Principal, wanted: CaseFilter, by: tuple[str, ...], now: datetime,
                ) -> list[tuple[tuple[str, ...], int]]:
         """How many cases in scope match, per ``by`` (school_brin, pathway, stage); monitoring readers only."""
-        check_monitor_reader(principal.role)
         with self.engine.connect() as conn:
             return count_cases(conn, scope.case_scope(principal, self.registry), finals(self.registry), wanted,
                                now, by)
 
+    @unaudited(may=check_monitor_reader)
     def time_in_stage(self, principal: Principal, now: datetime) -> list[TimeInStage]:
         """The active cases in scope per (pathway, stage) by how long they have been in it; monitoring readers."""
-        check_monitor_reader(principal.role)
         with self.engine.connect() as conn:
             return time_in_stage(conn, scope.case_scope(principal, self.registry), finals(self.registry), now)
 
+    @audited("monitor.stalled", "cases:stalled", may=check_monitor_reader)
     def stalled(self, principal: Principal, query: monitoring.StalledQuery, now: datetime) -> monitoring.StalledPage:
-        """A page of the stalled pathways and passed deadlines in the user's scope; audited."""
-        check_monitor_reader(principal.role)
+        """A page of the stalled pathways and passed deadlines in the user's scope; monitoring readers; audited."""
+        with self.engine.connect() as conn:
+            return monitoring.stalled(conn, scope.case_scope(principal, self.registry), self.registry, now, query)
 
-        def run() -> monitoring.StalledPage:
-            with self.engine.connect() as conn:
-                return monitoring.stalled(conn, scope.case_scope(principal, self.registry), self.registry, now,
-                                          query)
-        return self._audited(principal, "monitor.stalled", "cases:stalled", None, now, run)
-
+    @audited("monitor.silence", "cases:silence", may=check_monitor_reader)
     def silence(self, principal: Principal, query: silence_store.SilenceQuery, now: datetime,
                 ) -> silence_store.SilencePage:
         """A page of the places in the user's scope where something falls silent, with the command that fixes
         each, and the totals per kind; monitoring readers, scoped and audited as the stalled list is.
         """
-        check_monitor_reader(principal.role)
         reach = silence_store.Reach(scope.case_scope(principal, self.registry),
                                     silence_store.episode_scope(principal, self.registry))
-
-        def run() -> silence_store.SilencePage:
-            with self.engine.connect() as conn:
-                return silence_store.silence(conn, reach, self.registry, now.astimezone(NL).date(), query)
-        return self._audited(principal, "monitor.silence", "cases:silence", None, now, run)
+        with self.engine.connect() as conn:
+            return silence_store.silence(conn, reach, self.registry, now.astimezone(NL).date(), query)
 
     def silence_counts(self, now: datetime) -> dict[str, int]:
         """How many violations of each kind there are in all active data (the daily flow's check)."""
         with self.engine.connect() as conn:
             return silence_store.counts(conn, silence_store.EVERYTHING, self.registry, now.astimezone(NL).date())
 
+    @unaudited(may=check_monitor_reader)
     def indicators(self, principal: Principal, start: datetime, end: datetime, now: datetime) -> Indicators:
         """The DOMAIN.md §5 indicators over [start, end) for the cases in the user's scope."""
-        check_monitor_reader(principal.role)
         with self.engine.connect() as conn:
             found = monitoring.period_indicators(conn, scope.case_scope(principal, self.registry), self.registry,
                                                  start, end, now)
@@ -128,6 +119,7 @@ class MonitoringUseCases(Audited):
             digest_store.store_digest(conn, digest, now)
         return digest
 
+    @unaudited()
     def digests(self, profile: str | None, limit: int, offset: int, principal: Principal | None = None,
                 ) -> list[StoredDigest]:
         """Stored digests of the profiles the user covers (no user, an admin: all), the latest week first; of one
@@ -139,6 +131,7 @@ class MonitoringUseCases(Audited):
         with self.engine.connect() as conn:
             return digest_store.list_digests(conn, profile, limit, offset, covered)
 
+    @unaudited()
     def latest_digest(self, profile: str, principal: Principal | None = None) -> StoredDigest:
         """The profile's digest of its latest week; DigestNotFound if none was written or it is not the user's."""
         with self.engine.connect() as conn:

@@ -13,7 +13,7 @@ and absence data is complete; default 2025-08-01, the first school year with cal
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TypeVar
@@ -21,7 +21,7 @@ from typing import TypeVar
 import structlog
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy import Connection
+from sqlalchemy import Engine
 
 from domain.access import Principal, check_monitor_reader
 from domain.durations import NL
@@ -29,7 +29,6 @@ from domain.errors import DomainError, RoleNotAllowed
 from domain.roles import ADMIN, LEERPLICHT, SWV_COORDINATOR, ZORGCOORDINATOR
 from domain.verzuim import Holiday
 from infra.delivery import alerts as alert_store
-from infra.identity import audit
 from infra.reference.csv_import import read_csv
 from infra.store.db import Begin
 from infra.store.tables import schools
@@ -49,25 +48,10 @@ from infra.verzuim.vrijstelling_raadpleging import Line, VoornemenRow
 from infra.verzuim.weeks import AbsenceWeek, absence_weeks, out_of_school_since
 from infra.views.silence import episode_scope
 from service import Service
-from service.audit import audited_write
+from service.use_case import Opener, audited, audited_in, only, unaudited
 
 log = structlog.get_logger("leerlingroute.verzuim")
 T = TypeVar("T")
-PURPOSES = {
-    "verzuim.inschrijvingen": "Inschrijving vastleggen",
-    "verzuim.verzuim": "Verzuim vastleggen",
-    "verzuim.vrijstellingen": "Vrijstelling vastleggen",
-    "verzuim.holidays": "Eigen vakanties instellen",
-    "verzuim.detect": "Verzuimdetectie starten",
-    "thuiszitters.register": "Thuiszitterregister inzien",
-    "thuiszitters.export": "Thuiszitterregister exporteren",
-    "verzuim.read": "Verzuim bij melding bekijken",
-    "verzuim.melding": "Verzuimmelding aan DUO vastleggen",
-    "verzuim.voornemen": "Voornemen vrijstelling vastleggen",
-    "verzuim.raadpleging": "Raadpleging SWV vastleggen",
-    "monitor.verborgen": "Verborgen thuiszitters bekijken",
-}
-"""The purpose recorded in the audit log per action (imports: 'Bestand importeren')."""
 ABSENCE_READERS = frozenset({LEERPLICHT, SWV_COORDINATOR, ADMIN})
 """Who sees the absence behind a thuiszitter alert in their inbox (not the zorgcoördinator's alerts)."""
 
@@ -114,25 +98,28 @@ class Verzuim:
 
     # --- inputs ---------------------------------------------------------------------------------------------------
 
-    def record(self, principal: Principal, record: Record, now: datetime) -> Recorded:
+    @property
+    def engine(self) -> Engine:
+        """The service's database (where the use cases below are audited)."""
+        return self.service.engine
+
+    @audited_in(lambda a: f"verzuim.{verzuim_inputs.kind_of(a['record'])}", "pupil:{record.pupil_id}")
+    def record(self, begin: Opener, principal: Principal, record: Record, now: datetime) -> Recorded:
         """Write one record (one transaction, with its audit row), then detect for its pupil."""
-        kind = verzuim_inputs.kind_of(record)
         lines = ([Line(0, record.pupil_id, record.kind, record.first_day)]
                  if isinstance(record, VrijstellingRecord) else [])
-        written = self._audited_in(principal, f"verzuim.{kind}", f"pupil:{record.pupil_id}", now,
-                                   lambda begin: verzuim_inputs.record_one(self._guarded(begin, lines, csv=False),
-                                                                           principal, record, now, today_in_nl(now)))
+        written = verzuim_inputs.record_one(self._guarded(begin, lines, csv=False), principal, record, now,
+                                            today_in_nl(now))
         return Recorded(written, self.detect(today_in_nl(now), now, written.pupils, keep_raised=True))
 
-    def import_csv(self, principal: Principal, kind: str, content: str, now: datetime) -> Recorded:
+    @audited_in("import:{kind}", "import:{kind}")
+    def import_csv(self, begin: Opener, principal: Principal, kind: str, content: str, now: datetime) -> Recorded:
         """Import a CSV file all or nothing (one transaction, with its audit row), then detect for the pupils
         in it.
         """
         lines = _vrijstelling_lines(content) if kind == "vrijstellingen" else []
-        written = self._audited_in(principal, f"import:{kind}", f"import:{kind}", now,
-                                   lambda begin: input_files.import_csv(self._guarded(begin, lines, csv=True),
-                                                                           principal, kind, content, now,
-                                                                           today_in_nl(now)))
+        written = input_files.import_csv(self._guarded(begin, lines, csv=True), principal, kind, content, now,
+                                         today_in_nl(now))
         log.info("import", kind=kind, added=written.added, updated=written.updated, actor_role=principal.role)
         return Recorded(written, self.detect(today_in_nl(now), now, written.pupils))
 
@@ -144,15 +131,15 @@ class Verzuim:
 
     # --- meldplicht followed through, the SWV consulted (issue 15 items 4-5) ------------------------------------
 
-    def record_melding(self, principal: Principal, signal_key: str, kind: str, reported_on: date,
+    @audited_in("verzuim.melding", "signal:{signal_key}")
+    def record_melding(self, begin: Opener, principal: Principal, signal_key: str, kind: str, reported_on: date,
                        now: datetime) -> Melding:
         """The zorgcoördinator records the school's verzuimmelding to DUO on a meldplicht signal; audited."""
-        def run(begin: Begin) -> Melding:
-            with begin() as conn:
-                return verzuim_meldingen.record(conn, principal, self.service.registry, signal_key, kind,
-                                                reported_on, today_in_nl(now), now)
-        return self._audited_in(principal, "verzuim.melding", f"signal:{signal_key}", now, run)
+        with begin() as conn:
+            return verzuim_meldingen.record(conn, principal, self.service.registry, signal_key, kind,
+                                            reported_on, today_in_nl(now), now)
 
+    @unaudited()
     def melding_at_alert(self, principal: Principal, alert: alert_store.Alert, now: datetime) -> Melding | None:
         """For a meldplicht alert in a zorgcoördinator's inbox: where the school's report stands."""
         if alert.kind != verzuim_meldingen.MELDPLICHT or principal.role != ZORGCOORDINATOR or not alert.from_detection:
@@ -161,6 +148,7 @@ class Verzuim:
             return verzuim_meldingen.state_of(conn, self.service.registry, alert.facts, alert.audience_scope,
                                               today_in_nl(now))
 
+    @unaudited()
     def voornemen_at_alert(self, principal: Principal, alert: alert_store.Alert) -> VoornemenRow | None:
         """For a consultation alert in an SWV coordinator's inbox: the intended vrijstelling it asks about."""
         voornemen = alert.facts.get("voornemen")
@@ -169,39 +157,37 @@ class Verzuim:
         with self.service.engine.connect() as conn:
             return raadpleging.find(conn, voornemen)
 
+    @unaudited()
     def meldingen_counts(self, principal: Principal, first: date, last: date) -> Counts:
         """Reported, late and unreported meldplicht signals in the user's scope (reached in ``first..last``)."""
         condition = verzuim_meldingen.scope_of(principal)
         with self.service.engine.connect() as conn:
             return verzuim_meldingen.counts(conn, condition, first, last)
 
-    def propose_vrijstelling(self, principal: Principal, pupil_id: str, first_day: date, last_day: date | None,
-                             now: datetime) -> VoornemenRow:
+    @audited_in("verzuim.voornemen", "pupil:{pupil_id}")
+    def propose_vrijstelling(self, begin: Opener, principal: Principal, pupil_id: str, first_day: date,
+                             last_day: date | None, now: datetime) -> VoornemenRow:
         """Leerplicht records an intended vrijstelling 5 onder a; the SWV coordinator is asked; audited."""
-        def run(begin: Begin) -> VoornemenRow:
-            with begin() as conn:
-                return raadpleging.propose(conn, principal, self.service.registry, pupil_id, first_day, last_day,
-                                           today_in_nl(now), now)
-        return self._audited_in(principal, "verzuim.voornemen", f"pupil:{pupil_id}", now, run)
+        with begin() as conn:
+            return raadpleging.propose(conn, principal, self.service.registry, pupil_id, first_day, last_day,
+                                       today_in_nl(now), now)
 
-    def consult_swv(self, principal: Principal, voornemen_id: int, now: datetime) -> VoornemenRow:
+    @audited_in("verzuim.raadpleging", "voornemen:{voornemen_id}")
+    def consult_swv(self, begin: Opener, principal: Principal, voornemen_id: int, now: datetime) -> VoornemenRow:
         """The SWV coordinator records that they were consulted on an intended vrijstelling; audited."""
-        def run(begin: Begin) -> VoornemenRow:
-            with begin() as conn:
-                return raadpleging.consult(conn, principal, voornemen_id, today_in_nl(now), now)
-        return self._audited_in(principal, "verzuim.raadpleging", f"voornemen:{voornemen_id}", now, run)
+        with begin() as conn:
+            return raadpleging.consult(conn, principal, voornemen_id, today_in_nl(now), now)
 
-    def set_holidays(self, principal: Principal, scope: str, code: str, holidays: Sequence[Holiday],
+    @audited_in("verzuim.holidays", "{scope}:{code}")
+    def set_holidays(self, begin: Opener, principal: Principal, scope: str, code: str, holidays: Sequence[Holiday],
                      now: datetime) -> list[Holiday]:
         """Replace a school's or SWV's own holidays (admin; an SWV coordinator for their SWV and its schools);
         audited in the same transaction.
         """
-        def run(begin: Begin) -> list[Holiday]:
-            self._check_holiday_setter(principal, scope, code)
-            with begin() as conn:
-                verzuim_calendars.set_holidays(conn, scope, code, holidays, now)
-                return verzuim_calendars.holidays_of(conn, scope, code)
-        return self._audited_in(principal, "verzuim.holidays", f"{scope}:{code}", now, run)
+        self._check_holiday_setter(principal, scope, code)
+        with begin() as conn:
+            verzuim_calendars.set_holidays(conn, scope, code, holidays, now)
+            return verzuim_calendars.holidays_of(conn, scope, code)
 
     def _check_holiday_setter(self, principal: Principal, scope: str, code: str) -> None:
         if principal.role == ADMIN:
@@ -238,17 +224,16 @@ class Verzuim:
         log.info("verzuim_detection", **report.counts(), pupils="candidates" if pupil_ids is None else len(pupil_ids))
         return report
 
+    @audited("verzuim.detect", lambda a: f"verzuim:{(a['as_of'] or today_in_nl(a['now'])).isoformat()}",
+             may=only(ADMIN, act="start_verzuimdetectie"))
     def detect_as(self, principal: Principal, as_of: date | None, pupil_ids: Sequence[str] | None,
                   now: datetime) -> DetectionReport:
         """Run detection on request (admins only); audited."""
-        if principal.role != ADMIN:
-            raise RoleNotAllowed("start_verzuimdetectie", principal.role, (ADMIN,))
-        day = as_of or today_in_nl(now)
-        return self._audited(principal, "verzuim.detect", f"verzuim:{day.isoformat()}", now,
-                             lambda: self.detect(day, now, pupil_ids, keep_raised=pupil_ids is not None))
+        return self.detect(as_of or today_in_nl(now), now, pupil_ids, keep_raised=pupil_ids is not None)
 
     # --- absence behind an alert ------------------------------------------------------------------------------------
 
+    @unaudited()
     def absence_at_alert(self, principal: Principal, alert_id: str, first: date, last: date, now: datetime,
                          ) -> list[AbsenceWeek] | None:
         """The absence per week (``first..last``) of the pupil of a verzuim alert in the user's inbox: a
@@ -256,7 +241,8 @@ class Verzuim:
 
         The alert is the permission: it reached this inbox because the pupil is in its scope. None for
         another alert or when the role does not read absence (only leerplicht, the SWV coordinator and
-        admin do); AlertNotFound for an alert not in the inbox. Audited as a read of the pupil.
+        admin do); AlertNotFound for an alert not in the inbox. The absence is audited as a read of the pupil
+        (:meth:`_absence_of`).
         """
         alert = alert_store.find(self.service.engine, principal, alert_id)
         pupil_id = alert.pupil_id
@@ -264,11 +250,13 @@ class Verzuim:
         if not about_verzuim or not pupil_id or principal.role not in ABSENCE_READERS:
             return None
         school = alert.facts.get("school_brin")
+        return self._absence_of(principal, pupil_id, school if isinstance(school, str) else None, first, last, now)
 
-        def run() -> list[AbsenceWeek]:
-            with self.service.engine.connect() as conn:
-                return absence_weeks(conn, pupil_id, school if isinstance(school, str) else None, first, last)
-        return self._audited(principal, "verzuim.read", f"pupil:{pupil_id}", now, run)
+    @audited("verzuim.read", "pupil:{pupil_id}")
+    def _absence_of(self, principal: Principal, pupil_id: str, school: str | None, first: date, last: date,
+                    now: datetime) -> list[AbsenceWeek]:
+        with self.service.engine.connect() as conn:
+            return absence_weeks(conn, pupil_id, school, first, last)
 
     def out_of_school_since(self, alert: alert_store.Alert, on: date) -> date | None:
         """Where the absence chart of an alert the case-event feed raised starts (see
@@ -281,66 +269,36 @@ class Verzuim:
 
     # --- register -------------------------------------------------------------------------------------------------
 
+    @audited("monitor.verborgen", "register:verborgen", may=check_monitor_reader)
     def hidden_thuiszitters(self, principal: Principal, now: datetime, limit: int = 100,
                             ) -> tuple[int, list[RegisterRow]]:
         """The hidden thuiszitters still at home in the monitor reader's scope (their schools; the schools of
         their SWV), longest at home first, and how many there are; audited.
         """
-        check_monitor_reader(principal.role)
         condition = episode_scope(principal, self.service.registry)
+        with self.service.engine.connect() as conn:
+            return verzuim_register.hidden_open(conn, condition, today_in_nl(now), limit)
 
-        def run() -> tuple[int, list[RegisterRow]]:
-            with self.service.engine.connect() as conn:
-                return verzuim_register.hidden_open(conn, condition, today_in_nl(now), limit)
-        return self._audited(principal, "monitor.verborgen", "register:verborgen", now, run)
-
+    @audited("thuiszitters.register", "register:{first}..{last}")
     def register(self, principal: Principal, first: date, last: date, now: datetime) -> list[RegisterRow]:
         """The register rows in the user's scope open at any time in ``first..last``; audited."""
         condition = verzuim_register.register_scope(principal)
-
-        def run() -> list[RegisterRow]:
-            with self.service.engine.connect() as conn:
-                return verzuim_register.register_rows(conn, condition, first, last, today_in_nl(now))
-        return self._audited(principal, "thuiszitters.register", f"register:{first}..{last}", now, run)
+        with self.service.engine.connect() as conn:
+            return verzuim_register.register_rows(conn, condition, first, last, today_in_nl(now))
 
     def export(self, quarter: str, swv: str | None, today: date) -> list[dict[str, str]]:
         """The anonymised quarterly register (see :mod:`infra.verzuim.register`)."""
         with self.service.engine.connect() as conn:
             return verzuim_register.export_rows(conn, quarter, swv, today)
 
+    @audited("thuiszitters.export", lambda a: f"export:{a['quarter']}:{a['swv'] or '*'}")
     def export_as(self, principal: Principal, quarter: str, swv: str | None, now: datetime) -> str:
         """The export as CSV for an admin (any or every SWV) or an SWV coordinator (their SWV); audited."""
         if principal.role == SWV_COORDINATOR and (swv is None or swv not in principal.scopes):
             raise RoleNotAllowed("exporteer_thuiszitterregister", principal.role, (ADMIN, SWV_COORDINATOR))
         if principal.role not in (ADMIN, SWV_COORDINATOR):
             raise RoleNotAllowed("exporteer_thuiszitterregister", principal.role, (ADMIN, SWV_COORDINATOR))
-        return self._audited(principal, "thuiszitters.export", f"export:{quarter}:{swv or '*'}", now,
-                             lambda: verzuim_register.as_csv(self.export(quarter, swv, today_in_nl(now))))
-
-    def _audited_in(self, principal: Principal, action: str, resource: str, now: datetime,
-                    run: Callable[[Begin], T]) -> T:
-        """:meth:`_audited` for a write ``run`` does in the one transaction it opens with the opener it is
-        given: the 'ok' row commits with the write (see :func:`service.audit.audited_write`).
-        """
-        def append(conn: Connection, outcome: str) -> None:
-            audit.append_in(conn, at=now, user_id=principal.user_id, role=principal.role, action=action,
-                            resource=resource[:120], purpose=PURPOSES.get(action, "Bestand importeren"),
-                            outcome=outcome)
-        return audited_write(self.service.engine, run, append, lambda error: error.code)
-
-    def _audited(self, principal: Principal, action: str, resource: str, now: datetime, run: Callable[[], T]) -> T:
-        """Audit a read, or detection (many transactions of its own): the row is appended after ``run``."""
-        try:
-            result = run()
-        except DomainError as error:
-            self._audit(principal, action, resource, now, error.code)
-            raise
-        self._audit(principal, action, resource, now, "ok")
-        return result
-
-    def _audit(self, principal: Principal, action: str, resource: str, now: datetime, outcome: str) -> None:
-        audit.append(self.service.engine, at=now, user_id=principal.user_id, role=principal.role, action=action,
-                     resource=resource[:120], purpose=PURPOSES.get(action, "Bestand importeren"), outcome=outcome)
+        return verzuim_register.as_csv(self.export(quarter, swv, today_in_nl(now)))
 
 
 def _vrijstelling_lines(content: str) -> list[Line]:

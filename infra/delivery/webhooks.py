@@ -30,8 +30,7 @@ from sqlalchemy import ColumnElement, Engine, Row, exists, false, func, insert, 
 from sqlalchemy.exc import OperationalError
 
 from domain.access import Principal
-from domain.case import Actor
-from domain.errors import NotFound, RoleNotAllowed
+from domain.errors import NotFound
 from domain.ports import OutboxItem
 from domain.roles import ADMIN, SWV_COORDINATOR
 from infra.delivery.webhook_messages import new_secret, signed_message
@@ -149,12 +148,6 @@ def outbox_high_water(engine: Engine, lock_timeout_ms: int = LOCK_TIMEOUT_MS) ->
             conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{int(lock_timeout_ms)}ms'")
             conn.exec_driver_sql("LOCK TABLE outbox IN SHARE MODE")
         return int(conn.execute(select(func.coalesce(func.max(outbox.c.id), 0))).scalar_one())
-
-
-def require_manager(actor: Actor) -> None:
-    """Only an SWV coordinator or an admin manages webhooks; RoleNotAllowed (403) otherwise."""
-    if actor.role not in MANAGERS:
-        raise RoleNotAllowed("beheer_webhooks", actor.role, MANAGERS)
 
 
 def backoff(attempts: int) -> timedelta:

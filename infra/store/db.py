@@ -16,7 +16,7 @@ from sqlalchemy.exc import DisconnectionError
 T = TypeVar("T")
 Begin: TypeAlias = Callable[[], AbstractContextManager[Connection]]
 """Opens a write's transaction and commits it when the block ends: ``engine.begin``, or the service's
-opener that also appends the write's audit row before the commit (:func:`service.audit.audited_write`)."""
+opener that also appends the write's audit row before the commit (:func:`service.audit.write_with_row`)."""
 
 
 def make_engine(url: str, **options: Any) -> Engine:

@@ -163,8 +163,10 @@ def test_a_new_second_factor_is_refused_without_a_password_or_for_a_revoked_acco
     assert _counts(service) == before
 
 
-def test_only_an_admin_manages_accounts(service: Service) -> None:
-    """A coordinator: RoleNotAllowed for each; nothing is made or changed."""
+def test_only_an_admin_manages_accounts_and_each_refusal_is_on_record(service: Service) -> None:
+    """A coordinator: RoleNotAllowed for each; nothing is made or changed, and each attempt has its 'forbidden'
+    audit row (the role check runs inside the audit, as for every use case: service.use_case).
+    """
     admin = _principal(service, "admin", [])
     swv = _principal(service, "swv_coordinator", ["standaard"])
     made = service.create_account(admin, "deskundige", [], "doelwit", NOW)
@@ -175,5 +177,11 @@ def test_only_an_admin_manages_accounts(service: Service) -> None:
         service.revoke_account(swv, made.user.id, NOW)
     with pytest.raises(RoleNotAllowed):
         service.reset_second_factor(swv, made.user.id, NOW)
-    assert _counts(service) == before
+    assert _counts(service) == (before[0], before[1] + 3)
+    with service.engine.connect() as conn:
+        refused = conn.execute(select(audit_log.c.action, audit_log.c.user_id, audit_log.c.outcome)
+                               .order_by(audit_log.c.seq.desc()).limit(3)).all()
+    assert sorted(refused) == sorted([("account.create", swv.user_id, "forbidden"),
+                                      ("account.revoke", swv.user_id, "forbidden"),
+                                      ("account.reset_second_factor", swv.user_id, "forbidden")])
     assert accounts.authenticate(service.engine, made.token, NOW).user_id == made.user.id

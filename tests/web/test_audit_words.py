@@ -12,8 +12,9 @@ import pytest
 from web.audit_words import ACTIONS, action_nl, outcome_nl, resource_nl
 
 ROOT = Path(__file__).resolve().parents[2]
-RECORDED = re.compile(r'(?:action="|_audited\w*\(\s*principal,\s*")([a-z_]+\.[a-z_]+)"')
-"""An action recorded with a literal code: ``action="case.find"`` or ``self._audited(principal, "case.read", ...``."""
+RECORDED = re.compile(r'(?:action="|@audited\w*\(\s*")([a-z_]+\.[a-z_]+)"')
+"""An action recorded with a literal code: ``action="case.find"`` or a use case declared ``@audited("case.read", ...``
+(:mod:`service.use_case`)."""
 
 
 def _recorded_actions() -> set[str]:
