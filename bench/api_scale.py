@@ -121,7 +121,7 @@ CASE_COLUMNS = ("id", "pathway", "definition_version", "school_brin", "pupil_id"
                 "opened_at", "stage_entered_at", "updated_at", "profile")
 EVENT_COLUMNS = ("case_id", "seq", "type", "command", "stage_from", "stage_to", "payload", "actor_role", "actor_id",
                  "pathway", "definition_version", "occurred_at", "recorded_at", "chain_seq", "prev_hash", "hash")
-TIMER_COLUMNS = ("id", "case_id", "name", "fires", "due_at", "state", "finished_at", "reason")
+TIMER_COLUMNS = ("id", "case_id", "name", "fires", "due_at", "state", "finished_at", "reason", "profile")
 
 Row = tuple[Any, ...]
 Stamp = Callable[[float], str]
@@ -292,7 +292,8 @@ class Region:
                                json.dumps(payload, separators=(",", ":")), role, event["actor_id"], definition.pathway,
                                definition.version, stamp(moment), stamp(recorded), event["chain_seq"],
                                event["prev_hash"], event["hash"]))
-        self._timers(shape, stage, case_id, f"{case_id}:{entered_at_step + 1}:", entered, stamp, timer_rows)
+        self._timers(shape, stage, case_id, f"{case_id}:{entered_at_step + 1}:", entered, stamp, timer_rows,
+                     profile)
         pupil = f"lln-{rng.randrange(self.pupils):08d}"
         case_rows.append((case_id, definition.pathway, definition.version, school, pupil, stage, len(walk),
                           json.dumps(artifacts, separators=(",", ":")), stamp(opened), stamp(entered),
@@ -338,7 +339,7 @@ class Region:
         return self.rng.uniform(0, norm)
 
     def _timers(self, shape: Shape, stage: str, case_id: str, prefix: str, entered: float, stamp: Stamp,
-                timer_rows: list[Row]) -> None:
+                timer_rows: list[Row], profile: str) -> None:
         """The timers entering ``stage`` started: pending if due later, else fired (a few still pending)."""
         for name, fires, days in shape.timers.get(stage, ()):
             due = entered + days * 86_400
@@ -351,7 +352,7 @@ class Region:
             else:
                 state, finished = "fired", stamp(due + 60)
                 self.stats.timers_fired += 1
-            timer_rows.append((prefix + name, case_id, name, fires, stamp(due), state, finished, None))
+            timer_rows.append((prefix + name, case_id, name, fires, stamp(due), state, finished, None, profile))
 
 
 # --------------------------------------------------------------------------- databases
@@ -750,8 +751,9 @@ def fill(db: Database, n: int, args: argparse.Namespace, registry: PathwayRegist
     engine = make_engine(db.url)
     with engine.begin() as conn:  # the passed deadlines' marks, as the store writes them step by step
         mark_all(conn, registry.missed_deadlines)
-        if db.kind == "postgresql":
-            conn.exec_driver_sql("ANALYZE timers")
+    if db.kind == "postgresql":  # what autovacuum would do soon after
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM (ANALYZE) timers")
     swv_codes = {c for p in registry.profiles.values() for c in p.setting("swv_codes", ())}
     create_user(engine, SWV_COORDINATOR, [SWV_CODE], datetime.now(UTC), swv_codes, name="bench-swv-vo3102",
                 token=TOKEN)

@@ -8,7 +8,8 @@ its statement rendered once per dialect and per :class:`~domain.missed_deadlines
 commands and which of them are open in the case's stage). A moving command's timer is open while no event after
 that command's latest event (in ``seq`` order) moved the case from one stage to another, as before issue 18.
 
-:func:`mark_all` marks every case so (migration 0018, and a database filled in bulk).
+:func:`mark_all` marks every case so (migration 0018, and a database filled in bulk). Every timer carries its
+case's profile (``timers.profile``, written with it; :func:`copy_profiles` for rows written without it).
 """
 
 from __future__ import annotations
@@ -70,6 +71,12 @@ def mark(cursor: Any, dialect: Dialect, marks: StageMarks, cases_marked: Sequenc
         return
     sql, fixed = _rendered(dialect, marks)
     cursor.executemany(sql, [{**fixed, "case_id": case_id, "profile": profile} for case_id, profile in cases_marked])
+
+
+def copy_profiles(conn: Connection) -> None:
+    """Give every timer written without it its case's profile (migration 0018; a database filled in bulk)."""
+    conn.execute(update(timers).where(timers.c.profile.is_(None)).values(
+        profile=select(cases.c.profile).where(cases.c.id == timers.c.case_id).scalar_subquery()))
 
 
 def mark_all(conn: Connection, missed: MissedDeadlines) -> None:

@@ -170,7 +170,8 @@ class SqlUnitOfWork(UnitOfWork):
         except self._integrity_errors as exc:
             raise conflict from exc
         self._run_many("insert_outbox", [_outbox_values(d.event) for d in decisions])
-        self._run_many("insert_timer", [_timer_values(t) for d in decisions for t in d.started])
+        self._run_many("insert_timer", [_timer_values(t, c.case.profile) for c in changes for d in c.decisions
+                                        for t in d.started])
         passed_deadlines.mark_changes(self.conn.connection.dbapi_connection.cursor(),  # type: ignore[union-attr]
                                       self.engine.dialect, changes, missed)
 
@@ -236,7 +237,7 @@ class SqlUnitOfWork(UnitOfWork):
         except self._integrity_errors as exc:
             raise ConcurrencyConflict(", ".join(case.id for case, _ in opened[:3])) from exc
         self._run_many("insert_outbox", [_outbox_values(d.event) for _, d in opened])
-        self._run_many("insert_timer", [_timer_values(t) for _, d in opened for t in d.started])
+        self._run_many("insert_timer", [_timer_values(t, case.profile) for case, d in opened for t in d.started])
 
     def save_case(self, case: Case, decision: Decision, missed: MissedDeadlines | None) -> None:
         self.save_changes([Change(case, case.version - 1, [decision])], (), decision.event.recorded_at, missed)
@@ -357,10 +358,10 @@ def _outbox_values(e: Event) -> dict[str, Any]:
             "stage_from": e.stage_from, "stage_to": e.stage_to, "occurred_at": e.occurred_at}
 
 
-def _timer_values(t: Timer) -> dict[str, Any]:
+def _timer_values(t: Timer, profile: str) -> dict[str, Any]:
     deadline = json.dumps(t.deadline.to_data(), separators=(",", ":"), ensure_ascii=False) if t.deadline else None
     return {"id": t.id, "case_id": t.case_id, "name": t.name, "fires": t.fires, "due_at": t.due_at,
-            "state": _PENDING, "deadline": deadline}
+            "state": _PENDING, "deadline": deadline, "profile": profile}
 
 
 def _deadline(stored: str | None) -> Deadline | None:

@@ -48,7 +48,8 @@ _STATEMENTS: dict[str, ClauseElement] = {
         occurred_at=bindparam("occurred_at")),
     "insert_timer": insert(timers).values(
         id=bindparam("id"), case_id=bindparam("case_id"), name=bindparam("name"), fires=bindparam("fires"),
-        due_at=bindparam("due_at"), state=bindparam("state"), deadline=bindparam("deadline")),
+        due_at=bindparam("due_at"), state=bindparam("state"), deadline=bindparam("deadline"),
+        profile=bindparam("profile")),
     "links_of": select(*(case_links.c[f] for f in LINK_FIELDS))
     .where(or_(case_links.c.source_case_id == bindparam("case_id"),
                case_links.c.target_case_id == bindparam("case_id")))

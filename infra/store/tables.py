@@ -123,16 +123,21 @@ timers = Table(
     Column("deadline", Text),
     Column("late", String(8)),
     Column("profile", String(40)),
-    Index("ix_timers_state_due", "state", "due_at"),
+    Index("ix_timers_state_due", "state", "due_at", "profile"),
     Index("ix_timers_case_state", "case_id", "state"),
 )
 """A case's deadlines. ``late``: of a fired timer whose command marks a missed deadline, whether it is still
 ``open`` or ``handled`` (:mod:`domain.missed_deadlines`; written with every change of its case that may change
-it, :mod:`infra.store.passed_deadlines`), else NULL; ``profile``: its case's profile, copied with the mark so
-that the monitor counts an SWV's open ones in one index (a case's profile never changes)."""
+it, :mod:`infra.store.passed_deadlines`), else NULL; ``profile``: its case's profile (which never changes),
+written with the timer, so that the monitor counts an SWV's passed deadlines from the indexes on timers alone
+(pending ones from ``ix_timers_state_due``, open marks from ``ix_timers_late_open``); a row written without it
+(NULL) is read with its case."""
 LATE_OPEN: ColumnElement[str] = literal_column("'open'")
-"""``timers.late`` of an open passed deadline, as a literal (so that SQLite uses the partial index below)."""
-Index("ix_timers_late_open", timers.c.profile, timers.c.case_id, timers.c.name, timers.c.due_at,
+"""``timers.late`` of an open passed deadline, as a literal (so that SQLite uses the partial index below, which
+holds ``late`` too so that it covers the monitor's count)."""
+Index("ix_timers_late_open", timers.c.profile, timers.c.case_id, timers.c.name, timers.c.due_at, timers.c.late,
+      sqlite_where=timers.c.late == LATE_OPEN, postgresql_where=timers.c.late == LATE_OPEN)
+Index("ix_timers_late_open_due", timers.c.profile, timers.c.due_at, timers.c.case_id, timers.c.name, timers.c.late,
       sqlite_where=timers.c.late == LATE_OPEN, postgresql_where=timers.c.late == LATE_OPEN)
 PENDING_DUE = case((timers.c.state == "pending", timers.c.due_at))
 """A pending timer's due date, else NULL: indexed so that PostgreSQL knows how many *pending* timers

@@ -31,7 +31,7 @@ _NO_PAYLOAD = "{}"
 _MOVE_CASE = "UPDATE cases SET version = ?, updated_at = ? WHERE id = ? AND version = ?"
 _ENTER_STAGE = ("UPDATE cases SET stage = ?, stage_entered_at = ?, version = ?, updated_at = ? "
                 "WHERE id = ? AND version = ?")
-_FIRE_TIMER = ("UPDATE timers SET state = 'fired', finished_at = ?, reason = NULL, late = ?, profile = ? "
+_FIRE_TIMER = ("UPDATE timers SET state = 'fired', finished_at = ?, reason = NULL, late = ? "
                "WHERE id = ? AND state = 'pending'")
 _CANCEL_TIMER = ("UPDATE timers SET state = 'cancelled', finished_at = ?, reason = NULL "
                  "WHERE case_id = ? AND name = ? AND state = 'pending'")
@@ -103,7 +103,7 @@ def fire_planned(uow: SqlUnitOfWork, fires: Sequence[PlannedFire]) -> list[Plann
     if not written:
         return [f for f in fires if id(f) in late]
     conflict = ConcurrencyConflict(", ".join(f.case.id for f in written[:3]))
-    cursor.executemany(sql.fire_timer, [(to_driver(f.now), *_own_mark(f), f.timer.id) for f in written])
+    cursor.executemany(sql.fire_timer, [(to_driver(f.now), _own_mark(f), f.timer.id) for f in written])
     if cursor.rowcount != len(written):
         raise conflict
     cancelled = [(to_driver(f.now), f.case.id, name) for f in written for name in f.plan.cancels]
@@ -126,17 +126,17 @@ def fire_planned(uow: SqlUnitOfWork, fires: Sequence[PlannedFire]) -> list[Plann
     return [f for f in fires if id(f) in late]
 
 
-def _own_mark(fire: PlannedFire) -> tuple[str | None, str | None]:
-    """The fired timer's own mark (:mod:`infra.store.passed_deadlines`) and its case's profile, if it has one: its
-    command's event is the case's latest.
+def _own_mark(fire: PlannedFire) -> str | None:
+    """The fired timer's own mark (:mod:`infra.store.passed_deadlines`), if it has one: its command's event is the
+    case's latest.
     """
     if fire.plan.marks is None:
         msg = "a planned fire needs its plan's passed-deadline marks (TimerPlans compiles them)"
         raise ValueError(msg)
     is_open = fire.plan.marks.opened_by_firing(fire.timer.fires)
     if is_open is None:
-        return None, None
-    return (passed_deadlines.OPEN if is_open else passed_deadlines.HANDLED), fire.case.profile
+        return None
+    return passed_deadlines.OPEN if is_open else passed_deadlines.HANDLED
 
 
 def _mark_others(uow: SqlUnitOfWork, cursor: Any, written: Sequence[PlannedFire]) -> None:

@@ -27,6 +27,7 @@ from sqlalchemy import (
     Select,
     Subquery,
     and_,
+    exists,
     func,
     or_,
     select,
@@ -91,6 +92,9 @@ def count_overdue(conn: Connection, where: ColumnElement[bool], registry: Pathwa
     (:func:`passed_unhandled`), counted per case and timer as :func:`overdue_timers` lists them.
     """
     del registry  # the marks were written by its rule
+    alone = _on_timers(where)
+    if alone is not None:
+        return _count_by_profile(conn, where, alone, as_of)
     grouped = _per_case_and_timer(where, as_of).subquery()
     return int(conn.execute(select(func.count()).select_from(grouped)).scalar_one())
 
@@ -99,8 +103,12 @@ def overdue_page(conn: Connection, where: ColumnElement[bool], registry: Pathway
                  limit: int, offset: int = 0) -> tuple[list[PendingTimer], int]:
     """A page of :func:`overdue_timers` and how many there are in all (:func:`count_overdue`), from one pass over
     the passed deadlines: the count is a window over the grouped rows, read with the page (only a page past the
-    last row counts them apart). Only the page's rows read their cases' columns.
+    last row counts them apart). Only the page's rows read their cases' columns. For an SWV's scope, the page and
+    the count are read apart, from the timers alone (:func:`_page_by_profile`).
     """
+    alone = _on_timers(where)
+    if alone is not None:
+        return _page_by_profile(conn, where, alone, as_of, limit, offset), _count_by_profile(conn, where, alone, as_of)
     grouped = _per_case_and_timer(where, as_of).subquery()
     page = (select(grouped, func.count().over().label("total"))
             .order_by(grouped.c.due_at, grouped.c.case_id, grouped.c.name).limit(limit).offset(offset).subquery("page"))
@@ -111,18 +119,83 @@ def overdue_page(conn: Connection, where: ColumnElement[bool], registry: Pathway
 
 
 def _per_case_and_timer(where: ColumnElement[bool], as_of: datetime) -> Select[Any]:
-    """Per case matching ``where`` and timer name, the first due date of its passed deadlines not handled: of the
-    pending timers (read with their cases) and of the open marks (read alone, by the index on the open ones, when
-    ``where`` asks nothing of a case but its profile: an SWV's scope).
+    """Per case matching ``where`` and timer name, the first due date of its passed deadlines not handled. When
+    ``where`` asks nothing of a case but its profile (an SWV's scope), the timers are read alone by their copy of
+    it (pending ones from ``ix_timers_state_due``, open marks from ``ix_timers_late_open``; a pending timer
+    written without it, with its case); else with their cases.
     """
     columns = (timers.c.case_id, timers.c.name, timers.c.due_at)
-    pending = select(*columns).join(cases, cases.c.id == timers.c.case_id).where(_pending(as_of), where)
     alone = _on_timers(where)
-    marked = (select(*columns).where(_open_mark(as_of), alone) if alone is not None
-              else select(*columns).join(cases, cases.c.id == timers.c.case_id).where(_open_mark(as_of), where))
-    passed = union_all(pending, marked).subquery("passed")
+    if alone is None:
+        passed = (select(*columns).join(cases, cases.c.id == timers.c.case_id)
+                  .where(passed_unhandled(as_of), where).subquery("passed"))
+    else:
+        passed = union_all(
+            select(*columns).where(_pending(as_of), alone),
+            select(*columns).join(cases, cases.c.id == timers.c.case_id)
+            .where(_pending(as_of), timers.c.profile.is_(None), where),
+            select(*columns).where(_open_mark(as_of), alone)).subquery("passed")
     return (select(passed.c.case_id, passed.c.name, func.min(passed.c.due_at).label("due_at"))
             .group_by(passed.c.case_id, passed.c.name))
+
+
+def _pending_by_profile(where: ColumnElement[bool], alone: ColumnElement[bool], as_of: datetime) -> Subquery:
+    """The pending timers passed at ``as_of`` (case id, name, due date, profile) of the cases matching ``where``
+    (``alone``: the same on the timers' copy of the profile; a timer written without it, with its case).
+    """
+    return union_all(
+        select(timers.c.case_id, timers.c.name, timers.c.due_at, timers.c.profile).where(_pending(as_of), alone),
+        select(timers.c.case_id, timers.c.name, timers.c.due_at, cases.c.profile)
+        .join(cases, cases.c.id == timers.c.case_id).where(_pending(as_of), timers.c.profile.is_(None), where),
+    ).subquery("pending")
+
+
+def _count_by_profile(conn: Connection, where: ColumnElement[bool], alone: ColumnElement[bool], as_of: datetime,
+                      ) -> int:
+    """Per case and timer name, counted without grouping every passed deadline together: the open marks' (case,
+    name) pairs, counted along ``ix_timers_late_open`` (by profile, case and name), plus those of the pending
+    timers that have no open mark passed at ``as_of`` (a repeating timer's next one, pending beside it).
+    """
+    marks = (select(timers.c.profile).where(_open_mark(as_of), alone)
+             .group_by(timers.c.profile, timers.c.case_id, timers.c.name).subquery("marks"))
+    pending = _pending_by_profile(where, alone, as_of)
+    marked = timers.alias("marked")
+    also_marked = exists().where(marked.c.profile == pending.c.profile, marked.c.case_id == pending.c.case_id,
+                                 marked.c.name == pending.c.name, marked.c.late == LATE_OPEN,
+                                 marked.c.due_at <= as_of)
+    only_pending = (select(pending.c.case_id).where(~also_marked)
+                    .group_by(pending.c.case_id, pending.c.name).subquery("only_pending"))
+    counted = (select(func.count()).select_from(marks).scalar_subquery()
+               + select(func.count()).select_from(only_pending).scalar_subquery())
+    return int(conn.execute(select(counted)).scalar_one())
+
+
+def _page_by_profile(conn: Connection, where: ColumnElement[bool], alone: ColumnElement[bool], as_of: datetime,
+                     limit: int, offset: int) -> list[PendingTimer]:
+    """The page (``offset``, ``limit``) of :func:`overdue_timers` for an SWV's scope, without grouping every
+    passed deadline: the open marks first due (``ix_timers_late_open_due``: by profile and due date) up to where
+    they hold ``offset + limit`` (case, name) pairs, and the pending timers, grouped per case and name.
+
+    A pair ranked within the page has its first mark among those read: each pair read before it ranks before it.
+    """
+    wanted = offset + limit
+    first_due = (select(timers.c.case_id, timers.c.name, timers.c.due_at).where(_open_mark(as_of), alone)
+                 .order_by(timers.c.due_at, timers.c.case_id, timers.c.name))
+    reach = max(wanted, 1)
+    while True:  # more than ``wanted`` only when a pair has several open marks (a repeating timer)
+        read = conn.execute(first_due.with_only_columns(timers.c.case_id, timers.c.name).limit(reach)).all()
+        if len(read) < reach or len({tuple(r) for r in read}) >= wanted:
+            break
+        reach *= 2
+    marks = first_due.limit(reach).subquery("marks")
+    pending = _pending_by_profile(where, alone, as_of)
+    passed = union_all(select(marks.c.case_id, marks.c.name, marks.c.due_at),
+                       select(pending.c.case_id, pending.c.name, pending.c.due_at)).subquery("passed")
+    grouped = (select(passed.c.case_id, passed.c.name, func.min(passed.c.due_at).label("due_at"))
+               .group_by(passed.c.case_id, passed.c.name).subquery())
+    page = (select(grouped).order_by(grouped.c.due_at, grouped.c.case_id, grouped.c.name).limit(limit)
+            .offset(offset).subquery("page"))
+    return [_pending_timer(r) for r in conn.execute(_with_cases(page))]
 
 
 def _with_cases(page: Subquery, *extra: ColumnElement[Any]) -> Select[Any]:

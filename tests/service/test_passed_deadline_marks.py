@@ -3,9 +3,9 @@ varied histories written through the service — deadlines that keep the stage a
 a stage the term applies in, back-dated steps, sweeps running ahead, repeating timers, timers cancelled in time or
 refused by their guard, a migration to a new definition version, hand-offs between pathways, sweeps fired by plan
 and through the full path — the timers ``passed_unhandled`` selects are those the pre-issue-18 expression (below,
-the oracle) selects, at several instants; so are the monitor's counts. Marks wiped and written again by
-:func:`infra.store.passed_deadlines.mark_all` (migration 0018) are the same marks. SQLite always; PostgreSQL when
-``LEERLINGROUTE_TEST_PG_URL`` names a server.
+the oracle) selects, at several instants; so are the monitor's counts and pages. Marks wiped and written again as
+migration 0018 writes them (:mod:`infra.store.passed_deadlines`) are the same marks. SQLite always; PostgreSQL
+when ``LEERLINGROUTE_TEST_PG_URL`` names a server.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from domain.handlers import NewCase, fire_due_timers, handle_command, migrate_ca
 from domain.registry import PathwayRegistry, parse
 from domain.roles import SYSTEEM
 from infra.store import scope
-from infra.store.passed_deadlines import mark_all
+from infra.store.passed_deadlines import copy_profiles, mark_all
 from infra.store.sql import SqlUnitOfWork
 from infra.store.tables import PENDING_DUE, case_events, cases, timers
 from infra.views import digests
@@ -184,6 +184,7 @@ def test_marks_wiped_and_written_again_from_the_cases_as_migration_0018_does_are
     assert_wiped = _open_marks(service)
     assert assert_wiped == 0
     with service.engine.begin() as conn:
+        copy_profiles(conn)
         mark_all(conn, service.registry.missed_deadlines)
         again = conn.execute(select(timers.c.id, timers.c.late, timers.c.profile).order_by(timers.c.id)).all()
     assert again == kept
@@ -216,14 +217,18 @@ def test_the_monitors_count_and_page_of_passed_deadlines_are_the_old_expressions
     in_scope = scope.case_scope(principal, service.registry)
     with service.engine.connect() as conn:
         for as_of in instants(now):
-            page, total = digests.overdue_page(conn, in_scope, service.registry, as_of, 5)
             old = (select(timers.c.case_id, timers.c.name, func.min(timers.c.due_at).label("due_at"))
                    .join(cases, cases.c.id == timers.c.case_id)
                    .where(passed_unhandled_before_issue_18(service.registry, as_of), in_scope)
                    .group_by(timers.c.case_id, timers.c.name).subquery())
             expected = conn.execute(select(old).order_by(old.c.due_at, old.c.case_id, old.c.name)).all()
-            assert total == len(expected) == digests.count_overdue(conn, in_scope, service.registry, as_of)
-            assert [(t.case_id, t.timer, t.due_at) for t in page] == [tuple(r) for r in expected[:5]]
+            for offset, limit in ((0, 5), (0, 1), (3, 2), (4, 3), (len(expected) - 1, 4), (len(expected) + 2, 4)):
+                page, total = digests.overdue_page(conn, in_scope, service.registry, as_of, limit, max(offset, 0))
+                assert total == len(expected) == digests.count_overdue(conn, in_scope, service.registry, as_of)
+                assert [(t.case_id, t.timer, t.due_at) for t in page] == [
+                    tuple(r) for r in expected[max(offset, 0):max(offset, 0) + limit]]
+            assert [(t.case_id, t.timer, t.due_at) for t in digests.overdue_timers(
+                conn, in_scope, service.registry, as_of)] == [tuple(r) for r in expected]
 
 
 PROEF = {

@@ -1,6 +1,7 @@
 """The marks of passed deadlines not handled yet (issue 18): ``timers.late`` (``open`` or ``handled``, of a fired
-timer whose command marks a missed deadline) and ``timers.profile`` (its case's), with a partial index on the
-open ones by profile, so that the monitor counts an SWV's passed deadlines without reading every fired timer's case.
+timer whose command marks a missed deadline) and ``timers.profile`` (its case's, on every timer), with a partial
+index on the open ones by profile and the profile added to the index on pending timers' due dates, so that the
+monitor counts an SWV's passed deadlines without reading every timer's case.
 
 The marks are filled in from the rule of the shipped definitions (:mod:`domain.missed_deadlines`), exactly as
 ``infra.views.digests.passed_unhandled`` decided them before: from here on the store writes them with every change
@@ -17,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from domain.registry import PathwayRegistry
-from infra.store.passed_deadlines import mark_all
+from infra.store.passed_deadlines import copy_profiles, mark_all
 
 revision = "0018"
 down_revision = "0017"
@@ -26,16 +27,26 @@ depends_on = None
 
 
 def upgrade() -> None:
-    """Add the columns, mark every case's fired timers, then index the open ones."""
+    """Add the columns, copy every timer's case's profile, mark every case's fired timers, then index the open
+    ones and the pending ones by profile too.
+    """
     op.add_column("timers", sa.Column("late", sa.String(8)))
     op.add_column("timers", sa.Column("profile", sa.String(40)))
+    copy_profiles(op.get_bind())
     mark_all(op.get_bind(), PathwayRegistry.builtin().missed_deadlines)
-    op.create_index("ix_timers_late_open", "timers", ["profile", "case_id", "name", "due_at"],
+    op.drop_index("ix_timers_state_due", "timers")
+    op.create_index("ix_timers_state_due", "timers", ["state", "due_at", "profile"])
+    op.create_index("ix_timers_late_open", "timers", ["profile", "case_id", "name", "due_at", "late"],
+                    sqlite_where=sa.text("late = 'open'"), postgresql_where=sa.text("late = 'open'"))
+    op.create_index("ix_timers_late_open_due", "timers", ["profile", "due_at", "case_id", "name", "late"],
                     sqlite_where=sa.text("late = 'open'"), postgresql_where=sa.text("late = 'open'"))
 
 
 def downgrade() -> None:
     """Drop the index and the columns."""
+    op.drop_index("ix_timers_late_open_due", "timers")
     op.drop_index("ix_timers_late_open", "timers")
+    op.drop_index("ix_timers_state_due", "timers")
+    op.create_index("ix_timers_state_due", "timers", ["state", "due_at"])
     op.drop_column("timers", "profile")
     op.drop_column("timers", "late")
