@@ -6,10 +6,16 @@ A store that writes such an event marks the case's fired timers again, in the sa
 case's versioned UPDATE (so under its optimistic version check): one UPDATE of the case's fired timers per case,
 its statement rendered once per dialect and per :class:`~domain.missed_deadlines.StageMarks` (the pathway's
 commands and which of them are open in the case's stage). A moving command's timer is open while no event after
-that command's latest event (in ``seq`` order) moved the case from one stage to another, as before issue 18.
+that command's latest event (in ``seq`` order) moved the case from one stage to another, as before issue 18. Of
+the open ones, the first by due date of each case and timer name is ``open`` and later ones (a repeating timer's)
+``repeat`` (:func:`rank`), so that the monitor reads one per pair without grouping.
 
-:func:`mark_all` marks every case so (migration 0018, and a database filled in bulk). Every timer carries its
-case's profile (``timers.profile``, written with it; :func:`copy_profiles` for rows written without it).
+The marks follow the rule of the registry whose writes made them (the shipped definitions, for migration 0018): a
+release whose definitions change which commands mark a missed deadline, or the stages such a command fires from,
+must mark every case again (:func:`mark_all`, in a migration), or the monitor keeps the old rule for cases that
+have not changed since. :func:`mark_all` marks every case so (migration 0018, and a database filled in bulk).
+Every timer carries its case's profile (``timers.profile``, written with it; :func:`copy_profiles` for rows
+written without it).
 """
 
 from __future__ import annotations
@@ -32,15 +38,18 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    true,
     update,
 )
 from sqlalchemy.dialects import sqlite
 
 from domain.missed_deadlines import MissedDeadlines, StageMarks
 from domain.ports import Change
-from infra.store.tables import case_events, cases, timers
+from infra.store.tables import LATE_OPEN, case_events, cases, timers
 
-OPEN, HANDLED = "open", "handled"
+OPEN, REPEAT, HANDLED = "open", "repeat", "handled"
+"""A mark: open (the first open one, by due date, of its case and timer name), open after such a first one (a
+repeating timer's later ones), handled."""
 _FIRED: ColumnElement[str] = literal_column("'fired'")
 
 
@@ -71,6 +80,15 @@ def mark(cursor: Any, dialect: Dialect, marks: StageMarks, cases_marked: Sequenc
         return
     sql, fixed = _rendered(dialect, marks)
     cursor.executemany(sql, [{**fixed, "case_id": case_id, "profile": profile} for case_id, profile in cases_marked])
+    rank(cursor, dialect, [case_id for case_id, _ in cases_marked])
+
+
+def rank(cursor: Any, dialect: Dialect, case_ids: Sequence[str]) -> None:
+    """Of each open case and timer name of these cases, keep the first by due date (then id) ``open`` and mark the
+    later ones ``repeat``: the monitor counts and pages the first ones alone, one per case and name.
+    """
+    if case_ids:
+        cursor.executemany(_rank_rendered(dialect), [{"case_id": case_id} for case_id in case_ids])
 
 
 def copy_profiles(conn: Connection) -> None:
@@ -90,6 +108,7 @@ def mark_all(conn: Connection, missed: MissedDeadlines) -> None:
             there = select(cases.c.id).where(cases.c.pathway == pathway, cases.c.stage == stage)
             profile = select(cases.c.profile).where(cases.c.id == timers.c.case_id).scalar_subquery()
             conn.execute(_marking(marks, timers.c.case_id.in_(there)).values(profile=profile))
+    conn.execute(_ranking(true()))
 
 
 def _marking(marks: StageMarks, which: ColumnElement[bool]) -> Update:
@@ -104,6 +123,25 @@ def _marking(marks: StageMarks, which: ColumnElement[bool]) -> Update:
                      *([and_(fires.in_(sorted(marks.moving)), ~moved_on)] if marks.moving else []))
     return (update(timers).where(which, timers.c.state == _FIRED, fires.in_(sorted(marks.commands)))
             .values(late=case((still_open, OPEN), else_=HANDLED)))
+
+
+def _ranking(which: ColumnElement[bool]) -> Update:
+    """The UPDATE marking ``repeat`` each open timer (of the cases ``which`` selects) after which an open one of the
+    same case and name falls due first (it was marked ``open`` again just before, with the case's marks).
+    """
+    earlier = timers.alias("earlier")
+    before = exists().where(
+        earlier.c.case_id == timers.c.case_id, earlier.c.name == timers.c.name,
+        earlier.c.late.in_([literal_column(f"'{OPEN}'"), literal_column(f"'{REPEAT}'")]),
+        or_(earlier.c.due_at < timers.c.due_at, and_(earlier.c.due_at == timers.c.due_at, earlier.c.id < timers.c.id)),
+    ).correlate(timers)
+    return update(timers).where(which, timers.c.late == LATE_OPEN, before).values(late=literal_column(f"'{REPEAT}'"))
+
+
+@lru_cache(maxsize=16)
+def _rank_rendered(dialect: Dialect) -> str:
+    render_as = sqlite.dialect(paramstyle="named") if dialect.name == "sqlite" else dialect
+    return str(_ranking(timers.c.case_id == bindparam("case_id", "")).compile(dialect=render_as))
 
 
 @lru_cache(maxsize=512)

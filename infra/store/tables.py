@@ -127,14 +127,18 @@ timers = Table(
     Index("ix_timers_case_state", "case_id", "state"),
 )
 """A case's deadlines. ``late``: of a fired timer whose command marks a missed deadline, whether it is still
-``open`` or ``handled`` (:mod:`domain.missed_deadlines`; written with every change of its case that may change
-it, :mod:`infra.store.passed_deadlines`), else NULL; ``profile``: its case's profile (which never changes),
+open (``open`` for the first by due date of its case and name, ``repeat`` for later ones) or ``handled``
+(:mod:`domain.missed_deadlines`; written with every change of its case that may change it,
+:mod:`infra.store.passed_deadlines`), else NULL; ``profile``: its case's profile (which never changes),
 written with the timer, so that the monitor counts an SWV's passed deadlines from the indexes on timers alone
 (pending ones from ``ix_timers_state_due``, open marks from ``ix_timers_late_open``); a row written without it
 (NULL) is read with its case."""
 LATE_OPEN: ColumnElement[str] = literal_column("'open'")
-"""``timers.late`` of an open passed deadline, as a literal (so that SQLite uses the partial index below, which
-holds ``late`` too so that it covers the monitor's count)."""
+"""``timers.late`` of an open passed deadline, the first (by due date) of its case and timer name, as a literal (so
+that SQLite uses the partial indexes below, which hold ``late`` too so that they cover the monitor's reads)."""
+LATE_REPEAT: ColumnElement[str] = literal_column("'repeat'")
+"""``timers.late`` of an open passed deadline after the first of its case and name (a repeating timer's later
+ones)."""
 Index("ix_timers_late_open", timers.c.profile, timers.c.case_id, timers.c.name, timers.c.due_at, timers.c.late,
       sqlite_where=timers.c.late == LATE_OPEN, postgresql_where=timers.c.late == LATE_OPEN)
 Index("ix_timers_late_open_due", timers.c.profile, timers.c.due_at, timers.c.case_id, timers.c.name, timers.c.late,

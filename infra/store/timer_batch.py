@@ -141,15 +141,20 @@ def _own_mark(fire: PlannedFire) -> str | None:
 
 def _mark_others(uow: SqlUnitOfWork, cursor: Any, written: Sequence[PlannedFire]) -> None:
     """Mark again the case's other fired timers where the fire may have changed their marks: it moved the case to
-    another stage, or its command moves cases (its earlier timers' marks count from this, its latest event).
+    another stage, or its command moves cases (its earlier timers' marks count from this, its latest event); where
+    only the fired timer was marked open, rank it among the open ones of its name (:func:`passed_deadlines.rank`).
     """
     touched: dict[StageMarks, list[tuple[str, str]]] = {}
+    opened: list[str] = []  # cases whose fired timer alone was marked open: to rank among its name's open ones
     for f in written:
         marks = f.plan.marks
         if marks is not None and (f.plan.enters or f.timer.fires in marks.moving):
             touched.setdefault(marks, []).append((f.case.id, f.case.profile))
+        elif _own_mark(f) == passed_deadlines.OPEN:
+            opened.append(f.case.id)
     for marks, cases in touched.items():
         passed_deadlines.mark(cursor, uow.engine.dialect, marks, cases)
+    passed_deadlines.rank(cursor, uow.engine.dialect, opened)
 
 
 def _update_cases(cursor: Any, sql: _Sql, fires: Sequence[PlannedFire], to_driver: Any) -> set[int]:

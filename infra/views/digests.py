@@ -40,7 +40,7 @@ from sqlalchemy.sql.selectable import SelectBase
 from domain.registry import PathwayRegistry
 from domain.stalled import CaseSummary, Digest, Norms, PendingTimer
 from infra.store.db import dialect_insert
-from infra.store.tables import LATE_OPEN, PENDING_DUE, cases, digests, timers
+from infra.store.tables import LATE_OPEN, LATE_REPEAT, PENDING_DUE, cases, digests, timers
 
 _PENDING = "pending"
 
@@ -152,16 +152,15 @@ def _pending_by_profile(where: ColumnElement[bool], alone: ColumnElement[bool], 
 
 def _count_by_profile(conn: Connection, where: ColumnElement[bool], alone: ColumnElement[bool], as_of: datetime,
                       ) -> int:
-    """Per case and timer name, counted without grouping every passed deadline together: the open marks' (case,
-    name) pairs, counted along ``ix_timers_late_open`` (by profile, case and name), plus those of the pending
+    """Per case and timer name, counted without grouping every passed deadline together: the first open marks
+    (one per case and name), counted along ``ix_timers_late_open_due``, plus the (case, name) pairs of the pending
     timers that have no open mark passed at ``as_of`` (a repeating timer's next one, pending beside it).
     """
-    marks = (select(timers.c.profile).where(_open_mark(as_of), alone)
-             .group_by(timers.c.profile, timers.c.case_id, timers.c.name).subquery("marks"))
+    marks = select(timers.c.profile).where(_first_mark(as_of), alone).subquery("marks")
     pending = _pending_by_profile(where, alone, as_of)
     marked = timers.alias("marked")
     also_marked = exists().where(marked.c.profile == pending.c.profile, marked.c.case_id == pending.c.case_id,
-                                 marked.c.name == pending.c.name, marked.c.late == LATE_OPEN,
+                                 marked.c.name == pending.c.name, marked.c.late == LATE_OPEN,  # a first one
                                  marked.c.due_at <= as_of)
     only_pending = (select(pending.c.case_id).where(~also_marked)
                     .group_by(pending.c.case_id, pending.c.name).subquery("only_pending"))
@@ -173,21 +172,12 @@ def _count_by_profile(conn: Connection, where: ColumnElement[bool], alone: Colum
 def _page_by_profile(conn: Connection, where: ColumnElement[bool], alone: ColumnElement[bool], as_of: datetime,
                      limit: int, offset: int) -> list[PendingTimer]:
     """The page (``offset``, ``limit``) of :func:`overdue_timers` for an SWV's scope, without grouping every
-    passed deadline: the open marks first due (``ix_timers_late_open_due``: by profile and due date) up to where
-    they hold ``offset + limit`` (case, name) pairs, and the pending timers, grouped per case and name.
-
-    A pair ranked within the page has its first mark among those read: each pair read before it ranks before it.
+    passed deadline: the first ``offset + limit`` first open marks by due date (``ix_timers_late_open_due``: by
+    profile and due date; one per case and name) and the pending timers, grouped per case and name. A pair ranked
+    within the page is among those read: every pair whose first mark falls due before its own ranks before it.
     """
-    wanted = offset + limit
-    first_due = (select(timers.c.case_id, timers.c.name, timers.c.due_at).where(_open_mark(as_of), alone)
-                 .order_by(timers.c.due_at, timers.c.case_id, timers.c.name))
-    reach = max(wanted, 1)
-    while True:  # more than ``wanted`` only when a pair has several open marks (a repeating timer)
-        read = conn.execute(first_due.with_only_columns(timers.c.case_id, timers.c.name).limit(reach)).all()
-        if len(read) < reach or len({tuple(r) for r in read}) >= wanted:
-            break
-        reach *= 2
-    marks = first_due.limit(reach).subquery("marks")
+    marks = (select(timers.c.case_id, timers.c.name, timers.c.due_at).where(_first_mark(as_of), alone)
+             .order_by(timers.c.due_at, timers.c.case_id, timers.c.name).limit(offset + limit).subquery("marks"))
     pending = _pending_by_profile(where, alone, as_of)
     passed = union_all(select(marks.c.case_id, marks.c.name, marks.c.due_at),
                        select(pending.c.case_id, pending.c.name, pending.c.due_at)).subquery("passed")
@@ -245,7 +235,8 @@ def passed_unhandled(as_of: datetime) -> ColumnElement[bool]:
 
     A deadline has passed when its timer is due at or before ``as_of``. It is not handled while
     - its timer is still pending (the sweep has not fired it yet), or
-    - its timer fired a command that marks a missed deadline and is marked ``open`` (``timers.late``): by the rule
+    - its timer fired a command that marks a missed deadline and is marked open (``timers.late``: ``open``, or
+      ``repeat`` after an earlier open one of its case and name): by the rule
       of :mod:`domain.missed_deadlines`, which the store applies with every change of the case that may change
       it (:mod:`infra.store.passed_deadlines`). A command that keeps the stage stays open while the case is in a
       stage that command may fire from: the term still applies there. An OPP whose six weeks passed in 'concept'
@@ -269,6 +260,13 @@ def _pending(as_of: datetime) -> ColumnElement[bool]:
 
 
 def _open_mark(as_of: datetime) -> ColumnElement[bool]:
+    return and_(timers.c.late.in_([LATE_OPEN, LATE_REPEAT]), timers.c.due_at <= as_of)
+
+
+def _first_mark(as_of: datetime) -> ColumnElement[bool]:
+    """The first open mark of its case and timer name (by due date), passed at ``as_of``: one per pair (if any of
+    a pair's open marks passed, its first did).
+    """
     return and_(timers.c.late == LATE_OPEN, timers.c.due_at <= as_of)
 
 

@@ -204,8 +204,23 @@ def test_a_timer_that_fired_no_missed_deadline_or_is_still_pending_or_was_cancel
     missed = {c for d in service.registry.definitions.values() for t in d.transitions if t.marks_missed_deadline
               for c in [t.command]}
     assert {r.late for r in rows if r.state != "fired" or r.fires not in missed} == {None}
-    assert {r.late for r in rows if r.state == "fired" and r.fires in missed} <= {"open", "handled"}
-    assert all(r.profile == "standaard" for r in rows if r.late is not None)
+    assert {r.late for r in rows if r.state == "fired" and r.fires in missed} <= {"open", "repeat", "handled"}
+    assert all(r.profile == "standaard" for r in rows)
+
+
+def test_of_each_case_and_timer_name_the_first_open_mark_by_due_date_is_open_and_later_ones_repeat(
+        service: Service) -> None:
+    history(service, 13, 120)
+    with service.engine.connect() as conn:
+        rows = conn.execute(select(timers.c.case_id, timers.c.name, timers.c.due_at, timers.c.id, timers.c.late)
+                            .where(timers.c.late.in_(["open", "repeat"]))
+                            .order_by(timers.c.case_id, timers.c.name, timers.c.due_at, timers.c.id)).all()
+    pairs: dict[tuple[str, str], list[str]] = {}
+    for r in rows:
+        pairs.setdefault((r.case_id, r.name), []).append(r.late)
+    assert pairs
+    assert all(marks == ["open"] + ["repeat"] * (len(marks) - 1) for marks in pairs.values())
+    assert any(len(marks) > 1 for marks in pairs.values())  # a repeating timer's later ones
 
 
 @pytest.mark.parametrize("who", ["swv", "school"])
