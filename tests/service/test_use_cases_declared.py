@@ -23,7 +23,7 @@ from infra.store.tables import municipalities
 from service import Service
 from service.audit import purpose_of
 from service.base import ServiceBase
-from service.use_case import Opener, audited, audited_in, audited_read, declaration, only, unaudited
+from service.use_case import Binder, Opener, audited, audited_in, audited_read, declaration, only, unaudited
 from service.verzuim import Verzuim
 from tests.databases import fresh_service
 
@@ -176,4 +176,46 @@ def test_an_unaudited_use_case_checks_the_role_and_writes_no_row(probe: Probe) -
     with pytest.raises(RoleNotAllowed):
         probe.count(LEERPLICHT)
     assert probe.ran == 1
+    assert _rows(probe) == []
+
+
+def _calls(signature: inspect.Signature) -> Iterator[tuple[tuple[object, ...], dict[str, object]]]:
+    """Three calls that fit ``signature`` (its first parameter, self, left out): every argument by position where it
+    may be, every argument by keyword, and only the required ones (the defaults filled in).
+    """
+    parameters = list(signature.parameters.values())[1:]
+    keyword_only = inspect.Parameter.KEYWORD_ONLY
+    yield (tuple(object() for p in parameters if p.kind != keyword_only),
+           {p.name: object() for p in parameters if p.kind == keyword_only})
+    yield (), {p.name: object() for p in parameters}
+    yield (), {p.name: object() for p in parameters if p.default is inspect.Parameter.empty}
+
+
+@pytest.mark.parametrize("cls", [Service, Verzuim])
+def test_every_declared_use_case_reads_its_arguments_by_name_as_python_binds_them_by_position_keyword_or_default(
+        cls: type) -> None:
+    """The declaration reads the action's and resource's fields and the principal by name (:class:`Binder`, a plain
+    zip for speed): for every use case and every way of calling it, the same names and values as
+    :meth:`inspect.Signature.bind` with the defaults applied.
+    """
+    checked = 0
+    for name, method in _principal_taking(cls).items():
+        if declaration(method) is None:
+            continue
+        signature = inspect.signature(method)
+        for args, kwargs in _calls(signature):
+            bound = signature.bind(None, *args, **kwargs)
+            bound.apply_defaults()
+            expected = dict(list(bound.arguments.items())[1:])
+            assert Binder(signature)(args, kwargs) == expected, name
+            checked += 1
+    assert checked > 3 * 5
+
+
+def test_a_call_that_does_not_fit_the_use_case_runs_nothing_and_writes_no_row(probe: Probe) -> None:
+    with pytest.raises(TypeError):
+        probe.read_school(COORDINATOR, "0917", NOW, school="0918")  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        probe.read_school(COORDINATOR, "0917", NOW, None, "te veel")  # type: ignore[call-arg]
+    assert probe.ran == 0
     assert _rows(probe) == []
