@@ -10,7 +10,7 @@ from __future__ import annotations
 import inspect
 import string
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -20,6 +20,9 @@ from domain.access import Principal, check_monitor_reader
 from domain.errors import InvalidCommand, RoleNotAllowed
 from infra.identity import audit
 from infra.store.tables import municipalities
+from infra.verzuim.inputs import AbsenceRecord
+from infra.views.monitoring import StalledQuery
+from infra.views.silence import SilenceQuery
 from service import Service
 from service.audit import purpose_of
 from service.base import ServiceBase
@@ -115,7 +118,7 @@ def probe(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
         yield Probe(service.engine, service.registry, service.settings)
 
 
-def _rows(probe: Probe) -> list[tuple[str, str, str, str, str]]:
+def _rows(probe: ServiceBase) -> list[tuple[str, str, str, str, str]]:
     return [(e.user_id, e.action, e.resource, e.purpose, e.outcome)
             for e in reversed(audit.entries(probe.engine, limit=50))]
 
@@ -219,3 +222,53 @@ def test_a_call_that_does_not_fit_the_use_case_runs_nothing_and_writes_no_row(pr
         probe.read_school(COORDINATOR, "0917", NOW, None, "te veel")  # type: ignore[call-arg]
     assert probe.ran == 0
     assert _rows(probe) == []
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def service(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    with fresh_service(request.param, tmp_path_factory) as built:
+        yield built
+
+
+def test_the_services_role_checks_put_a_refused_role_on_record_as_forbidden_and_an_allowed_one_as_ok(
+        service: Service) -> None:
+    """The role checks that ran before the audit until they were declared (the monitoring lists, the event stream,
+    webhooks, imports, verzuim's detection, register and export): a refused role now has its ``forbidden`` row on
+    the resource the allowed call names, with the action's purpose; verzuim's refusals read as everyone's.
+    """
+    verzuim, desk = Verzuim(service), Principal("u-desk", "deskundige", ())
+    admin, zc = Principal("u-admin", "admin", ()), Principal("u-zc", "zorgcoordinator", ("14PS03",))
+    refusals: list[tuple[Principal, str, str, Callable[[], object]]] = [
+        (desk, "monitor.stalled", "cases:stalled", lambda: service.stalled(desk, StalledQuery(), NOW)),
+        (desk, "monitor.silence", "cases:silence", lambda: service.silence(desk, SilenceQuery(), NOW)),
+        (admin, "events.stream", "events:new", lambda: service.stream_start(admin, None, NOW)),
+        (zc, "webhook.register", "webhook:nieuw",
+         lambda: service.register_webhook(zc, "https://example.org/hook", "", NOW)),
+        (zc, "webhook.deactivate", "webhook:w-1", lambda: service.deactivate_webhook(zc, "w-1", NOW)),
+        (zc, "import:scholen", "import:scholen", lambda: service.import_csv(zc, "scholen", "brin\n", NOW)),
+        (desk, "monitor.verborgen", "register:verborgen", lambda: verzuim.hidden_thuiszitters(desk, NOW)),
+        (zc, "verzuim.detect", "verzuim:2026-09-07", lambda: verzuim.detect_as(zc, None, None, NOW)),
+        (zc, "thuiszitters.register", "register:2026-08-01..2026-09-06",
+         lambda: verzuim.register(zc, date(2026, 8, 1), date(2026, 9, 6), NOW)),
+        (COORDINATOR, "thuiszitters.export", "export:2026Q3:PO3104",
+         lambda: verzuim.export_as(COORDINATOR, "2026Q3", "PO3104", NOW)),
+        (desk, "verzuim.verzuim", "pupil:lln-1",
+         lambda: verzuim.record(desk, AbsenceRecord("lln-1", date(2026, 9, 4), 5.0, authorized=False), NOW)),
+    ]
+    for principal, action, resource, call in refusals:
+        with pytest.raises(RoleNotAllowed):
+            call()
+        assert _rows(service)[-1] == (principal.user_id, action, resource, purpose_of(action), "forbidden"), action
+
+    lp = Principal("u-lp", "leerplicht", ("0957",))
+    service.stalled(COORDINATOR, StalledQuery(), NOW)
+    service.stream_start(LEERPLICHT, None, NOW)
+    verzuim.register(lp, date(2026, 8, 1), date(2026, 9, 6), NOW)
+    verzuim.export_as(admin, "2026Q3", None, NOW)
+    assert _rows(service)[-4:] == [
+        ("u-swv", "monitor.stalled", "cases:stalled", purpose_of("monitor.stalled"), "ok"),
+        ("u-lp", "events.stream", "events:new", purpose_of("events.stream"), "ok"),
+        ("u-lp", "thuiszitters.register", "register:2026-08-01..2026-09-06", purpose_of("thuiszitters.register"),
+         "ok"),
+        ("u-admin", "thuiszitters.export", "export:2026Q3:*", purpose_of("thuiszitters.export"), "ok")]
+    assert audit.verify(service.engine).broken_seq is None
