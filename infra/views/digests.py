@@ -33,8 +33,8 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.sql import visitors
-from sqlalchemy.sql.elements import ColumnClause
+from sqlalchemy.sql import operators, visitors
+from sqlalchemy.sql.elements import BooleanClauseList, ColumnClause
 from sqlalchemy.sql.selectable import SelectBase
 
 from domain.registry import PathwayRegistry
@@ -92,9 +92,9 @@ def count_overdue(conn: Connection, where: ColumnElement[bool], registry: Pathwa
     (:func:`passed_unhandled`), counted per case and timer as :func:`overdue_timers` lists them.
     """
     del registry  # the marks were written by its rule
-    alone = _on_timers(where)
-    if alone is not None:
-        return _count_by_profile(conn, where, alone, as_of)
+    split = _on_timers(where)
+    if split is not None:
+        return _count_by_profile(conn, where, split, as_of)
     grouped = _per_case_and_timer(where, as_of).subquery()
     return int(conn.execute(select(func.count()).select_from(grouped)).scalar_one())
 
@@ -103,12 +103,12 @@ def overdue_page(conn: Connection, where: ColumnElement[bool], registry: Pathway
                  limit: int, offset: int = 0) -> tuple[list[PendingTimer], int]:
     """A page of :func:`overdue_timers` and how many there are in all (:func:`count_overdue`), from one pass over
     the passed deadlines: the count is a window over the grouped rows, read with the page (only a page past the
-    last row counts them apart). Only the page's rows read their cases' columns. For an SWV's scope, the page and
-    the count are read apart, from the timers alone (:func:`_page_by_profile`).
+    last row counts them apart). Only the page's rows read their cases' columns. For a scope by profile (an SWV's),
+    the page and the count are read apart, by the timers' copy of the profile (:func:`_page_by_profile`).
     """
-    alone = _on_timers(where)
-    if alone is not None:
-        return _page_by_profile(conn, where, alone, as_of, limit, offset), _count_by_profile(conn, where, alone, as_of)
+    split = _on_timers(where)
+    if split is not None:
+        return _page_by_profile(conn, where, split, as_of, limit, offset), _count_by_profile(conn, where, split, as_of)
     grouped = _per_case_and_timer(where, as_of).subquery()
     page = (select(grouped, func.count().over().label("total"))
             .order_by(grouped.c.due_at, grouped.c.case_id, grouped.c.name).limit(limit).offset(offset).subquery("page"))
@@ -120,44 +120,45 @@ def overdue_page(conn: Connection, where: ColumnElement[bool], registry: Pathway
 
 def _per_case_and_timer(where: ColumnElement[bool], as_of: datetime) -> Select[Any]:
     """Per case matching ``where`` and timer name, the first due date of its passed deadlines not handled. When
-    ``where`` asks nothing of a case but its profile (an SWV's scope), the timers are read alone by their copy of
-    it (pending ones from ``ix_timers_state_due``, open marks from ``ix_timers_late_open``; a pending timer
-    written without it, with its case); else with their cases.
+    ``where`` asks a case's profile (an SWV's scope), the timers are read by their copy of it (pending ones from
+    ``ix_timers_state_due``, open marks from the partial indexes; a pending timer written without it, with its
+    case), and only for the rest of ``where`` with their cases; else with their cases.
     """
     columns = (timers.c.case_id, timers.c.name, timers.c.due_at)
-    alone = _on_timers(where)
-    if alone is None:
+    split = _on_timers(where)
+    if split is None:
         passed = (select(*columns).join(cases, cases.c.id == timers.c.case_id)
                   .where(passed_unhandled(as_of), where).subquery("passed"))
     else:
         passed = union_all(
-            select(*columns).where(_pending(as_of), alone),
+            _scoped(select(*columns).where(_pending(as_of)), split),
             select(*columns).join(cases, cases.c.id == timers.c.case_id)
             .where(_pending(as_of), timers.c.profile.is_(None), where),
-            select(*columns).where(_open_mark(as_of), alone)).subquery("passed")
+            _scoped(select(*columns).where(_open_mark(as_of)), split)).subquery("passed")
     return (select(passed.c.case_id, passed.c.name, func.min(passed.c.due_at).label("due_at"))
             .group_by(passed.c.case_id, passed.c.name))
 
 
-def _pending_by_profile(where: ColumnElement[bool], alone: ColumnElement[bool], as_of: datetime) -> Subquery:
+def _pending_by_profile(where: ColumnElement[bool], split: _Split, as_of: datetime) -> Subquery:
     """The pending timers passed at ``as_of`` (case id, name, due date, profile) of the cases matching ``where``
-    (``alone``: the same on the timers' copy of the profile; a timer written without it, with its case).
+    (``split``: the same, its profile part on the timers' copy of the profile; a timer written without it, with
+    its case).
     """
     return union_all(
-        select(timers.c.case_id, timers.c.name, timers.c.due_at, timers.c.profile).where(_pending(as_of), alone),
+        _scoped(select(timers.c.case_id, timers.c.name, timers.c.due_at, timers.c.profile).where(_pending(as_of)),
+                split),
         select(timers.c.case_id, timers.c.name, timers.c.due_at, cases.c.profile)
         .join(cases, cases.c.id == timers.c.case_id).where(_pending(as_of), timers.c.profile.is_(None), where),
     ).subquery("pending")
 
 
-def _count_by_profile(conn: Connection, where: ColumnElement[bool], alone: ColumnElement[bool], as_of: datetime,
-                      ) -> int:
+def _count_by_profile(conn: Connection, where: ColumnElement[bool], split: _Split, as_of: datetime) -> int:
     """Per case and timer name, counted without grouping every passed deadline together: the first open marks
     (one per case and name), counted along ``ix_timers_late_open_due``, plus the (case, name) pairs of the pending
     timers that have no open mark passed at ``as_of`` (a repeating timer's next one, pending beside it).
     """
-    marks = select(timers.c.profile).where(_first_mark(as_of), alone).subquery("marks")
-    pending = _pending_by_profile(where, alone, as_of)
+    marks = _scoped(select(timers.c.profile).where(_first_mark(as_of)), split).subquery("marks")
+    pending = _pending_by_profile(where, split, as_of)
     marked = timers.alias("marked")
     also_marked = exists().where(marked.c.profile == pending.c.profile, marked.c.case_id == pending.c.case_id,
                                  marked.c.name == pending.c.name, marked.c.late == LATE_OPEN,  # a first one
@@ -169,16 +170,16 @@ def _count_by_profile(conn: Connection, where: ColumnElement[bool], alone: Colum
     return int(conn.execute(select(counted)).scalar_one())
 
 
-def _page_by_profile(conn: Connection, where: ColumnElement[bool], alone: ColumnElement[bool], as_of: datetime,
-                     limit: int, offset: int) -> list[PendingTimer]:
+def _page_by_profile(conn: Connection, where: ColumnElement[bool], split: _Split, as_of: datetime, limit: int,
+                     offset: int) -> list[PendingTimer]:
     """The page (``offset``, ``limit``) of :func:`overdue_timers` for an SWV's scope, without grouping every
     passed deadline: the first ``offset + limit`` first open marks by due date (``ix_timers_late_open_due``: by
     profile and due date; one per case and name) and the pending timers, grouped per case and name. A pair ranked
     within the page is among those read: every pair whose first mark falls due before its own ranks before it.
     """
-    marks = (select(timers.c.case_id, timers.c.name, timers.c.due_at).where(_first_mark(as_of), alone)
+    marks = (_scoped(select(timers.c.case_id, timers.c.name, timers.c.due_at).where(_first_mark(as_of)), split)
              .order_by(timers.c.due_at, timers.c.case_id, timers.c.name).limit(offset + limit).subquery("marks"))
-    pending = _pending_by_profile(where, alone, as_of)
+    pending = _pending_by_profile(where, split, as_of)
     passed = union_all(select(marks.c.case_id, marks.c.name, marks.c.due_at),
                        select(pending.c.case_id, pending.c.name, pending.c.due_at)).subquery("passed")
     grouped = (select(passed.c.case_id, passed.c.name, func.min(passed.c.due_at).label("due_at"))
@@ -199,16 +200,37 @@ def _pending_timer(r: Row[Any]) -> PendingTimer:
     return PendingTimer(r.case_id, r.pathway, r.definition_version, r.school_brin, r.profile, r.name, r.due_at)
 
 
-def _on_timers(where: ColumnElement[bool]) -> ColumnElement[bool] | None:
-    """``where`` on the timers' copy of their case's profile, when it asks nothing else (no other column, no
-    subquery); else None.
+_Split = tuple[ColumnElement[bool], ColumnElement[bool] | None]
+"""``where`` as its profile part on the timers' copy of the profile, and the rest on the cases (None: nothing)."""
+
+
+def _on_timers(where: ColumnElement[bool]) -> _Split | None:
+    """``where`` split in the parts (AND) that ask only a case's profile (no other column, no subquery), on the
+    timers' copy of it, and the rest; None when no part asks the profile (nothing to read the timers by).
     """
-    parts = list(visitors.iterate(where))
-    if any(isinstance(e, SelectBase | Exists | ScalarSelect) for e in parts):
+    parts = list(where.clauses) if isinstance(where, BooleanClauseList) and where.operator is operators.and_ \
+        else [where]
+    alone = [p for p in parts if _profile_only(p)]
+    if not alone:
         return None
-    if any(isinstance(e, ColumnClause) and e is not cases.c.profile for e in parts):
-        return None
-    return visitors.replacement_traverse(where, {}, _profile_on_timers)
+    rest = [p for p in parts if not _profile_only(p)]
+    on_timers = [visitors.replacement_traverse(p, {}, _profile_on_timers) for p in alone]
+    return and_(*on_timers), (and_(*rest) if rest else None)
+
+
+def _profile_only(part: ColumnElement[bool]) -> bool:
+    elements = list(visitors.iterate(part))
+    return (not any(isinstance(e, SelectBase | Exists | ScalarSelect) for e in elements)
+            and all(e is cases.c.profile for e in elements if isinstance(e, ColumnClause)))
+
+
+def _scoped(query: Select[Any], split: _Split) -> Select[Any]:
+    """``query`` on ``timers`` narrowed to the cases of ``split``: by the timers' profile, and the rest with the
+    cases.
+    """
+    alone, rest = split
+    query = query.where(alone)
+    return query if rest is None else query.join(cases, cases.c.id == timers.c.case_id).where(rest)
 
 
 def _profile_on_timers(element: visitors.ExternallyTraversible, **_: Any) -> visitors.ExternallyTraversible | None:

@@ -223,13 +223,16 @@ def test_of_each_case_and_timer_name_the_first_open_mark_by_due_date_is_open_and
     assert any(len(marks) > 1 for marks in pairs.values())  # a repeating timer's later ones
 
 
-@pytest.mark.parametrize("who", ["swv", "school"])
+@pytest.mark.parametrize("who", ["swv", "swv-herbeoordeling", "swv-school", "school"])
 def test_the_monitors_count_and_page_of_passed_deadlines_are_the_old_expressions(service: Service, who: str) -> None:
-    """Counted by the SWV's profile on the marks alone, or for a school's cases through their rows."""
+    """Counted by the SWV's profile on the timers alone (with the cases for a pathway or school asked too), or for
+    a school's cases through their rows.
+    """
     now = history(service, 5, 80)
-    principal = (Principal("swv", "swv_coordinator", ("standaard",)) if who == "swv"
-                 else Principal("zc", "zorgcoordinator", ("14PS03",)))
-    in_scope = scope.case_scope(principal, service.registry)
+    swv = scope.case_scope(Principal("swv", "swv_coordinator", ("standaard",)), service.registry)
+    in_scope = {"swv": swv, "swv-herbeoordeling": swv & (cases.c.pathway == "herbeoordeling"),
+                "swv-school": swv & (cases.c.school_brin == "14PS00"),
+                "school": scope.case_scope(Principal("zc", "zorgcoordinator", ("14PS03",)), service.registry)}[who]
     with service.engine.connect() as conn:
         for as_of in instants(now):
             old = (select(timers.c.case_id, timers.c.name, func.min(timers.c.due_at).label("due_at"))

@@ -1,7 +1,8 @@
-"""The marks of passed deadlines not handled yet (issue 18): ``timers.late`` (``open`` or ``handled``, of a fired
-timer whose command marks a missed deadline) and ``timers.profile`` (its case's, on every timer), with a partial
-index on the open ones by profile and the profile added to the index on pending timers' due dates, so that the
-monitor counts an SWV's passed deadlines without reading every timer's case.
+"""The marks of passed deadlines not handled yet (issue 18): ``timers.late`` (``open``, ``repeat`` or ``handled``,
+of a fired timer whose command marks a missed deadline) and ``timers.profile`` (its case's, on every timer), with a
+partial index on the open ones by profile (by case and name, and by due date) and the profile, case and name
+added to the index on pending timers' due dates, so that the monitor counts an SWV's passed deadlines without
+reading every timer's case.
 
 The marks are filled in from the rule of the shipped definitions (:mod:`domain.missed_deadlines`), exactly as
 ``infra.views.digests.passed_unhandled`` decided them before: from here on the store writes them with every change
@@ -35,7 +36,7 @@ def upgrade() -> None:
     copy_profiles(op.get_bind())
     mark_all(op.get_bind(), PathwayRegistry.builtin().missed_deadlines)
     op.drop_index("ix_timers_state_due", "timers")
-    op.create_index("ix_timers_state_due", "timers", ["state", "due_at", "profile"])
+    op.create_index("ix_timers_state_due", "timers", ["state", "due_at", "profile", "case_id", "name"])
     op.create_index("ix_timers_late_open", "timers", ["profile", "case_id", "name", "due_at", "late"],
                     sqlite_where=sa.text("late = 'open'"), postgresql_where=sa.text("late = 'open'"))
     op.create_index("ix_timers_late_open_due", "timers", ["profile", "due_at", "case_id", "name", "late"],
