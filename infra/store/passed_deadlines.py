@@ -91,6 +91,18 @@ def rank(cursor: Any, dialect: Dialect, case_ids: Sequence[str]) -> None:
         cursor.executemany(_rank_rendered(dialect), [{"case_id": case_id} for case_id in case_ids])
 
 
+def rank_repeated(cursor: Any, dialect: Dialect, case_ids: Sequence[str]) -> None:
+    """:func:`rank` those of these cases that have more than one open mark of a timer name (read in one statement:
+    a case whose only open mark of its name was just written needs none).
+    """
+    if not case_ids:
+        return
+    mark = "?" if dialect.name == "sqlite" else "%s"
+    cursor.execute(f"SELECT DISTINCT case_id FROM timers WHERE case_id IN ({', '.join([mark] * len(case_ids))}) "  # noqa: S608 - marks only
+                   f"AND late IN ('{OPEN}', '{REPEAT}') GROUP BY case_id, name HAVING count(*) > 1", list(case_ids))
+    rank(cursor, dialect, [row[0] for row in cursor.fetchall()])
+
+
 def copy_profiles(conn: Connection) -> None:
     """Give every timer written without it its case's profile (migration 0018; a database filled in bulk)."""
     conn.execute(update(timers).where(timers.c.profile.is_(None)).values(

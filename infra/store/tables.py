@@ -132,16 +132,14 @@ open (``open`` for the first by due date of its case and name, ``repeat`` for la
 :mod:`infra.store.passed_deadlines`), else NULL; ``profile``: its case's profile (which never changes),
 written with the timer, so that the monitor counts an SWV's passed deadlines from the indexes on timers alone
 (pending ones from ``ix_timers_state_due``, which covers what the monitor reads of them, open marks from
-``ix_timers_late_open_due``); a row written without it (NULL) is read with its case."""
+``ix_timers_late_open``); a row written without it (NULL) is read with its case."""
 LATE_OPEN: ColumnElement[str] = literal_column("'open'")
 """``timers.late`` of an open passed deadline, the first (by due date) of its case and timer name, as a literal (so
-that SQLite uses the partial indexes below, which hold ``late`` too so that they cover the monitor's reads)."""
+that SQLite uses the partial index below, which holds ``late`` too so that it covers the monitor's reads)."""
 LATE_REPEAT: ColumnElement[str] = literal_column("'repeat'")
 """``timers.late`` of an open passed deadline after the first of its case and name (a repeating timer's later
 ones)."""
 Index("ix_timers_late_open", timers.c.profile, timers.c.case_id, timers.c.name, timers.c.due_at, timers.c.late,
-      sqlite_where=timers.c.late == LATE_OPEN, postgresql_where=timers.c.late == LATE_OPEN)
-Index("ix_timers_late_open_due", timers.c.profile, timers.c.due_at, timers.c.case_id, timers.c.name, timers.c.late,
       sqlite_where=timers.c.late == LATE_OPEN, postgresql_where=timers.c.late == LATE_OPEN)
 PENDING_DUE = case((timers.c.state == "pending", timers.c.due_at))
 """A pending timer's due date, else NULL: indexed so that PostgreSQL knows how many *pending* timers

@@ -142,7 +142,8 @@ def _own_mark(fire: PlannedFire) -> str | None:
 def _mark_others(uow: SqlUnitOfWork, cursor: Any, written: Sequence[PlannedFire]) -> None:
     """Mark again the case's other fired timers where the fire may have changed their marks: it moved the case to
     another stage, or its command moves cases (its earlier timers' marks count from this, its latest event); where
-    only the fired timer was marked open, rank it among the open ones of its name (:func:`passed_deadlines.rank`).
+    only the fired timer was marked open, rank it among the open ones of its name, if it has any
+    (:func:`passed_deadlines.rank_repeated`).
     """
     touched: dict[StageMarks, list[tuple[str, str]]] = {}
     opened: list[str] = []  # cases whose fired timer alone was marked open: to rank among its name's open ones
@@ -154,7 +155,7 @@ def _mark_others(uow: SqlUnitOfWork, cursor: Any, written: Sequence[PlannedFire]
             opened.append(f.case.id)
     for marks, cases in touched.items():
         passed_deadlines.mark(cursor, uow.engine.dialect, marks, cases)
-    passed_deadlines.rank(cursor, uow.engine.dialect, opened)
+    passed_deadlines.rank_repeated(cursor, uow.engine.dialect, opened)
 
 
 def _update_cases(cursor: Any, sql: _Sql, fires: Sequence[PlannedFire], to_driver: Any) -> set[int]:

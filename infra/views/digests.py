@@ -154,7 +154,7 @@ def _pending_by_profile(where: ColumnElement[bool], split: _Split, as_of: dateti
 
 def _count_by_profile(conn: Connection, where: ColumnElement[bool], split: _Split, as_of: datetime) -> int:
     """Per case and timer name, counted without grouping every passed deadline together: the first open marks
-    (one per case and name), counted along ``ix_timers_late_open_due``, plus the (case, name) pairs of the pending
+    (one per case and name), counted along ``ix_timers_late_open``, plus the (case, name) pairs of the pending
     timers that have no open mark passed at ``as_of`` (a repeating timer's next one, pending beside it).
     """
     marks = _scoped(select(timers.c.profile).where(_first_mark(as_of)), split).subquery("marks")
@@ -173,8 +173,8 @@ def _count_by_profile(conn: Connection, where: ColumnElement[bool], split: _Spli
 def _page_by_profile(conn: Connection, where: ColumnElement[bool], split: _Split, as_of: datetime, limit: int,
                      offset: int) -> list[PendingTimer]:
     """The page (``offset``, ``limit``) of :func:`overdue_timers` for an SWV's scope, without grouping every
-    passed deadline: the first ``offset + limit`` first open marks by due date (``ix_timers_late_open_due``: by
-    profile and due date; one per case and name) and the pending timers, grouped per case and name. A pair ranked
+    passed deadline: the first ``offset + limit`` first open marks by due date (one per case and name, read along
+    ``ix_timers_late_open`` and put in order) and the pending timers, grouped per case and name. A pair ranked
     within the page is among those read: every pair whose first mark falls due before its own ranks before it.
     """
     marks = (_scoped(select(timers.c.case_id, timers.c.name, timers.c.due_at).where(_first_mark(as_of)), split)

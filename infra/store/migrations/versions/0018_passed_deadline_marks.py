@@ -1,6 +1,6 @@
 """The marks of passed deadlines not handled yet (issue 18): ``timers.late`` (``open``, ``repeat`` or ``handled``,
 of a fired timer whose command marks a missed deadline) and ``timers.profile`` (its case's, on every timer), with a
-partial index on the open ones by profile (by case and name, and by due date) and the profile, case and name
+partial index on the open ones by profile (by case and name) and the profile, case and name
 added to the index on pending timers' due dates, so that the monitor counts an SWV's passed deadlines without
 reading every timer's case.
 
@@ -39,13 +39,10 @@ def upgrade() -> None:
     op.create_index("ix_timers_state_due", "timers", ["state", "due_at", "profile", "case_id", "name"])
     op.create_index("ix_timers_late_open", "timers", ["profile", "case_id", "name", "due_at", "late"],
                     sqlite_where=sa.text("late = 'open'"), postgresql_where=sa.text("late = 'open'"))
-    op.create_index("ix_timers_late_open_due", "timers", ["profile", "due_at", "case_id", "name", "late"],
-                    sqlite_where=sa.text("late = 'open'"), postgresql_where=sa.text("late = 'open'"))
 
 
 def downgrade() -> None:
     """Drop the index and the columns."""
-    op.drop_index("ix_timers_late_open_due", "timers")
     op.drop_index("ix_timers_late_open", "timers")
     op.drop_index("ix_timers_state_due", "timers")
     op.create_index("ix_timers_state_due", "timers", ["state", "due_at"])
