@@ -291,6 +291,9 @@ def _public(body: Callable[..., Any], injected: int, *, audited: bool = True) ->
     if missing := [name for name in needed if name not in signature.parameters]:
         msg = f"{body.__qualname__}: a use case on behalf of a user takes {' and '.join(missing)}"
         raise TypeError(msg)
+    if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in parameters):
+        msg = f"{body.__qualname__}: a use case names each of its arguments (no *args or **kwargs: see Binder)"
+        raise TypeError(msg)
     return signature.replace(parameters=[parameters[0], *parameters[1 + injected:]])
 
 

@@ -76,6 +76,10 @@ def test_a_use_case_without_a_principal_or_an_instant_cannot_be_declared() -> No
         audited("x.read", "x")(lambda self, now: None)
     with pytest.raises(TypeError, match="now"):
         audited("x.read", "x")(lambda self, principal: None)
+    with pytest.raises(TypeError, match="names each of its arguments"):
+        audited("x.read", "x")(lambda self, principal, now, *more: None)
+    with pytest.raises(TypeError, match="names each of its arguments"):
+        unaudited()(lambda self, principal, **more: None)
 
 
 class Probe(ServiceBase):
