@@ -123,7 +123,7 @@ timers = Table(
     Column("deadline", Text),
     Column("late", String(8)),
     Column("profile", String(40)),
-    Index("ix_timers_state_due", "state", "due_at", "profile", "case_id", "name"),
+    Index("ix_timers_state_due", "state", "due_at"),
     Index("ix_timers_case_state", "case_id", "state"),
 )
 """A case's deadlines. ``late``: of a fired timer whose command marks a missed deadline, whether it is still
@@ -131,7 +131,7 @@ open (``open`` for the first by due date of its case and name, ``repeat`` for la
 (:mod:`domain.missed_deadlines`; written with every change of its case that may change it,
 :mod:`infra.store.passed_deadlines`), else NULL; ``profile``: its case's profile (which never changes),
 written with the timer, so that the monitor counts an SWV's passed deadlines from the indexes on timers alone
-(pending ones from ``ix_timers_state_due``, which covers what the monitor reads of them, open marks from
+(pending ones along ``ix_timers_state_due``, which stays as narrow as the sweep's claim needs, open marks from
 ``ix_timers_late_open``); a row written without it (NULL) is read with its case."""
 LATE_OPEN: ColumnElement[str] = literal_column("'open'")
 """``timers.late`` of an open passed deadline, the first (by due date) of its case and timer name, as a literal (so

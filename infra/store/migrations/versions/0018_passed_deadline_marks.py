@@ -1,8 +1,7 @@
 """The marks of passed deadlines not handled yet (issue 18): ``timers.late`` (``open``, ``repeat`` or ``handled``,
 of a fired timer whose command marks a missed deadline) and ``timers.profile`` (its case's, on every timer), with a
-partial index on the open ones by profile (by case and name) and the profile, case and name
-added to the index on pending timers' due dates, so that the monitor counts an SWV's passed deadlines without
-reading every timer's case.
+partial index on the open ones by profile (then case and name), so that the monitor counts an SWV's passed
+deadlines without reading every timer's case.
 
 The marks are filled in from the rule of the shipped definitions (:mod:`domain.missed_deadlines`), exactly as
 ``infra.views.digests.passed_unhandled`` decided them before: from here on the store writes them with every change
@@ -29,14 +28,12 @@ depends_on = None
 
 def upgrade() -> None:
     """Add the columns, copy every timer's case's profile, mark every case's fired timers, then index the open
-    ones and the pending ones by profile too.
+    ones.
     """
     op.add_column("timers", sa.Column("late", sa.String(8)))
     op.add_column("timers", sa.Column("profile", sa.String(40)))
     copy_profiles(op.get_bind())
     mark_all(op.get_bind(), PathwayRegistry.builtin().missed_deadlines)
-    op.drop_index("ix_timers_state_due", "timers")
-    op.create_index("ix_timers_state_due", "timers", ["state", "due_at", "profile", "case_id", "name"])
     op.create_index("ix_timers_late_open", "timers", ["profile", "case_id", "name", "due_at", "late"],
                     sqlite_where=sa.text("late = 'open'"), postgresql_where=sa.text("late = 'open'"))
 
@@ -44,7 +41,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     """Drop the index and the columns."""
     op.drop_index("ix_timers_late_open", "timers")
-    op.drop_index("ix_timers_state_due", "timers")
-    op.create_index("ix_timers_state_due", "timers", ["state", "due_at"])
     op.drop_column("timers", "profile")
     op.drop_column("timers", "late")
