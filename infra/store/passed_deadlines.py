@@ -28,6 +28,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Dialect,
+    FromClause,
     Update,
     and_,
     bindparam,
@@ -38,7 +39,6 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
-    true,
     update,
 )
 from sqlalchemy.dialects import sqlite
@@ -80,12 +80,12 @@ def mark(cursor: Any, dialect: Dialect, marks: StageMarks, cases_marked: Sequenc
         return
     sql, fixed = _rendered(dialect, marks)
     cursor.executemany(sql, [{**fixed, "case_id": case_id, "profile": profile} for case_id, profile in cases_marked])
-    rank(cursor, dialect, [case_id for case_id, _ in cases_marked])
 
 
 def rank(cursor: Any, dialect: Dialect, case_ids: Sequence[str]) -> None:
     """Of each open case and timer name of these cases, keep the first by due date (then id) ``open`` and mark the
-    later ones ``repeat``: the monitor counts and pages the first ones alone, one per case and name.
+    later ones ``repeat`` (as :func:`mark` does for the cases it marks): the monitor counts and pages the first ones
+    alone, one per case and name. For a case one of whose timers alone was just marked open.
     """
     if case_ids:
         cursor.executemany(_rank_rendered(dialect), [{"case_id": case_id} for case_id in case_ids])
@@ -120,21 +120,36 @@ def mark_all(conn: Connection, missed: MissedDeadlines) -> None:
             there = select(cases.c.id).where(cases.c.pathway == pathway, cases.c.stage == stage)
             profile = select(cases.c.profile).where(cases.c.id == timers.c.case_id).scalar_subquery()
             conn.execute(_marking(marks, timers.c.case_id.in_(there)).values(profile=profile))
-    conn.execute(_ranking(true()))
 
 
 def _marking(marks: StageMarks, which: ColumnElement[bool]) -> Update:
-    """The UPDATE marking the fired timers of the cases ``which`` selects, in a stage whose marks are ``marks``."""
-    fires = timers.c.fires
-    firing = case_events.alias("firing")
-    fired_at = (select(func.max(firing.c.seq)).where(firing.c.case_id == timers.c.case_id, firing.c.command == fires)
-                .correlate(timers).scalar_subquery())  # the command's latest event (NULL: none: never moved on)
-    moved_on = exists().where(case_events.c.case_id == timers.c.case_id, case_events.c.seq > fired_at,
-                              case_events.c.stage_from != case_events.c.stage_to).correlate(timers)
-    still_open = or_(false(), *([fires.in_(sorted(marks.applies))] if marks.applies else []),
-                     *([and_(fires.in_(sorted(marks.moving)), ~moved_on)] if marks.moving else []))
-    return (update(timers).where(which, timers.c.state == _FIRED, fires.in_(sorted(marks.commands)))
-            .values(late=case((still_open, OPEN), else_=HANDLED)))
+    """The UPDATE marking the fired timers of the cases ``which`` selects, in a stage whose marks are ``marks``:
+    ``open`` the first open one of its case and name (by due date, then id), ``repeat`` a later open one.
+    """
+    earlier = timers.alias("earlier")
+    first = ~exists().where(
+        earlier.c.case_id == timers.c.case_id, earlier.c.name == timers.c.name, earlier.c.state == _FIRED,
+        earlier.c.fires.in_(sorted(marks.commands)), _still_open(marks, earlier),
+        or_(earlier.c.due_at < timers.c.due_at, and_(earlier.c.due_at == timers.c.due_at, earlier.c.id < timers.c.id)),
+    ).correlate(timers)
+    still_open = _still_open(marks, timers)
+    return (update(timers).where(which, timers.c.state == _FIRED, timers.c.fires.in_(sorted(marks.commands)))
+            .values(late=case((and_(still_open, first), OPEN), (still_open, REPEAT), else_=HANDLED)))
+
+
+def _still_open(marks: StageMarks, fired: FromClause) -> ColumnElement[bool]:
+    """Whether the fired timer of ``fired`` (``timers`` or an alias of it) is open, its case in a stage whose marks
+    are ``marks``: its command keeps the stage and may fire from this one, or moved the case and no event after
+    its latest event (``seq``) moved the case from one stage to another.
+    """
+    fires = fired.c.fires
+    firing, later = case_events.alias(), case_events.alias()
+    fired_at = (select(func.max(firing.c.seq)).where(firing.c.case_id == fired.c.case_id, firing.c.command == fires)
+                .correlate(fired).scalar_subquery())  # the command's latest event (NULL: none: never moved on)
+    moved_on = exists().where(later.c.case_id == fired.c.case_id, later.c.seq > fired_at,
+                              later.c.stage_from != later.c.stage_to).correlate(fired)
+    return or_(false(), *([fires.in_(sorted(marks.applies))] if marks.applies else []),
+               *([and_(fires.in_(sorted(marks.moving)), ~moved_on)] if marks.moving else []))
 
 
 def _ranking(which: ColumnElement[bool]) -> Update:
