@@ -134,11 +134,9 @@ written with the timer, so that the monitor counts an SWV's passed deadlines fro
 (pending ones along ``ix_timers_state_due``, which stays as narrow as the sweep's claim needs, open marks from
 ``ix_timers_late_open``); a row written without it (NULL) is read with its case."""
 LATE_OPEN: ColumnElement[str] = literal_column("'open'")
-"""``timers.late`` of an open passed deadline, the first (by due date) of its case and timer name, as a literal (so
-that SQLite uses the partial index below, which holds ``late`` too so that it covers the monitor's reads)."""
 LATE_REPEAT: ColumnElement[str] = literal_column("'repeat'")
-"""``timers.late`` of an open passed deadline after the first of its case and name (a repeating timer's later
-ones)."""
+"""``timers.late`` of the first open mark of a case and timer name and of a later one, as literals (so that SQLite
+uses the partial index below, which holds ``late`` too so that it covers the monitor's reads)."""
 Index("ix_timers_late_open", timers.c.profile, timers.c.case_id, timers.c.name, timers.c.due_at, timers.c.late,
       sqlite_where=timers.c.late == LATE_OPEN, postgresql_where=timers.c.late == LATE_OPEN)
 PENDING_DUE = case((timers.c.state == "pending", timers.c.due_at))
