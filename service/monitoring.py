@@ -113,7 +113,7 @@ class MonitoringUseCases(ServiceBase):
         with self.engine.connect() as conn:
             in_profile = cases.c.profile == profile
             candidates = digest_store.stalled_candidates(conn, in_profile, norms, as_of)
-            overdue = digest_store.overdue_timers(conn, in_profile, self.registry, as_of)
+            overdue = digest_store.overdue_timers(conn, in_profile, as_of)
         digest = build_digest(profile, norms, candidates, overdue, self.registry.definitions, as_of)
         with self.engine.begin() as conn:
             digest_store.store_digest(conn, digest, now)

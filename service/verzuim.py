@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TypeVar
 
 import structlog
 from pydantic import Field
@@ -51,7 +50,6 @@ from service import Service
 from service.use_case import Opener, audited, audited_in, only, unaudited
 
 log = structlog.get_logger("leerlingroute.verzuim")
-T = TypeVar("T")
 ABSENCE_READERS = frozenset({LEERPLICHT, SWV_COORDINATOR, ADMIN})
 """Who sees the absence behind a thuiszitter alert in their inbox (not the zorgcoördinator's alerts)."""
 

@@ -74,24 +74,22 @@ def stalled_candidates(conn: Connection, where: ColumnElement[bool], norms: Norm
             for r in rows]
 
 
-def overdue_timers(conn: Connection, where: ColumnElement[bool], registry: PathwayRegistry, as_of: datetime,
-                   limit: int | None = None, offset: int = 0) -> list[PendingTimer]:
+def overdue_timers(conn: Connection, where: ColumnElement[bool], as_of: datetime, limit: int | None = None,
+                   offset: int = 0) -> list[PendingTimer]:
     """The deadlines of the cases matching ``where`` that passed at or before ``as_of`` and are not handled
     (:func:`passed_unhandled`), one per case and timer (a repeating timer's first passed due date), longest
     overdue first (a page of them, given a ``limit``).
     """
-    del registry  # the marks were written by its rule (:mod:`infra.store.passed_deadlines`)
     grouped = _per_case_and_timer(where, as_of).subquery()
     page = (select(grouped).order_by(grouped.c.due_at, grouped.c.case_id, grouped.c.name)
             .limit(limit).offset(offset).subquery("page"))
     return [_pending_timer(r) for r in conn.execute(_with_cases(page))]
 
 
-def count_overdue(conn: Connection, where: ColumnElement[bool], registry: PathwayRegistry, as_of: datetime) -> int:
+def count_overdue(conn: Connection, where: ColumnElement[bool], as_of: datetime) -> int:
     """How many deadlines of the cases matching ``where`` passed at or before ``as_of`` and are not handled
     (:func:`passed_unhandled`), counted per case and timer as :func:`overdue_timers` lists them.
     """
-    del registry  # the marks were written by its rule
     split = _on_timers(where)
     if split is not None:
         return _count_by_profile(conn, where, split, as_of)
@@ -99,8 +97,8 @@ def count_overdue(conn: Connection, where: ColumnElement[bool], registry: Pathwa
     return int(conn.execute(select(func.count()).select_from(grouped)).scalar_one())
 
 
-def overdue_page(conn: Connection, where: ColumnElement[bool], registry: PathwayRegistry, as_of: datetime,
-                 limit: int, offset: int = 0) -> tuple[list[PendingTimer], int]:
+def overdue_page(conn: Connection, where: ColumnElement[bool], as_of: datetime, limit: int, offset: int = 0,
+                 ) -> tuple[list[PendingTimer], int]:
     """A page of :func:`overdue_timers` and how many there are in all (:func:`count_overdue`), from one pass over
     the passed deadlines: the count is a window over the grouped rows, read with the page (only a page past the
     last row counts them apart). Only the page's rows read their cases' columns. For a scope by profile (an SWV's),
@@ -114,7 +112,7 @@ def overdue_page(conn: Connection, where: ColumnElement[bool], registry: Pathway
             .order_by(grouped.c.due_at, grouped.c.case_id, grouped.c.name).limit(limit).offset(offset).subquery("page"))
     rows = conn.execute(_with_cases(page, page.c.total)).all()
     if not rows:
-        return [], count_overdue(conn, where, registry, as_of) if offset else 0
+        return [], count_overdue(conn, where, as_of) if offset else 0
     return [_pending_timer(r) for r in rows], int(rows[0].total)
 
 

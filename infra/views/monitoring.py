@@ -82,7 +82,7 @@ def _overdue_page(conn: Connection, wanted: ColumnElement[bool], registry: Pathw
         wanted = wanted & (cases.c.pathway == query.pathway)
     # a deadline is ``days_overdue`` days past its last day from the start of the day after it (due_at)
     due_before = as_of - timedelta(days=max(query.min_days_over - 1, 0))
-    page, total = digest_store.overdue_page(conn, wanted, registry, due_before, query.limit, query.offset)
+    page, total = digest_store.overdue_page(conn, wanted, due_before, query.limit, query.offset)
     by_profile = {t.profile for t in page}
     timers = [t for code in by_profile for t in build_digest(code, {}, [], page, registry.definitions, as_of).overdue]
     return sorted(timers, key=lambda t: (-t.days_overdue, t.case_id, t.timer)), total

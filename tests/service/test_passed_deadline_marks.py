@@ -241,12 +241,12 @@ def test_the_monitors_count_and_page_of_passed_deadlines_are_the_old_expressions
                    .group_by(timers.c.case_id, timers.c.name).subquery())
             expected = conn.execute(select(old).order_by(old.c.due_at, old.c.case_id, old.c.name)).all()
             for offset, limit in ((0, 5), (0, 1), (3, 2), (4, 3), (len(expected) - 1, 4), (len(expected) + 2, 4)):
-                page, total = digests.overdue_page(conn, in_scope, service.registry, as_of, limit, max(offset, 0))
-                assert total == len(expected) == digests.count_overdue(conn, in_scope, service.registry, as_of)
+                page, total = digests.overdue_page(conn, in_scope, as_of, limit, max(offset, 0))
+                assert total == len(expected) == digests.count_overdue(conn, in_scope, as_of)
                 assert [(t.case_id, t.timer, t.due_at) for t in page] == [
                     tuple(r) for r in expected[max(offset, 0):max(offset, 0) + limit]]
             assert [(t.case_id, t.timer, t.due_at) for t in digests.overdue_timers(
-                conn, in_scope, service.registry, as_of)] == [tuple(r) for r in expected]
+                conn, in_scope, as_of)] == [tuple(r) for r in expected]
 
 
 PROEF = {

@@ -107,8 +107,8 @@ def per_norm(conn: Connection, in_scope: ColumnElement[bool], registry: PathwayR
         if query.pathway is not None:
             wanted = wanted & (cases.c.pathway == query.pathway)
         due_before = as_of - timedelta(days=max(query.min_days_over - 1, 0))
-        overdue_total = digests.count_overdue(conn, wanted, registry, due_before)
-        page = digests.overdue_timers(conn, wanted, registry, due_before, query.limit, query.offset)
+        overdue_total = digests.count_overdue(conn, wanted, due_before)
+        page = digests.overdue_timers(conn, wanted, due_before, query.limit, query.offset)
         overdue = sorted((t for code in {t.profile for t in page}
                           for t in build_digest(code, {}, [], page, registry.definitions, as_of).overdue),
                          key=lambda t: (-t.days_overdue, t.case_id, t.timer))
@@ -183,10 +183,10 @@ def test_the_passed_deadlines_count_beside_their_page_is_the_count_alone_also_pa
         service: Service) -> None:
     in_scope = scope.case_scope(everyone(service), service.registry)
     with service.engine.connect() as conn:
-        total = digests.count_overdue(conn, in_scope, service.registry, AS_OF)
-        first, counted = digests.overdue_page(conn, in_scope, service.registry, AS_OF, 10)
-        beyond, counted_beyond = digests.overdue_page(conn, in_scope, service.registry, AS_OF, 10, total)
-        last, counted_last = digests.overdue_page(conn, in_scope, service.registry, AS_OF, 10, total - 3)
+        total = digests.count_overdue(conn, in_scope, AS_OF)
+        first, counted = digests.overdue_page(conn, in_scope, AS_OF, 10)
+        beyond, counted_beyond = digests.overdue_page(conn, in_scope, AS_OF, 10, total)
+        last, counted_last = digests.overdue_page(conn, in_scope, AS_OF, 10, total - 3)
     assert total > 10
     assert (counted, counted_beyond, counted_last) == (total, total, total)
     assert (len(first), len(beyond), len(last)) == (10, 0, 3)
