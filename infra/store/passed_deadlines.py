@@ -41,10 +41,10 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import sqlite
 
 from domain.missed_deadlines import MissedDeadlines, StageMarks
 from domain.ports import Change
+from infra.store.statements import rendering_dialect
 from infra.store.tables import LATE_OPEN, case_events, cases, timers
 
 OPEN, REPEAT, HANDLED = "open", "repeat", "handled"
@@ -167,8 +167,7 @@ def _ranking(which: ColumnElement[bool]) -> Update:
 
 @lru_cache(maxsize=16)
 def _rank_rendered(dialect: Dialect) -> str:
-    render_as = sqlite.dialect(paramstyle="named") if dialect.name == "sqlite" else dialect
-    return str(_ranking(timers.c.case_id == bindparam("case_id", "")).compile(dialect=render_as))
+    return str(_ranking(timers.c.case_id == bindparam("case_id", "")).compile(dialect=rendering_dialect(dialect)))
 
 
 @lru_cache(maxsize=512)
@@ -177,7 +176,6 @@ def _rendered(dialect: Dialect, marks: StageMarks) -> tuple[str, dict[str, Any]]
     fixed parameters (the commands).
     """
     statement = _marking(marks, timers.c.case_id == bindparam("case_id", "")).values(profile=bindparam("profile", ""))
-    render_as = sqlite.dialect(paramstyle="named") if dialect.name == "sqlite" else dialect
-    compiled = statement.compile(dialect=render_as, compile_kwargs={"render_postcompile": True})
+    compiled = statement.compile(dialect=rendering_dialect(dialect), compile_kwargs={"render_postcompile": True})
     fixed = {k: v for k, v in compiled.params.items() if k not in ("case_id", "profile")}
     return str(compiled), fixed

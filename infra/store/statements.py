@@ -64,6 +64,13 @@ _STATEMENTS: dict[str, ClauseElement] = {
 }
 
 
+def rendering_dialect(dialect: Dialect) -> Dialect:
+    """The dialect to render a statement in for ``dialect``'s driver cursor: SQLite's with named parameters
+    (``:name``, which the driver takes with a mapping), else the dialect itself.
+    """
+    return sqlite.dialect(paramstyle="named") if dialect.name == "sqlite" else dialect
+
+
 class Statements:
     """The statements for one dialect, with the value conversions that dialect needs."""
 
@@ -79,7 +86,7 @@ class Statements:
 
     def __init__(self, dialect: Dialect) -> None:
         self.sqlite = dialect.name == "sqlite"
-        render_as = sqlite.dialect(paramstyle="named") if self.sqlite else dialect
+        render_as = rendering_dialect(dialect)
         compiled = {name: stmt.compile(dialect=render_as) for name, stmt in _STATEMENTS.items()}
         self.sql = {name: str(c) for name, c in compiled.items()}
         self._instants = {name: tuple(k for k in c.params if k in _INSTANT_KEYS) for name, c in compiled.items()}
