@@ -89,7 +89,7 @@ class UnitOfWork(ABC):
         read), all their events, outbox rows and timer changes, and the timers whose command was refused;
         and, by ``missed`` (the registry's :attr:`~domain.registry.PathwayRegistry.missed_deadlines`), which
         passed deadlines of those cases are not handled yet (:mod:`domain.missed_deadlines`). ``missed`` may be
-        None only for changes that move no stage and fire no timer (a transfer, a migration between versions).
+        None only for changes that move no stage and fire no timer (a transfer to another school).
         """
 
     @abstractmethod
